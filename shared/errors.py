@@ -1,0 +1,117 @@
+"""One error hierarchy for the whole product.
+
+Every error a user can see is a :class:`BridgeError`. Each carries an HTTP status and a stable
+``code``; the HTTP layer renders all of them in one JSON shape::
+
+    {"error": {"code": "...", "message": "...", "details": [...]}}
+
+``details`` is a list of ``{path, line, column, message}`` records for validation errors and free
+JSON for others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BridgeError(Exception):
+    """Base of every error Bridge reports to a user."""
+
+    status: int = 500
+    code: str = "internal"
+
+    def __init__(self, message: str = "", *, details: Any = None) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code.replace("_", " ")
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body shared by every endpoint."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class BadRequest(BridgeError):
+    status, code = 400, "bad_request"
+
+
+class ValidationFailed(BadRequest):
+    """Input failed validation; ``details`` lists every problem as {path, line, column, message}."""
+
+    code = "validation_failed"
+
+
+class UnsafeSql(ValidationFailed):
+    """SQL that is not a single read-only SELECT over the connection's own tables."""
+
+    code = "unsafe_sql"
+
+
+class Unauthorized(BridgeError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(BridgeError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(BridgeError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(BridgeError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(BridgeError):
+    status, code = 409, "conflict"
+
+
+class PreconditionFailed(Conflict):
+    """A generation / version precondition did not hold (create-only or compare-and-swap)."""
+
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(BridgeError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(BridgeError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ByteCapExceeded(BridgeError):
+    """A query would scan (or bill) more bytes than the cap allows."""
+
+    status, code = 422, "byte_cap_exceeded"
+
+
+class WarehouseError(BridgeError):
+    """The warehouse rejected or failed a query (bad SQL, missing table, ...)."""
+
+    status, code = 422, "warehouse_error"
+
+
+class Timeout(BridgeError):
+    status, code = 504, "timeout"
+
+
+class Unavailable(BridgeError):
+    """A dependency failed transiently; retrying later may succeed."""
+
+    status, code = 503, "unavailable"
+
+
+class DecryptionFailed(BridgeError):
+    """Ciphertext was tampered with or bound to another team/connection."""
+
+    status, code = 500, "decryption_failed"
+
+
+class LimitExceeded(BridgeError):
+    """An agent or rate limit was hit (steps, tokens, retries, deadline)."""
+
+    status, code = 429, "limit_exceeded"

@@ -1,0 +1,1 @@
+"""Identity port (Google ID tokens, or locally signed dev tokens)."""

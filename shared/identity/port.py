@@ -1,0 +1,18 @@
+"""The identity port: turns a bearer token into a principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str  # the token's subject
+    email: str
+
+
+class Identity(Protocol):
+    def verify(self, token: str) -> Principal:
+        """Raise :class:`shared.errors.Unauthorized` for a missing, expired or forged token."""
+        ...

@@ -1,0 +1,1 @@
+"""Key manager port (Cloud KMS envelope encryption, or a local key file)."""

@@ -1,0 +1,1 @@
+"""Object store port (GCS on Google Cloud, a folder locally)."""

@@ -1,0 +1,94 @@
+"""Typed settings, read once from ``BRIDGE_*`` environment variables.
+
+Every default works on a laptop with nothing installed: SQLite, a folder as object store,
+DuckDB with the demo dataset, a local key file, an in-process task queue and the offline
+planner. ``BRIDGE_CLOUD=gcp`` switches every port's default to its Google Cloud adapter; each
+port can still be chosen on its own (``BRIDGE_OBJECT_STORE=gcs`` ...).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1_000_000
+
+
+class Settings(BaseSettings):
+    """All of Bridge's configuration. Build with :func:`get_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGE_", frozen=True, extra="ignore")
+
+    cloud: Literal["local", "gcp"] = Field("local", description="Picks every adapter's default.")
+    data_dir: Path = Field(Path(".bridge"), description="Local state: SQLite, objects, keys, demo DuckDB.")
+    public_url: str = Field("http://127.0.0.1:8080", description="Base URL for preview links.")
+
+    # Directory database
+    database_url: str = Field("", description="SQLAlchemy URL; default a SQLite file in data_dir.")
+    cloudsql_instance: str = Field("", description="project:region:instance; uses the Cloud SQL connector.")
+    db_user: str = "bridge"
+    db_name: str = "bridge"
+    db_iam_auth: bool = True
+    db_pool_size: int = Field(2, description="Per instance; see README for the connection budget.")
+    db_max_overflow: int = 2
+
+    # Ports: "" means the default for ``cloud``.
+    object_store: Literal["", "local", "gcs"] = ""
+    key_manager: Literal["", "local", "kms"] = ""
+    task_queue: Literal["", "inprocess", "cloudtasks"] = ""
+    identity: Literal["", "local", "google"] = ""
+    model: str = Field("", description="'offline' or a Gemini model id such as gemini-2.5-flash.")
+
+    # Google Cloud
+    gcp_project: str = ""
+    gcp_region: str = "europe-west1"
+    model_region: str = "europe-west1"
+    bucket: str = Field("", description="Bucket for dashboards, cached results, session logs, secrets.")
+    kms_key: str = Field("", description="projects/.../locations/.../keyRings/.../cryptoKeys/...")
+    tasks_queue: str = Field("", description="projects/.../locations/.../queues/...")
+    tasks_target_url: str = Field("", description="Base URL of the functions that receive tasks.")
+    tasks_service_account: str = Field("", description="Email used for the tasks' OIDC token.")
+    auth_audience: str = Field("", description="Expected audience of Google ID tokens (project id).")
+
+    # Local identity
+    auth_secret: str = Field("", description="HMAC secret for local dev tokens; default a file in data_dir.")
+
+    # Guardrails
+    default_byte_cap: int = Field(100 * MB, description="maximum_bytes_billed when the team sets none.")
+    row_limit: int = Field(10_000, description="Rows returned per query at most.")
+    cache_ttl_seconds: int = Field(3600, description="Result cache time-to-live when the YAML sets none.")
+    max_body_bytes: int = Field(1_000_000, description="Largest request body accepted.")
+
+    # Demo warehouse
+    demo_scale: float = Field(1.0, description="1.0 = about 100k order items.")
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        gcp = self.cloud == "gcp"
+        defaults = {
+            "object_store": "gcs" if gcp else "local",
+            "key_manager": "kms" if gcp else "local",
+            "task_queue": "cloudtasks" if gcp else "inprocess",
+            "identity": "google" if gcp else "local",
+            "model": "gemini-2.5-flash" if gcp else "offline",
+        }
+        for name, value in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
+        if not self.database_url and not self.cloudsql_instance:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'bridge.db'}")
+        return self
+
+    @property
+    def demo_warehouse_path(self) -> Path:
+        return self.data_dir / "demo.duckdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

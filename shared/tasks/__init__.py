@@ -1,0 +1,1 @@
+"""Task queue port (Cloud Tasks, or an in-process worker)."""

@@ -1,0 +1,1 @@
+"""Warehouse port (BigQuery on Google Cloud, DuckDB locally)."""

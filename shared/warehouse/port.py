@@ -1,0 +1,104 @@
+"""The warehouse port: catalog, dry run and capped execution, in BigQuery's terms.
+
+SQL handed to a warehouse is BigQuery Standard SQL with ``@name`` query parameters. Callers
+must pass it through :mod:`shared.sqlguard` first; adapters enforce the byte cap themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # BigQuery type name: STRING, INT64, FLOAT64, NUMERIC, BOOL, DATE, TIMESTAMP, ...
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    fully_qualified_name: str  # project.dataset.table
+    table_type: str = "BASE TABLE"
+    row_count: int | None = None
+    size_bytes: int | None = None
+    description: str | None = None
+    partitioning: str | None = None  # partition column, if any
+    clustering: tuple[str, ...] = ()
+    last_modified: datetime | None = None
+    columns: tuple[Column, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    fully_qualified_name: str  # project.dataset
+    description: str | None = None
+    location: str | None = None
+    last_modified: datetime | None = None
+    tables: tuple[TableInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A BigQuery named query parameter (``@name``)."""
+
+    name: str
+    type: str  # STRING, INT64, FLOAT64, BOOL, DATE, TIMESTAMP
+    value: Any
+
+
+@dataclass(frozen=True)
+class DryRun:
+    total_bytes_processed: int
+    schema: tuple[Column, ...]
+    referenced_tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    bytes_processed: int
+    bytes_billed: int = 0
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    max_bytes_billed: int
+    row_limit: int = 10_000
+    labels: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 60.0
+
+
+class Warehouse(Protocol):
+    """One connection's warehouse. Errors: ByteCapExceeded, WarehouseError, Timeout, Unavailable."""
+
+    project: str
+
+    def validate(self) -> None:
+        """Dry-run ``SELECT 1``; raise a BridgeError when the connection does not work."""
+        ...
+
+    def scan_catalog(self) -> list[DatasetInfo]:
+        """Every dataset with its tables and columns, read in bulk (never one call per table)."""
+        ...
+
+    def table(self, fully_qualified_name: str) -> TableInfo:
+        """One table with columns, partitioning and clustering; NotFound when absent."""
+        ...
+
+    def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
+        """Estimate the bytes ``sql`` would process and the schema of its result."""
+        ...
+
+    def query(self, sql: str, params: tuple[QueryParam, ...], options: QueryOptions) -> QueryResult:
+        """Run ``sql`` refusing to bill more than ``options.max_bytes_billed`` bytes."""
+        ...
+
+    def data_version(self, tables: tuple[str, ...]) -> str | None:
+        """A token that changes when any of ``tables`` changes (last-modified times), if known."""
+        ...

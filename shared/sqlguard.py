@@ -1,0 +1,239 @@
+"""Read-only guard for BigQuery SQL: one SELECT over allowed, fully qualified tables.
+
+The text is parsed once with sqlglot (BigQuery dialect); every decision is made on the parse tree,
+so comments, quoting and backtick names with dots cannot smuggle a second statement through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from shared.errors import UnsafeSql
+
+__all__ = ["GuardedSql", "guard_select"]
+
+MAX_SQL_CHARS = 100_000
+
+_READ_ONLY_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
+_FORBIDDEN_NODES: dict[type[exp.Expr], str] = {
+    exp.Insert: "INSERT",
+    exp.Update: "UPDATE",
+    exp.Delete: "DELETE",
+    exp.Merge: "MERGE",
+    exp.TruncateTable: "TRUNCATE",
+    exp.Create: "CREATE",
+    exp.Drop: "DROP",
+    exp.Alter: "ALTER",
+    exp.Command: "a scripting or unsupported statement",
+    exp.Set: "SET",
+    exp.Declare: "DECLARE",
+    exp.Export: "EXPORT DATA",
+    exp.LoadData: "LOAD DATA",
+    exp.Into: "SELECT INTO",
+    exp.Transaction: "a transaction",
+    exp.Commit: "COMMIT",
+    exp.Rollback: "ROLLBACK",
+    exp.Use: "USE",
+    exp.Lock: "a locking clause",
+}
+# Scalar functions that reach outside the connection's own tables.
+_FORBIDDEN_FUNCTIONS = frozenset({"EXTERNAL_QUERY", "EXTERNAL_OBJECT_TRANSFORM", "VECTOR_SEARCH", "APPENDS"})
+_METADATA_PARTS = frozenset({"INFORMATION_SCHEMA", "__TABLES__", "__TABLES_SUMMARY__"})
+
+
+@dataclass(frozen=True)
+class GuardedSql:
+    """A SELECT that passed the guard, with what it reads and what it returns."""
+
+    expression: exp.Expr
+    tables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    output_columns: tuple[str, ...] | None
+
+
+def guard_select(
+    sql: str,
+    *,
+    allowed_tables: Callable[[str], bool] | None = None,
+    default_project: str | None = None,
+) -> GuardedSql:
+    """Parse ``sql`` and return it as :class:`GuardedSql`, or raise :class:`UnsafeSql`.
+
+    ``allowed_tables`` receives each fully qualified ``project.dataset.table`` name; when it is
+    ``None`` every ordinary table is allowed but metadata views never are. ``dataset.table`` names
+    are completed with ``default_project``; bare table names are always rejected.
+    """
+    problems = _Problems(sql if isinstance(sql, str) else "")
+    if not isinstance(sql, str) or not sql.strip():
+        problems.add("SQL is empty")
+    elif len(sql) > MAX_SQL_CHARS:
+        problems.add(f"SQL is longer than {MAX_SQL_CHARS} characters")
+    problems.raise_if_any()
+    statements = _parse(sql, problems)
+    if len(statements) != 1:
+        problems.add(
+            f"expected exactly one statement, found {len(statements)}",
+            statements[1] if len(statements) > 1 else None,
+        )
+        problems.raise_if_any()
+    root = statements[0]
+    if not isinstance(root, _READ_ONLY_ROOTS):
+        problems.add(f"only a SELECT is allowed, not {_describe(root)}", root)
+        problems.raise_if_any()
+
+    cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+    tables: list[str] = []
+    parameters: list[str] = []
+    for node in root.walk():
+        kind = next((label for cls, label in _FORBIDDEN_NODES.items() if isinstance(node, cls)), None)
+        if kind:
+            problems.add(f"{kind} is not allowed; only a read-only SELECT", node)
+        elif isinstance(node, exp.Table):
+            name = _check_table(node, cte_names, allowed_tables, default_project, problems)
+            if name and name not in tables:
+                tables.append(name)
+        elif isinstance(node, exp.Parameter):
+            _check_parameter(node, parameters, problems)
+        elif isinstance(node, exp.Func):
+            _check_function(node, problems)
+    problems.raise_if_any()
+    return GuardedSql(root, tuple(tables), tuple(parameters), _output_columns(root))
+
+
+def _parse(sql: str, problems: _Problems) -> list[exp.Expr]:
+    sqlglot_logger = logging.getLogger("sqlglot")
+    previous = sqlglot_logger.level
+    sqlglot_logger.setLevel(logging.ERROR)  # silence "falling back to Command" chatter
+    try:
+        parsed = sqlglot.parse(sql, read="bigquery")
+    except ParseError as error:
+        first = error.errors[0] if error.errors else {}
+        problems.append(
+            {
+                "path": "sql",
+                "line": first.get("line") or 1,
+                "column": first.get("col") or 1,
+                "message": f"SQL does not parse: {first.get('description') or 'invalid syntax'}",
+            }
+        )
+        parsed = []
+    except (TokenError, RecursionError, ValueError) as error:
+        problems.add(f"SQL does not parse: {error}")
+        parsed = []
+    finally:
+        sqlglot_logger.setLevel(previous)
+    problems.raise_if_any()
+    return [statement for statement in parsed if statement is not None]
+
+
+def _check_table(
+    table: exp.Table,
+    cte_names: set[str],
+    allowed_tables: Callable[[str], bool] | None,
+    default_project: str | None,
+    problems: _Problems,
+) -> str | None:
+    if not isinstance(table.this, exp.Identifier):
+        function = table.this.sql("bigquery")[:60] if table.this else "?"
+        problems.add(f"table function {function} is not allowed", table)
+        return None
+    parts = [piece for part in table.parts for piece in part.name.split(".")]
+    if len(parts) == 1 and not table.args.get("db") and parts[0].lower() in cte_names:
+        return None
+    name = ".".join(parts)
+    if any("*" in part for part in parts):
+        problems.add(f"wildcard table {name} is not allowed; name the table", table)
+        return None
+    is_metadata = any(part.upper() in _METADATA_PARTS or part.lower().startswith("region-") for part in parts)
+    if not is_metadata:
+        if len(parts) == 2 and default_project:
+            parts = [default_project, *parts]
+            name = ".".join(parts)
+        if len(parts) != 3:
+            problems.add(f"table {name} must be qualified as project.dataset.table", table)
+            return None
+    if allowed_tables is None:
+        if is_metadata:
+            problems.add(f"metadata view {name} is not allowed", table)
+            return None
+    elif not allowed_tables(name):
+        problems.add(f"table {name} is not one of this connection's tables", table)
+        return None
+    return name
+
+
+def _check_parameter(node: exp.Parameter, parameters: list[str], problems: _Problems) -> None:
+    if isinstance(node.parent, exp.Parameter):
+        return
+    if isinstance(node.this, exp.Parameter):
+        problems.add("system variables (@@name) are not allowed", node)
+        return
+    name = node.name
+    if name and name not in parameters:
+        parameters.append(name)
+
+
+def _check_function(node: exp.Func, problems: _Problems) -> None:
+    name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
+    if name in _FORBIDDEN_FUNCTIONS:
+        problems.add(f"{name} is not allowed", node)
+    elif isinstance(node.parent, exp.Dot) and isinstance(node, exp.Anonymous):
+        problems.add(f"user-defined function {node.parent.sql('bigquery')[:60]} is not allowed", node)
+
+
+def _output_columns(root: exp.Expr) -> tuple[str, ...] | None:
+    while isinstance(root, (exp.SetOperation, exp.Subquery)):
+        root = root.this
+    if not isinstance(root, exp.Select) or root.args.get("kind"):
+        return None
+    names: list[str] = []
+    for index, projection in enumerate(root.expressions):
+        if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
+            return None
+        named = isinstance(projection, (exp.Alias, exp.Column)) and projection.alias_or_name
+        names.append(named or f"f{index}_")
+    return tuple(names)
+
+
+def _describe(node: exp.Expr) -> str:
+    label = _FORBIDDEN_NODES.get(type(node))
+    if isinstance(node, exp.Command):
+        return f"{node.name.upper()} (scripting or unsupported statement)"
+    return label or type(node).__name__.upper()
+
+
+def _position(node: exp.Expr | None, sql: str) -> tuple[int, int]:
+    """1-based line and column where ``node`` starts (its first token carrying a position)."""
+    if node is None:
+        return 1, 1
+    starts = [int(child.meta["start"]) for child in node.walk() if "start" in child.meta]
+    if not starts or not sql:
+        return 1, 1
+    start = min(starts)
+    if start > 0 and sql[start - 1] in "`'\"":
+        start -= 1  # point at the opening quote of a quoted name
+    line_start = sql.rfind("\n", 0, start) + 1
+    return sql.count("\n", 0, start) + 1, start - line_start + 1
+
+
+class _Problems(list[dict[str, Any]]):
+    """Problems found in one SQL text, each located by line and column."""
+
+    def __init__(self, sql: str) -> None:
+        super().__init__()
+        self.sql = sql
+
+    def add(self, message: str, node: exp.Expr | None = None) -> None:
+        line, column = _position(node, self.sql)
+        self.append({"path": "sql", "line": line, "column": column, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise UnsafeSql("; ".join(problem["message"] for problem in self), details=list(self))

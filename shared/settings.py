@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     gcp_project: str = ""
     gcp_region: str = "europe-west1"
     model_region: str = "europe-west1"
-    bucket: str = Field("", description="Bucket for dashboards, cached results, session logs, secrets.")
+    bucket_dashboards: str = Field("bridge-dashboards", description="Dashboard YAML (versioned).")
+    bucket_cache: str = Field("bridge-cache", description="Cached query results (lifecycle expiry).")
+    bucket_sessions: str = Field("bridge-sessions", description="Chat transcripts (session logs).")
+    bucket_secrets: str = Field("bridge-secrets", description="Encrypted connection credentials.")
     kms_key: str = Field("", description="projects/.../locations/.../keyRings/.../cryptoKeys/...")
     tasks_queue: str = Field("", description="projects/.../locations/.../queues/...")
     tasks_target_url: str = Field("", description="Base URL of the functions that receive tasks.")
@@ -82,6 +85,10 @@ class Settings(BaseSettings):
         if not self.database_url and not self.cloudsql_instance:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'bridge.db'}")
         return self
+
+    def bucket(self, kind: str) -> str:
+        """The bucket holding objects of ``kind`` (dashboards, cache, sessions, secrets)."""
+        return str(getattr(self, f"bucket_{kind}"))
 
     @property
     def demo_warehouse_path(self) -> Path:

@@ -1,0 +1,61 @@
+# Bridge — `make dev` runs the product locally, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: dev test lint bench trust bundle deploy deps node chromium clean fmt
+
+## Setup -------------------------------------------------------------------
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+deps: $(BIN)/.installed node
+
+node: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+## The two commands ----------------------------------------------------------
+dev: deps
+	$(BIN)/bridge dev
+
+test: deps chromium
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## Quality, figures, cloud ---------------------------------------------------
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy shared functions
+
+bench: deps
+	$(PY) -m bench
+
+trust: deps chromium
+	$(PY) -m tests.trust.report
+
+bundle: deps
+	$(PY) scripts/bundle.py
+
+deploy: deps
+	bash scripts/deploy.sh
+
+fmt: deps
+	$(BIN)/ruff format shared functions tests migrations bench scripts
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules .bridge dist artifacts

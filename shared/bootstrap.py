@@ -1,0 +1,126 @@
+"""The composition root: builds every adapter from settings, lazily, once per instance.
+
+Nothing here runs at import time. Each property imports its adapter's module on first use, so a
+function that never touches BigQuery never imports google-cloud-bigquery (cold starts).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from shared.db.engine import Database
+    from shared.identity.port import Identity
+    from shared.keys.port import KeyManager
+    from shared.objectstore.port import ObjectStore
+    from shared.tasks.port import TaskQueue
+
+
+class Container:
+    """Holds the adapters of one process. Tests build their own with their own settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self.extras: dict[str, Any] = {}
+        self._stores: dict[str, ObjectStore] = {}
+
+    @cached_property
+    def db(self) -> Database:
+        from shared.db.engine import Database, make_engine
+
+        return Database(make_engine(self.settings))
+
+    def store(self, kind: str) -> ObjectStore:
+        """The object store of one kind: dashboards, cache, sessions or secrets."""
+        with self._lock:
+            if kind not in self._stores:
+                self._stores[kind] = self._make_store(self.settings.bucket(kind))
+            return self._stores[kind]
+
+    def _make_store(self, bucket: str) -> ObjectStore:
+        s = self.settings
+        if s.object_store == "gcs":
+            from shared.objectstore.gcs import GcsObjectStore
+
+            return GcsObjectStore(bucket, project=s.gcp_project or None)
+        from shared.objectstore.local import LocalObjectStore
+
+        return LocalObjectStore(s.data_dir / "objects" / bucket, bucket=bucket)
+
+    @cached_property
+    def key_manager(self) -> KeyManager:
+        s = self.settings
+        if s.key_manager == "kms":
+            from shared.keys.kms import KmsKeyManager
+
+            return KmsKeyManager(s.kms_key)
+        from shared.keys.local import LocalKeyManager
+
+        return LocalKeyManager(s.data_dir / "keys" / "local.key")
+
+    @cached_property
+    def task_queue(self) -> TaskQueue:
+        s = self.settings
+        if s.task_queue == "cloudtasks":
+            from shared.tasks.cloudtasks import CloudTasksQueue
+
+            return CloudTasksQueue(
+                s.tasks_queue, target_url=s.tasks_target_url, service_account=s.tasks_service_account
+            )
+        from shared.tasks.inprocess import InProcessTaskQueue
+
+        queue = InProcessTaskQueue()
+        from shared.tasks.handlers import register_all
+
+        register_all(queue)
+        return queue
+
+    @cached_property
+    def identity(self) -> Identity:
+        s = self.settings
+        if s.identity == "google":
+            from shared.identity.google import GoogleIdentity
+
+            return GoogleIdentity(s.auth_audience or s.gcp_project)
+        return self.local_identity
+
+    @cached_property
+    def local_identity(self) -> Any:
+        from shared.identity.local import LocalIdentity, load_or_create_secret
+
+        secret = self.settings.auth_secret or load_or_create_secret(
+            self.settings.data_dir / "keys" / "auth.secret"
+        )
+        return LocalIdentity(secret)
+
+    def extra(self, key: str, factory: Any) -> Any:
+        """A per-instance singleton owned by a service (created once, thread-safely)."""
+        with self._lock:
+            if key not in self.extras:
+                self.extras[key] = factory()
+            return self.extras[key]
+
+
+_container: Container | None = None
+_container_lock = threading.Lock()
+
+
+def get_container() -> Container:
+    """The process-wide container, built on first use."""
+    global _container
+    if _container is None:
+        with _container_lock:
+            if _container is None:
+                _container = Container(get_settings())
+    return _container
+
+
+def set_container(container: Container | None) -> None:
+    """Install a container (tests, the dev server)."""
+    global _container
+    _container = container

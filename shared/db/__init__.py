@@ -1,0 +1,1 @@
+"""The directory database: ids, names, pointers and small summaries (never payloads)."""

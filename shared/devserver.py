@@ -1,0 +1,48 @@
+"""The local dev server: every function's routes on one port, embedded adapters, demo seeded."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.bootstrap import Container
+from shared.seed import DEMO_EMAIL
+
+
+def prepare(c: Container) -> tuple[str, str]:
+    """Migrate, seed the demo, and wire local events (object finalize → precompute)."""
+    from shared.db.migrate import upgrade
+    from shared.seed import seed_demo
+
+    upgrade(c.db.engine)
+    wire_local_events(c)
+    return seed_demo(c)
+
+
+def wire_local_events(c: Container) -> None:
+    """The local object store's finalize events reach precompute through the task queue, as on GCP."""
+    from shared.tasks.handlers import HANDLERS
+
+    if "precompute" not in HANDLERS:
+        return
+    queue = c.task_queue
+
+    def on_finalize(event: object) -> None:
+        from cloudevents.conversion import to_dict
+
+        queue.enqueue("precompute", {"event": to_dict(event)})  # type: ignore[arg-type]
+
+    c.store("dashboards").subscribe(on_finalize)
+
+
+def run(c: Container, *, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from shared.http.functions import dev_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    team_id, conn_id = prepare(c)
+    token = c.local_identity.issue(DEMO_EMAIL)
+    url = f"http://{host}:{port}/"
+    print(f"\nBridge is running: {url}\n  demo user: {DEMO_EMAIL}\n  team: {team_id}  connection: {conn_id}")
+    print(f"  API token: {token}\n", flush=True)
+    run_simple(host, port, dev_app(), threaded=True, use_reloader=False, use_debugger=False)

@@ -1,0 +1,1 @@
+"""Use cases: each module does one thing for the HTTP layer, the agent's tools and tasks."""

@@ -1,0 +1,74 @@
+"""Teams and membership; the one place that answers "may this user see this team?"."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.db.models import Team, TeamMember
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.identity.port import Principal
+
+ROLES = ("admin", "member")
+
+
+def slugify(text: str, *, max_len: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:max_len].strip("-")
+    return slug or "team"
+
+
+def create_team(s: Session, who: Principal, name: str) -> Team:
+    """Create a team; the caller becomes its admin. Slugs get a suffix when taken."""
+    slug = slugify(name)
+    if s.scalar(select(Team.id).where(Team.slug == slug)) is not None:
+        slug = f"{slug}-{secrets.token_hex(3)}"
+    team = Team(name=name.strip(), slug=slug, admin_user_id=who.user_id)
+    s.add(team)
+    s.flush()
+    s.add(TeamMember(team_id=team.id, user_id=who.user_id, role="admin"))
+    s.flush()
+    return team
+
+
+def teams_of(s: Session, who: Principal) -> list[tuple[Team, str]]:
+    rows = s.execute(
+        select(Team, TeamMember.role)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.user_id == who.user_id)
+        .order_by(Team.created_at, Team.id)
+    ).all()
+    return [(t, r) for t, r in rows]
+
+
+def require_team(s: Session, who: Principal, team_id: str, *, role: str = "member") -> Team:
+    """The team if ``who`` belongs to it; NotFound otherwise (never reveals other teams)."""
+    row = s.execute(
+        select(Team, TeamMember.role)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(Team.id == team_id, TeamMember.user_id == who.user_id)
+    ).first()
+    if row is None:
+        raise NotFound("team not found")
+    team, member_role = row
+    if role == "admin" and member_role != "admin":
+        raise Forbidden("only a team admin can do this")
+    return team  # type: ignore[no-any-return]
+
+
+def add_member(s: Session, who: Principal, team_id: str, email: str, role: str) -> TeamMember:
+    """Add or update a member (admin only). Idempotent for the same email and role."""
+    require_team(s, who, team_id, role="admin")
+    user_id = email.strip().lower()
+    member = s.get(TeamMember, (team_id, user_id))
+    if member is None:
+        member = TeamMember(team_id=team_id, user_id=user_id, role=role)
+        s.add(member)
+    elif member.user_id == who.user_id and role != "admin":
+        raise Conflict("an admin cannot demote themselves")
+    else:
+        member.role = role
+    s.flush()
+    return member

@@ -1,0 +1,31 @@
+"""Task handlers by name: the same functions the Cloud Tasks HTTP target calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.tasks.port import TaskHandler, TaskQueue
+
+HANDLERS: dict[str, str] = {
+    # name -> "module:function"; imported when the first task runs
+}
+
+
+def resolve(name: str) -> TaskHandler:
+    import importlib
+
+    module, _, attr = HANDLERS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def register_all(queue: TaskQueue) -> None:
+    """Register every handler on an in-process queue (lazily resolved)."""
+    for name in HANDLERS:
+        queue.register(name, _lazy(name))
+
+
+def _lazy(name: str) -> TaskHandler:
+    def run(payload: dict[str, Any]) -> None:
+        resolve(name)(payload)
+
+    return run

@@ -23,7 +23,18 @@ from shared.objectstore.local import LocalObjectStore
 from shared.objectstore.port import FINALIZED, ObjectInfo, ObjectStore
 from tests.contract.adapters import OBJECT_STORE_FACTORIES
 
-BAD_PATHS = ["", "/abs/x", "../escape", "a/../../b", "a//b", "a/", "./a", "a/./b", "nul\x00byte", "line\nbreak"]
+BAD_PATHS = [
+    "",
+    "/abs/x",
+    "../escape",
+    "a/../../b",
+    "a//b",
+    "a/",
+    "./a",
+    "a/./b",
+    "nul\x00byte",
+    "line\nbreak",
+]
 
 
 @pytest.fixture(params=OBJECT_STORE_FACTORIES)
@@ -335,7 +346,9 @@ def test_a_failing_subscriber_does_not_fail_the_put(store: ObjectStore) -> None:
 
 
 def test_finalize_event_omits_metadata_when_there_is_none_like_gcs() -> None:
-    info = ObjectInfo(path="p/q", generation=1700000000123456, size=3, updated=datetime.fromtimestamp(0).astimezone())
+    info = ObjectInfo(
+        path="p/q", generation=1700000000123456, size=3, updated=datetime.fromtimestamp(0).astimezone()
+    )
     event = finalize_event("b", info)
 
     assert "metadata" not in event.data

@@ -6,14 +6,17 @@ so comments, quoting and backtick names with dots cannot smuggle a second statem
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
 from shared.errors import UnsafeSql
 
@@ -58,6 +61,8 @@ class GuardedSql:
     tables: tuple[str, ...]
     parameters: tuple[str, ...]
     output_columns: tuple[str, ...] | None
+    parameter_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """1-based (line, column) of the first use of each parameter."""
 
 
 def guard_select(
@@ -92,7 +97,7 @@ def guard_select(
 
     cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
     tables: list[str] = []
-    parameters: list[str] = []
+    parameters: dict[str, tuple[int, int]] = {}
     for node in root.walk():
         kind = next(
             (label for cls, label in _FORBIDDEN_NODES.items() if isinstance(node, cls)), None
@@ -108,7 +113,9 @@ def guard_select(
         elif isinstance(node, exp.Func):
             _check_function(node, problems)
     problems.raise_if_any()
-    return GuardedSql(root, tuple(tables), tuple(parameters), _output_columns(root))
+    if parameters:
+        _locate_parameters(sql, parameters)
+    return GuardedSql(root, tuple(tables), tuple(parameters), _output_columns(root), parameters)
 
 
 def _parse(sql: str, problems: _Problems) -> list[exp.Expr]:
@@ -175,7 +182,9 @@ def _check_table(
     return name
 
 
-def _check_parameter(node: exp.Parameter, parameters: list[str], problems: _Problems) -> None:
+def _check_parameter(
+    node: exp.Parameter, parameters: dict[str, tuple[int, int]], problems: _Problems
+) -> None:
     if isinstance(node.parent, exp.Parameter):
         return
     if isinstance(node.this, exp.Parameter):
@@ -183,7 +192,18 @@ def _check_parameter(node: exp.Parameter, parameters: list[str], problems: _Prob
         return
     name = node.name
     if name and name not in parameters:
-        parameters.append(name)
+        parameters[name] = (1, 1)
+
+
+def _locate_parameters(sql: str, parameters: dict[str, tuple[int, int]]) -> None:
+    """Fill in where each parameter is first used (the parse tree keeps no positions for them)."""
+    tokens = Dialect.get_or_raise("bigquery").tokenize(sql)
+    found: set[str] = set()
+    for at, token in itertools.pairwise(tokens):
+        if at.token_type == TokenType.PARAMETER and token.text in parameters and token.text not in found:
+            found.add(token.text)
+            line_start = sql.rfind("\n", 0, at.start) + 1
+            parameters[token.text] = (sql.count("\n", 0, at.start) + 1, at.start - line_start + 1)
 
 
 def _check_function(node: exp.Func, problems: _Problems) -> None:

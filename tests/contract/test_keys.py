@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from adapters import KEY_MANAGER_FACTORIES
 
 from shared.errors import DecryptionFailed
 from shared.keys.envelope import Envelope
 from shared.keys.local import LocalKeyManager
 from shared.keys.port import KeyManager, connection_aad
-from tests.contract.adapters import KEY_MANAGER_FACTORIES
 
 AAD = connection_aad("team-1", "conn-1")
 SECRET = b'{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----..."}'

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from adapters import OBJECT_STORE_FACTORIES
 from cloudevents.http import CloudEvent
 
 from shared.errors import BadRequest, NotFound, PreconditionFailed
 from shared.objectstore.events import finalize_event, parse_finalize_event
 from shared.objectstore.local import LocalObjectStore
 from shared.objectstore.port import FINALIZED, ObjectInfo, ObjectStore
-from tests.contract.adapters import OBJECT_STORE_FACTORIES
 
 BAD_PATHS = [
     "",

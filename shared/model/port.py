@@ -64,4 +64,3 @@ class StreamingChatModel:
 
     def complete(self, request: ModelRequest) -> ModelResponse:
         return collect(self.stream(request))
-

@@ -59,7 +59,9 @@ def _handler(replay: VertexReplay) -> type[BaseHTTPRequestHandler]:
                 Received("POST", self.path, dict(self.headers), json.loads(raw) if raw else {})
             )
             if not replay.replies:
-                self._send(500, b'{"error": {"code": 500, "message": "no reply queued", "status": "INTERNAL"}}')
+                self._send(
+                    500, b'{"error": {"code": 500, "message": "nothing queued", "status": "INTERNAL"}}'
+                )
                 return
             status, recording = replay.replies.pop(0)
             if recording == HANG:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 from adapters import OBJECT_STORE_FACTORIES
 from cloudevents.http import CloudEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.errors import BadRequest, NotFound, PreconditionFailed
 from shared.objectstore.events import finalize_event, parse_finalize_event
@@ -433,3 +436,26 @@ def test_local_failing_subscriber_is_logged(tmp_path: Path, caplog: pytest.LogCa
     store.put("x", b"1")
 
     assert "subscriber bug" in caplog.text
+
+
+SEGMENTS = st.text(
+    alphabet=st.characters(blacklist_characters="/\x00\r\n", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s not in (".", ".."))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    paths=st.lists(
+        st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join), min_size=1, max_size=5, unique=True
+    )
+)
+def test_local_any_valid_paths_round_trip_and_list_exactly(paths: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as root:
+        store = LocalObjectStore(Path(root))
+        for path in paths:
+            store.put(path, path.encode())
+
+        assert [store.get(p).data for p in paths] == [p.encode() for p in paths]
+        assert [i.path for i in store.list("")] == sorted(paths)

@@ -26,7 +26,8 @@ IDLE_TIMEOUT = 30.0
 
 @pytest.fixture(params=TASK_QUEUE_FACTORIES)
 def factory(request: pytest.FixtureRequest) -> TaskQueueFactory:
-    return request.param  # type: ignore[no-any-return]
+    factory: TaskQueueFactory = request.param
+    return factory
 
 
 @pytest.fixture

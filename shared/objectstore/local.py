@@ -95,6 +95,8 @@ class LocalObjectStore:
         validate_path(path)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise BadRequest("object data must be bytes", details={"path": path})
+        data = bytes(data)
+        _validate_precondition(path, if_generation_match)
         metadata = dict(metadata or {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise BadRequest("object metadata keys and values must be strings", details={"path": path})
@@ -113,7 +115,7 @@ class LocalObjectStore:
             )
             gens = folder / "gens"
             gens.mkdir(exist_ok=True)
-            _atomic_write(gens / f"{generation}.data", bytes(data))
+            _atomic_write(gens / f"{generation}.data", data)
             _atomic_write(gens / f"{generation}.json", json.dumps(_info_to_json(info)).encode())
             _write_pointer(folder, live=generation, last=generation)
         self._publish(info)
@@ -122,6 +124,7 @@ class LocalObjectStore:
     def delete(self, path: str, *, if_generation_match: int | None = None) -> None:
         """Make ``path`` noncurrent; its generations stay readable. Absent is not an error."""
         validate_path(path)
+        _validate_precondition(path, if_generation_match)
         folder = self._folder(path)
         if not folder.is_dir():
             _check_precondition(path, None, if_generation_match)
@@ -247,6 +250,13 @@ class LocalObjectStore:
                 callback(event)
             except Exception:
                 log.exception("finalize subscriber %r failed for %s#%d", callback, info.path, info.generation)
+
+
+def _validate_precondition(path: str, expected: int | None) -> None:
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+        raise BadRequest(
+            f"if_generation_match must be a generation number >= 0, got {expected!r}", details={"path": path}
+        )
 
 
 def _check_precondition(path: str, live: int | None, expected: int | None) -> None:

@@ -203,6 +203,14 @@ def test_delete_with_a_stale_generation_fails(store: ObjectStore) -> None:
     assert store.get("d").data == b"2"
 
 
+def test_a_negative_precondition_is_a_bad_request(store: ObjectStore) -> None:
+    with pytest.raises(BadRequest):
+        store.put("p", b"x", if_generation_match=-1)
+    with pytest.raises(BadRequest):
+        store.delete("p", if_generation_match=-1)
+    assert store.head("p") is None
+
+
 def test_concurrent_compare_and_swap_from_8_threads_has_exactly_one_winner(store: ObjectStore) -> None:
     base = store.put("counter", b"0")
     barrier = threading.Barrier(8)

@@ -65,7 +65,7 @@ def make_container(
 ) -> Container:
     from shared.db.migrate import upgrade
 
-    settings = Settings(data_dir=data_dir, database_url=database_url, auth_secret="test-secret", **overrides)
+    settings = Settings(data_dir=data_dir, database_url=database_url, auth_secret="test-secret-0123456789-0123456789-abcdef", **overrides)
     c = Container(settings)
     upgrade(c.db.engine)
     if demo is not None:
@@ -130,6 +130,7 @@ def dev_server(container: Container) -> Iterator[LiveServer]:
 
     prepare(container)
     server = LiveServer(dev_app())
+    server.demo_path = container.settings.demo_warehouse_path  # type: ignore[attr-defined]
     try:
         yield server
     finally:

@@ -89,12 +89,12 @@ def test_rescan_removes_tables_that_disappeared(dev_server, token, tmp_path) -> 
     assert (
         requests.post(f"{dev_server.url}/v1/connections/{conn['id']}/scan", headers=h).json()["tables"] == 2
     )
-    con = duckdb.connect(str(path))
-    con.execute("DROP TABLE sales.b")
+    # the user rewrites their file (as another process would): the next scan sees the change
+    new = tmp_path / "own-v2.duckdb"
+    con = duckdb.connect(str(new))
+    con.execute("CREATE SCHEMA sales; CREATE TABLE sales.a(x INT)")
     con.close()
-    from shared.bootstrap import get_container
-
-    get_container().extras.clear()  # the next request opens the changed file afresh
+    new.replace(path)
     r = requests.post(f"{dev_server.url}/v1/connections/{conn['id']}/scan", headers=h).json()
     assert r["tables"] == 1 and r["removed_tables"] == 1
     cat = requests.get(f"{dev_server.url}/v1/connections/{conn['id']}/catalog", headers=h).json()

@@ -271,20 +271,26 @@ def _dispatch(
 ) -> dict[str, Any]:
     """An object whose ``type`` selects the definition that applies; each allows only its own keys.
 
-    The outer object lists the union of all keys so editors can complete them.
+    The outer object lists the union of all keys (descriptions only) so editors can complete them.
     """
     kinds = list(definitions)
     union: dict[str, Any] = {}
     for definition in definitions.values():
         for key, value in definition["properties"].items():
-            union.setdefault(key, value)
+            # a stub: the selected definition holds the constraints (they differ between kinds)
+            union.setdefault(
+                key, {"description": value["description"], "examples": value["examples"]}
+            )
     union["type"] = _prop({"enum": kinds}, "Selects the definition that applies.", kinds[0])
     return {
         **_object(union, ["type"], description),
         "examples": [example],
         "allOf": [
             {
-                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                "if": {
+                    "properties": {"type": _prop({"const": kind}, f"Selects {kind}.", kind)},
+                    "required": ["type"],
+                },
                 "then": {"$ref": f"#/$defs/{ref_prefix}_{kind}"},
             }
             for kind in kinds

@@ -193,6 +193,9 @@ class _Builder:
             if isinstance(value_node, ScalarNode) and value_node.style == "|":
                 self.document.block_scalars.add(child)
             result[key] = self.build(value_node, child, depth + 1)
+            if isinstance(value_node, MappingNode | SequenceNode) and not value_node.flow_style:
+                # a block collection starts on the next line; its key is where a reader looks
+                self.document.values[child] = self.document.keys[child]
         return result
 
     def _scalar(self, node: ScalarNode, path: Path) -> Any:

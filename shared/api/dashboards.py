@@ -2,7 +2,130 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from shared.bootstrap import get_container
+from shared.db.models import Dashboard, DashboardVersion
+from shared.errors import BadRequest, UnsupportedMediaType
+from shared.http.app import principal
+from shared.services import dashboards
 
 save_bp = Blueprint("save_dashboard", __name__)
 read_bp = Blueprint("dashboards", __name__)
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+def dashboard_json(row: Dashboard) -> dict[str, Any]:
+    c = get_container()
+    return {
+        "id": row.id,
+        "team_id": row.team_id,
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description,
+        "connection_id": row.connection_id,
+        "version": row.version,
+        "yaml_path": row.yaml_path,
+        "owner": row.owner_user_id,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+        "preview_url": f"{c.settings.public_url}/d/{row.team_id}/{row.slug}",
+    }
+
+
+def version_json(v: DashboardVersion) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "title": v.title,
+        "author": v.author_user_id,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    raw = raw.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise BadRequest("If-Match must be a dashboard version number", details=[{"path": "If-Match"}])
+    return int(raw)
+
+
+@save_bp.put("/v1/teams/<team_id>/dashboards/<slug>")
+def save(team_id: str, slug: str) -> Any:
+    who = principal()
+    if request.mimetype not in YAML_TYPES:
+        raise UnsupportedMediaType("send the dashboard YAML with Content-Type: application/yaml")
+    try:
+        text = request.get_data(as_text=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the YAML must be UTF-8") from None
+    c = get_container()
+    with c.db.session() as s:
+        result = dashboards.save_dashboard(
+            c,
+            s,
+            who,
+            team_id,
+            slug,
+            text,
+            if_match=_if_match(),
+            connection_id=request.args.get("connection_id"),
+        )
+        body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
+    return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards")
+def list_all(team_id: str) -> Any:
+    who = principal()
+    with get_container().db.session() as s:
+        return {"dashboards": [dashboard_json(d) for d in dashboards.list_dashboards(s, who, team_id)]}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>")
+def get_one(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        row, text = dashboards.get_dashboard(c, s, who, team_id, slug)
+        if request.args.get("format") == "yaml":
+            return Response(
+                text,
+                mimetype="application/yaml",
+                headers={
+                    "ETag": f'"{row.version}"',
+                    "Content-Disposition": f'attachment; filename="{slug}.yaml"',
+                },
+            )
+        return {**dashboard_json(row), "yaml": text}, 200, {"ETag": f'"{row.version}"'}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions")
+def list_versions(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        return {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")
+def get_version(team_id: str, slug: str, n: int) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        v, text = dashboards.version_text(c, s, who, team_id, slug, n)
+        return {**version_json(v), "yaml": text}
+
+
+@read_bp.delete("/v1/teams/<team_id>/dashboards/<slug>")
+def delete(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        dashboards.delete_dashboard(c, s, who, team_id, slug)
+    return "", 204

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,7 +63,7 @@ class ObjectStore(Protocol):
         """Live objects under ``prefix``, sorted by path."""
         ...
 
-    def versions(self, path: str) -> list[ObjectInfo]:
+    def versions(self, path: str) -> builtins.list[ObjectInfo]:
         """Every kept generation of ``path`` (live and noncurrent), oldest first."""
         ...
 

@@ -1,0 +1,334 @@
+"""Dashboards as code: save (validated, dry-run, versioned, compare-and-swap), read, history, delete.
+
+The YAML is the truth and lives in the object store at ``{team_id}/{slug}.yaml``; the
+``Dashboard`` row is a pointer (version, generation). The object write is the commit point: a crash
+after it and before the row update is repaired by the next read or save of that slug.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.bootstrap import Container
+from shared.db.models import Connection, Dashboard, DashboardVersion, Team
+from shared.errors import (
+    BridgeError,
+    ByteCapExceeded,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from shared.identity.port import Principal
+from shared.objectstore.port import ObjectInfo
+from shared.services.queries import ConnectionSql, byte_cap
+from shared.services.teams import require_team
+
+DASHBOARDS = "dashboards"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+class PreconditionRequired(BridgeError):
+    status, code = 428, "precondition_required"
+
+
+@dataclass
+class SaveResult:
+    dashboard: Dashboard
+    created: bool
+    bytes_by_query: dict[str, int] = field(default_factory=dict)
+
+
+def yaml_path(team_id: str, slug: str) -> str:
+    return f"{team_id}/{slug}.yaml"
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise ValidationFailed(
+            "invalid slug", details=[{"path": "slug", "message": "lower-case letters, digits and '-', ≤ 80"}]
+        )
+    return slug
+
+
+def pick_connection(
+    s: Session, team: Team, connection_id: str | None, existing: Dashboard | None
+) -> Connection:
+    """The dashboard's connection: the one named, the existing one, or the team's only one."""
+    if connection_id is None and existing is not None:
+        connection_id = existing.connection_id
+    query = select(Connection).where(Connection.team_id == team.id)
+    if connection_id is not None:
+        conn = s.scalar(query.where(Connection.id == connection_id))
+        if conn is None:
+            raise NotFound("connection not found")
+        return conn
+    conns = list(s.scalars(query))
+    if len(conns) != 1:
+        raise ValidationFailed(
+            "say which connection this dashboard reads",
+            details=[{"path": "connection_id", "message": "required when the team has several connections"}],
+        )
+    return conns[0]
+
+
+def check_dashboard(
+    c: Container, s: Session, team: Team, conn: Connection, text: str
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Validate the YAML and dry-run every query under the team's cap; all errors at once."""
+    from shared.dashboards.params import bind_parameters
+    from shared.dashboards.validate import validate_dashboard
+
+    sql = ConnectionSql.load(c, s, conn)
+    report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
+    if not report.ok:
+        raise ValidationFailed(_summary(report.errors), details=report.errors)
+    dashboard = report.dashboard
+    params = bind_parameters(dashboard, {})
+    cap = byte_cap(c, team)
+    errors: list[dict[str, Any]] = []
+    bytes_by_query: dict[str, int] = {}
+    columns: dict[str, list[str]] = {}
+    from shared.dashboards.yaml_source import load_source
+
+    source = load_source(text)
+    for name, query in (dashboard.get("queries") or {}).items():
+        loc = source.error(("queries", name, "sql"), "")
+        try:
+            dry = sql.dry_run(query["sql"], params)
+        except BridgeError as err:
+            errors.append({**loc, "message": f"dry run failed: {err.message}"})
+            continue
+        bytes_by_query[name] = dry.total_bytes_processed
+        columns[name] = [col.name for col in dry.schema]
+        if dry.total_bytes_processed > cap:
+            errors.append(
+                {
+                    **loc,
+                    "message": f"query would scan {dry.total_bytes_processed:,} bytes, over the "
+                    f"team's cap of {cap:,} bytes",
+                }
+            )
+    if not errors:
+        second = validate_dashboard(
+            text, allowed_tables=sql.allows(), default_project=sql.project, query_columns=columns
+        )
+        errors.extend(second.errors)
+    if errors:
+        err_cls = (
+            ByteCapExceeded
+            if all("over the team's cap" in e["message"] for e in errors)
+            else ValidationFailed
+        )
+        raise err_cls(_summary(errors), details=errors)
+    return dashboard, bytes_by_query
+
+
+def save_dashboard(
+    c: Container,
+    s: Session,
+    who: Principal,
+    team_id: str,
+    slug: str,
+    text: str,
+    *,
+    if_match: int | None,
+    connection_id: str | None = None,
+) -> SaveResult:
+    """Validate, dry-run and store a new version; ``if_match`` is the version being replaced."""
+    team = require_team(s, who, team_id)
+    check_slug(slug)
+    existing = repair(c, s, team.id, slug)
+    live = existing if existing is not None and existing.deleted_at is None else None
+    if live is not None and if_match is None:
+        raise PreconditionRequired(
+            f"dashboard '{slug}' exists at version {live.version}; send If-Match: {live.version} to replace it",
+            details={"current_version": live.version},
+        )
+    if live is None and if_match not in (None, 0):
+        raise Conflict("dashboard does not exist (If-Match given)", details={"current_version": None})
+    if live is not None and if_match != live.version:
+        raise Conflict(
+            f"dashboard '{slug}' is at version {live.version}, not {if_match}",
+            details={"current_version": live.version},
+        )
+    conn = pick_connection(s, team, connection_id, existing)
+    dashboard, bytes_by_query = check_dashboard(c, s, team, conn, text)
+
+    version = _next_version(s, existing)
+    path = yaml_path(team.id, slug)
+    try:
+        info = c.store(DASHBOARDS).put(
+            path,
+            text.encode(),
+            content_type="application/yaml",
+            metadata={
+                "version": str(version),
+                "team_id": team.id,
+                "slug": slug,
+                "connection_id": conn.id,
+                "author": who.user_id,
+            },
+            if_generation_match=live.generation if live is not None else 0,
+        )
+    except PreconditionFailed:
+        head = c.store(DASHBOARDS).head(path)
+        current = int(head.metadata.get("version", 0)) if head else None
+        raise Conflict(
+            f"dashboard '{slug}' was saved by someone else meanwhile (now version {current})",
+            details={"current_version": current},
+        ) from None
+    row = _record(s, team.id, slug, info, dashboard, conn.id, who.user_id, existing)
+    return SaveResult(row, created=live is None, bytes_by_query=bytes_by_query)
+
+
+def _next_version(s: Session, existing: Dashboard | None) -> int:
+    if existing is None:
+        return 1
+    top = s.scalar(
+        select(DashboardVersion.version)
+        .where(DashboardVersion.dashboard_id == existing.id)
+        .order_by(DashboardVersion.version.desc())
+        .limit(1)
+    )
+    return max(existing.version, top or 0) + 1
+
+
+def _record(
+    s: Session,
+    team_id: str,
+    slug: str,
+    info: ObjectInfo,
+    dashboard: dict[str, Any],
+    connection_id: str,
+    author: str,
+    existing: Dashboard | None,
+) -> Dashboard:
+    version = int(info.metadata["version"])
+    row = existing or Dashboard(team_id=team_id, slug=slug, yaml_path=yaml_path(team_id, slug))
+    if existing is None:
+        row.owner_user_id = author
+        s.add(row)
+    row.title = str(dashboard.get("title") or slug)[:300]
+    row.description = dashboard.get("description")
+    row.connection_id, row.version, row.generation, row.deleted_at = (
+        connection_id,
+        version,
+        info.generation,
+        None,
+    )
+    s.flush()
+    if s.get(DashboardVersion, (row.id, version)) is None:
+        s.add(
+            DashboardVersion(
+                dashboard_id=row.id,
+                version=version,
+                generation=info.generation,
+                title=row.title,
+                author_user_id=author,
+            )
+        )
+        s.flush()
+    return row
+
+
+def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | None:
+    """Bring the pointer row in line with the live object (after a crash between the two writes)."""
+    row = s.scalar(select(Dashboard).where(Dashboard.team_id == team_id, Dashboard.slug == slug))
+    head = c.store(DASHBOARDS).head(yaml_path(team_id, slug))
+    if head is None:
+        if row is not None and row.deleted_at is None:  # deleted in the store, crash before the row
+            from shared.db.models import utcnow
+
+            row.deleted_at = utcnow()
+            s.flush()
+        return row
+    if row is not None and row.generation == head.generation and row.deleted_at is None:
+        return row
+    if row is not None and row.generation > head.generation:
+        return row
+    from shared.dashboards.validate import validate_dashboard
+
+    text = c.store(DASHBOARDS).get(head.path, generation=head.generation).data.decode()
+    report = validate_dashboard(text)
+    meta = head.metadata
+    connection_id = meta.get("connection_id") or (row.connection_id if row else None)
+    if connection_id is None:
+        return row
+    return _record(
+        s,
+        team_id,
+        slug,
+        head,
+        report.dashboard or {"title": slug},
+        connection_id,
+        meta.get("author", "unknown"),
+        row,
+    )
+
+
+def get_dashboard(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> tuple[Dashboard, str]:
+    """The live dashboard row and its YAML text."""
+    require_team(s, who, team_id)
+    row = repair(c, s, team_id, slug)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"dashboard '{slug}' not found")
+    obj = c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation)
+    return row, obj.data.decode()
+
+
+def list_dashboards(s: Session, who: Principal, team_id: str) -> list[Dashboard]:
+    require_team(s, who, team_id)
+    return list(
+        s.scalars(
+            select(Dashboard)
+            .where(Dashboard.team_id == team_id, Dashboard.deleted_at.is_(None))
+            .order_by(Dashboard.updated_at.desc(), Dashboard.slug)
+        )
+    )
+
+
+def versions(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> list[DashboardVersion]:
+    row, _ = get_dashboard(c, s, who, team_id, slug)
+    return list(
+        s.scalars(
+            select(DashboardVersion)
+            .where(DashboardVersion.dashboard_id == row.id)
+            .order_by(DashboardVersion.version)
+        )
+    )
+
+
+def version_text(
+    c: Container, s: Session, who: Principal, team_id: str, slug: str, n: int
+) -> tuple[DashboardVersion, str]:
+    row, _ = get_dashboard(c, s, who, team_id, slug)
+    v = s.get(DashboardVersion, (row.id, n))
+    if v is None:
+        raise NotFound(f"version {n} of '{slug}' not found")
+    return v, c.store(DASHBOARDS).get(row.yaml_path, generation=v.generation).data.decode()
+
+
+def delete_dashboard(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> None:
+    """Remove the live dashboard; its versions stay in the store's history."""
+    from shared.db.models import utcnow
+
+    row, _ = get_dashboard(c, s, who, team_id, slug)
+    try:
+        c.store(DASHBOARDS).delete(row.yaml_path, if_generation_match=row.generation)
+    except PreconditionFailed:
+        raise Conflict("dashboard changed while deleting; reload and retry") from None
+    row.deleted_at = utcnow()
+    s.flush()
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    first = errors[0]
+    where = f" (line {first['line']})" if first.get("line") else ""
+    more = f"; and {len(errors) - 1} more" if len(errors) > 1 else ""
+    return f"{first['path']}{where}: {first['message']}{more}"

@@ -1,0 +1,53 @@
+"""The only way SQL reaches a warehouse: guarded (read-only, own tables) and capped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from shared.bootstrap import Container
+from shared.db.models import Connection, Team
+from shared.services.catalog import allowed_tables
+from shared.warehouse.port import DryRun, QueryOptions, QueryParam, QueryResult
+
+
+def byte_cap(c: Container, team: Team) -> int:
+    """The team's ``maximum_bytes_billed``, or the default (100 MB)."""
+    return team.byte_cap or c.settings.default_byte_cap
+
+
+class ConnectionSql:
+    """Guards and runs SQL for one connection: every statement is checked before any warehouse call."""
+
+    def __init__(self, c: Container, conn: Connection, tables: set[str]) -> None:
+        self.c, self.conn, self._tables = c, conn, tables
+
+    @classmethod
+    def load(cls, c: Container, s: Session, conn: Connection) -> ConnectionSql:
+        return cls(c, conn, allowed_tables(s, conn))
+
+    @property
+    def project(self) -> str | None:
+        return self.conn.config.get("project")  # type: ignore[no-any-return]
+
+    def allows(self) -> Callable[[str], bool]:
+        return lambda name: name.lower() in self._tables
+
+    def guard(self, sql: str):  # type: ignore[no-untyped-def]
+        """Parse and check ``sql``; raises UnsafeSql before anything reaches the warehouse."""
+        from shared.sqlguard import guard_select
+
+        return guard_select(sql, allowed_tables=self.allows(), default_project=self.project)
+
+    def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
+        from shared.services.connections import open_warehouse
+
+        self.guard(sql)
+        return open_warehouse(self.c, self.conn).dry_run(sql, params)
+
+    def query(self, sql: str, params: tuple[QueryParam, ...], options: QueryOptions) -> QueryResult:
+        from shared.services.connections import open_warehouse
+
+        self.guard(sql)
+        return open_warehouse(self.c, self.conn).query(sql, params, options)

@@ -1,0 +1,349 @@
+"""Data serving: compile a dashboard, answer each view from cache or the warehouse (capped).
+
+Views of a dashboard run concurrently; views sharing SQL and parameters share one result. A view
+that fails (byte cap, warehouse error) reports its own error while the others still return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared.bootstrap import Container
+from shared.db.models import Connection, Dashboard, Team
+from shared.errors import BridgeError, NotFound
+from shared.identity.port import Principal
+from shared.services.dashboards import DASHBOARDS, repair
+from shared.services.queries import ConnectionSql, byte_cap
+from shared.services.result_cache import CachedResult, ResultCache, cache_key
+from shared.services.singleflight import SingleFlight
+from shared.services.teams import require_team
+from shared.warehouse.port import QueryOptions, QueryParam
+
+log = logging.getLogger("bridge.serving")
+
+STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TTLs old
+DATA_VERSION_TTL_S = 30.0
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(value: Any) -> int | None:
+    """``refresh`` from the YAML: seconds, or ``30s``/``15m``/``1h``/``1d``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    match = _DURATION.match(str(value))
+    return int(match.group(1)) * _UNITS[match.group(2)] if match else None
+
+
+@dataclass(frozen=True)
+class LoadedDashboard:
+    row: Dashboard
+    team: Team
+    conn: Connection
+    dashboard: dict[str, Any]
+    compiled: Any  # shared.dashboards.compile.CompiledDashboard
+
+
+class DataService:
+    """Per-instance serving state: parsed dashboards, result cache, coalescing, a worker pool."""
+
+    def __init__(self, c: Container) -> None:
+        self.c = c
+        self.cache = ResultCache(c.store("cache"))
+        self.flights: SingleFlight[CachedResult] = SingleFlight()
+        self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
+        self._parsed: OrderedDict[tuple[str, int], tuple[dict[str, Any], Any]] = OrderedDict()
+        self._versions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+        self.warehouse_calls = 0  # observable by tests and benchmarks
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, s: Session, team: Team, slug: str) -> LoadedDashboard:
+        row = repair(self.c, s, team.id, slug)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"dashboard '{slug}' not found")
+        conn = s.get(Connection, row.connection_id)
+        if conn is None:
+            raise NotFound("the dashboard's connection no longer exists")
+        dashboard, compiled = self._parse(row)
+        return LoadedDashboard(row, team, conn, dashboard, compiled)
+
+    def _parse(self, row: Dashboard) -> tuple[dict[str, Any], Any]:
+        key = (row.id, row.generation)
+        with self._lock:
+            if key in self._parsed:
+                self._parsed.move_to_end(key)
+                return self._parsed[key]
+        from shared.dashboards.compile import compile_dashboard
+        from shared.dashboards.validate import validate_dashboard
+
+        text = self.c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation).data.decode()
+        report = validate_dashboard(text)
+        if not report.ok:
+            raise BridgeError(
+                "the stored dashboard no longer validates; save it again", details=report.errors
+            )
+        parsed = (report.dashboard, compile_dashboard(report.dashboard))
+        with self._lock:
+            self._parsed[key] = parsed
+            while len(self._parsed) > 256:
+                self._parsed.popitem(last=False)
+        return parsed
+
+    # -- serving -----------------------------------------------------------------------------
+    def views_data(
+        self,
+        s: Session,
+        loaded: LoadedDashboard,
+        raw_params: dict[str, str],
+        *,
+        view_id: str | None = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        from shared.dashboards.params import bind_parameters, select_parameters
+
+        params = bind_parameters(loaded.dashboard, raw_params)
+        views = [v for v in loaded.compiled.views if view_id is None or v.view_id == view_id]
+        if view_id is not None and not views:
+            raise NotFound(f"view '{view_id}' not found")
+        sql = ConnectionSql.load(self.c, s, loaded.conn)
+        ttl = (
+            parse_ttl(loaded.dashboard.get("refresh"))
+            or loaded.team.cache_ttl_seconds
+            or self.c.settings.cache_ttl_seconds
+        )
+        cap = byte_cap(self.c, loaded.team)
+
+        def one(view: Any) -> dict[str, Any]:
+            bound = select_parameters(params, view.parameter_names)
+            return self._view(loaded, sql, view, bound, ttl=ttl, cap=cap, force=force)
+
+        results = list(self.pool.map(one, views)) if len(views) > 1 else [one(v) for v in views]
+        by_view = {v["view_id"]: v for v in results}
+        return {
+            "dashboard": {"slug": loaded.row.slug, "title": loaded.row.title, "version": loaded.row.version},
+            "parameters": _parameters_json(loaded.dashboard, params),
+            "views": [{**_view_meta(loaded.dashboard, v), **by_view[v.view_id]} for v in views],
+        }
+
+    def _view(
+        self,
+        loaded: LoadedDashboard,
+        sql: ConnectionSql,
+        view: Any,
+        params: tuple[QueryParam, ...],
+        *,
+        ttl: int,
+        cap: int,
+        force: bool,
+    ) -> dict[str, Any]:
+        if view.sql is None:  # text views have no query
+            return {
+                "view_id": view.view_id,
+                "status": "ok",
+                "columns": [],
+                "values": [],
+                "row_count": 0,
+                "truncated": False,
+                "bytes_processed": 0,
+                "cache": "none",
+                "cached_at": None,
+                "error": None,
+            }
+        try:
+            guarded = sql.guard(view.sql)
+            version = self._data_version(loaded.conn, guarded.tables)
+            key = cache_key(loaded.team.id, loaded.conn.id, view.sql, params, version)
+            now = time.time()
+            cached = None if force else self.cache.get(loaded.team.id, key)
+            if cached is not None and now < cached.expires_at:
+                return _payload(view.view_id, cached, "hit")
+            if cached is not None and now < cached.cached_at + ttl * STALE_FACTOR:
+                self._refresh_behind(loaded, sql, view.sql, params, key, ttl, cap)
+                return _payload(view.view_id, cached, "stale")
+            result, _ = self.flights.do(
+                key, lambda: self._execute(loaded, sql, view.sql, params, key, ttl, cap)
+            )
+            return _payload(view.view_id, result, "miss")
+        except BridgeError as err:
+            return {
+                "view_id": view.view_id,
+                "status": "error",
+                "columns": [],
+                "values": [],
+                "row_count": 0,
+                "truncated": False,
+                "bytes_processed": 0,
+                "cache": "none",
+                "cached_at": None,
+                "error": err.to_dict()["error"],
+            }
+
+    def _refresh_behind(
+        self,
+        loaded: LoadedDashboard,
+        sql: ConnectionSql,
+        text: str,
+        params: tuple[QueryParam, ...],
+        key: str,
+        ttl: int,
+        cap: int,
+    ) -> None:
+        if self.flights.running(key):
+            return
+
+        def run() -> None:
+            try:
+                self.flights.do(key, lambda: self._execute(loaded, sql, text, params, key, ttl, cap))
+            except BridgeError as err:
+                log.info("background refresh failed: %s", err.code)
+            except Exception:
+                log.exception("background refresh failed")
+
+        self.pool.submit(run)
+
+    def _execute(
+        self,
+        loaded: LoadedDashboard,
+        sql: ConnectionSql,
+        text: str,
+        params: tuple[QueryParam, ...],
+        key: str,
+        ttl: int,
+        cap: int,
+    ) -> CachedResult:
+        with self._lock:
+            self.warehouse_calls += 1
+        labels = {"bridge_team": _label(loaded.team.id), "bridge_dashboard": _label(loaded.row.slug)}
+        res = sql.query(
+            text,
+            params,
+            QueryOptions(max_bytes_billed=cap, row_limit=self.c.settings.row_limit, labels=labels),
+        )
+        now = time.time()
+        columns = [{"name": col.name, "type": col.type} for col in res.columns]
+        values = [[_json_value(row[i]) for row in res.rows] for i in range(len(res.columns))]
+        result = CachedResult(
+            team_id=loaded.team.id,
+            key=key,
+            columns=columns,
+            values=values,
+            row_count=len(res.rows),
+            truncated=res.truncated,
+            bytes_processed=res.bytes_processed,
+            cached_at=now,
+            expires_at=now + ttl,
+        )
+        self.cache.put(result)
+        return result
+
+    def _data_version(self, conn: Connection, tables: tuple[str, ...]) -> str | None:
+        from shared.services.connections import open_warehouse
+
+        key = (conn.id, tuple(sorted(tables)))
+        now = time.monotonic()
+        with self._lock:
+            hit = self._versions.get(key)
+        if hit is not None and now - hit[0] < DATA_VERSION_TTL_S:
+            return hit[1]
+        version = open_warehouse(self.c, conn).data_version(key[1])
+        with self._lock:
+            self._versions[key] = (now, version)
+        return version
+
+
+def data_service(c: Container) -> DataService:
+    """The instance's serving state (created once per container)."""
+    return c.extra("data_service", lambda: DataService(c))  # type: ignore[no-any-return]
+
+
+def dashboard_data(
+    c: Container,
+    s: Session,
+    who: Principal,
+    team_id: str,
+    slug: str,
+    raw: dict[str, str],
+    *,
+    view_id: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    team = require_team(s, who, team_id)
+    svc = data_service(c)
+    return svc.views_data(s, svc.load(s, team, slug), raw, view_id=view_id, force=force)
+
+
+def warm(c: Container, s: Session, team: Team, slug: str) -> dict[str, Any]:
+    """Compute every view with default parameters unless a fresh result is cached."""
+    svc = data_service(c)
+    out = svc.views_data(s, svc.load(s, team, slug), {})
+    return {"views": {v["view_id"]: {"status": v["status"], "cache": v["cache"]} for v in out["views"]}}
+
+
+def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:
+    return {
+        "view_id": view_id,
+        "status": "ok",
+        "columns": r.columns,
+        "values": r.values,
+        "row_count": r.row_count,
+        "truncated": r.truncated,
+        "bytes_processed": r.bytes_processed,
+        "cache": status,
+        "cached_at": dt.datetime.fromtimestamp(r.cached_at, dt.UTC).isoformat(),
+        "error": None,
+    }
+
+
+def _view_meta(dashboard: dict[str, Any], view: Any) -> dict[str, Any]:
+    spec = next((v for v in dashboard.get("views", []) if v.get("id") == view.view_id), {})
+    return {
+        "view_id": view.view_id,
+        "type": view.type,
+        "title": spec.get("title"),
+        "layout": spec.get("layout"),
+        "spec": view.spec,
+    }
+
+
+def _parameters_json(dashboard: dict[str, Any], params: tuple[QueryParam, ...]) -> list[dict[str, Any]]:
+    values = {p.name: _json_value(p.value) for p in params}
+    out = []
+    for p in dashboard.get("parameters") or ():
+        name = p["name"]
+        item = {k: v for k, v in p.items() if k in ("name", "type", "label", "options")}
+        if p.get("type") == "date_range":
+            item["value"] = [values.get(f"{name}_start"), values.get(f"{name}_end")]
+        else:
+            item["value"] = values.get(name)
+        out.append(item)
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, float) and v != v:  # NaN is not JSON
+        return None
+    return v
+
+
+def _label(value: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "_", value.lower())[:63]

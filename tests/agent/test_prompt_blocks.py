@@ -1,0 +1,91 @@
+"""Prompt blocks: seed content, byte-identical prefixes across loads, schema embedding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.agent import prompts
+from shared.agent.prompts import PromptBlock, load_blocks, ordered_blocks, prefix_hash, render_prefix
+from shared.errors import ValidationFailed
+from shared.model.messages import SystemBlock
+
+REPO_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "dashboard.schema.json"
+
+
+def test_two_loads_give_a_byte_identical_prefix() -> None:
+    first, second = load_blocks(), load_blocks()
+
+    assert render_prefix(first).encode() == render_prefix(second).encode()
+    assert prefix_hash(first) == prefix_hash(second)
+    assert prompts.system_blocks(first) == prompts.system_blocks(reversed(second))
+
+
+def test_seed_blocks_cover_role_schema_bigquery_and_layout() -> None:
+    blocks = {b.key: b for b in prompts.SEED_BLOCKS}
+
+    assert list(blocks) == ["role", "dashboard_schema", "bigquery", "layout"]
+    assert "never as instructions" in blocks["role"].content
+    assert "APPROX_COUNT_DISTINCT" in blocks["bigquery"].content
+    assert "12 columns" in blocks["layout"].content and "monotone" in blocks["layout"].content
+    assert all(b.cache_hint == "stable" and b.version >= 1 for b in blocks.values())
+
+
+@pytest.mark.skipif(not REPO_SCHEMA.is_file(), reason="schemas/dashboard.schema.json not written yet")
+def test_the_schema_block_embeds_the_committed_json_schema() -> None:
+    (block,) = [b for b in load_blocks() if b.key == "dashboard_schema"]
+    embedded = block.content.split("```json\n", 1)[1].split("\n```", 1)[0]
+
+    assert json.loads(embedded) == json.loads(REPO_SCHEMA.read_text())
+    assert "{{dashboard_schema}}" not in block.content
+
+
+def test_without_the_schema_file_a_summary_is_used(tmp_path: Path) -> None:
+    (block,) = [b for b in load_blocks(schema_path=tmp_path / "absent.json") if b.key == "dashboard_schema"]
+
+    assert "summary applies" in block.content
+    assert "```json" not in block.content
+
+
+def test_order_is_stable_first_then_order_key_version() -> None:
+    blocks = [
+        PromptBlock("session", 1, "volatile", cache_hint="volatile", order=0),
+        PromptBlock("b", 2, "b2", order=5),
+        PromptBlock("b", 1, "b1", order=5),
+        PromptBlock("a", 1, "a1", order=5),
+        PromptBlock("role", 1, "r", order=1),
+    ]
+
+    ordered = ordered_blocks(blocks)
+
+    assert [(b.key, b.version) for b in ordered] == [
+        ("role", 1),
+        ("a", 1),
+        ("b", 1),
+        ("b", 2),
+        ("session", 1),
+    ]
+    assert prompts.system_blocks(blocks)[0] == SystemBlock("role", "r")
+
+
+def test_the_hash_changes_with_any_content_or_version() -> None:
+    base = [PromptBlock("role", 1, "Be brief.")]
+
+    assert prefix_hash(base) != prefix_hash([PromptBlock("role", 1, "Be brief!")])
+    assert prefix_hash(base) != prefix_hash([PromptBlock("role", 2, "Be brief.")])
+
+
+def test_a_block_file_without_front_matter_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "10_bad.md").write_text("no front matter\n")
+
+    with pytest.raises(ValidationFailed, match=r"10_bad\.md"):
+        load_blocks(tmp_path)
+
+
+def test_a_block_file_with_a_bad_cache_hint_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "10_bad.md").write_text("---\nkey: x\nversion: 1\ncache_hint: sometimes\n---\ntext\n")
+
+    with pytest.raises(ValidationFailed, match="cache_hint"):
+        load_blocks(tmp_path)

@@ -117,16 +117,14 @@ def _describe(error: ValidationError, source: SourceDocument) -> list[dict[str, 
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return [
-            source.error(
-                (*path, key), f"unknown key '{key}'; allowed here: {', '.join(allowed)}", key=True
-            )
+            source.error((*path, key), f"unknown key '{key}'; allowed here: {', '.join(allowed)}", key=True)
             for key in instance
             if key not in allowed
         ]
     if error.validator == "required" and isinstance(instance, dict):
         missing = [key for key in error.validator_value if key not in instance]
         return [source.error(path, f"missing required key '{key}'") for key in missing]
-    if error.validator == "propertyNames":
+    if error.validator == "propertyNames" or "propertyNames" in error.relative_schema_path:
         hint = _PATTERN_HINTS.get(str(error.schema.get("pattern")), "a valid name")
         return [source.error((*path, str(instance)), f"name '{instance}' must be {hint}", key=True)]
     if error.validator == "pattern":
@@ -235,9 +233,7 @@ class _Semantics:
                 if ranged and ranged[1].get("type") == "date_range":
                     hint = f"; date_range '{parameter_name}' binds @{parameter_name}_start and _end"
                 line, column = guarded.parameter_positions.get(parameter_name, (1, 1))
-                self._sql_error(
-                    name, line, column, f"parameter @{parameter_name} is not declared{hint}"
-                )
+                self._sql_error(name, line, column, f"parameter @{parameter_name} is not declared{hint}")
         if len(self.guarded) < len(self.queries):
             return  # a query that failed the guard may be the one using the parameter
         for index, parameter in self.parameters:

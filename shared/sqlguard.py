@@ -47,9 +47,7 @@ _FORBIDDEN_NODES: dict[type[exp.Expr], str] = {
     exp.Lock: "a locking clause",
 }
 # Scalar functions that reach outside the connection's own tables.
-_FORBIDDEN_FUNCTIONS = frozenset(
-    {"EXTERNAL_QUERY", "EXTERNAL_OBJECT_TRANSFORM", "VECTOR_SEARCH", "APPENDS"}
-)
+_FORBIDDEN_FUNCTIONS = frozenset({"EXTERNAL_QUERY", "EXTERNAL_OBJECT_TRANSFORM", "VECTOR_SEARCH", "APPENDS"})
 _METADATA_PARTS = frozenset({"INFORMATION_SCHEMA", "__TABLES__", "__TABLES_SUMMARY__"})
 
 
@@ -99,9 +97,7 @@ def guard_select(
     tables: list[str] = []
     parameters: dict[str, tuple[int, int]] = {}
     for node in root.walk():
-        kind = next(
-            (label for cls, label in _FORBIDDEN_NODES.items() if isinstance(node, cls)), None
-        )
+        kind = next((label for cls, label in _FORBIDDEN_NODES.items() if isinstance(node, cls)), None)
         if kind:
             problems.add(f"{kind} is not allowed; only a read-only SELECT", node)
         elif isinstance(node, exp.Table):
@@ -115,7 +111,8 @@ def guard_select(
     problems.raise_if_any()
     if parameters:
         _locate_parameters(sql, parameters)
-    return GuardedSql(root, tuple(tables), tuple(parameters), _output_columns(root), parameters)
+        parameters = dict(sorted(parameters.items(), key=lambda item: item[1]))  # order of use
+    return GuardedSql(root, tuple(sorted(tables)), tuple(parameters), _output_columns(root), parameters)
 
 
 def _parse(sql: str, problems: _Problems) -> list[exp.Expr]:
@@ -162,9 +159,7 @@ def _check_table(
     if any("*" in part for part in parts):
         problems.add(f"wildcard table {name} is not allowed; name the table", table)
         return None
-    is_metadata = any(
-        part.upper() in _METADATA_PARTS or part.lower().startswith("region-") for part in parts
-    )
+    is_metadata = any(part.upper() in _METADATA_PARTS or part.lower().startswith("region-") for part in parts)
     if not is_metadata:
         if len(parts) == 2 and default_project:
             parts = [default_project, *parts]
@@ -211,9 +206,7 @@ def _check_function(node: exp.Func, problems: _Problems) -> None:
     if name in _FORBIDDEN_FUNCTIONS:
         problems.add(f"{name} is not allowed", node)
     elif isinstance(node.parent, exp.Dot) and isinstance(node, exp.Anonymous):
-        problems.add(
-            f"user-defined function {node.parent.sql('bigquery')[:60]} is not allowed", node
-        )
+        problems.add(f"user-defined function {node.parent.sql('bigquery')[:60]} is not allowed", node)
 
 
 def _output_columns(root: exp.Expr) -> tuple[str, ...] | None:
@@ -223,9 +216,7 @@ def _output_columns(root: exp.Expr) -> tuple[str, ...] | None:
         return None
     names: list[str] = []
     for index, projection in enumerate(root.expressions):
-        if isinstance(projection, exp.Star) or (
-            isinstance(projection, exp.Column) and projection.is_star
-        ):
+        if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
             return None
         named = isinstance(projection, (exp.Alias, exp.Column)) and projection.alias_or_name
         names.append(named or f"f{index}_")

@@ -13,9 +13,17 @@ VEGA_LITE_SCHEMA = REPO / "node_modules" / "vega-lite" / "build" / "vega-lite-sc
 DEMO_PREFIX = "demo.thelook_ecommerce."
 
 
+DEMO_TABLES = frozenset(
+    DEMO_PREFIX + table
+    for table in (
+        "users", "orders", "order_items", "products", "inventory_items", "distribution_centers", "events"
+    )
+)
+
+
 def demo_tables() -> Callable[[str], bool]:
-    """allowed_tables for the demo connection: only demo.thelook_ecommerce.* tables."""
-    return lambda name: name.lower().startswith(DEMO_PREFIX) and name.count(".") == 2
+    """allowed_tables for the demo connection: its seven catalogued tables."""
+    return lambda name: name.lower() in DEMO_TABLES
 
 
 def valid_examples() -> list[Path]:

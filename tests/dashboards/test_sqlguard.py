@@ -124,14 +124,14 @@ def test_tables_and_parameters_are_reported() -> None:
     )
     assert guarded.tables == ("demo.thelook_ecommerce.orders", "demo.thelook_ecommerce.users")
     assert guarded.parameters == ("start", "country")
-    assert guarded.parameter_positions == {"start": (1, 75), "country": (3, 19)}
+    assert guarded.parameter_positions == {"start": (1, 78), "country": (3, 19)}
     assert guarded.output_columns == ("user_id",)
 
 
 def test_default_project_qualifies_dataset_tables() -> None:
     guarded = guard_select("SELECT id FROM thelook_ecommerce.users", default_project="demo")
     assert guarded.tables == ("demo.thelook_ecommerce.users",)
-    with pytest.raises(UnsafeSql, match="project.dataset.table"):
+    with pytest.raises(UnsafeSql, match=r"project\.dataset\.table"):
         guard_select("SELECT id FROM users", default_project="demo")
 
 

@@ -98,6 +98,7 @@ class DuckDBWarehouse:
         try:
             location = str(self.path).replace("'", "''")
             conn.execute(f"ATTACH '{location}' AS {_ident(self.project)} (READ_ONLY)")
+            conn.execute("SET TimeZone = 'UTC'")
             conn.execute("SET enable_external_access = false")
             conn.execute("SET lock_configuration = true")
         except duckdb.Error as error:

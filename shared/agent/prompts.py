@@ -2,7 +2,8 @@
 
 Seed blocks live in ``prompt_blocks/*.md``, each with a front matter of ``key``, ``version``,
 ``order`` and ``cache_hint``. The dashboard-schema block embeds ``schemas/dashboard.schema.json``
-(read when the blocks are loaded) or, without that file, a short summary. Blocks are sorted by
+(read when the blocks are loaded; without the file, the schema ``shared.dashboards`` builds, or
+a short summary). Blocks are sorted by
 ``(order, key, version)`` so every step of a turn sends the same prefix, which providers cache.
 """
 
@@ -81,18 +82,31 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     return meta, body.strip() + "\n"
 
 
-def _schema_text(schema_path: Path) -> str:
+def _built_schema() -> dict[str, Any] | None:
+    try:
+        from shared.dashboards.schema import dashboard_schema
+    except ImportError:
+        return None
+    return dashboard_schema()
+
+
+def _schema_text(schema_path: Path, *, build_schema: bool) -> str:
+    """The schema file, else the schema ``shared.dashboards`` builds, else a short summary."""
+    schema: dict[str, Any] | None = None
     if schema_path.is_file():
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        return "```json\n" + json.dumps(schema, separators=(",", ":"), ensure_ascii=False) + "\n```"
-    return SCHEMA_FALLBACK.read_text(encoding="utf-8").strip()
+    elif build_schema:
+        schema = _built_schema()
+    if schema is None:
+        return SCHEMA_FALLBACK.read_text(encoding="utf-8").strip()
+    return "```json\n" + json.dumps(schema, separators=(",", ":"), ensure_ascii=False) + "\n```"
 
 
-def load_block(path: Path, *, schema_path: Path = SCHEMA_PATH) -> PromptBlock:
+def load_block(path: Path, *, schema_path: Path = SCHEMA_PATH, build_schema: bool = True) -> PromptBlock:
     """Parse one ``*.md`` block file; ValidationFailed when its front matter is incomplete."""
     meta, content = _split_front_matter(path, path.read_text(encoding="utf-8"))
     if SCHEMA_PLACEHOLDER in content:
-        content = content.replace(SCHEMA_PLACEHOLDER, _schema_text(schema_path))
+        content = content.replace(SCHEMA_PLACEHOLDER, _schema_text(schema_path, build_schema=build_schema))
     try:
         hint = meta.get("cache_hint", "stable")
         if hint not in ("stable", "volatile"):
@@ -108,9 +122,12 @@ def load_block(path: Path, *, schema_path: Path = SCHEMA_PATH) -> PromptBlock:
         raise ValidationFailed(f"{path.name}: bad front matter: {exc}") from exc
 
 
-def load_blocks(directory: Path = BLOCKS_DIR, *, schema_path: Path = SCHEMA_PATH) -> list[PromptBlock]:
+def load_blocks(
+    directory: Path = BLOCKS_DIR, *, schema_path: Path = SCHEMA_PATH, build_schema: bool = True
+) -> list[PromptBlock]:
     """Every block in ``directory``, in prefix order."""
-    return ordered_blocks(load_block(p, schema_path=schema_path) for p in sorted(directory.glob("*.md")))
+    paths = sorted(directory.glob("*.md"))
+    return ordered_blocks(load_block(p, schema_path=schema_path, build_schema=build_schema) for p in paths)
 
 
 @lru_cache(maxsize=1)

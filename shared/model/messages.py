@@ -75,6 +75,8 @@ Message = UserMessage | AssistantMessage | ToolResultMessage
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one call (or a sum): ``input_tokens`` includes the ``cached_tokens`` read from cache."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0

@@ -42,8 +42,18 @@ def test_the_schema_block_embeds_the_committed_json_schema() -> None:
     assert "{{dashboard_schema}}" not in block.content
 
 
-def test_without_the_schema_file_a_summary_is_used(tmp_path: Path) -> None:
+def test_without_the_schema_file_the_built_schema_is_embedded(tmp_path: Path) -> None:
+    from shared.dashboards.schema import dashboard_schema
+
     (block,) = [b for b in load_blocks(schema_path=tmp_path / "absent.json") if b.key == "dashboard_schema"]
+
+    embedded = block.content.split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(embedded) == dashboard_schema()
+
+
+def test_without_any_schema_a_summary_is_used(tmp_path: Path) -> None:
+    blocks = load_blocks(schema_path=tmp_path / "absent.json", build_schema=False)
+    (block,) = [b for b in blocks if b.key == "dashboard_schema"]
 
     assert "summary applies" in block.content
     assert "```json" not in block.content

@@ -315,3 +315,45 @@ def test_retry_policy_backoff_is_capped() -> None:
     policy = RetryPolicy(attempts=5, initial_backoff_s=1.0, max_backoff_s=4.0)
 
     assert all(4.0 <= policy.backoff(n) <= 6.0 for n in (2, 3, 10))
+
+
+def test_refused_credentials_are_unavailable_and_not_retried(
+    gemini: GeminiModel, vertex: VertexReplay
+) -> None:
+    vertex.queue((403, "error_403.json"), (200, "text_stream.sse"))
+
+    with pytest.raises(Unavailable, match="refused the service credentials") as caught:
+        gemini.complete(request())
+
+    assert caught.value.details["reason"] == "PERMISSION_DENIED"
+    assert len(vertex.generate_calls) == 1
+
+
+def test_a_blocked_prompt_finishes_with_safety(gemini: GeminiModel, vertex: VertexReplay) -> None:
+    vertex.queue((200, "blocked_prompt.sse"))
+
+    response = gemini.complete(request())
+
+    assert (response.text, response.tool_calls, response.finish_reason) == ("", (), "safety")
+    assert response.usage.input_tokens == 912
+
+
+def test_an_expired_context_cache_falls_back_to_the_inline_prefix(vertex: VertexReplay) -> None:
+    model = GeminiModel(
+        "gemini-2.5-flash",
+        project="bridge-test",
+        location="europe-west1",
+        http_options=types.HttpOptions(base_url=vertex.base_url),
+        credentials=Credentials(token="test-access-token"),
+        cache_min_tokens=100,
+    )
+    system = (SystemBlock("schema", "A dashboard has views and queries. " * 40 + "expired-cache-test"),)
+    vertex.queue((200, "cached_content.json"), (404, "error_404_cache.json"), (200, "text_stream.sse"))
+
+    response = model.complete(request(system=system))
+
+    first, second = vertex.generate_calls
+    assert "cachedContent" in first.body
+    assert "cachedContent" not in second.body
+    assert second.body["systemInstruction"]["parts"][0]["text"] == system[0].text
+    assert response.text.startswith("Revenue grew")

@@ -74,7 +74,7 @@ def validate_dashboard(
     """
     source = load_source(text)
     errors = list(source.errors)
-    if source.data is None:
+    if source.data is None and errors:
         return ValidationReport(_ordered(errors))
     data = source.data
     if not isinstance(data, dict):

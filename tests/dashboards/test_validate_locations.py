@@ -210,6 +210,8 @@ def test_raise_for_report_carries_every_error() -> None:
         ("version: 1\ntitle: !!python/object/apply:os.system [ls]\n", 2, "custom tag"),
         ("a: &x 1\nb: *x\n", 1, "anchors and aliases"),
         ("- just\n- a list\n", 1, "must be a mapping"),
+        ("null\n", 1, "must be a mapping"),
+        ("!\n", 1, "must be a mapping"),
         ("", 1, "empty"),
         ("x: 1\n" + "y: 2\n" * 60_000, 1, "larger than"),
     ],

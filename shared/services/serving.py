@@ -55,6 +55,7 @@ class LoadedDashboard:
     conn: Connection
     dashboard: dict[str, Any]
     compiled: Any  # shared.dashboards.compile.CompiledDashboard
+    ttl_s: int | None  # ``refresh`` as written in the YAML (None: the team's default applies)
 
 
 class DataService:
@@ -65,10 +66,12 @@ class DataService:
         self.cache = ResultCache(c.store("cache"))
         self.flights: SingleFlight[CachedResult] = SingleFlight()
         self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
-        self._parsed: OrderedDict[tuple[str, int], tuple[dict[str, Any], Any]] = OrderedDict()
+        self._parsed: OrderedDict[tuple[str, int], tuple[dict[str, Any], Any, int | None]] = OrderedDict()
         self._versions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
         self._lock = threading.Lock()
         self.warehouse_calls = 0  # observable by tests and benchmarks
+        self.clock = time.time
+        self._refreshing: set[str] = set()
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, s: Session, team: Team, slug: str) -> LoadedDashboard:
@@ -78,10 +81,10 @@ class DataService:
         conn = s.get(Connection, row.connection_id)
         if conn is None:
             raise NotFound("the dashboard's connection no longer exists")
-        dashboard, compiled = self._parse(row)
-        return LoadedDashboard(row, team, conn, dashboard, compiled)
+        dashboard, compiled, ttl_s = self._parse(row)
+        return LoadedDashboard(row, team, conn, dashboard, compiled, ttl_s)
 
-    def _parse(self, row: Dashboard) -> tuple[dict[str, Any], Any]:
+    def _parse(self, row: Dashboard) -> tuple[dict[str, Any], Any, int | None]:
         key = (row.id, row.generation)
         with self._lock:
             if key in self._parsed:
@@ -89,6 +92,7 @@ class DataService:
                 return self._parsed[key]
         from shared.dashboards.compile import compile_dashboard
         from shared.dashboards.validate import validate_dashboard
+        from shared.dashboards.yaml_source import load_source
 
         text = self.c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation).data.decode()
         report = validate_dashboard(text)
@@ -96,7 +100,8 @@ class DataService:
             raise BridgeError(
                 "the stored dashboard no longer validates; save it again", details=report.errors
             )
-        parsed = (report.dashboard, compile_dashboard(report.dashboard))
+        written = load_source(text).data.get("refresh")
+        parsed = (report.dashboard, compile_dashboard(report.dashboard), parse_ttl(written))
         with self._lock:
             self._parsed[key] = parsed
             while len(self._parsed) > 256:
@@ -120,11 +125,9 @@ class DataService:
         if view_id is not None and not views:
             raise NotFound(f"view '{view_id}' not found")
         sql = ConnectionSql.load(self.c, s, loaded.conn)
-        ttl = (
-            parse_ttl(loaded.dashboard.get("refresh"))
-            or loaded.team.cache_ttl_seconds
-            or self.c.settings.cache_ttl_seconds
-        )
+        ttl = loaded.ttl_s
+        if ttl is None:
+            ttl = loaded.team.cache_ttl_seconds or self.c.settings.cache_ttl_seconds
         cap = byte_cap(self.c, loaded.team)
 
         def one(view: Any) -> dict[str, Any]:
@@ -167,7 +170,7 @@ class DataService:
             guarded = sql.guard(view.sql)
             version = self._data_version(loaded.conn, guarded.tables)
             key = cache_key(loaded.team.id, loaded.conn.id, view.sql, params, version)
-            now = time.time()
+            now = self.clock()
             cached = None if force else self.cache.get(loaded.team.id, key)
             if cached is not None and now < cached.expires_at:
                 return _payload(view.view_id, cached, "hit")
@@ -202,8 +205,10 @@ class DataService:
         ttl: int,
         cap: int,
     ) -> None:
-        if self.flights.running(key):
-            return
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
 
         def run() -> None:
             try:
@@ -212,6 +217,9 @@ class DataService:
                 log.info("background refresh failed: %s", err.code)
             except Exception:
                 log.exception("background refresh failed")
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
 
         self.pool.submit(run)
 
@@ -233,7 +241,7 @@ class DataService:
             params,
             QueryOptions(max_bytes_billed=cap, row_limit=self.c.settings.row_limit, labels=labels),
         )
-        now = time.time()
+        now = self.clock()
         columns = [{"name": col.name, "type": col.type} for col in res.columns]
         values = [[_json_value(row[i]) for row in res.rows] for i in range(len(res.columns))]
         result = CachedResult(

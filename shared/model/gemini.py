@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import logging
 import random
@@ -63,30 +64,22 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
-def _transient_transport_errors() -> tuple[type[BaseException], ...]:
-    found: list[type[BaseException]] = [auth_exceptions.TransportError]
-    for module_name in ("httpx2", "httpx"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        found += [module.TransportError]
-    return tuple(found)
-
-
-def _timeout_errors() -> tuple[type[BaseException], ...]:
+def _httpx_errors(name: str) -> tuple[type[BaseException], ...]:
+    """Exception class ``name`` of whichever httpx flavours google-genai may be using."""
     found: list[type[BaseException]] = []
     for module_name in ("httpx2", "httpx"):
         try:
-            module = __import__(module_name)
+            found.append(getattr(importlib.import_module(module_name), name))
         except ImportError:
             continue
-        found.append(module.TimeoutException)
     return tuple(found)
 
 
-TIMEOUT_ERRORS = _timeout_errors()
-TRANSPORT_ERRORS = _transient_transport_errors()
+TIMEOUT_ERRORS = _httpx_errors("TimeoutException")
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    auth_exceptions.TransportError,
+    *_httpx_errors("TransportError"),
+)
 CALL_ERRORS: tuple[type[BaseException], ...] = (
     genai_errors.APIError,
     auth_exceptions.GoogleAuthError,
@@ -123,7 +116,7 @@ def map_error(exc: BaseException, *, model: str) -> BridgeError:
         if exc.code in (401, 403):
             return Unavailable(f"Vertex AI refused the service credentials: {text}", details=details)
         return BadRequest(text, details=details)
-    if isinstance(exc, auth_exceptions.GoogleAuthError | TRANSPORT_ERRORS):
+    if isinstance(exc, (auth_exceptions.GoogleAuthError, *TRANSPORT_ERRORS)):
         return Unavailable(f"{model} could not be reached: {exc}", details={"provider": "vertex"})
     return Unavailable(f"{model} failed: {exc!r}", details={"provider": "vertex"})
 

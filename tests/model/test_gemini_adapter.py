@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 from google.genai import types
@@ -357,3 +358,23 @@ def test_an_expired_context_cache_falls_back_to_the_inline_prefix(vertex: Vertex
     assert "cachedContent" not in second.body
     assert second.body["systemInstruction"]["parts"][0]["text"] == system[0].text
     assert response.text.startswith("Revenue grew")
+
+
+def test_an_unreachable_endpoint_is_retried_then_unavailable(sleeps: list[float]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    model = GeminiModel(
+        "gemini-2.5-flash",
+        project="bridge-test",
+        location="europe-west1",
+        http_options=types.HttpOptions(base_url=f"http://127.0.0.1:{port}/"),
+        credentials=Credentials(token="test-access-token"),
+        retry=RetryPolicy(attempts=3, initial_backoff_s=0.01),
+        sleep=sleeps.append,
+    )
+
+    with pytest.raises(Unavailable, match="could not be reached"):
+        model.complete(request())
+
+    assert len(sleeps) == 2

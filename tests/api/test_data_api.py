@@ -7,11 +7,10 @@ import threading
 import time
 
 import requests
+from test_dashboards_api import GOOD, put, setup_team
 
 from shared.bootstrap import Container
 from shared.services.serving import data_service
-
-from test_dashboards_api import GOOD, put, setup_team
 
 TWO_QUERIES = """\
 version: 1

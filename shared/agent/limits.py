@@ -135,7 +135,13 @@ class LimitTracker:
     def output_budget(self) -> int:
         """``max_output_tokens`` for the next model call: what is left, at most the per-call cap."""
         left = self.limits.max_output_tokens - self.usage.output_tokens
-        return max(0, min(self.limits.max_output_tokens_per_call, left))
+        if left <= 0:
+            raise self._exceeded(
+                "max_output_tokens",
+                self.limits.max_output_tokens,
+                f"output token budget of {self.limits.max_output_tokens} used up",
+            )
+        return min(self.limits.max_output_tokens_per_call, left)
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -129,6 +129,19 @@ class ModelRequest:
     temperature: float = 0.0
     timeout_s: float = 60.0
 
+    def __post_init__(self) -> None:
+        problems = [
+            message
+            for bad, message in (
+                (self.max_output_tokens < 1, "max_output_tokens must be at least 1"),
+                (not 0.0 <= self.temperature <= 2.0, "temperature must be between 0 and 2"),
+                (self.timeout_s <= 0, "timeout_s must be positive"),
+            )
+            if bad
+        ]
+        if problems:
+            raise BadRequest("invalid model request: " + "; ".join(problems))
+
 
 @dataclass(frozen=True)
 class ModelResponse:

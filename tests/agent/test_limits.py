@@ -59,10 +59,13 @@ def test_output_and_total_token_budgets() -> None:
     assert caught.value.details["limit"] == "max_total_tokens"
 
 
-def test_per_call_output_budget_is_capped() -> None:
-    tracker = LimitTracker.start(TurnLimits(max_output_tokens=50_000, max_output_tokens_per_call=4096))
+def test_per_call_output_budget_is_capped_and_a_spent_budget_raises() -> None:
+    tracker = LimitTracker.start(TurnLimits(max_output_tokens=5000, max_output_tokens_per_call=4096))
 
     assert tracker.output_budget() == 4096
+    tracker.record_usage(Usage(output_tokens=5000))
+    with pytest.raises(LimitExceeded, match="used up"):
+        tracker.output_budget()
 
 
 def test_retry_caps_are_per_error_class() -> None:

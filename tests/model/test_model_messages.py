@@ -10,6 +10,7 @@ from shared.errors import BadRequest, Unavailable
 from shared.model.messages import (
     AssistantMessage,
     Finish,
+    ModelRequest,
     TextDelta,
     ToolCall,
     ToolCallEvent,
@@ -63,3 +64,16 @@ def test_collect_folds_deltas_calls_and_finish() -> None:
 def test_a_stream_without_finish_is_unavailable() -> None:
     with pytest.raises(Unavailable, match="without a finish"):
         collect([TextDelta("partial")])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"max_output_tokens": 0}, "max_output_tokens"),
+        ({"temperature": 3.0}, "temperature"),
+        ({"timeout_s": 0}, "timeout_s"),
+    ],
+)
+def test_an_invalid_model_request_is_a_bad_request(change: dict, message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        ModelRequest(system=(), messages=(UserMessage("hi"),), **change)

@@ -1,13 +1,15 @@
 """Bytes a query would process, estimated the way BigQuery's on-demand pricing counts them.
 
-BigQuery bills the full size of every column a query references in every table it reads
-(partition pruning aside): 8 bytes per INT64/FLOAT64/DATE/TIMESTAMP value, 1 per BOOL,
-2 + UTF-8 length per STRING ... ``SELECT *`` references every column; ``COUNT(*)`` none.
+BigQuery bills the full size of every column a query references in every table it reads: 8 bytes per INT64/FLOAT64/DATE/TIMESTAMP value, 1 per BOOL, 2 + UTF-8 length per STRING ...
+``SELECT *`` references every column; ``COUNT(*)`` none. A WHERE filter on a table's partition
+column prunes: only the share of rows it keeps is counted.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -41,37 +43,82 @@ def fixed_width(bigquery_type: str) -> int | None:
     return TYPE_WIDTHS.get(bigquery_type, DEFAULT_WIDTH)
 
 
-def referenced_columns(query: exp.Query, schema: Schema, project: str) -> dict[TableKey, set[str]]:
-    """Columns of each catalog table that ``query`` reads, keyed by (dataset, table), lower-cased.
+@dataclass
+class TableRead:
+    """How a query reads one table: the columns it references and its partition filters.
+
+    ``partition_filters`` holds one condition on the partition column per place the table is read
+    (columns unqualified), or None when some read has no such filter (the whole table is scanned).
+    """
+
+    columns: set[str] = field(default_factory=set)
+    partition_filters: list[exp.Expr] | None = None
+
+
+def analyze_reads(
+    query: exp.Query, schema: Schema, project: str, partitioning: Mapping[TableKey, str] | None = None
+) -> dict[TableKey, TableRead]:
+    """The catalog tables ``query`` reads, keyed by (dataset, table), names lower-cased.
 
     Tables of another project are ignored. If sqlglot cannot resolve the columns, every column of
-    every table the query names is counted (an over-estimate, like BigQuery's worst case).
+    every table the query names is counted, unfiltered (an over-estimate, like BigQuery's worst case).
     """
     datasets: dict[str, dict[str, dict[str, str]]] = {}
     for (dataset, name), columns in schema.items():
         datasets.setdefault(dataset, {})[name] = dict(columns)
     nested: dict[str, object] = {project: datasets}
+    partitioning = partitioning or {}
     try:
         qualified = qualify(
             query.copy(), schema=nested, dialect="bigquery", catalog=project, validate_qualify_columns=True
         )
-        found: dict[TableKey, set[str]] = {}
+        reads: dict[TableKey, TableRead] = {}
+        unfiltered: set[TableKey] = set()
         for scope in traverse_scope(qualified):
-            for source_table in scope.tables:
-                key = _key(source_table, project)
-                if key in schema:
-                    found.setdefault(key, set())
+            for alias, source in scope.sources.items():
+                if not isinstance(source, exp.Table) or (key := _key(source, project)) not in schema:
+                    continue
+                read = reads.setdefault(key, TableRead(partition_filters=[]))
+                condition = _partition_filter(scope.expression, alias, partitioning.get(key))
+                if condition is None:
+                    unfiltered.add(key)
+                elif read.partition_filters is not None:
+                    read.partition_filters.append(condition)
             for column in scope.columns:
-                source = scope.sources.get(column.table)
-                if isinstance(source, exp.Table) and (key := _key(source, project)) in schema:
-                    found.setdefault(key, set()).add(column.name.lower())
-        return found
+                owner = scope.sources.get(column.table)
+                if isinstance(owner, exp.Table) and (key := _key(owner, project)) in reads:
+                    reads[key].columns.add(column.name.lower())
+        for key in unfiltered:
+            reads[key].partition_filters = None
+        return reads
     except (OptimizeError, SqlglotError):
         return {
-            key: set(schema[key])
+            key: TableRead(columns=set(schema[key]))
             for table in query.find_all(exp.Table)
             if (key := _key(table, project)) in schema
         }
+
+
+def _partition_filter(select: exp.Expr, alias: str, column: str | None) -> exp.Expr | None:
+    """The WHERE conjuncts of ``select`` that only test ``alias.column``, unqualified, ANDed."""
+    where = select.args.get("where") if column and isinstance(select, exp.Select) else None
+    if where is None:
+        return None
+    kept = []
+    for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        columns = list(conjunct.find_all(exp.Column))
+        if (
+            columns
+            and all(c.table == alias and c.name.lower() == column for c in columns)
+            and not conjunct.find(exp.Query)
+        ):
+            kept.append(conjunct.copy())
+    if not kept:
+        return None
+    condition = exp.and_(*kept) if len(kept) > 1 else kept[0]
+    for col in condition.find_all(exp.Column):
+        col.set("table", None)
+    return condition
 
 
 def _key(table: exp.Table, project: str) -> TableKey:
@@ -81,11 +128,15 @@ def _key(table: exp.Table, project: str) -> TableKey:
 
 
 def estimate_bytes(
-    referenced: Mapping[TableKey, set[str]], column_bytes: Mapping[TableKey, Mapping[str, int]]
+    reads: Mapping[TableKey, TableRead],
+    column_bytes: Mapping[TableKey, Mapping[str, int]],
+    kept_share: Mapping[TableKey, float] | None = None,
 ) -> int:
-    """Sum of the stored sizes of the referenced columns."""
-    return sum(
-        column_bytes.get(table, {}).get(column, 0)
-        for table, columns in referenced.items()
-        for column in columns
-    )
+    """Stored size of the referenced columns, times the share of each table's rows its partition
+    filters keep (1.0 when unfiltered)."""
+    kept_share = kept_share or {}
+    total = 0.0
+    for table, read in reads.items():
+        size = sum(column_bytes.get(table, {}).get(column, 0) for column in read.columns)
+        total += size * kept_share.get(table, 1.0)
+    return math.ceil(total)

@@ -64,11 +64,21 @@ def _is_date(node: exp.Expression) -> bool:
 def transpile(sql: str) -> Transpiled:
     """Parse BigQuery ``sql`` and render it for DuckDB (``@name`` becomes ``$name``)."""
     expression = parse_bigquery(sql)
-    parameters = tuple(dict.fromkeys(p.name for p in expression.find_all(exp.Parameter)))
+    return Transpiled(
+        expression=expression, duckdb_sql=to_duckdb(expression), parameters=parameters_of(expression)
+    )
+
+
+def parameters_of(expression: exp.Expr) -> tuple[str, ...]:
+    """The ``@name`` query parameters ``expression`` uses, in order of first use."""
+    return tuple(dict.fromkeys(p.name for p in expression.find_all(exp.Parameter)))
+
+
+def to_duckdb(expression: exp.Expr) -> str:
+    """DuckDB text for a parsed BigQuery expression, with this module's fixes applied."""
     fixed = expression.copy().transform(_date_arithmetic_as_date)
     # sqlglot only warns about time-zone nuances; the adapter runs DuckDB in UTC like BigQuery.
-    duckdb_sql = fixed.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE)
-    return Transpiled(expression=expression, duckdb_sql=duckdb_sql, parameters=parameters)
+    return fixed.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.IGNORE)
 
 
 _SIMPLE_TYPES = {

@@ -26,11 +26,12 @@ from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
 from shared.warehouse.bytes_estimate import (
     Schema,
     TableKey,
+    TableRead,
+    analyze_reads,
     estimate_bytes,
     fixed_width,
-    referenced_columns,
 )
-from shared.warehouse.dialect import bigquery_type, transpile
+from shared.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
 from shared.warehouse.port import (
     Column,
     DatasetInfo,
@@ -52,6 +53,10 @@ class _Catalog:
     datasets: tuple[DatasetInfo, ...]
     tables: dict[TableKey, TableInfo]
     column_bytes: dict[TableKey, dict[str, int]]
+
+    @property
+    def partitioning(self) -> dict[TableKey, str]:
+        return {key: info.partitioning.lower() for key, info in self.tables.items() if info.partitioning}
 
     @property
     def schema(self) -> Schema:
@@ -200,18 +205,40 @@ class DuckDBWarehouse:
                 )
             except duckdb.Error as error:
                 raise WarehouseError(_clean(error)) from None
-        referenced: dict[TableKey, set[str]] = {}
+        referenced: dict[TableKey, TableRead] = {}
         total = 0
         if any(True for _ in transpiled.expression.find_all(exp.Table)):
             catalog = self._load_catalog()
-            referenced = referenced_columns(transpiled.expression, catalog.schema, self.project)
-            total = estimate_bytes(referenced, catalog.column_bytes)
+            referenced = analyze_reads(
+                transpiled.expression, catalog.schema, self.project, catalog.partitioning
+            )
+            kept = self._partition_shares(referenced, bound)
+            total = estimate_bytes(referenced, catalog.column_bytes, kept)
         dry_run = DryRun(
             total_bytes_processed=total,
             schema=schema,
             referenced_tables=tuple(sorted(f"{self.project}.{ds}.{t}" for ds, t in referenced)),
         )
         return _Plan(duckdb_sql=transpiled.duckdb_sql, bound=bound, dry_run=dry_run)
+
+    def _partition_shares(
+        self, reads: dict[TableKey, TableRead], bound: dict[str, Any]
+    ) -> dict[TableKey, float]:
+        """Share of rows each partition-filtered table keeps: one counting query per such table."""
+        shares: dict[TableKey, float] = {}
+        for (dataset, table), read in reads.items():
+            if not read.partition_filters:
+                continue
+            counts = ", ".join(f"count(*) FILTER (WHERE {to_duckdb(f)})" for f in read.partition_filters)
+            used = {n: bound[n] for f in read.partition_filters for n in parameters_of(f) if n in bound}
+            sql = f"SELECT count(*), {counts} FROM {_ident(self.project)}.{_ident(dataset)}.{_ident(table)}"
+            with self._cursor() as cursor:
+                try:
+                    total, *kept = self._run(cursor, sql, used or None).fetchone() or (0,)
+                except duckdb.Error:
+                    continue  # an unusual filter: count the whole table
+            shares[(dataset, table)] = max(kept) / total if total else 1.0
+        return shares
 
     def _table_key(self, name: str) -> TableKey | None:
         parts = [p for p in name.replace("`", "").split(".") if p]

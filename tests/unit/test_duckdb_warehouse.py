@@ -145,6 +145,43 @@ def test_select_star_counts_every_column(small: Path) -> None:
     assert wh.dry_run("SELECT * FROM shop.items").total_bytes_processed == table.size_bytes
 
 
+def test_a_filter_on_the_partition_column_prunes_the_estimate(demo_warehouse: Path) -> None:
+    wh = DuckDBWarehouse(demo_warehouse)
+    base = "SELECT SUM(sale_price) AS revenue FROM thelook_ecommerce.order_items oi"
+    start = (QueryParam("start", "DATE", "2025-01-01"),)
+
+    full = wh.dry_run(base + " WHERE created_at IS NOT NULL OR status = 'x'").total_bytes_processed
+    pruned = wh.dry_run(base + " WHERE DATE(created_at) >= @start", start).total_bytes_processed
+    later = wh.dry_run(base + " WHERE DATE(oi.created_at) >= DATE '2026-01-01'").total_bytes_processed
+    other = wh.dry_run(base + " WHERE status = 'Complete' AND DATE(created_at) >= @start", start)
+
+    assert 0 < later < pruned < full
+    assert other.total_bytes_processed > pruned  # status is read too, over the same partitions
+
+
+def test_pruning_needs_every_read_of_the_table_filtered(demo_warehouse: Path) -> None:
+    wh = DuckDBWarehouse(demo_warehouse)
+    join = "SELECT COUNT(*) FROM thelook_ecommerce.orders a JOIN thelook_ecommerce.orders b USING (order_id)"
+
+    def estimate(where: str) -> int:
+        return wh.dry_run(f"{join} WHERE {where}").total_bytes_processed
+
+    one_side = estimate("a.created_at >= TIMESTAMP '2026-01-01'")
+    both_sides = estimate("a.created_at >= TIMESTAMP '2026-01-01' AND b.created_at >= TIMESTAMP '2026-01-01'")
+    not_prunable = estimate("a.created_at >= TIMESTAMP '2026-01-01' OR a.order_id < 0")
+    assert one_side == not_prunable
+    assert 0 < both_sides < one_side
+
+
+def test_filters_on_unpartitioned_tables_do_not_prune(demo_warehouse: Path) -> None:
+    wh = DuckDBWarehouse(demo_warehouse)
+    everything = wh.dry_run("SELECT id, created_at FROM thelook_ecommerce.users").total_bytes_processed
+    filtered = wh.dry_run(
+        "SELECT id, created_at FROM thelook_ecommerce.users WHERE created_at >= TIMESTAMP '2026-01-01'"
+    ).total_bytes_processed
+    assert filtered == everything
+
+
 # -- SQL handling -------------------------------------------------------------------------------
 
 

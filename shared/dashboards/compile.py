@@ -109,8 +109,9 @@ class CompiledDashboard:
 
 def refresh_seconds(refresh: Any) -> int:
     """Cache time-to-live in seconds from ``15m``/``1h``/``1d``/``30s`` or a number of seconds."""
-    if isinstance(refresh, int) and not isinstance(refresh, bool) and refresh >= 0:
-        return refresh
+    if isinstance(refresh, int | float) and not isinstance(refresh, bool):
+        if refresh >= 0 and float(refresh).is_integer():  # JSON Schema integers include 60.0
+            return int(refresh)
     match = _REFRESH.match(str(refresh).strip())
     if not match:
         raise ValidationFailed(
@@ -141,9 +142,7 @@ def compile_dashboard(dashboard: Mapping[str, Any]) -> CompiledDashboard:
     )
 
 
-def _compile_view(
-    view: Mapping[str, Any], queries: Mapping[str, Any], theme: str
-) -> CompiledView:
+def _compile_view(view: Mapping[str, Any], queries: Mapping[str, Any], theme: str) -> CompiledView:
     view_id, view_type = str(view["id"]), str(view["type"])
     if view_type == "text":
         spec = {"kind": "text", "title": view.get("title", ""), "markdown": view["text"]}
@@ -219,9 +218,7 @@ def _wrap(query_sql: str, view: Mapping[str, Any]) -> str | None:
     return select.sql(dialect="bigquery", pretty=True)
 
 
-def _sum_measures(
-    view: Mapping[str, Any], encodings: list[Mapping[str, Any]]
-) -> list[Mapping[str, Any]]:
+def _sum_measures(view: Mapping[str, Any], encodings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """A time grain groups rows, so measures without an aggregate are summed per period."""
     measures = {
         id(view[channel])
@@ -230,9 +227,7 @@ def _sum_measures(
         and not view[channel].get("time_grain")
         and view[channel].get("type", default_type) == "quantitative"
     }
-    measures |= {
-        id(e) for e in encodings if e.get("type") == "quantitative" and not e.get("time_grain")
-    }
+    measures |= {id(e) for e in encodings if e.get("type") == "quantitative" and not e.get("time_grain")}
     return [{**e, "aggregate": "sum"} if id(e) in measures else e for e in encodings]
 
 
@@ -250,9 +245,7 @@ def _field_expression(encoding: Mapping[str, Any]) -> exp.Expr:
 def _template(template: str, argument: exp.Expr) -> exp.Expr:
     tree = _parsed_template(template).copy()
     return tree.transform(
-        lambda node: argument.copy()
-        if isinstance(node, exp.Column) and node.name == "__field__"
-        else node
+        lambda node: argument.copy() if isinstance(node, exp.Column) and node.name == "__field__" else node
     )
 
 
@@ -272,9 +265,7 @@ def _order(view: Mapping[str, Any], encodings: list[Mapping[str, Any]]) -> list[
     if view.get("top_n"):
         measure = _measure(view, encodings)
         return [(measure, True)] if measure else []
-    temporal = [
-        str(e["field"]) for e in encodings if e.get("time_grain") or e.get("type") == "temporal"
-    ]
+    temporal = [str(e["field"]) for e in encodings if e.get("time_grain") or e.get("type") == "temporal"]
     return [(temporal[0], False)] if temporal else []
 
 

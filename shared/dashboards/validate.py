@@ -324,8 +324,8 @@ class _Semantics:
         if not isinstance(layout, dict):
             return
         values: list[Any] = [layout.get(key) for key in ("x", "y", "w", "h")]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            return
+        if not all(_is_number(v) and math.isfinite(v) and float(v).is_integer() for v in values):
+            return  # the schema reports it
         x, y, w, h = (int(v) for v in values)
         path: Path = ("views", index, "layout")
         columns = dashboard_schema_module.GRID_COLUMNS

@@ -72,7 +72,8 @@ module "bucket" {
 }
 
 data "google_storage_project_service_account" "gcs" {
-  project = var.project_id
+  project    = var.project_id
+  depends_on = [module.apis]
 }
 
 # Cloud Storage publishes object-finalize events to Pub/Sub for Eventarc.

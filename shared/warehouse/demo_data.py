@@ -1,7 +1,8 @@
 """Deterministic generator of the ``thelook_ecommerce`` demo warehouse (a DuckDB file).
 
 Rows are generated inside DuckDB with set-based SQL; every random draw is a hash of
-(seed, row key, salt), so the same seed, scale and end date give the same file content.
+(seed, row key, salt), so the same seed, scale and end date give the same rows (with the same
+DuckDB version, whose ``hash`` they rely on).
 Realism: sales grow over time with November/December peaks, countries, brands and products are
 skewed, order statuses follow their life cycle (recent orders are still Processing or Shipped),
 users sign up before they order, and web sessions walk home → department → product → cart →
@@ -18,6 +19,7 @@ import math
 import os
 import random
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -669,8 +671,7 @@ def generate_demo(path: Path, *, scale: float = 1.0, seed: int = 42, end_date: d
         raise BadRequest(f"Demo end_date must be after {START_DATE.isoformat()}, got {end.isoformat()}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     n_orders = max(100, round(ORDERS_PER_SCALE * scale))
     n_users = max(50, round(n_orders * USERS_PER_ORDER))
     layout = _layout()
@@ -700,7 +701,7 @@ def generate_demo(path: Path, *, scale: float = 1.0, seed: int = 42, end_date: d
 
 
 def ensure_demo(path: Path, *, scale: float = 1.0) -> Path:
-    """Return ``path``, generating the demo file first if it does not exist yet."""
+    """Return ``path``, generating the demo file first if it does not exist yet (any scale is reused)."""
     path = Path(path)
     if path.exists():
         return path

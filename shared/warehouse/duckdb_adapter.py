@@ -89,8 +89,7 @@ class DuckDBWarehouse:
         version = self.data_version(())
         with self._lock:
             if self._conn is None or version != self._conn_version:
-                if self._conn is not None:
-                    self._conn.close()
+                # The old connection is dropped, not closed: queries still running on it finish.
                 self._conn = self._open()
                 self._conn_version = version
                 self._catalog = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,16 @@ def test_ensure_demo_generates_once_then_reuses(tmp_path: Path) -> None:
     assert ensure_demo(path, scale=0.01) == path
     assert path.stat().st_mtime_ns == stamp
     assert sorted(p.name for p in path.parent.iterdir()) == ["demo.duckdb"]  # no temp files left
+
+
+def test_concurrent_ensure_calls_leave_one_valid_file(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: ensure_demo(path, scale=0.01), range(2)))
+    assert results == [path, path]
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert one(con, "SELECT count(*) FROM thelook_ecommerce.order_items") > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.duckdb"]
 
 
 def test_generation_replaces_an_existing_file_atomically(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def guard_select(
         problems.raise_if_any()
     root = statements[0]
     if not isinstance(root, _READ_ONLY_ROOTS):
-        problems.add(f"only a SELECT is allowed, not {_describe(root)}", root)
+        problems.add(f"only a SELECT is allowed, not {_describe(root, sql)}", root)
         problems.raise_if_any()
 
     cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
@@ -223,11 +223,14 @@ def _output_columns(root: exp.Expr) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _describe(node: exp.Expr) -> str:
+def _describe(node: exp.Expr, sql: str) -> str:
     label = _FORBIDDEN_NODES.get(type(node))
     if isinstance(node, exp.Command):
         return f"{node.name.upper()} (scripting or unsupported statement)"
-    return label or type(node).__name__.upper()
+    if label:
+        return label
+    tokens = Dialect.get_or_raise("bigquery").tokenize(sql)
+    return tokens[0].text.upper() if tokens else type(node).__name__.upper()
 
 
 def _position(node: exp.Expr | None, sql: str) -> tuple[int, int]:

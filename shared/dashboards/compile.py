@@ -109,9 +109,9 @@ class CompiledDashboard:
 
 def refresh_seconds(refresh: Any) -> int:
     """Cache time-to-live in seconds from ``15m``/``1h``/``1d``/``30s`` or a number of seconds."""
-    if isinstance(refresh, int | float) and not isinstance(refresh, bool):
-        if refresh >= 0 and float(refresh).is_integer():  # JSON Schema integers include 60.0
-            return int(refresh)
+    is_number = isinstance(refresh, int | float) and not isinstance(refresh, bool)
+    if is_number and refresh >= 0 and float(refresh).is_integer():  # schema integers include 60.0
+        return int(refresh)
     match = _REFRESH.match(str(refresh).strip())
     if not match:
         raise ValidationFailed(
@@ -306,7 +306,7 @@ def _spec(view: Mapping[str, Any], theme: str) -> dict[str, Any]:
                 "type": column.get("type"),
                 "format": column.get("format"),
                 "d3_format": d3_format(column),
-                "currency": column.get("currency"),
+                "currency": column.get("currency", "USD") if column.get("format") == "currency" else None,
             }
             for column in view["columns"]
         ]

@@ -1,8 +1,9 @@
 """Build one deployable zip per Cloud Function into dist/, plus dist/bundles.json for Terraform.
 
 A bundle holds the function folder's files at the zip root (``main.py`` ...), the ``shared/``
-library, ``schemas/`` and a ``requirements.txt``: the function's own when it has one, else the
-repository's pinned runtime requirements minus dev tools. Zips are deterministic (sorted
+library, ``schemas/``, the function's entry in :data:`EXTRA_FILES` and a ``requirements.txt``:
+the function's own when it has one, else the repository's pinned runtime requirements minus
+dev tools. Zips are deterministic (sorted
 entries, fixed timestamps and permissions), so identical content gives an identical sha256 and
 Terraform, which names the uploaded object by that hash, redeploys only what changed.
 
@@ -27,6 +28,17 @@ from shared.errors import BridgeError, NotFound, ValidationFailed
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_DIRS = ("shared", "schemas")
 MANIFEST = "bundles.json"
+
+# Repository files outside shared/ that a function serves. app's list mirrors VENDOR_FILES in
+# shared/api/web.py (tests/infra/test_bundle.py keeps the two in step).
+EXTRA_FILES: dict[str, tuple[str, ...]] = {
+    "app": (
+        "node_modules/vega/build/vega.min.js",
+        "node_modules/vega-lite/build/vega-lite.min.js",
+        "node_modules/vega-embed/build/vega-embed.min.js",
+        "node_modules/vega-interpreter/build/vega-interpreter.js",
+    ),
+}
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
@@ -63,6 +75,10 @@ def bundle_files(name: str, root: Path = ROOT) -> dict[str, bytes]:
         if not (root / lib).is_dir():
             raise ValidationFailed(f"cannot bundle {name!r}: the {lib}/ folder is missing from {root}")
         files.update((arc, path.read_bytes()) for arc, path in _walk(root / lib, prefix=f"{lib}/"))
+    for rel in EXTRA_FILES.get(name, ()):
+        if not (root / rel).is_file():
+            raise ValidationFailed(f"cannot bundle {name!r}: {rel} is missing (run 'make node')")
+        files[rel] = (root / rel).read_bytes()
     if "requirements.txt" not in files:
         files["requirements.txt"] = runtime_requirements(root)
     return files

@@ -95,9 +95,22 @@ def test_manifest_lists_each_bundle_for_terraform(
     assert sorted(json.loads((out / "bundles.json").read_text())["functions"]) == ["alpha"]
 
 
+def test_app_ships_exactly_the_vendor_files_the_web_module_serves(bundler: ModuleType) -> None:
+    from shared.api.web import VENDOR_FILES
+
+    assert sorted(bundler.EXTRA_FILES["app"]) == sorted(
+        f"node_modules/{rel}" for rel in VENDOR_FILES.values()
+    )
+
+
 def test_bad_input_raises_typed_errors(bundler: ModuleType, small_repo: Path, tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="no function 'gamma'"):
         bundler.build("gamma", tmp_path, small_repo)
+    app = small_repo / "functions" / "app"
+    app.mkdir()
+    (app / "main.py").write_text("def app(request):\n    return ''\n")
+    with pytest.raises(ValidationFailed, match=r"node_modules/vega/build/vega\.min\.js is missing"):
+        bundler.build("app", tmp_path, small_repo)
     (small_repo / "requirements.txt").unlink()
     with pytest.raises(ValidationFailed, match=r"requirements\.txt is missing"):
         bundler.build("alpha", tmp_path, small_repo)
@@ -124,6 +137,12 @@ def test_each_real_bundle_imports_on_its_own(bundler: ModuleType, name: str, tmp
         f"assert callable(getattr(main, {name!r}))\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
+    if name == "app":  # the page's Vega builds must ship inside the bundle
+        probe += (
+            "from shared.api.web import VENDOR_FILES, vendor_dir\n"
+            f"assert str(vendor_dir()).startswith({str(site)!r})\n"
+            "assert all((vendor_dir() / rel).is_file() for rel in VENDOR_FILES.values())\n"
+        )
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(site), "HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=site, env=env, capture_output=True, text=True, timeout=120

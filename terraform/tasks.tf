@@ -8,7 +8,12 @@ module "tasks_queue" {
   min_backoff               = var.tasks_min_backoff
   max_backoff               = var.tasks_max_backoff
   max_dispatches_per_second = var.tasks_max_dispatches_per_second
-  max_concurrent_dispatches = var.tasks_max_concurrent_dispatches
+  # Never dispatch more steps at once than agent_step can serve (instances x concurrency),
+  # or the surplus is refused and burns retry attempts.
+  max_concurrent_dispatches = min(
+    var.tasks_max_concurrent_dispatches,
+    local.sizing["agent_step"].max_instances * local.sizing["agent_step"].concurrency,
+  )
 
   # chat_turn enqueues step 0; agent_step enqueues the next step.
   iam = {

@@ -284,7 +284,7 @@ variable "tasks_max_dispatches_per_second" {
 }
 
 variable "tasks_max_concurrent_dispatches" {
-  description = "Agent steps in flight at once."
+  description = "Agent steps in flight at once (capped at agent_step's max instances x concurrency)."
   type        = number
   default     = 50
 }

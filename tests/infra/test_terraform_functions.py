@@ -222,3 +222,10 @@ def test_default_configuration_fits_the_connection_budget() -> None:
         "precondition"
     ][0]
     assert "var.sql_max_connections" in precondition["condition"]
+
+
+def test_task_dispatch_never_exceeds_agent_step_capacity() -> None:
+    queue = labelled(TERRAFORM, "module")["tasks_queue"]
+    cap = queue["max_concurrent_dispatches"]
+    assert cap.startswith("${min(") and "var.tasks_max_concurrent_dispatches" in cap
+    assert 'local.sizing["agent_step"].max_instances * local.sizing["agent_step"].concurrency' in cap

@@ -79,9 +79,7 @@ def bind_parameters(
                 {"path": f"parameters.{name}", "line": None, "column": None, "message": str(error)}
             )
     if problems:
-        raise ValidationFailed(
-            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
-        )
+        raise ValidationFailed("; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems)
     return tuple(params)
 
 
@@ -91,9 +89,7 @@ def select_parameters(params: Iterable[QueryParam], names: Iterable[str]) -> tup
     return tuple(param for param in params if param.name in wanted)
 
 
-def _bind_one(
-    parameter: Mapping[str, Any], raw: Mapping[str, str], today: date
-) -> list[QueryParam]:
+def _bind_one(parameter: Mapping[str, Any], raw: Mapping[str, str], today: date) -> list[QueryParam]:
     name, kind, default = str(parameter["name"]), parameter["type"], parameter.get("default")
     if kind == "date_range":
         start_text, end_text = _range_texts(name, raw, default)
@@ -104,11 +100,7 @@ def _bind_one(
         return [QueryParam(f"{name}_start", "DATE", start), QueryParam(f"{name}_end", "DATE", end)]
     value: Any = _raw_value(raw, name)
     if kind == "date":
-        return [
-            QueryParam(
-                name, "DATE", _date(value if value is not None else str(default), today, "value")
-            )
-        ]
+        return [QueryParam(name, "DATE", _date(value if value is not None else str(default), today, "value"))]
     if kind == "number":
         return [_number(name, parameter, value)]
     if kind == "enum":

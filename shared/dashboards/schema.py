@@ -52,33 +52,23 @@ def _field_encoding(description: str, example: dict[str, Any]) -> dict[str, Any]
 
 def _field_encoding_def() -> dict[str, Any]:
     properties = {
-        "field": _prop(
-            {"type": "string", "minLength": 1}, "Column of the query result.", "revenue", "month"
-        ),
-        "type": _prop(
-            {"enum": list(FIELD_TYPES)}, "Vega-Lite measurement type.", "quantitative", "temporal"
-        ),
+        "field": _prop({"type": "string", "minLength": 1}, "Column of the query result.", "revenue", "month"),
+        "type": _prop({"enum": list(FIELD_TYPES)}, "Vega-Lite measurement type.", "quantitative", "temporal"),
         "aggregate": _prop(
             {"enum": list(AGGREGATES)},
             "Aggregate applied in SQL, grouping by the other fields.",
             "sum",
         ),
-        "time_grain": _prop(
-            {"enum": list(TIME_GRAINS)}, "Truncate a date/timestamp field in SQL.", "month"
-        ),
+        "time_grain": _prop({"enum": list(TIME_GRAINS)}, "Truncate a date/timestamp field in SQL.", "month"),
         "sort": _prop({"enum": list(SORT_ORDERS)}, "Order of this axis or column.", "asc", "desc"),
-        "format": _prop(
-            {"enum": list(FORMATS)}, "How values are displayed.", "currency", "percent"
-        ),
+        "format": _prop({"enum": list(FORMATS)}, "How values are displayed.", "currency", "percent"),
         "currency": _prop(
             {"type": "string", "pattern": "^[A-Z]{3}$"},
             "ISO 4217 code used with format currency.",
             "USD",
             "EUR",
         ),
-        "title": _prop(
-            {"type": "string", "maxLength": 120}, "Axis, legend or column title.", "Revenue"
-        ),
+        "title": _prop({"type": "string", "maxLength": 120}, "Axis, legend or column title.", "Revenue"),
     }
     return _object(properties, ["field"], "A field of the query result on a channel.")
 
@@ -91,34 +81,24 @@ def _layout() -> dict[str, Any]:
             0,
             6,
         ),
-        "y": _prop(
-            {"type": "integer", "minimum": 0, "maximum": 1000}, "Top row (0 and down).", 0, 4
-        ),
+        "y": _prop({"type": "integer", "minimum": 0, "maximum": 1000}, "Top row (0 and down).", 0, 4),
         "w": _prop(
             {"type": "integer", "minimum": 1, "maximum": GRID_COLUMNS},
             "Width in columns (1-12).",
             3,
             12,
         ),
-        "h": _prop(
-            {"type": "integer", "minimum": 1, "maximum": 12}, "Height in rows (1-12).", 2, 4
-        ),
+        "h": _prop({"type": "integer", "minimum": 1, "maximum": 12}, "Height in rows (1-12).", 2, 4),
     }
-    layout = _object(
-        properties, ["x", "y", "w", "h"], "Position on the 12-column grid; views never overlap."
-    )
+    layout = _object(properties, ["x", "y", "w", "h"], "Position on the 12-column grid; views never overlap.")
     return {**layout, "examples": [{"x": 0, "y": 0, "w": 6, "h": 4}]}
 
 
-_SORT = _ref(
-    "sort", "Order rows by a field (applied in SQL).", {"field": "revenue", "order": "desc"}
-)
+_SORT = _ref("sort", "Order rows by a field (applied in SQL).", {"field": "revenue", "order": "desc"})
 _SORT_DEF = {
     **_object(
         {
-            "field": _prop(
-                {"type": "string", "minLength": 1}, "Column to order rows by.", "revenue"
-            ),
+            "field": _prop({"type": "string", "minLength": 1}, "Column to order rows by.", "revenue"),
             "order": _prop({"enum": list(SORT_ORDERS)}, "Ascending or descending.", "desc"),
         },
         ["field"],
@@ -160,28 +140,20 @@ def _view_property(key: str, view_type: str) -> dict[str, Any]:
     if key in _ENC:
         return _field_encoding(*_ENC[key])
     simple: dict[str, dict[str, Any]] = {
-        "id": _prop(
-            {"type": "string", "pattern": SLUG_PATTERN}, "Unique slug of the view.", "revenue_trend"
-        ),
+        "id": _prop({"type": "string", "pattern": SLUG_PATTERN}, "Unique slug of the view.", "revenue_trend"),
         "type": _prop({"const": view_type}, "Kind of view.", view_type),
         "title": _prop(
             {"type": "string", "maxLength": 120}, "Title shown above the view.", "Revenue by month"
         ),
-        "description": _prop(
-            {"type": "string", "maxLength": 500}, "Subtitle or hint.", "Excludes returns"
-        ),
-        "query": _prop(
-            {"type": "string", "pattern": NAME_PATTERN}, "Name of a query in queries.", "monthly"
-        ),
+        "description": _prop({"type": "string", "maxLength": 500}, "Subtitle or hint.", "Excludes returns"),
+        "query": _prop({"type": "string", "pattern": NAME_PATTERN}, "Name of a query in queries.", "monthly"),
         "top_n": _prop(
             {"type": "integer", "minimum": 1, "maximum": 10000},
             "Keep only the first N rows (after sort).",
             10,
         ),
         "sort": _SORT,
-        "layout": _ref(
-            "layout", "Position on the 12-column grid.", {"x": 0, "y": 0, "w": 6, "h": 4}
-        ),
+        "layout": _ref("layout", "Position on the 12-column grid.", {"x": 0, "y": 0, "w": 6, "h": 4}),
         "text": _prop(
             {"type": "string", "minLength": 1, "maxLength": 20000},
             "Markdown body of a text view.",
@@ -192,9 +164,7 @@ def _view_property(key: str, view_type: str) -> dict[str, Any]:
                 "type": "array",
                 "minItems": 1,
                 "maxItems": 50,
-                "items": _field_encoding(
-                    "A column of the table.", {"field": "country", "title": "Country"}
-                ),
+                "items": _field_encoding("A column of the table.", {"field": "country", "title": "Country"}),
             },
             "Columns of a table view, in order.",
             [{"field": "country"}, {"field": "revenue", "format": "currency"}],
@@ -239,15 +209,11 @@ def _parameter(parameter_type: str) -> dict[str, Any]:
             {"type": "string", "pattern": NAME_PATTERN}, "Name used as @name in SQL.", "start_date"
         ),
         "type": _prop({"const": parameter_type}, "Parameter type.", parameter_type),
-        "label": _prop(
-            {"type": "string", "maxLength": 120}, "Label of the input control.", "Start date"
-        ),
+        "label": _prop({"type": "string", "maxLength": 120}, "Label of the input control.", "Start date"),
         "default": defaults[parameter_type],
     }
     if parameter_type == "number":
-        properties["integer"] = _prop(
-            {"type": "boolean"}, "Bind as INT64 instead of FLOAT64.", True
-        )
+        properties["integer"] = _prop({"type": "boolean"}, "Bind as INT64 instead of FLOAT64.", True)
         properties["min"] = _prop({"type": "number"}, "Smallest allowed value.", 0)
         properties["max"] = _prop({"type": "number"}, "Largest allowed value.", 100)
     if parameter_type == "enum":
@@ -278,9 +244,7 @@ def _dispatch(
     for definition in definitions.values():
         for key, value in definition["properties"].items():
             # a stub: the selected definition holds the constraints (they differ between kinds)
-            union.setdefault(
-                key, {"description": value["description"], "examples": value["examples"]}
-            )
+            union.setdefault(key, {"description": value["description"], "examples": value["examples"]})
     union["type"] = _prop({"enum": kinds}, "Selects the definition that applies.", kinds[0])
     return {
         **_object(union, ["type"], description),
@@ -321,15 +285,11 @@ def _build() -> dict[str, Any]:
     }
     properties = {
         "version": _prop({"const": 1}, "Schema version of this file.", 1),
-        "title": _prop(
-            {"type": "string", "minLength": 1, "maxLength": 120}, "Dashboard title.", "Revenue"
-        ),
+        "title": _prop({"type": "string", "minLength": 1, "maxLength": 120}, "Dashboard title.", "Revenue"),
         "description": _prop(
             {"type": "string", "maxLength": 2000}, "What the dashboard shows.", "Monthly revenue"
         ),
-        "theme": _prop(
-            {"enum": list(THEMES), "default": DEFAULT_THEME}, "Colour theme.", "monotone", "dark"
-        ),
+        "theme": _prop({"enum": list(THEMES), "default": DEFAULT_THEME}, "Colour theme.", "monotone", "dark"),
         "refresh": _prop(
             {
                 "default": DEFAULT_REFRESH,

@@ -16,8 +16,9 @@ _GREYS = ["#3f3f46", "#71717a", "#a1a1aa", "#d4d4d8", "#52525b", "#e4e4e7"]
 _ACCENT = "#2563eb"
 
 
-def _base(*, background: str, text: str, muted: str, grid: str, mark: str, category: list[str],
-          ramp: list[str]) -> dict[str, Any]:
+def _base(
+    *, background: str, text: str, muted: str, grid: str, mark: str, category: list[str], ramp: list[str]
+) -> dict[str, Any]:
     return {
         "background": background,
         "font": _FONT,

@@ -110,9 +110,7 @@ def load_source(text: str) -> SourceDocument:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        message = (
-            " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
-        )
+        message = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         document.errors.append(_record("", line, column, f"YAML syntax error: {message}"))
         return document
@@ -152,9 +150,7 @@ class _Builder:
         if isinstance(node, SequenceNode):
             if node.tag != f"{_TAG}seq":
                 self._error(path, f"custom tag {node.tag} is not allowed")
-            return [
-                self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
-            ]
+            return [self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         self._error(path, "unsupported YAML node")
@@ -166,9 +162,7 @@ class _Builder:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == f"{_TAG}merge":
-                problem = (
-                    "merge keys (<<) are not allowed" if key_node.tag == f"{_TAG}merge" else None
-                )
+                problem = "merge keys (<<) are not allowed" if key_node.tag == f"{_TAG}merge" else None
                 self.document.errors.append(
                     _record(
                         format_path(path),

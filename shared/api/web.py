@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import mimetypes
 import os
 import re
@@ -99,7 +100,8 @@ def _file(path: Path, *, max_age: int) -> Response:
     resp = Response(data, mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
     resp.set_etag(hashlib.sha256(data).hexdigest()[:32])
     resp.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "no-cache"
-    return _secure(resp.make_conditional(request))
+    resp.make_conditional(request)
+    return _secure(resp)
 
 
 @bp.get("/static/<path:name>")
@@ -112,6 +114,14 @@ def static_file(name: str) -> Response:
     return _file(path, max_age=0)
 
 
+@bp.record_once
+def _own_static_route(state: Any) -> None:
+    # Flask apps made without static_folder=None already route /static/<filename> to a folder
+    # that does not exist; that rule matches first, so it is pointed at the app's files.
+    if "static" in state.app.view_functions:
+        state.app.view_functions["static"] = lambda filename: static_file(filename)
+
+
 @bp.get("/vendor/<name>")
 def vendor(name: str) -> Response:
     """A whitelisted Vega build from node_modules (versioned by the lock file: cached for a day)."""
@@ -120,6 +130,16 @@ def vendor(name: str) -> Response:
     if path is None or not path.is_file():
         raise NotFound(f"no vendor file '{name}'")
     return _file(path, max_age=86400)
+
+
+@bp.get("/config.json")
+def config() -> Any:
+    """What the page needs before sign-in: which sign-in flow this deployment offers."""
+    c = get_container()
+    resp = _secure(Response(mimetype="application/json"))
+    resp.set_data(json.dumps({"sign_in": "local" if c.settings.identity == "local" else "google"}))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
 
 
 @bp.post("/v1/dev/token")

@@ -1,0 +1,71 @@
+// The public HTTP API, called exactly as a third-party front end would (Bearer token).
+
+const TOKEN_KEY = "bridge.token";
+const EMAIL_KEY = "bridge.email";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const session = {
+  get token() { return localStorage.getItem(TOKEN_KEY); },
+  get email() { return localStorage.getItem(EMAIL_KEY); },
+  signIn(token, email) { localStorage.setItem(TOKEN_KEY, token); localStorage.setItem(EMAIL_KEY, email); },
+  signOut() { localStorage.removeItem(TOKEN_KEY); localStorage.removeItem(EMAIL_KEY); },
+};
+
+const listeners = new Set();
+export function onUnauthorized(fn) { listeners.add(fn); }
+
+async function errorFrom(resp) {
+  let body = null;
+  try { body = await resp.json(); } catch { /* not JSON */ }
+  const e = body && body.error ? body.error : {};
+  return new ApiError(resp.status, e.code || `http_${resp.status}`, e.message || `${resp.status} ${resp.statusText}`, e.details);
+}
+
+/** fetch() with the token; JSON in and out; throws ApiError. `raw: true` returns the Response. */
+export async function api(method, path, { json, body, headers = {}, raw = false, auth = true, signal } = {}) {
+  const h = { Accept: "application/json", ...headers };
+  if (auth && session.token) h.Authorization = `Bearer ${session.token}`;
+  if (json !== undefined) { h["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers: h, body, signal });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "The server cannot be reached. Check your connection and try again.");
+  }
+  if (!resp.ok) {
+    const err = await errorFrom(resp);
+    if (resp.status === 401 && auth) listeners.forEach((fn) => fn(err));
+    throw err;
+  }
+  if (raw) return resp;
+  if (resp.status === 204) return null;
+  return resp.json();
+}
+
+export const get = (path, opts) => api("GET", path, opts);
+export const post = (path, json, opts = {}) => api("POST", path, { json, ...opts });
+
+/** Which sign-in flow this deployment offers: "local" (dev tokens) or "google". */
+export async function signInFlow() {
+  try {
+    const resp = await fetch("/config.json", { headers: { Accept: "application/json" } });
+    return resp.ok ? (await resp.json()).sign_in : "google";
+  } catch {
+    return "google";
+  }
+}
+
+export function eventsUrl(sessionId) {
+  return `/v1/chat/sessions/${encodeURIComponent(sessionId)}/events?access_token=${encodeURIComponent(session.token || "")}`;
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,199 @@
+// Chat: pick a team + connection, send messages, follow the turn's events, show the dashboard.
+
+import { get, post, enc, eventsUrl, api } from "./api.js";
+import { h, clear, spinner, errorBox, field } from "./dom.js";
+import { mountDashboard } from "./dashboard.js";
+import { prefs } from "./prefs.js";
+
+const EVENT_TYPES = ["token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done"];
+
+function oneLine(obj) {
+  const s = JSON.stringify(obj ?? {});
+  return s.length > 140 ? `${s.slice(0, 137)}…` : s;
+}
+
+export async function chatPage(main) {
+  const teamSel = h("select", { name: "team" });
+  const connSel = h("select", { name: "connection" });
+  const newBtn = h("button", { type: "submit", class: "btn", text: "New chat" });
+  const picker = h("form", { class: "picker", "aria-label": "Chat setup" }, field("Team", teamSel), field("Connection", connSel), newBtn);
+  const log = h("ol", { class: "chat-log", "aria-live": "polite", "aria-label": "Conversation" });
+  const input = h("textarea", { name: "content", rows: 2, required: true, maxlength: 4000, placeholder: "Ask for a dashboard, e.g. revenue by month", "aria-label": "Message" });
+  const send = h("button", { type: "submit", class: "btn primary", text: "Send" });
+  const progress = h("div", { class: "progress", role: "status", "aria-live": "polite" });
+  const composer = h("form", { class: "composer" }, input, h("div", { class: "composer-row" }, progress, send));
+  const preview = h("div", { class: "preview-body" }, h("div", { class: "placeholder" }, h("p", { class: "muted", text: "Your dashboard appears here once the assistant saves it." })));
+  const notice = h("div");
+  clear(main,
+    h("div", { class: "chat-layout" },
+      h("section", { class: "chat-pane", "aria-label": "Chat" }, h("h1", { class: "sr-only", text: "Chat" }), picker, notice, log, composer),
+      h("section", { class: "preview-pane", "aria-label": "Dashboard preview" }, preview)));
+
+  const st = { session: null, source: null, running: false, turns: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null };
+
+  async function loadTeams() {
+    const { teams } = await get("/v1/teams");
+    if (!teams.length) {
+      clear(notice, h("p", { class: "callout" }, "You are not in a team yet. ", h("a", { href: "/#/teams", text: "Create a team" }), " and add a connection first."));
+      return;
+    }
+    clear(teamSel, teams.map((t) => h("option", { value: t.id, text: t.name })));
+    teamSel.value = teams.some((t) => t.id === prefs.team) ? prefs.team : teams[0].id;
+    await loadConnections();
+  }
+
+  async function loadConnections() {
+    prefs.team = teamSel.value;
+    const { connections } = await get(`/v1/teams/${enc(teamSel.value)}/connections`);
+    clear(connSel, connections.map((c) => h("option", { value: c.id, text: `${c.name}${c.status === "valid" ? "" : ` (${c.status})`}` })));
+    if (connections.some((c) => c.id === prefs.connection)) connSel.value = prefs.connection;
+    clear(notice, connections.length ? null : h("p", { class: "callout" }, "This team has no connection. ", h("a", { href: "/#/teams", text: "Add one" }), "."));
+  }
+
+  function setRunning(running, label = "") {
+    st.running = running;
+    send.disabled = running;
+    composer.classList.toggle("busy", running);
+    clear(progress, running ? [spinner("Working"), ` ${label || "Working…"}`] : label);
+  }
+
+  async function startSession() {
+    if (st.source) st.source.close();
+    st.turns.clear();
+    st.lastId = 0;
+    clear(log);
+    prefs.connection = connSel.value;
+    const s = await post("/v1/chat/sessions", { team_id: teamSel.value, connection_id: connSel.value });
+    st.session = s.id;
+    st.teamId = teamSel.value;
+    listen();
+    return s.id;
+  }
+
+  function listen() {
+    const source = new EventSource(eventsUrl(st.session));
+    st.source = source;
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (e) => {
+        const id = Number(e.lastEventId);
+        if (id && id <= st.lastId) return; // replay after reconnect
+        if (id) st.lastId = id;
+        let data = {};
+        try { data = JSON.parse(e.data); } catch { data = { text: e.data }; }
+        onEvent(type, data);
+      });
+    }
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) setRunning(false, "Connection to the event stream closed.");
+      else if (st.running) clear(progress, spinner("Reconnecting"), " Reconnecting…");
+    };
+  }
+
+  function turnOf(data) {
+    const key = data.turn_id || "turn";
+    if (!st.turns.has(key)) {
+      const text = h("div", { class: "msg-text" });
+      const steps = h("div", { class: "steps" });
+      const extras = h("div", { class: "extras" });
+      const li = h("li", { class: "msg assistant", dataset: { turn: key } }, h("span", { class: "who-tag", text: "Bridge" }), steps, text, extras);
+      log.append(li);
+      st.turns.set(key, { li, text, steps, extras, calls: new Map(), hasText: false });
+    }
+    return st.turns.get(key);
+  }
+
+  function scroll() { log.lastElementChild?.scrollIntoView({ block: "end", behavior: "smooth" }); }
+
+  function onEvent(type, data) {
+    const t = turnOf(data);
+    if (typeof data.step === "number") st.step = Math.max(st.step, data.step);
+    if (st.running) clear(progress, spinner("Working"), ` Working: step ${st.step + 1}`);
+    switch (type) {
+      case "token":
+        t.text.append(document.createTextNode(data.text || ""));
+        t.hasText = true;
+        break;
+      case "tool_call": {
+        const status = h("span", { class: "step-status pending", text: "running" });
+        const summary = h("span", { class: "step-summary muted" });
+        const det = h("details", { class: "step" },
+          h("summary", {}, h("code", { text: data.name }), " ", status, " ", summary),
+          h("pre", { class: "args", text: JSON.stringify(data.arguments ?? {}, null, 2) }));
+        t.calls.set(data.call_id, { det, status, summary });
+        t.steps.append(det);
+        break;
+      }
+      case "tool_result": {
+        let call = t.calls.get(data.call_id);
+        if (!call) { onEvent("tool_call", { ...data, arguments: {} }); call = t.calls.get(data.call_id); }
+        call.status.textContent = data.ok ? "ok" : "error";
+        call.status.className = `step-status ${data.ok ? "ok" : "bad"}`;
+        call.summary.textContent = data.summary || (data.ok ? oneLine(data.result) : data.error?.message || "failed");
+        if (!data.ok && data.error) call.det.append(h("p", { class: "error-text", text: `${data.error.code}: ${data.error.message}` }));
+        break;
+      }
+      case "yaml_artifact":
+        t.extras.append(h("details", { class: "artifact" }, h("summary", {}, `YAML draft: ${data.slug}`, data.valid === false ? " (not valid yet)" : ""), h("pre", { class: "yaml", text: data.yaml })));
+        break;
+      case "dashboard_saved":
+        t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: data.preview_url, text: "Open it" })));
+        showDashboard(data.dashboard_slug);
+        break;
+      case "error":
+        t.extras.append(h("p", { class: "error-text", role: "alert", text: data.message || data.code }));
+        break;
+      case "done":
+        if (!t.hasText && data.message) t.text.textContent = data.message;
+        if (data.dashboard_slug && data.dashboard_slug !== st.dashboard) showDashboard(data.dashboard_slug);
+        setRunning(false, data.status === "failed" ? "The turn failed." : "");
+        input.focus();
+        break;
+      default:
+        break;
+    }
+    scroll();
+  }
+
+  function showDashboard(slug) {
+    st.dashboard = slug;
+    mountDashboard(preview, st.teamId, slug, { compact: true });
+  }
+
+  picker.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await startSession(); input.focus(); } catch (err) { clear(notice, errorBox(err)); }
+  });
+  teamSel.addEventListener("change", () => loadConnections().catch((err) => clear(notice, errorBox(err))));
+  connSel.addEventListener("change", () => { prefs.connection = connSel.value; });
+
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); composer.requestSubmit(); }
+  });
+
+  composer.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const content = input.value.trim();
+    if (!content) return;
+    if (st.running) { clear(progress, "Wait for the current answer."); return; }
+    const mine = h("li", { class: "msg user" }, h("span", { class: "who-tag", text: "You" }), h("div", { class: "msg-text", text: content }));
+    try {
+      if (!st.session || st.teamId !== teamSel.value) await startSession();
+      setRunning(true, "Sending…");
+      st.step = 0;
+      log.append(mine);
+      scroll();
+      const resp = await api("POST", `/v1/chat/sessions/${enc(st.session)}/messages`, { json: { content }, raw: true, headers: { Accept: "text/event-stream" } });
+      resp.body?.cancel().catch(() => {}); // events arrive on the EventSource
+      input.value = "";
+      if (st.running) clear(progress, spinner("Working"), " Working…");
+    } catch (err) {
+      mine.remove();
+      setRunning(false, err.status === 409 ? "Wait for the current answer." : "");
+      if (err.status !== 409) clear(notice, errorBox(err));
+    }
+  });
+
+  try { await loadTeams(); } catch (err) { clear(notice, errorBox(err)); }
+  input.focus();
+  return () => { if (st.source) st.source.close(); };
+}

@@ -1,0 +1,161 @@
+// Renders one view of the data API: Vega-Lite chart, KPI tile, sortable table or text.
+
+import { h, clear } from "./dom.js";
+import { formatValue, isNumber, formatCount } from "./format.js";
+
+let interpreter = null;
+async function expressionInterpreter() {
+  // Vega's CSP-safe expression evaluator (no eval / new Function).
+  if (!interpreter) interpreter = import("/vendor/vega-interpreter.js").then((m) => m.expressionInterpreter);
+  return interpreter;
+}
+
+/** Rows (objects) from the columnar payload: values[i] is column i. */
+export function rowsOf(view) {
+  const cols = view.columns || [];
+  const values = view.values || [];
+  const n = values.length ? values[0].length : 0;
+  const rows = new Array(n);
+  for (let r = 0; r < n; r += 1) {
+    const row = {};
+    cols.forEach((c, i) => { row[c.name] = values[i][r]; });
+    rows[r] = row;
+  }
+  return rows;
+}
+
+export function columnValues(view, name) {
+  const i = (view.columns || []).findIndex((c) => c.name === name);
+  return i < 0 ? null : view.values[i];
+}
+
+const AGG = {
+  sum: (xs) => xs.reduce((a, b) => a + b, 0),
+  avg: (xs) => (xs.length ? AGG.sum(xs) / xs.length : null),
+  min: (xs) => (xs.length ? Math.min(...xs) : null),
+  max: (xs) => (xs.length ? Math.max(...xs) : null),
+  count: (xs) => xs.length,
+};
+
+/** The number a KPI shows: its single value (aggregated in SQL), or the rows aggregated here. */
+export function kpiValue(view) {
+  const spec = view.spec || {};
+  const xs = columnValues(view, spec.field) || (view.values && view.values[0]) || [];
+  if (xs.length <= 1) return xs.length ? xs[0] : null;
+  const nums = xs.map(Number).filter(isNumber);
+  return (AGG[spec.aggregate] || AGG.sum)(nums);
+}
+
+export function errorText(err) {
+  if (!err) return "This view could not be loaded.";
+  if (err.code === "byte_cap_exceeded") return `This query is over the team's byte cap, so it was not run. ${err.message || ""}`.trim();
+  return err.message || err.code;
+}
+
+/** Fill `body` with the view; returns a Promise that settles once charts are drawn. */
+export async function renderView(body, view) {
+  if (view.status === "error") {
+    clear(body, h("div", { class: "view-error", role: "alert" }, h("strong", { text: view.error && view.error.code === "byte_cap_exceeded" ? "Over the byte cap" : "Could not load" }), h("p", { text: errorText(view.error) })));
+    return;
+  }
+  const spec = view.spec || {};
+  if (spec.kind === "kpi") return renderKpi(body, view);
+  if (spec.kind === "table") return renderTable(body, view);
+  if (spec.kind === "text") return renderText(body, spec);
+  return renderChart(body, view);
+}
+
+function renderKpi(body, view) {
+  const spec = view.spec;
+  const value = kpiValue(view);
+  clear(body, h("div", { class: "kpi" },
+    h("span", { class: "kpi-value", dataset: { value: value === null ? "" : String(value) }, text: formatValue(value, spec.format || "number", spec.currency) }),
+    view.truncated ? h("small", { class: "muted", text: "from the first rows only" }) : null));
+}
+
+function renderText(body, spec) {
+  // Markdown shown as safe text: headings and paragraphs, never HTML.
+  const blocks = String(spec.markdown || "").split(/\n\s*\n/);
+  clear(body, h("div", { class: "text-view" }, blocks.map((block) => {
+    const m = block.match(/^(#{1,6})\s+(.*)$/s);
+    if (m) return h("h3", { text: m[2].trim() });
+    const lines = block.split("\n");
+    if (lines.every((l) => /^\s*[-*]\s+/.test(l))) return h("ul", {}, lines.map((l) => h("li", { text: l.replace(/^\s*[-*]\s+/, "").replace(/\*\*|__|`/g, "") })));
+    return h("p", { text: block.replace(/\*\*|__|`/g, "") });
+  })));
+}
+
+function renderTable(body, view) {
+  const spec = view.spec || {};
+  const rows = rowsOf(view);
+  const cols = spec.columns && spec.columns.length
+    ? spec.columns
+    : (view.columns || []).map((c) => ({ field: c.name, title: c.name }));
+  const types = Object.fromEntries((view.columns || []).map((c) => [c.name, c.type]));
+  const numeric = (c) => c.format && c.format !== "date" ? true : /INT|FLOAT|NUMERIC|DECIMAL|DOUBLE|BIGINT/i.test(types[c.field] || "");
+  let sortBy = null;
+  let dir = 1;
+  const tbody = h("tbody");
+  const max = 500;
+  const draw = () => {
+    const sorted = sortBy === null ? rows : [...rows].sort((a, b) => {
+      const x = a[sortBy.field], y = b[sortBy.field];
+      if (x === y) return 0;
+      if (x === null || x === undefined) return 1;
+      if (y === null || y === undefined) return -1;
+      return (x < y ? -1 : 1) * dir;
+    });
+    clear(tbody, sorted.slice(0, max).map((r) => h("tr", {}, cols.map((c) => h("td", { class: numeric(c) ? "num" : "", text: formatValue(r[c.field], c.format || (numeric(c) ? "number" : "text"), c.currency) })))));
+  };
+  const heads = cols.map((c) => {
+    const th = h("th", { scope: "col", class: numeric(c) ? "num" : "", "aria-sort": "none" });
+    const button = h("button", { type: "button", class: "sort", text: c.title || c.field });
+    button.addEventListener("click", () => {
+      dir = sortBy === c ? -dir : 1;
+      sortBy = c;
+      for (const other of th.parentElement.children) other.setAttribute("aria-sort", "none");
+      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+      draw();
+    });
+    th.append(button);
+    return th;
+  });
+  draw();
+  clear(body, h("div", { class: "table-wrap" },
+    h("table", {}, h("caption", { class: "sr-only", text: `${spec.title || view.title || "Table"}: ${formatCount(rows.length)} rows. Column headers sort.` }), h("thead", {}, h("tr", {}, heads)), tbody)),
+    rows.length > max || view.truncated ? h("small", { class: "muted", text: `Showing ${formatCount(Math.min(max, rows.length))} of ${formatCount(view.row_count ?? rows.length)} rows.` }) : null);
+}
+
+/** A short text alternative for a chart: what is plotted and the range of the measure. */
+export function chartSummary(view, rows) {
+  const enc = (view.spec && view.spec.encoding) || {};
+  const measure = enc.y && enc.y.type === "quantitative" ? enc.y : enc.theta || enc.x || enc.y;
+  const dim = measure === enc.y ? enc.x : enc.y || enc.color;
+  const parts = [`${view.title || "Chart"}: ${formatCount(rows.length)} data points`];
+  if (measure && measure.field) {
+    const nums = rows.map((r) => Number(r[measure.field])).filter(isNumber);
+    if (nums.length) {
+      const fmt = view.spec_format || "number";
+      parts.push(`${measure.title || measure.field} from ${formatValue(Math.min(...nums), fmt)} to ${formatValue(Math.max(...nums), fmt)}`);
+    }
+  }
+  if (dim && dim.field && rows.length) parts.push(`${dim.title || dim.field} from ${rows[0][dim.field]} to ${rows[rows.length - 1][dim.field]}`);
+  return `${parts.join("; ")}.`;
+}
+
+async function renderChart(body, view) {
+  const rows = rowsOf(view);
+  const summary = chartSummary(view, rows);
+  const target = h("div", { class: "chart", role: "img", "aria-label": summary });
+  clear(body, target, h("p", { class: "sr-only", text: summary }));
+  if (!rows.length) {
+    clear(body, h("p", { class: "muted empty", text: "No rows for these parameters." }));
+    return;
+  }
+  const spec = { ...view.spec, description: summary, data: { values: rows } };
+  const expr = await expressionInterpreter();
+  const result = await globalThis.vegaEmbed(target, spec, {
+    actions: false, renderer: "svg", ast: true, expr, defaultStyle: false, tooltip: { theme: "light" },
+  });
+  body._vega = result;
+}

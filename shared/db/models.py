@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -143,7 +143,11 @@ class Turn(Timestamped, Base):
     step: Mapped[int] = mapped_column(Integer, default=0)  # next step to run
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)  # who runs ``step`` now
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)  # epoch seconds
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),)
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class ChatEvent(Base):

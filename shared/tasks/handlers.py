@@ -9,6 +9,7 @@ from shared.tasks.port import TaskHandler, TaskQueue
 HANDLERS: dict[str, str] = {
     # name -> "module:function"; imported when the first task runs
     "precompute": "shared.services.precompute:handle_task",
+    "agent_step": "shared.agent.runner:handle_task",
 }
 
 

@@ -1,0 +1,428 @@
+"""One agent step: call the model once, run its tool calls, append events, chain the next step.
+
+Delivery is at least once and a step may crash anywhere, so:
+
+* a lease on the turn row stops a duplicate delivery from running the same step concurrently;
+* the step's outcome is written as a create-only object (the session log) before it is
+  committed, so a step that crashed after that point is finished from its record, not redone;
+* events are appended in the transaction that advances the turn, unique by (turn, step, idx).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from shared.agent.context import AgentContext, TurnState
+from shared.bootstrap import Container, get_container
+from shared.db.models import ChatSession, Connection, PromptBlockRow, Team, Turn
+from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
+from shared.identity.port import Principal
+from shared.model.messages import (
+    AssistantMessage,
+    Message,
+    SystemBlock,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultMessage,
+    UserMessage,
+    message_from_dict,
+    message_to_dict,
+)
+from shared.services.chat import append_events, enqueue_step
+
+log = logging.getLogger("bridge.agent")
+SESSIONS = "sessions"
+LEASE_S = 120.0  # longer than one step may take; a crashed step is retried after it
+TOKEN_CHUNK = 48
+
+
+@dataclass
+class StepRecord:
+    """What one step produced; stored as the session log object of that step."""
+
+    messages: list[dict[str, Any]]
+    events: list[tuple[str, dict[str, Any]]]
+    state: dict[str, Any]
+    final: bool
+    status: str = "running"  # running | done | failed
+    error: str | None = None
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.__dict__, separators=(",", ":"), default=str).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StepRecord:
+        raw = json.loads(data)
+        raw["events"] = [tuple(e) for e in raw["events"]]
+        return cls(**raw)
+
+
+@dataclass
+class Loaded:
+    session: ChatSession
+    turn: Turn
+    team: Team
+    conn: Connection
+    history: list[Message] = field(default_factory=list)
+
+
+def step_path(session: ChatSession, turn: Turn, step: int) -> str:
+    return f"{session.team_id}/{session.id}/{turn.seq:05d}-{turn.id}/step-{step:03d}.json"
+
+
+def handle_task(payload: dict[str, Any]) -> None:
+    """The ``agent_step`` task handler (Cloud Tasks target and in-process queue alike)."""
+    run_step(get_container(), payload["session_id"], payload["turn_id"], int(payload["step"]))
+
+
+def run_step(c: Container, session_id: str, turn_id: str, step: int) -> str:
+    """Run ``step`` of a turn once; returns what happened (for tests and logs)."""
+    owner = uuid.uuid4().hex
+    with c.db.session() as s:
+        turn = s.get(Turn, turn_id)
+        if turn is None or turn.session_id != session_id:
+            return "unknown"
+        if turn.status in ("done", "failed"):
+            return "finished"
+        if step < turn.step:
+            enqueue_step(c, session_id, turn_id, turn.step)  # the chain may have broken after a commit
+            return "duplicate"
+        if step > turn.step:
+            return "early"
+        now = time.time()
+        if turn.lease_owner and turn.lease_until and turn.lease_until > now:
+            raise Unavailable("this step is running elsewhere; retry later")
+        turn.lease_owner, turn.lease_until, turn.status = owner, now + LEASE_S, "running"
+        try:
+            s.flush()
+        except StaleDataError:
+            raise Unavailable("this step was claimed concurrently; retry later") from None
+    loaded = _load(c, session_id, turn_id)
+    path = step_path(loaded.session, loaded.turn, step)
+    store = c.store(SESSIONS)
+    existing = store.head(path)
+    if existing is not None:
+        record = StepRecord.from_bytes(store.get(path).data)
+    else:
+        try:
+            record = _compute(c, loaded, step)
+        except _RetryStep as retry:
+            _release(c, turn_id, owner, retry.state)
+            raise retry.error from None
+        except BaseException:
+            _release(c, turn_id, owner, None)
+            raise
+        try:
+            store.put(path, record.to_bytes(), content_type="application/json", if_generation_match=0)
+        except PreconditionFailed:
+            record = StepRecord.from_bytes(store.get(path).data)
+    return _commit(c, loaded, step, record, owner)
+
+
+class _RetryStep(Exception):
+    """The step failed transiently: persist the error count, release the lease, let the queue retry."""
+
+    def __init__(self, error: BridgeError, state: dict[str, Any]) -> None:
+        self.error, self.state = error, state
+
+
+def _release(c: Container, turn_id: str, owner: str, state: dict[str, Any] | None) -> None:
+    with c.db.session() as s:
+        turn = s.get(Turn, turn_id)
+        if turn is not None and turn.lease_owner == owner:
+            turn.lease_owner, turn.lease_until = None, None
+            if state is not None:
+                turn.state = state
+
+
+def _commit(c: Container, loaded: Loaded, step: int, record: StepRecord, owner: str) -> str:
+    try:
+        with c.db.session() as s:
+            turn = s.get(Turn, loaded.turn.id)
+            assert turn is not None
+            if turn.step != step or turn.status in ("done", "failed"):
+                return "duplicate"
+            append_events(s, turn, step, record.events)
+            turn.step, turn.state, turn.lease_owner, turn.lease_until = step + 1, record.state, None, None
+            if record.final:
+                turn.status, turn.error = record.status, record.error
+            saved = TurnState.from_dict(record.state.get("turn")).saved
+            if saved:
+                session = s.get(ChatSession, loaded.session.id)
+                assert session is not None
+                session.dashboard_slug = saved["dashboard_slug"]
+    except (IntegrityError, StaleDataError):
+        return "duplicate"
+    if not record.final:
+        enqueue_step(c, loaded.session.id, loaded.turn.id, step + 1)
+    return record.status if record.final else "stepped"
+
+
+def _load(c: Container, session_id: str, turn_id: str) -> Loaded:
+    with c.db.session() as s:
+        session = s.get(ChatSession, session_id)
+        turn = s.get(Turn, turn_id)
+        if session is None or turn is None:
+            raise NotFound("chat turn not found")
+        team = s.get(Team, session.team_id)
+        conn = s.get(Connection, session.connection_id)
+        if team is None or conn is None:
+            raise NotFound("the session's team or connection is gone")
+        earlier = list(
+            s.scalars(
+                select(Turn).where(Turn.session_id == session_id, Turn.seq < turn.seq).order_by(Turn.seq)
+            )
+        )
+        s.expunge_all()
+    loaded = Loaded(session, turn, team, conn)
+    for t in [*earlier, turn]:
+        loaded.history.append(UserMessage(t.user_message))
+        for rec in _records(c, session, t, upto=t.step if t.id != turn.id else turn.step):
+            loaded.history.extend(message_from_dict(m) for m in rec.messages)
+    return loaded
+
+
+def _records(c: Container, session: ChatSession, turn: Turn, upto: int) -> list[StepRecord]:
+    store = c.store(SESSIONS)
+    out = []
+    for n in range(upto):
+        try:
+            out.append(StepRecord.from_bytes(store.get(step_path(session, turn, n)).data))
+        except NotFound:
+            continue
+    return out
+
+
+def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
+    """Call the model once and run its tool calls; every failure becomes part of the record."""
+    from shared.agent.limits import LimitTracker
+
+    raw = loaded.turn.state or {}
+    tracker = LimitTracker.from_dict(raw["limits"]) if "limits" in raw else LimitTracker.start()
+    turn_state = TurnState.from_dict(raw.get("turn"))
+    if turn_state.dashboard_slug is None and loaded.session.dashboard_slug:
+        turn_state.dashboard_slug = loaded.session.dashboard_slug
+    events: list[tuple[str, dict[str, Any]]] = []
+    messages: list[dict[str, Any]] = []
+
+    def record(final: bool, status: str = "running", error: str | None = None) -> StepRecord:
+        state = {"limits": tracker.to_dict(), "turn": turn_state.to_dict()}
+        return StepRecord(messages, events, state, final, status, error)
+
+    try:
+        tracker.start_step()
+        response_text, calls = _call_model(c, loaded, tracker, turn_state, events)
+    except LimitExceeded as err:
+        return _failed(record, events, turn_state, err)
+    except BridgeError as err:
+        try:
+            tracker.record_error(err.code)
+        except LimitExceeded as over:
+            return _failed(record, events, turn_state, over, cause=err)
+        tracker.steps -= 1  # the retried step is the same step
+        raise _RetryStep(err, {"limits": tracker.to_dict(), "turn": turn_state.to_dict()}) from err
+
+    assistant = AssistantMessage(response_text, tuple(calls))
+    messages.append(message_to_dict(assistant))
+    if not calls:
+        saved = turn_state.saved or {}
+        events.append(
+            (
+                "done",
+                {
+                    "status": "done",
+                    "message": response_text,
+                    "dashboard_slug": saved.get("dashboard_slug"),
+                    "yaml_path": saved.get("yaml_path"),
+                    "preview_url": saved.get("preview_url"),
+                },
+            )
+        )
+        return record(final=True, status="done")
+
+    registry = tool_registry(c)
+    ctx = AgentContext(
+        c,
+        loaded.team.id,
+        loaded.conn.id,
+        Principal(loaded.session.user_id, loaded.session.user_id),
+        loaded.session.id,
+        loaded.turn.id,
+        turn_state,
+    )
+    for call in calls:
+        events.append(("tool_call", {"call_id": call.id, "name": call.name, "arguments": call.arguments}))
+        outcome = registry.call(call.name, call.arguments, ctx)
+        result_msg = outcome.to_message(call)
+        messages.append(message_to_dict(result_msg))
+        events.append(("tool_result", _result_event(call.id, call.name, result_msg)))
+        events.extend(ctx.events)
+        ctx.events.clear()
+        if outcome.error is not None:
+            try:
+                tracker.record_error(outcome.error.code)
+            except LimitExceeded as over:
+                return _failed(record, events, turn_state, over)
+    return record(final=False)
+
+
+def _call_model(
+    c: Container,
+    loaded: Loaded,
+    tracker: Any,
+    turn_state: TurnState,
+    events: list[tuple[str, dict[str, Any]]],
+) -> tuple[str, list[Any]]:
+    from shared.model.messages import ModelRequest
+
+    request = ModelRequest(
+        system=system_prompt(c, loaded, turn_state),
+        messages=tuple(loaded.history),
+        tools=tuple(tool_registry(c).specs()),
+        max_output_tokens=tracker.output_budget(),
+    )
+    text: list[str] = []
+    pending = ""
+    calls = []
+    for event in chat_model(c, loaded.team.model).stream(request):
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+            pending += event.text
+            if len(pending) >= TOKEN_CHUNK:
+                events.append(("token", {"text": pending}))
+                pending = ""
+        elif isinstance(event, ToolCallEvent):
+            calls.append(event.to_call())
+        else:
+            tracker.record_usage(event.usage)
+    if pending:
+        events.append(("token", {"text": pending}))
+    return "".join(text), calls
+
+
+def _failed(
+    record: Any,
+    events: list[tuple[str, dict[str, Any]]],
+    turn_state: TurnState,
+    err: BridgeError,
+    cause: BridgeError | None = None,
+) -> StepRecord:
+    message = f"I had to stop: {err.message}."
+    if cause is not None:
+        message = f"I had to stop: the model kept failing ({cause.message})."
+    events.append(("error", {"code": (cause or err).code, "message": message}))
+    saved = turn_state.saved or {}
+    events.append(
+        (
+            "done",
+            {
+                "status": "failed",
+                "message": message,
+                "dashboard_slug": saved.get("dashboard_slug"),
+                "yaml_path": saved.get("yaml_path"),
+                "preview_url": saved.get("preview_url"),
+            },
+        )
+    )
+    rec: StepRecord = record(final=True, status="failed", error=message)
+    return rec
+
+
+def _result_event(call_id: str, name: str, msg: ToolResultMessage) -> dict[str, Any]:
+    if msg.error is not None:
+        return {
+            "call_id": call_id,
+            "name": name,
+            "ok": False,
+            "error": msg.error,
+            "summary": f"{name} failed: {msg.error.get('message', '')}"[:300],
+        }
+    return {
+        "call_id": call_id,
+        "name": name,
+        "ok": True,
+        "result": msg.result,
+        "summary": _summary(name, msg.result),
+    }
+
+
+def _summary(name: str, result: Any) -> str:
+    if isinstance(result, dict):
+        for key in ("summary", "message"):
+            if isinstance(result.get(key), str):
+                return str(result[key])[:300]
+        if "total_bytes_processed" in result:
+            return f"dry run: {result['total_bytes_processed']:,} bytes"
+        if "tables" in result and isinstance(result["tables"], list):
+            return f"{len(result['tables'])} tables"
+    return f"{name} done"
+
+
+def chat_model(c: Container, override: str | None) -> Any:
+    """The team's model (or the settings' default), created once per instance."""
+    from shared.model.registry import create_model
+
+    return c.extra(f"model:{override or ''}", lambda: create_model(override or None, settings=c.settings))
+
+
+def tool_registry(c: Container) -> Any:
+    """Bridge's agent tools, built once per instance."""
+
+    def build() -> Any:
+        from shared.agent.bridge_tools import build_registry
+
+        return build_registry()
+
+    return c.extra("tool_registry", build)
+
+
+def system_prompt(c: Container, loaded: Loaded, turn_state: TurnState) -> tuple[SystemBlock, ...]:
+    """Stable prompt blocks (from the database, byte-identical across steps) + the turn's context."""
+    from shared.agent.prompts import system_blocks
+
+    blocks = prompt_blocks(c)
+    context = SystemBlock(
+        "context",
+        f"Team: {loaded.team.name}. Connection: {loaded.conn.name} ({loaded.conn.warehouse_type}, "
+        f"project {loaded.conn.config.get('project')}). "
+        + (
+            f"This chat is editing dashboard '{turn_state.dashboard_slug}'."
+            if turn_state.dashboard_slug
+            else "No dashboard has been saved in this chat yet."
+        ),
+    )
+    return (*system_blocks(blocks), context)
+
+
+def prompt_blocks(c: Container) -> list[Any]:
+    """Prompt blocks from the directory DB, seeded on first use; cached per instance."""
+    from shared.agent.prompts import PromptBlock, load_blocks
+
+    def load() -> list[Any]:
+        with c.db.session() as s:
+            rows = list(s.scalars(select(PromptBlockRow)))
+            if not rows:
+                for b in load_blocks():
+                    s.add(
+                        PromptBlockRow(
+                            key=b.key,
+                            version=b.version,
+                            position=b.order,
+                            content=b.content,
+                            cache_hint=b.cache_hint,
+                        )
+                    )
+                s.flush()
+                rows = list(s.scalars(select(PromptBlockRow)))
+            return [PromptBlock(r.key, r.version, r.content, r.cache_hint, r.position) for r in rows]  # type: ignore[arg-type]
+
+    return c.extra("prompt_blocks", load)  # type: ignore[no-any-return]

@@ -18,7 +18,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
-deps: $(BIN)/.installed node
+# checkov pins packaging<24, which clashes with pytest 9: it gets its own venv, linked into ours.
+$(VENV)/opt/checkov/.installed: requirements-checkov.txt $(BIN)/.installed
+	@test -x $(VENV)/opt/checkov/bin/python || $(PYTHON) -m venv $(VENV)/opt/checkov
+	$(VENV)/opt/checkov/bin/python -m pip install -q -r requirements-checkov.txt
+	ln -sf ../opt/checkov/bin/checkov $(BIN)/checkov
+	@touch $@
+
+deps: $(BIN)/.installed $(VENV)/opt/checkov/.installed node
 
 node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json

@@ -254,12 +254,13 @@ def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | Non
         return row
     from shared.dashboards.validate import validate_dashboard
 
-    text = c.store(DASHBOARDS).get(head.path, generation=head.generation).data.decode()
-    report = validate_dashboard(text)
     meta = head.metadata
     connection_id = meta.get("connection_id") or (row.connection_id if row else None)
-    if connection_id is None:
+    conn = s.get(Connection, connection_id) if connection_id else None
+    if conn is None or conn.team_id != team_id:
         return row
+    text = c.store(DASHBOARDS).get(head.path, generation=head.generation).data.decode()
+    report = validate_dashboard(text, default_project=conn.config.get("project"))
     return _record(
         s,
         team_id,

@@ -34,20 +34,6 @@ log = logging.getLogger("bridge.serving")
 
 STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TTLs old
 DATA_VERSION_TTL_S = 30.0
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_ttl(value: Any) -> int | None:
-    """``refresh`` from the YAML: seconds, or ``30s``/``15m``/``1h``/``1d``."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    match = _DURATION.match(str(value))
-    return int(match.group(1)) * _UNITS[match.group(2)] if match else None
-
-
 @dataclass(frozen=True)
 class LoadedDashboard:
     row: Dashboard
@@ -81,27 +67,28 @@ class DataService:
         conn = s.get(Connection, row.connection_id)
         if conn is None:
             raise NotFound("the dashboard's connection no longer exists")
-        dashboard, compiled, ttl_s = self._parse(row)
+        dashboard, compiled, ttl_s = self._parse(row, conn)
         return LoadedDashboard(row, team, conn, dashboard, compiled, ttl_s)
 
-    def _parse(self, row: Dashboard) -> tuple[dict[str, Any], Any, int | None]:
+    def _parse(self, row: Dashboard, conn: Connection) -> tuple[dict[str, Any], Any, int | None]:
         key = (row.id, row.generation)
         with self._lock:
             if key in self._parsed:
                 self._parsed.move_to_end(key)
                 return self._parsed[key]
-        from shared.dashboards.compile import compile_dashboard
+        from shared.dashboards.compile import compile_dashboard, refresh_seconds
         from shared.dashboards.validate import validate_dashboard
         from shared.dashboards.yaml_source import load_source
 
         text = self.c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation).data.decode()
-        report = validate_dashboard(text)
+        report = validate_dashboard(text, default_project=conn.config.get("project"))
         if not report.ok:
             raise BridgeError(
                 "the stored dashboard no longer validates; save it again", details=report.errors
             )
-        written = load_source(text).data.get("refresh")
-        parsed = (report.dashboard, compile_dashboard(report.dashboard), parse_ttl(written))
+        written = load_source(text).data.get("refresh")  # None: the team's default applies
+        ttl = None if written is None else refresh_seconds(written)
+        parsed = (report.dashboard, compile_dashboard(report.dashboard), ttl)
         with self._lock:
             self._parsed[key] = parsed
             while len(self._parsed) > 256:

@@ -28,9 +28,11 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     box.press("Enter")
     page.locator(".progress .spinner").wait_for()  # the page shows it is working
     page.locator(".msg.user", has_text="revenue by month").wait_for()
-    page.locator(".step").first.wait_for(timeout=30_000)
     dashboard = page.locator(".preview-pane .dashboard[data-ready='true']")
-    dashboard.wait_for(timeout=60_000)
+    failed = page.locator(".progress", has_text="The turn failed")
+    dashboard.or_(failed).first.wait_for(timeout=60_000)
+    errors = page.locator(".msg .error-text").all_inner_texts()
+    assert not failed.is_visible() and errors == [], errors
     page.locator(".progress .spinner").wait_for(state="detached", timeout=60_000)
     slug = dashboard.get_attribute("data-slug")
     assert slug

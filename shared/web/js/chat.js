@@ -50,7 +50,16 @@ export async function chatPage(main) {
     clear(notice, connections.length ? null : h("p", { class: "callout" }, "This team has no connection. ", h("a", { href: "/#/teams", text: "Add one" }), "."));
   }
 
+  let ticker = 0;
+  let started = 0;
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+  function working() {
+    clear(progress, spinner("Working"), st.step ? ` Working: step ${st.step + 1} · ${elapsed()}` : ` Working… ${elapsed()}`);
+  }
+
   function setRunning(running, label = "") {
+    clearInterval(ticker);
+    if (running) { started = Date.now(); ticker = setInterval(() => { if (st.running && !st.reconnecting) working(); }, 1000); }
     st.running = running;
     send.disabled = running;
     composer.classList.toggle("busy", running);
@@ -85,7 +94,7 @@ export async function chatPage(main) {
     }
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) setRunning(false, "Connection to the event stream closed.");
-      else if (st.running) clear(progress, spinner("Reconnecting"), " Reconnecting…");
+      else if (st.running) { st.reconnecting = true; clear(progress, spinner("Reconnecting"), " Reconnecting…"); }
     };
   }
 
@@ -97,7 +106,7 @@ export async function chatPage(main) {
       const extras = h("div", { class: "extras" });
       const li = h("li", { class: "msg assistant", dataset: { turn: key } }, h("span", { class: "who-tag", text: "Bridge" }), steps, text, extras);
       log.append(li);
-      st.turns.set(key, { li, text, steps, extras, calls: new Map(), hasText: false });
+      st.turns.set(key, { li, text, steps, extras, calls: new Map(), hasText: false, errors: new Set() });
     }
     return st.turns.get(key);
   }
@@ -107,7 +116,8 @@ export async function chatPage(main) {
   function onEvent(type, data) {
     const t = turnOf(data);
     if (typeof data.step === "number") st.step = Math.max(st.step, data.step);
-    if (st.running) clear(progress, spinner("Working"), ` Working: step ${st.step + 1}`);
+    st.reconnecting = false;
+    if (st.running) working();
     switch (type) {
       case "token":
         t.text.append(document.createTextNode(data.text || ""));
@@ -140,10 +150,11 @@ export async function chatPage(main) {
         showDashboard(data.dashboard_slug);
         break;
       case "error":
+        t.errors.add(data.message || data.code);
         t.extras.append(h("p", { class: "error-text", role: "alert", text: data.message || data.code }));
         break;
       case "done":
-        if (!t.hasText && data.message) t.text.textContent = data.message;
+        if (!t.hasText && data.message && !t.errors.has(data.message)) t.text.textContent = data.message;
         if (data.dashboard_slug && data.dashboard_slug !== st.dashboard) showDashboard(data.dashboard_slug);
         setRunning(false, data.status === "failed" ? "The turn failed." : "");
         input.focus();
@@ -185,7 +196,7 @@ export async function chatPage(main) {
       const resp = await api("POST", `/v1/chat/sessions/${enc(st.session)}/messages`, { json: { content }, raw: true, headers: { Accept: "text/event-stream" } });
       resp.body?.cancel().catch(() => {}); // events arrive on the EventSource
       input.value = "";
-      if (st.running) clear(progress, spinner("Working"), " Working…");
+      if (st.running) working();
     } catch (err) {
       mine.remove();
       setRunning(false, err.status === 409 ? "Wait for the current answer." : "");
@@ -195,5 +206,5 @@ export async function chatPage(main) {
 
   try { await loadTeams(); } catch (err) { clear(notice, errorBox(err)); }
   input.focus();
-  return () => { if (st.source) st.source.close(); };
+  return () => { clearInterval(ticker); if (st.source) st.source.close(); };
 }

@@ -82,7 +82,7 @@ async function showCatalog(c, el) {
   clear(el, h("h3", { text: `Catalog of ${c.name}` }),
     cat.datasets.length ? cat.datasets.map((d) => h("details", { class: "dataset", open: cat.datasets.length === 1 },
       h("summary", {}, h("strong", { text: d.fully_qualified_name }), h("span", { class: "muted", text: ` · ${d.tables.length} tables` })),
-      h("ul", { class: "tables" }, d.tables.map((t) => h("li", {}, h("details", {},
+      h("ul", { class: "tables" }, d.tables.map((t) => h("li", {}, h("details", { dataset: { table: t.fully_qualified_name } },
         h("summary", {}, h("code", { text: t.fully_qualified_name.split(".").pop() }), h("span", { class: "muted", text: ` ${formatCount(t.row_count)} rows · ${formatBytes(t.size_bytes)}` })),
         t.description ? h("p", { class: "muted", text: t.description }) : null,
         h("table", { class: "columns" }, h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Column" }), h("th", { scope: "col", text: "Type" }))),
@@ -101,7 +101,8 @@ function connectionForm(team, done) {
   const duck = h("div", { class: "only-duckdb" }, field("DuckDB path", path));
   const bq = h("div", { class: "only-bigquery", hidden: true }, field("Location", location), field("Service-account key JSON", creds, "Stored encrypted."));
   const msg = h("div");
-  const form = h("form", { class: "card-form" }, h("h3", { text: "Add a connection" }), field("Name", name), field("Warehouse", type), field("Project", project), duck, bq, msg, h("button", { type: "submit", class: "btn primary", text: "Add connection" }));
+  const form = h("form", { class: "card-form" }, field("Name", name), field("Warehouse", type), field("Project", project), duck, bq, msg, h("button", { type: "submit", class: "btn primary", text: "Add connection" }));
+  const box = h("details", { class: "add-connection" }, h("summary", { class: "btn", text: "Add a connection" }), form);
   type.addEventListener("change", () => { duck.hidden = type.value !== "duckdb"; bq.hidden = type.value !== "bigquery"; });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -117,8 +118,9 @@ function connectionForm(team, done) {
       form.reset();
       clear(msg);
       toast("Connection added; validate and scan it next");
+      box.open = false;
       await done();
     } catch (err) { clear(msg, errorBox(err)); }
   });
-  return form;
+  return box;
 }

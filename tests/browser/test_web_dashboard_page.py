@@ -225,3 +225,37 @@ def test_missing_dashboard_and_signed_out_visitor(dev_server: Any, saved: Any, o
     sign_in(page, dev_server.url, "stranger@example.com")
     page.goto(f"{dev_server.url}/d/{team_id}/revenue")
     page.get_by_text("This dashboard does not exist or you cannot see it.").wait_for()
+
+
+def test_a_view_over_the_byte_cap_fails_alone(
+    dev_server: Any, token: Any, container: Any, open_page: Any
+) -> None:
+    from shared.db.models import Team
+
+    api, team_id = demo_api(dev_server, token)
+    saved = api.put_yaml(f"/v1/teams/{team_id}/dashboards/revenue", REVENUE).json()
+    small, big = saved["dry_run_bytes"]["monthly_revenue"], saved["dry_run_bytes"]["by_country"]
+    assert small < big
+    with container.db.session() as s:
+        s.get(Team, team_id).byte_cap = (small + big) // 2
+
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/revenue")
+    wait_ready(page)
+    with page.expect_response(lambda r: "/refresh" in r.url):
+        page.get_by_role("button", name="Refresh").click()
+    wait_ready(page)
+    error = page.locator("[data-view-id='top_countries'] .view-error")
+    error.wait_for()
+    assert "over the team's byte cap" in error.inner_text()
+    assert page.locator("[data-view-id='top_countries'] svg").count() == 0
+    # the other views are unaffected
+    assert page.locator("[data-view-id='revenue_trend'] .chart svg .mark-line path").count() >= 1
+    assert (
+        page.locator(
+            "[data-view-id='revenue_trend'] .view-error, [data-view-id='revenue_kpi'] .view-error"
+        ).count()
+        == 0
+    )
+    assert page.locator("[data-view-id='revenue_kpi'] .kpi-value").inner_text().startswith("$")

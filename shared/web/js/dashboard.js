@@ -77,13 +77,13 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     }
   }
 
-  async function loadData() {
+  async function loadData(fetched) {
     const seq = ++state.loading;
     grid.setAttribute("aria-busy", "true");
     el.classList.add("is-loading");
     clear(message, h("p", { class: "muted" }, spinner("Loading data"), " Loading data…"));
     try {
-      const data = await get(`${base}/data${state.query ? `?${state.query}` : ""}`);
+      const data = fetched || await get(`${base}/data${state.query ? `?${state.query}` : ""}`);
       if (seq !== state.loading) return;
       state.data = data;
       clear(message);
@@ -138,8 +138,9 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   refreshBtn.addEventListener("click", async () => {
     refreshBtn.disabled = true;
     try {
-      await post(`${base}/refresh${state.query ? `?${state.query}` : ""}`, {});
-      await loadData();
+      // the refresh answers with the recomputed data itself; re-fetch only if it does not
+      const fresh = await post(`${base}/refresh${state.query ? `?${state.query}` : ""}`, {});
+      await loadData(fresh && Array.isArray(fresh.views) ? fresh : undefined);
       toast("Data refreshed");
     } catch (err) {
       toast(err instanceof ApiError ? `Refresh failed: ${err.message}` : "Refresh failed");
@@ -178,5 +179,5 @@ export function mountDashboard(root, teamId, slug, options = {}) {
 
   state.timer = setInterval(showFreshness, 30000);
   const ready = loadMeta().then(loadData, () => {});
-  return { el, ready, reload: loadData, destroy: () => clearInterval(state.timer) };
+  return { el, ready, reload: () => loadData(), destroy: () => clearInterval(state.timer) };
 }

@@ -42,6 +42,13 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     assert_kpis_match(page.locator(".preview-pane"), data)
     screenshot(page, "chat-1280")
 
+    # a reload restores the conversation and its dashboard from the API
+    steps = page.locator(".step").count()
+    page.reload()
+    page.locator(".msg.user", has_text="revenue by month").wait_for()
+    page.locator(f".preview-pane .dashboard[data-slug='{slug}'][data-ready='true']").wait_for()
+    assert page.locator(".step").count() == steps
+
     # the preview opens as its own page; parameters, refresh and the YAML work there
     page.locator(".preview-pane").get_by_role("link", name="Open").click()
     wait_ready(page)

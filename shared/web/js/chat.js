@@ -5,6 +5,7 @@ import { h, clear, spinner, errorBox, field } from "./dom.js";
 import { mountDashboard } from "./dashboard.js";
 import { prefs } from "./prefs.js";
 
+const SESSION_KEY = "bridge.chat";
 const EVENT_TYPES = ["token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done"];
 
 function oneLine(obj) {
@@ -29,7 +30,7 @@ export async function chatPage(main) {
       h("section", { class: "chat-pane", "aria-label": "Chat" }, h("h1", { class: "sr-only", text: "Chat" }), picker, notice, log, composer),
       h("section", { class: "preview-pane", "aria-label": "Dashboard preview" }, preview)));
 
-  const st = { session: null, source: null, running: false, turns: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null };
+  const st = { session: null, source: null, running: false, turns: new Map(), userByTurn: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null };
 
   async function loadTeams() {
     const { teams } = await get("/v1/teams");
@@ -69,14 +70,33 @@ export async function chatPage(main) {
   async function startSession() {
     if (st.source) st.source.close();
     st.turns.clear();
+    st.userByTurn.clear();
+    st.dashboard = null;
+    resetPreview();
     st.lastId = 0;
     clear(log);
     prefs.connection = connSel.value;
     const s = await post("/v1/chat/sessions", { team_id: teamSel.value, connection_id: connSel.value });
     st.session = s.id;
     st.teamId = teamSel.value;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ id: s.id, team: s.team_id, connection: s.connection_id }));
     listen();
     return s.id;
+  }
+
+  /** After a reload: show the session's messages again and follow its running turn. */
+  async function restore() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null"); } catch { saved = null; }
+    if (!saved || saved.team !== teamSel.value) return;
+    let s;
+    try { s = await get(`/v1/chat/sessions/${enc(saved.id)}`); } catch { sessionStorage.removeItem(SESSION_KEY); return; }
+    st.session = s.id;
+    st.teamId = s.team_id;
+    if ([...connSel.options].some((o) => o.value === s.connection_id)) connSel.value = s.connection_id;
+    for (const m of s.messages) if (m.role === "user") st.userByTurn.set(m.turn_id, m.content);
+    if (s.status === "queued" || s.status === "running") setRunning(true);
+    listen();
   }
 
   function listen() {
@@ -100,6 +120,10 @@ export async function chatPage(main) {
 
   function turnOf(data) {
     const key = data.turn_id || "turn";
+    if (!st.turns.has(key) && st.userByTurn.has(key)) {
+      log.append(h("li", { class: "msg user" }, h("span", { class: "who-tag", text: "You" }), h("div", { class: "msg-text", text: st.userByTurn.get(key) })));
+      st.userByTurn.delete(key);
+    }
     if (!st.turns.has(key)) {
       const text = h("div", { class: "msg-text" });
       const steps = h("div", { class: "steps" });
@@ -147,7 +171,7 @@ export async function chatPage(main) {
         break;
       case "dashboard_saved":
         t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: data.preview_url, text: "Open it" })));
-        showDashboard(data.dashboard_slug);
+        showDashboard(data.dashboard_slug, data.version);
         break;
       case "error":
         t.errors.add(data.message || data.code);
@@ -155,7 +179,7 @@ export async function chatPage(main) {
         break;
       case "done":
         if (!t.hasText && data.message && !t.errors.has(data.message)) t.text.textContent = data.message;
-        if (data.dashboard_slug && data.dashboard_slug !== st.dashboard) showDashboard(data.dashboard_slug);
+        if (data.dashboard_slug) showDashboard(data.dashboard_slug);
         setRunning(false, data.status === "failed" ? "The turn failed." : "");
         input.focus();
         break;
@@ -165,9 +189,24 @@ export async function chatPage(main) {
     scroll();
   }
 
-  function showDashboard(slug) {
-    st.dashboard = slug;
-    mountDashboard(preview, st.teamId, slug, { compact: true });
+  let mounted = null;
+  let mountTimer = 0;
+  function showDashboard(slug, version) {
+    const key = `${slug}@${version ?? ""}`;
+    if (key === st.dashboard || (version === undefined && st.dashboard?.startsWith(`${slug}@`))) return;
+    st.dashboard = key;
+    clearTimeout(mountTimer); // replayed events may save several versions in a row: mount the last
+    mountTimer = setTimeout(() => {
+      if (mounted) mounted.destroy();
+      mounted = mountDashboard(preview, st.teamId, slug, { compact: true });
+    }, 150);
+  }
+
+  function resetPreview() {
+    clearTimeout(mountTimer);
+    if (mounted) mounted.destroy();
+    mounted = null;
+    clear(preview, h("div", { class: "placeholder" }, h("p", { class: "muted", text: "Your dashboard appears here once the assistant saves it." })));
   }
 
   picker.addEventListener("submit", async (e) => {
@@ -204,7 +243,7 @@ export async function chatPage(main) {
     }
   });
 
-  try { await loadTeams(); } catch (err) { clear(notice, errorBox(err)); }
+  try { await loadTeams(); await restore(); } catch (err) { clear(notice, errorBox(err)); }
   input.focus();
-  return () => { clearInterval(ticker); if (st.source) st.source.close(); };
+  return () => { clearInterval(ticker); resetPreview(); if (st.source) st.source.close(); };
 }

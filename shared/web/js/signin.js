@@ -14,7 +14,7 @@ export async function signInPage(main, next) {
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "email", placeholder: "you@example.com" });
   const msg = h("div");
   const form = h("form", { class: "card-form" }, field("Email", email, "Local development sign-in: no password, a dev token is issued for this email."), msg, h("button", { type: "submit", class: "btn primary", text: "Sign in" }));
-  clear(box, h("h1", { text: "Sign in to Bridge" }), form);
+  clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Ask a question about your data; get a live dashboard." }), form);
   email.focus();
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

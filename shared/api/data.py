@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from shared.bootstrap import get_container
 from shared.http.app import principal
@@ -19,20 +19,33 @@ def _params() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k != "access_token"}
 
 
-@bp.get(f"{BASE}/data")
-def all_views(team_id: str, slug: str) -> Any:
+def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
     who = principal()
     c = get_container()
+    params = {k: v for k, v in _params().items() if not (force and k == "view")}
     with c.db.session() as s:
-        return serving.dashboard_data(c, s, who, team_id, slug, _params())
+        raw, packed = serving.data_service(c).response(
+            s, who, team_id, slug, params, view_id=view_id, force=force
+        )
+    resp = Response(mimetype="application/json")
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.set_data(packed)
+        resp.headers["Content-Encoding"] = "gzip"
+    else:
+        resp.set_data(raw)
+    resp.vary.add("Accept-Encoding")
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@bp.get(f"{BASE}/data")
+def all_views(team_id: str, slug: str) -> Any:
+    return _respond(team_id, slug)
 
 
 @bp.get(f"{BASE}/data/<view_id>")
 def one_view(team_id: str, slug: str, view_id: str) -> Any:
-    who = principal()
-    c = get_container()
-    with c.db.session() as s:
-        return serving.dashboard_data(c, s, who, team_id, slug, _params(), view_id=view_id)
+    return _respond(team_id, slug, view_id)
 
 
 @bp.post(f"{BASE}/refresh")

@@ -41,6 +41,7 @@ def create_app(blueprints: Iterable[Blueprint], *, name: str = "bridge") -> Flas
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for bp in blueprints:
         app.register_blueprint(bp)
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
 
     @app.errorhandler(BridgeError)
     def _bridge_error(err: BridgeError) -> Response:

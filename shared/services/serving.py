@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import gzip
+import json
 import logging
 import re
 import threading
@@ -17,10 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shared.bootstrap import Container
-from shared.db.models import Connection, Dashboard, Team
+from shared.db.models import Connection, Dashboard, Team, TeamMember
 from shared.errors import BridgeError, NotFound
 from shared.identity.port import Principal
 from shared.services.dashboards import DASHBOARDS, repair
@@ -34,6 +37,20 @@ log = logging.getLogger("bridge.serving")
 
 STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TTLs old
 DATA_VERSION_TTL_S = 30.0
+
+
+_LIVE_GENERATION = (
+    select(Dashboard.generation)
+    .join(TeamMember, TeamMember.team_id == Dashboard.team_id)
+    .where(
+        Dashboard.team_id == bindparam("team_id"),
+        Dashboard.slug == bindparam("slug"),
+        Dashboard.deleted_at.is_(None),
+        TeamMember.user_id == bindparam("user_id"),
+    )
+)
+
+
 @dataclass(frozen=True)
 class LoadedDashboard:
     row: Dashboard
@@ -58,6 +75,7 @@ class DataService:
         self.warehouse_calls = 0  # observable by tests and benchmarks
         self.clock = time.time
         self._refreshing: set[str] = set()
+        self._responses: OrderedDict[tuple[Any, ...], tuple[float, bytes, bytes]] = OrderedDict()
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, s: Session, team: Team, slug: str) -> LoadedDashboard:
@@ -96,6 +114,82 @@ class DataService:
         return parsed
 
     # -- serving -----------------------------------------------------------------------------
+    def response(
+        self,
+        s: Session,
+        who: Principal,
+        team_id: str,
+        slug: str,
+        raw_params: dict[str, str],
+        *,
+        view_id: str | None = None,
+        force: bool = False,
+    ) -> tuple[bytes, bytes]:
+        """The serialized response (JSON, gzip JSON), reused while every view in it is fresh.
+
+        The hot path of a cache hit is one indexed query (membership + pointer row) and a dict
+        lookup; the response is rebuilt when a view expires, the dashboard changes generation, or
+        at least every ``DATA_VERSION_TTL_S`` seconds so warehouse changes are seen.
+        """
+        params_key = tuple(sorted(raw_params.items()))
+        now = self.clock()
+        if not force:
+            # the hot path: one prebuilt, indexed lookup; no ORM objects
+            generation = s.scalar(
+                _LIVE_GENERATION, {"team_id": team_id, "slug": slug, "user_id": who.user_id}
+            )
+            with self._lock:
+                entry = self._responses.get((team_id, slug, generation, view_id, params_key))
+            if generation is not None and entry is not None and now < entry[0]:
+                return entry[1], entry[2]
+        team, row, conn = self._pointer(s, who, team_id, slug)
+        key = (team.id, row.slug, row.generation, view_id, params_key)
+        loaded = self._loaded(team, row, conn)
+        body = self.views_data(s, loaded, raw_params, view_id=view_id, force=force)
+        expires = min([now + DATA_VERSION_TTL_S, *(v.pop("_expires", now) for v in body["views"])])
+        raw = json.dumps(body, separators=(",", ":"), default=str).encode()
+        packed = (raw, gzip.compress(raw, compresslevel=5))
+        cacheable = all(v["status"] == "ok" and v["cache"] in ("hit", "miss", "none") for v in body["views"])
+        if cacheable and expires > now:
+            for v in body["views"]:
+                if v["cache"] == "miss":
+                    v["cache"] = "hit"
+            hit_raw = json.dumps(body, separators=(",", ":"), default=str).encode()
+            with self._lock:
+                self._responses[key] = (expires, hit_raw, gzip.compress(hit_raw, compresslevel=5))
+                self._responses.move_to_end(key)
+                while len(self._responses) > 512:
+                    self._responses.popitem(last=False)
+        return packed
+
+    def _pointer(
+        self, s: Session, who: Principal, team_id: str, slug: str, *, repaired: bool = False
+    ) -> tuple[Team, Dashboard, Connection]:
+        """Team, live dashboard row and connection in one query, only for a member of the team."""
+        found = s.execute(
+            select(Team, Dashboard, Connection)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .join(Dashboard, Dashboard.team_id == Team.id)
+            .join(Connection, Connection.id == Dashboard.connection_id)
+            .where(
+                Team.id == team_id,
+                TeamMember.user_id == who.user_id,
+                Dashboard.slug == slug,
+                Dashboard.deleted_at.is_(None),
+            )
+        ).first()
+        if found is not None:
+            return found[0], found[1], found[2]
+        require_team(s, who, team_id)  # NotFound for another team's ids
+        row = None if repaired else repair(self.c, s, team_id, slug)  # a save that crashed before its row
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"dashboard '{slug}' not found")
+        return self._pointer(s, who, team_id, slug, repaired=True)
+
+    def _loaded(self, team: Team, row: Dashboard, conn: Connection) -> LoadedDashboard:
+        dashboard, compiled, ttl_s = self._parse(row, conn)
+        return LoadedDashboard(row, team, conn, dashboard, compiled, ttl_s)
+
     def views_data(
         self,
         s: Session,
@@ -276,9 +370,9 @@ def dashboard_data(
     view_id: str | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
-    team = require_team(s, who, team_id)
     svc = data_service(c)
-    return svc.views_data(s, svc.load(s, team, slug), raw, view_id=view_id, force=force)
+    raw_body, _ = svc.response(s, who, team_id, slug, raw, view_id=view_id, force=force)
+    return json.loads(raw_body)  # type: ignore[no-any-return]
 
 
 def warm(c: Container, s: Session, team: Team, slug: str) -> dict[str, Any]:
@@ -290,6 +384,7 @@ def warm(c: Container, s: Session, team: Team, slug: str) -> dict[str, Any]:
 
 def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:
     return {
+        "_expires": r.expires_at,
         "view_id": view_id,
         "status": "ok",
         "columns": r.columns,
@@ -299,6 +394,7 @@ def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:
         "bytes_processed": r.bytes_processed,
         "cache": status,
         "cached_at": dt.datetime.fromtimestamp(r.cached_at, dt.UTC).isoformat(),
+        "expires_at": dt.datetime.fromtimestamp(r.expires_at, dt.UTC).isoformat(),
         "error": None,
     }
 
@@ -335,8 +431,10 @@ def _json_value(v: Any) -> Any:
         return float(v)
     if isinstance(v, bytes):
         return v.hex()
-    if isinstance(v, float) and v != v:  # NaN is not JSON
-        return None
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):  # not representable in JSON
+            return None
+        return float(f"{v:.12g}")  # drop binary float noise (1558877.5399999816 -> 1558877.54)
     return v
 
 

@@ -1,0 +1,69 @@
+"""Benchmark helpers: a real dev server on loopback over a temporary data dir, and percentiles."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.bootstrap import Container, set_container
+from shared.settings import Settings
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100) by linear interpolation."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, int(p) - 1))]
+
+
+def row(name: str, value: float, unit: str, note: str = "") -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "note": note}
+
+
+@dataclass
+class Server:
+    url: str
+    c: Container
+    team_id: str
+    connection_id: str
+    headers: dict[str, str]
+
+
+@contextmanager
+def dev_server(scale: float = 1.0, data_dir: Path | None = None) -> Iterator[Server]:
+    """The dev server (all functions' routes) on 127.0.0.1 with the demo warehouse at ``scale``."""
+    from werkzeug.serving import make_server
+
+    from shared.devserver import prepare
+    from shared.http.functions import dev_app
+    from shared.seed import DEMO_EMAIL
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = data_dir or Path(tmp)
+        settings = Settings(
+            data_dir=root, demo_scale=scale, auth_secret="bench-secret-0123456789-0123456789-x"
+        )
+        c = Container(settings)
+        set_container(c)
+        team_id, conn_id = prepare(c)
+        server = make_server("127.0.0.1", 0, dev_app(), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield Server(
+                f"http://127.0.0.1:{server.server_port}",
+                c,
+                team_id,
+                conn_id,
+                {"Authorization": f"Bearer {c.local_identity.issue(DEMO_EMAIL)}"},
+            )
+        finally:
+            server.shutdown()
+            c.task_queue.close()  # type: ignore[attr-defined]
+            set_container(None)

@@ -73,3 +73,17 @@ def inprocess_task_queue(tmp_path: Path, *, max_attempts: int = 5) -> Iterator[Q
 
 
 TASK_QUEUE_FACTORIES = [pytest.param(inprocess_task_queue, id="inprocess")]
+
+
+# -- cloud adapters on local servers (tests/cloud) ----------------------------------------------
+
+
+@contextmanager
+def gcs_object_store(tmp_path: Path) -> Iterator[ObjectStore]:
+    from cloud.stores import gcs_store
+
+    with gcs_store() as store:
+        yield store
+
+
+OBJECT_STORE_FACTORIES.append(pytest.param(gcs_object_store, id="gcs"))

@@ -1,0 +1,1 @@
+"""Tests that drive the real Google client libraries against local servers."""

@@ -1,0 +1,71 @@
+"""Cloud adapters wired to local servers, as context managers for the contract suites."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from shared.objectstore.gcs import GcsObjectStore
+from shared.objectstore.port import FinalizeSubscriber
+
+from .fake_gcs import FakeGcsServer
+from .http import LocalHttpServer
+
+HERE = Path(__file__).parent
+
+
+def anonymous() -> Any:
+    from google.auth.credentials import AnonymousCredentials
+
+    return AnonymousCredentials()
+
+
+class EventarcFedGcsStore(GcsObjectStore):
+    """The GCS adapter, except that ``subscribe`` registers with the local Eventarc stand-in.
+
+    The production adapter's ``subscribe`` is a no-op (Eventarc calls the precompute function);
+    here finalize events travel server → HTTP → functions-framework function → callbacks.
+    """
+
+    def __init__(self, bucket: str, subscribers: list[Any], **kwargs: Any) -> None:
+        super().__init__(bucket, **kwargs)
+        self._subscribers = subscribers
+
+    def subscribe(self, callback: FinalizeSubscriber) -> None:
+        self._subscribers.append(callback)
+
+
+@contextmanager
+def eventarc_target() -> Iterator[tuple[str, list[Any]]]:
+    """A functions-framework CloudEvent function on loopback: (url, its subscriber list)."""
+    import functions_framework
+
+    app = functions_framework.create_app(
+        target="on_finalize", source=str(HERE / "eventarc_target.py"), signature_type="cloudevent"
+    )
+    subscribers: list[Any] = sys.modules["eventarc_target"].SUBSCRIBERS
+    server = LocalHttpServer(app)
+    try:
+        yield server.url, subscribers
+    finally:
+        server.close()
+
+
+@contextmanager
+def gcs_store(bucket: str = "bridge-contract") -> Iterator[EventarcFedGcsStore]:
+    """The GCS adapter on FakeGcsServer, its finalize events delivered through Eventarc's path."""
+    with eventarc_target() as (target_url, subscribers):
+        server = FakeGcsServer((bucket,), notify_url=target_url)
+        try:
+            yield EventarcFedGcsStore(
+                bucket,
+                subscribers,
+                project="bridge-test",
+                client_options={"api_endpoint": server.url},
+                credentials=anonymous(),
+            )
+        finally:
+            server.close()

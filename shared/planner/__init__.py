@@ -1,0 +1,1 @@
+"""The offline planner: a deterministic, rule-based chat model that builds dashboards with the tools."""

@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shared.keys.kms import KmsKeyManager
 from shared.objectstore.gcs import GcsObjectStore
 from shared.objectstore.port import FinalizeSubscriber
 
 from .fake_gcs import FakeGcsServer
+from .fake_kms import KEY_NAME as KMS_KEY_NAME
+from .fake_kms import FakeKmsServer
 from .http import LocalHttpServer
 
 HERE = Path(__file__).parent
@@ -69,3 +72,21 @@ def gcs_store(bucket: str = "bridge-contract") -> Iterator[EventarcFedGcsStore]:
             )
         finally:
             server.close()
+
+
+@contextmanager
+def kms_keys() -> Iterator[tuple[KmsKeyManager, FakeKmsServer]]:
+    """The KMS key manager on FakeKmsServer through the client's REST transport."""
+    server = FakeKmsServer()
+    try:
+        yield (
+            KmsKeyManager(
+                KMS_KEY_NAME,
+                transport="rest",
+                client_options={"api_endpoint": server.url},
+                credentials=anonymous(),
+            ),
+            server,
+        )
+    finally:
+        server.close()

@@ -87,3 +87,14 @@ def gcs_object_store(tmp_path: Path) -> Iterator[ObjectStore]:
 
 
 OBJECT_STORE_FACTORIES.append(pytest.param(gcs_object_store, id="gcs"))
+
+
+@contextmanager
+def kms_key_manager(tmp_path: Path) -> Iterator[KeyManager]:
+    from cloud.stores import kms_keys
+
+    with kms_keys() as (keys, _server):
+        yield keys
+
+
+KEY_MANAGER_FACTORIES.append(pytest.param(kms_key_manager, id="kms"))

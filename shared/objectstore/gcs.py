@@ -58,9 +58,9 @@ class GcsObjectStore:
     def _bucket(self) -> Any:
         with self._lock:
             if self._handle is None:
-                from google.cloud import storage
+                from google.cloud.storage import Client
 
-                client = storage.Client(
+                client = Client(
                     project=self._project, credentials=self._credentials, client_options=self._client_options
                 )
                 self._handle = client.bucket(self.bucket)

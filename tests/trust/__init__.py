@@ -1,0 +1,1 @@
+"""Trust suites: isolation, SQL guard corpus, API fuzzing, faults, load and secrets (``make trust``)."""

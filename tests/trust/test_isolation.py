@@ -1,0 +1,295 @@
+"""Isolation matrix: every served route, called with team A's ids by a stranger, a member and an admin.
+
+The route list comes from the dev app's URL map, so a new route without a matrix entry fails
+:func:`test_every_served_route_has_a_matrix_entry`. A stranger (team B's admin) gets 404 on every
+id-bearing route (the ids exist but are not theirs: 404 does not reveal them); a plain member of
+A gets 403 where only admins may act; the admin succeeds, proving the ids in the matrix are real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from shared.db.models import ChatSession, Connection, Dashboard, DashboardVersion, TeamMember, Turn
+from shared.http.functions import dev_app
+
+from .conftest import TwoTeams
+from .figures import record
+from .helpers import TIMEOUT, YAML, assert_error, put_yaml
+
+GOOD = """\
+version: 1
+title: Secret revenue of team A
+queries:
+  monthly_revenue:
+    sql: |
+      SELECT DATE_TRUNC(DATE(created_at), MONTH) AS month, SUM(sale_price) AS revenue
+      FROM `demo.thelook_ecommerce.order_items` GROUP BY month ORDER BY month
+views:
+  - id: revenue_kpi
+    type: kpi
+    query: monthly_revenue
+    value: {field: revenue, aggregate: sum, format: currency}
+    layout: {x: 0, y: 0, w: 3, h: 2}
+  - id: revenue_trend
+    type: line
+    query: monthly_revenue
+    x: {field: month, type: temporal}
+    y: {field: revenue, type: quantitative, format: currency}
+    layout: {x: 3, y: 0, w: 9, h: 4}
+"""
+TITLE = "Secret revenue of team A"
+
+# Expected outcomes: an HTTP status, "ok" (any 2xx), or "public" (2xx that must not carry A's data).
+OK, PUBLIC = "ok", "public"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route: how to call it with A's ids and what each kind of caller gets."""
+
+    path: str  # str.format'ed with team, conn, session, slug, new_slug, view, n, handler
+    stranger: int | str
+    member: int | str = OK
+    admin: int | str = OK
+    body: Callable[[dict[str, str]], Any] | None = None
+    yaml: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def _connection_body(ids: dict[str, str]) -> dict[str, Any]:
+    return {"name": f"extra-{ids['who']}", "warehouse_type": "duckdb", "path": ids["demo"], "project": "demo"}
+
+
+# (METHOD, rule) -> case. Every rule of dev_app().url_map must be here.
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/healthz"): Case("/healthz", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/"): Case("/", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/d/<team_id>/<slug>"): Case("/d/{team}/{slug}", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/static/<path:filename>"): Case("/static/app.css", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/static/<path:name>"): Case("/static/app.js", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/vendor/<name>"): Case("/vendor/vega.min.js", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/config.json"): Case("/config.json", PUBLIC, PUBLIC, PUBLIC),
+    ("POST", "/v1/dev/token"): Case(
+        "/v1/dev/token", PUBLIC, PUBLIC, PUBLIC, body=lambda i: {"email": f"{i['who']}@x.example"}
+    ),
+    # Task targets accept only the queue's OIDC token, never a user's.
+    ("POST", "/tasks/<handler>"): Case(
+        "/tasks/{handler}", 401, 401, 401, body=lambda i: {"session_id": i["session"], "turn_id": "x", "step": 0}
+    ),
+    # Own-scope routes: a stranger acts on their own team only.
+    ("POST", "/v1/teams"): Case("/v1/teams", 201, 201, 201, body=lambda i: {"name": f"New {i['who']}"}),
+    ("GET", "/v1/teams"): Case("/v1/teams", PUBLIC),
+    ("POST", "/v1/teams/<team_id>/members"): Case(
+        "/v1/teams/{team}/members", 404, 403, body=lambda i: {"email": "zed@a.example", "role": "member"}
+    ),
+    ("POST", "/v1/teams/<team_id>/connections"): Case(
+        "/v1/teams/{team}/connections", 404, 403, body=_connection_body
+    ),
+    ("GET", "/v1/teams/<team_id>/connections"): Case("/v1/teams/{team}/connections", 404),
+    ("POST", "/v1/connections/<connection_id>/validate"): Case("/v1/connections/{conn}/validate", 404),
+    ("POST", "/v1/connections/<connection_id>/scan"): Case("/v1/connections/{conn}/scan", 404),
+    ("GET", "/v1/connections/<connection_id>/catalog"): Case("/v1/connections/{conn}/catalog", 404),
+    ("POST", "/v1/chat/sessions"): Case(
+        "/v1/chat/sessions", 404, body=lambda i: {"team_id": i["team"], "connection_id": i["conn"]}
+    ),
+    ("GET", "/v1/chat/sessions/<session_id>"): Case("/v1/chat/sessions/{session}", 404),
+    ("POST", "/v1/chat/sessions/<session_id>/messages"): Case(
+        "/v1/chat/sessions/{session}/messages", 404, body=lambda i: {"content": f"hello from {i['who']}"}
+    ),
+    ("GET", "/v1/chat/sessions/<session_id>/events"): Case(
+        "/v1/chat/sessions/{session}/events", 404, query={"wait": "0"}
+    ),
+    ("PUT", "/v1/teams/<team_id>/dashboards/<slug>"): Case(
+        "/v1/teams/{team}/dashboards/{new_slug}", 404, yaml=True, query={"connection_id": "{conn}"}
+    ),
+    ("GET", "/v1/teams/<team_id>/dashboards"): Case("/v1/teams/{team}/dashboards", 404),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/versions"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/versions", 404
+    ),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/versions/{n}", 404
+    ),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data"): Case("/v1/teams/{team}/dashboards/{slug}/data", 404),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data/<view_id>"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/data/{view}", 404
+    ),
+    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/refresh"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/refresh", 404
+    ),
+    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/warm"): Case("/v1/teams/{team}/dashboards/{slug}/warm", 404),
+    ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404),
+}
+DESTRUCTIVE = ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>")
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """(METHOD, rule) of every route the dev server (every function's routes) serves."""
+    return {
+        (method, rule.rule)
+        for rule in dev_app().url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+
+
+def test_every_served_route_has_a_matrix_entry() -> None:
+    served = served_routes()
+    assert served - set(MATRIX) == set(), "routes without an isolation matrix entry"
+    assert set(MATRIX) - served == set(), "matrix entries for routes that are no longer served"
+
+
+def _call(server: Any, method: str, case: Case, ids: dict[str, str], headers: dict[str, str]) -> requests.Response:
+    url = server.url + case.path.format(**ids)
+    kwargs: dict[str, Any] = {"headers": dict(headers), "params": {k: v.format(**ids) for k, v in case.query.items()} or None, "timeout": TIMEOUT}
+    if case.yaml:
+        kwargs["data"] = GOOD.encode()
+        kwargs["headers"].update(YAML)
+    elif case.body is not None:
+        kwargs["json"] = case.body(ids)
+    return requests.request(method, url, **kwargs)
+
+
+def _check(r: requests.Response, expected: int | str, secrets: tuple[str, ...]) -> str | None:
+    """None when ``r`` is what the matrix expects, else a description of the mismatch."""
+    where = f"{r.request.method} {r.request.path_url} -> {r.status_code}"
+    if expected in (OK, PUBLIC):
+        if not 200 <= r.status_code < 300:
+            return f"{where}, expected 2xx: {r.text[:200]}"
+        if expected == PUBLIC and any(s in r.text for s in secrets):
+            return f"{where} carries team A's data"
+        return None
+    if r.status_code != expected:
+        return f"{where}, expected {expected}: {r.text[:200]}"
+    if expected >= 400:
+        try:
+            assert_error(r, int(expected))
+        except AssertionError as err:
+            return f"{where}: not the JSON error shape ({err})"
+        if any(s in r.text for s in secrets):
+            return f"{where}: the error reveals team A's data"
+    return None
+
+
+def _state(env: TwoTeams) -> dict[str, Any]:
+    """What a stranger must not be able to change about team A."""
+    a = env.a.team_id
+    with env.container.db.session() as s:
+        return {
+            "members": sorted(s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == a))),
+            "connections": s.scalar(select(func.count()).select_from(Connection).where(Connection.team_id == a)),
+            "dashboards": sorted(
+                (d.slug, d.version, d.deleted_at is None)
+                for d in s.scalars(select(Dashboard).where(Dashboard.team_id == a))
+            ),
+            "versions": s.scalar(
+                select(func.count())
+                .select_from(DashboardVersion)
+                .join(Dashboard, Dashboard.id == DashboardVersion.dashboard_id)
+                .where(Dashboard.team_id == a)
+            ),
+            "sessions": s.scalar(select(func.count()).select_from(ChatSession).where(ChatSession.team_id == a)),
+            "turns": s.scalar(
+                select(func.count())
+                .select_from(Turn)
+                .join(ChatSession, ChatSession.id == Turn.session_id)
+                .where(ChatSession.team_id == a)
+            ),
+        }
+
+
+def test_isolation_matrix(two_teams: TwoTeams) -> None:
+    env, server = two_teams, two_teams.server
+    a = env.a
+    assert put_yaml(server, a.headers, a.team_id, "rev", GOOD).status_code == 201
+    session = requests.post(
+        f"{server.url}/v1/chat/sessions",
+        json={"team_id": a.team_id, "connection_id": a.connection_id},
+        headers=a.headers,
+        timeout=TIMEOUT,
+    )
+    assert session.status_code == 201, session.text
+    base = {
+        "team": a.team_id,
+        "conn": a.connection_id,
+        "session": session.json()["id"],
+        "slug": "rev",
+        "view": "revenue_kpi",
+        "n": "1",
+        "handler": "agent_step",
+        "demo": str(server.demo_path),
+    }
+    secrets = (TITLE, "Team A")
+    mismatches: list[str] = []
+    tried = refused = 0
+
+    def run(who: str, headers: dict[str, str], column: str, keys: list[tuple[str, str]]) -> None:
+        nonlocal tried, refused
+        ids = {**base, "who": who, "new_slug": f"new-{who}"}
+        for key in keys:
+            expected = getattr(MATRIX[key], column)
+            r = _call(server, key[0], MATRIX[key], ids, headers)
+            tried += 1
+            refused += isinstance(expected, int) and expected >= 400 and r.status_code == expected
+            problem = _check(r, expected, secrets if column == "stranger" else ())
+            if problem:
+                mismatches.append(f"{column}: {problem}")
+
+    keys = sorted(MATRIX)
+    before = _state(env)
+    run("bob", env.b.headers, "stranger", keys)
+    after_stranger = _state(env)
+    listed = requests.get(f"{server.url}/v1/teams", headers=env.b.headers, timeout=TIMEOUT).json()["teams"]
+    if a.team_id in {t["id"] for t in listed}:
+        mismatches.append("the stranger's team list shows team A")
+    # a member may read and write dashboards, not administer; the admin may do everything
+    non_destructive = [k for k in keys if k != DESTRUCTIVE]
+    run("carol", env.member, "member", non_destructive)
+    run("alice", a.headers, "admin", [*non_destructive, DESTRUCTIVE])
+    after_admin = _state(env)
+    record("isolation", tried=tried, rejected=refused, errors=len(mismatches))
+    assert mismatches == []
+    assert after_stranger == before, "a stranger changed team A's state"
+    # the controls really acted: a member was added, a connection made, a dashboard deleted ...
+    assert "zed@a.example" in after_admin["members"] and after_admin["connections"] == before["connections"] + 1
+    assert ("rev", 1, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
+
+
+def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
+    """A stranger's own team combined with A's connection (and the reverse) is refused too."""
+    env, server = two_teams, two_teams.server
+    a, b = env.a, env.b
+    probes = [
+        requests.post(
+            f"{server.url}/v1/chat/sessions",
+            json={"team_id": b.team_id, "connection_id": a.connection_id},
+            headers=b.headers,
+            timeout=TIMEOUT,
+        ),
+        requests.post(
+            f"{server.url}/v1/chat/sessions",
+            json={"team_id": a.team_id, "connection_id": b.connection_id},
+            headers=b.headers,
+            timeout=TIMEOUT,
+        ),
+        put_yaml(server, b.headers, b.team_id, "stolen", GOOD, connection_id=a.connection_id),
+    ]
+    for r in probes:
+        assert_error(r, 404, "not_found")
+    assert requests.get(
+        f"{server.url}/v1/teams/{b.team_id}/dashboards/stolen", headers=b.headers, timeout=TIMEOUT
+    ).status_code == 404
+    # B's own dashboard over B's connection works, and A cannot see it
+    assert put_yaml(server, b.headers, b.team_id, "own", GOOD).status_code == 201
+    assert_error(
+        requests.get(f"{server.url}/v1/teams/{b.team_id}/dashboards/own/data", headers=a.headers, timeout=TIMEOUT),
+        404,
+        "not_found",
+    )
+    record("isolation", tried=len(probes) + 1, rejected=len(probes) + 1)

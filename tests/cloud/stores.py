@@ -8,13 +8,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from google.auth.transport import Request
+
 from shared.keys.kms import KmsKeyManager
 from shared.objectstore.gcs import GcsObjectStore
 from shared.objectstore.port import FinalizeSubscriber
+from shared.tasks.cloudtasks import CloudTasksQueue
+from shared.tasks.port import TaskHandler
 
 from .fake_gcs import FakeGcsServer
 from .fake_kms import KEY_NAME as KMS_KEY_NAME
 from .fake_kms import FakeKmsServer
+from .fake_tasks import CERTS_PATH, FakeCloudTasksServer
+from .fake_tasks import QUEUE as TASKS_QUEUE
 from .http import LocalHttpServer
 
 HERE = Path(__file__).parent
@@ -90,3 +96,65 @@ def kms_keys() -> Iterator[tuple[KmsKeyManager, FakeKmsServer]]:
         )
     finally:
         server.close()
+
+
+class CertsFromFake(Request):
+    """A google-auth transport request that fetches Google's OIDC certs from FakeCloudTasksServer."""
+
+    def __init__(self, server_url: str) -> None:
+        from google.auth.transport.requests import Request as RequestsRequest
+
+        self._server_url = server_url
+        self._inner = RequestsRequest()
+
+    def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
+        if url.startswith("https://www.googleapis.com/oauth2/v1/certs"):
+            url = self._server_url + CERTS_PATH
+        return self._inner(url, method=method, **kwargs)
+
+
+class DispatchedCloudTasksQueue(CloudTasksQueue):
+    """The Cloud Tasks adapter whose registered handlers are also served by the harness's target."""
+
+    def __init__(self, queue_path: str, target_handlers: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(queue_path, **kwargs)
+        self._target_handlers = target_handlers
+
+    def register(self, handler: str, fn: TaskHandler) -> None:
+        super().register(handler, fn)
+        self._target_handlers[handler] = fn
+
+
+TASKS_SERVICE_ACCOUNT = "tasks-invoker@bridge-test.iam.gserviceaccount.com"
+
+
+@contextmanager
+def cloud_tasks(*, max_attempts: int = 5) -> Iterator[tuple[DispatchedCloudTasksQueue, FakeCloudTasksServer]]:
+    """The Cloud Tasks adapter on FakeCloudTasksServer, dispatching to a functions-framework target."""
+    import functions_framework
+
+    app = functions_framework.create_app(
+        target="task_target", source=str(HERE / "tasks_target.py"), signature_type="http"
+    )
+    target_module = sys.modules["tasks_target"]
+    server = FakeCloudTasksServer(max_attempts=max_attempts)
+    target = LocalHttpServer(app)
+    target_module.CONFIG.update(
+        audience=target.url, email=TASKS_SERVICE_ACCOUNT, request=CertsFromFake(server.url)
+    )
+    try:
+        yield (
+            DispatchedCloudTasksQueue(
+                TASKS_QUEUE,
+                target_module.HANDLERS,
+                target_url=target.url,
+                service_account=TASKS_SERVICE_ACCOUNT,
+                transport="rest",
+                client_options={"api_endpoint": server.url},
+                credentials=anonymous(),
+            ),
+            server,
+        )
+    finally:
+        server.close()
+        target.close()

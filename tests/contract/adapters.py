@@ -98,3 +98,14 @@ def kms_key_manager(tmp_path: Path) -> Iterator[KeyManager]:
 
 
 KEY_MANAGER_FACTORIES.append(pytest.param(kms_key_manager, id="kms"))
+
+
+@contextmanager
+def cloud_tasks_queue(tmp_path: Path, *, max_attempts: int = 5) -> Iterator[QueueUnderTest]:
+    from cloud.stores import cloud_tasks
+
+    with cloud_tasks(max_attempts=max_attempts) as (queue, server):
+        yield QueueUnderTest(queue=queue, wait_idle=server.wait_idle, dead_names=lambda: list(server.dead))
+
+
+TASK_QUEUE_FACTORIES.append(pytest.param(cloud_tasks_queue, id="cloudtasks"))

@@ -191,6 +191,8 @@ def _flask_routes() -> list[tuple[str, str, str]]:
         for rule in function_app(name).url_map.iter_rules():
             if rule.endpoint == "static" and name != "app":
                 continue  # Flask's built-in static route; only the web app serves files
+            if rule.endpoint == "healthz":
+                continue  # every function's own liveness probe, not routed through the one origin
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 found.append((name, method, _sample_path(rule.rule)))
     return found

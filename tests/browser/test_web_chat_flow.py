@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from test_web_dashboard_page import assert_kpis_match, wait_ready
 from webhelpers import DESKTOP, PHONE, Api, screenshot, sign_in
 
@@ -21,7 +22,7 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     team_id = api.get("/v1/teams").json()["teams"][0]["id"]
     page = open_page(DESKTOP)
     sign_in(page, dev_server.url, DEMO_EMAIL)
-    assert page.get_by_label("Team").input_value() == team_id
+    expect(page.get_by_label("Team")).to_have_value(team_id)
 
     box = page.get_by_label("Message")
     box.fill("revenue by month")

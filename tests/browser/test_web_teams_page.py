@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from webhelpers import DESKTOP, Api, sign_in
 
 pytestmark = pytest.mark.browser
@@ -50,5 +51,5 @@ def test_team_connection_scan_and_catalog(dev_server: Any, token: Any, open_page
 
     # the chat page now offers the new team and its connection
     page.get_by_role("link", name="Chat").click()
-    assert page.get_by_label("Team").locator("option:checked").inner_text() == "Analytics"
-    assert page.get_by_label("Connection").locator("option:checked").inner_text() == "Shop warehouse"
+    expect(page.get_by_label("Team").locator("option:checked")).to_have_text("Analytics")
+    expect(page.get_by_label("Connection").locator("option:checked")).to_have_text("Shop warehouse")

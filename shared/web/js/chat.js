@@ -126,11 +126,13 @@ export async function chatPage(main) {
     }
     if (!st.turns.has(key)) {
       const text = h("div", { class: "msg-text" });
-      const steps = h("div", { class: "steps" });
+      const stepsLabel = h("span", { text: "Working…" });
+      const stepList = h("div", { class: "steps" });
+      const steps = h("details", { class: "steps-box", open: true, hidden: true }, h("summary", {}, stepsLabel), stepList);
       const extras = h("div", { class: "extras" });
       const li = h("li", { class: "msg assistant", dataset: { turn: key } }, h("span", { class: "who-tag", text: "Bridge" }), steps, text, extras);
       log.append(li);
-      st.turns.set(key, { li, text, steps, extras, calls: new Map(), hasText: false, errors: new Set() });
+      st.turns.set(key, { li, text, steps, stepList, stepsLabel, extras, calls: new Map(), hasText: false, errors: new Set() });
     }
     return st.turns.get(key);
   }
@@ -154,7 +156,9 @@ export async function chatPage(main) {
           h("summary", {}, h("code", { text: data.name }), " ", status, " ", summary),
           h("pre", { class: "args", text: JSON.stringify(data.arguments ?? {}, null, 2) }));
         t.calls.set(data.call_id, { det, status, summary });
-        t.steps.append(det);
+        t.stepList.append(det);
+        t.steps.hidden = false;
+        t.stepsLabel.textContent = `Working: ${t.calls.size} ${t.calls.size === 1 ? "step" : "steps"}`;
         break;
       }
       case "tool_result": {
@@ -162,12 +166,13 @@ export async function chatPage(main) {
         if (!call) { onEvent("tool_call", { ...data, arguments: {} }); call = t.calls.get(data.call_id); }
         call.status.textContent = data.ok ? "ok" : "error";
         call.status.className = `step-status ${data.ok ? "ok" : "bad"}`;
-        call.summary.textContent = data.summary || (data.ok ? oneLine(data.result) : data.error?.message || "failed");
+        const line = data.summary || (data.ok ? oneLine(data.result) : data.error?.message || "failed");
+        call.summary.textContent = line === `${data.name} done` ? "" : line;
         if (!data.ok && data.error) call.det.append(h("p", { class: "error-text", text: `${data.error.code}: ${data.error.message}` }));
         break;
       }
       case "yaml_artifact":
-        t.extras.append(h("details", { class: "artifact" }, h("summary", {}, `YAML draft: ${data.slug}`, data.valid === false ? " (not valid yet)" : ""), h("pre", { class: "yaml", text: data.yaml })));
+        t.extras.append(h("details", { class: "artifact" }, h("summary", {}, `YAML: ${data.slug || data.dashboard_slug || "draft"}.yaml`, data.version ? ` (version ${data.version})` : "", data.valid === false ? " (not valid yet)" : ""), h("pre", { class: "yaml", tabindex: "0", text: data.yaml })));
         break;
       case "dashboard_saved":
         t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: data.preview_url, text: "Open it" })));
@@ -179,6 +184,11 @@ export async function chatPage(main) {
         break;
       case "done":
         if (!t.hasText && data.message && !t.errors.has(data.message)) t.text.textContent = data.message;
+        if (t.calls.size) {
+          const failed = [...t.calls.values()].filter((c) => c.status.classList.contains("bad")).length;
+          t.stepsLabel.textContent = `${t.calls.size} ${t.calls.size === 1 ? "step" : "steps"}${failed ? `, ${failed} with errors` : ""}`;
+          t.steps.open = false;
+        }
         if (data.dashboard_slug) showDashboard(data.dashboard_slug);
         setRunning(false, data.status === "failed" ? "The turn failed." : "");
         input.focus();

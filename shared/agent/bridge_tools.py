@@ -112,8 +112,12 @@ def _tables(s: Session, conn: Connection, dataset: str | None = None) -> list[tu
     }
     if not any(n == wanted or n.endswith("." + wanted) for n in names):
         raise NotFound(f"dataset '{dataset}' not found; call list_datasets to see the datasets")
-    return [(d, t) for d, t in rows if d.fully_qualified_name.lower() in (wanted,) or
-            d.fully_qualified_name.lower().endswith("." + wanted)]
+    return [
+        (d, t)
+        for d, t in rows
+        if d.fully_qualified_name.lower() in (wanted,)
+        or d.fully_qualified_name.lower().endswith("." + wanted)
+    ]
 
 
 def _find_table(s: Session, conn: Connection, name: str) -> Table:
@@ -401,7 +405,9 @@ def _json_value(value: Any) -> Any:
         "required": ["passed", "bytes_processed", "byte_cap", "schema", "error"],
     },
 )
-def run_dry_run_query(ctx: AgentContext, sql: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def run_dry_run_query(
+    ctx: AgentContext, sql: str, params: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     from shared.services.queries import byte_cap
 
     bound = tuple(QueryParam(p["name"], p["type"], p["value"]) for p in params or ())

@@ -73,7 +73,9 @@ def _is_time(encoding: Any) -> bool:
     )
 
 
-def check_view(view: Mapping[str, Any], *, categories: int | None = None, rows: int | None = None) -> list[Finding]:
+def check_view(
+    view: Mapping[str, Any], *, categories: int | None = None, rows: int | None = None
+) -> list[Finding]:
     """Findings for one view. ``categories``/``rows``: distinct categories and result rows, if known."""
     kind, name = view.get("type"), str(view.get("id", "?"))
     top_n = view.get("top_n")
@@ -84,7 +86,9 @@ def check_view(view: Mapping[str, Any], *, categories: int | None = None, rows: 
             found.append(Finding(name, ERROR, "a pie cannot show a time axis; use a line or area chart"))
         if shown is not None and shown > MANY_CATEGORIES:
             found.append(
-                Finding(name, ERROR, f"a pie of {shown} slices is unreadable; use a bar with top_n or a table")
+                Finding(
+                    name, ERROR, f"a pie of {shown} slices is unreadable; use a bar with top_n or a table"
+                )
             )
         elif shown is not None and shown > PIE_MAX_SLICES:
             found.append(
@@ -97,7 +101,9 @@ def check_view(view: Mapping[str, Any], *, categories: int | None = None, rows: 
     many = categories is not None and categories > MANY_CATEGORIES and not top_n
     if kind in ("bar", "line", "area") and not _is_time(view.get("x")) and many:
         found.append(
-            Finding(name, WARNING, f"{categories} categories: set top_n (e.g. {DEFAULT_TOP_N}) or use a table")
+            Finding(
+                name, WARNING, f"{categories} categories: set top_n (e.g. {DEFAULT_TOP_N}) or use a table"
+            )
         )
     if kind in ("line", "area", "bar", "pie") and rows == 1:
         found.append(Finding(name, WARNING, "the result is one number; a kpi view shows it best"))

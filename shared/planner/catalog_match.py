@@ -18,11 +18,46 @@ from shared.planner.intent import MeasureAsk, singular
 NUMERIC = frozenset({"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL"})
 TEMPORAL = frozenset({"DATE", "DATETIME", "TIMESTAMP"})
 REVENUE_WORDS = frozenset(
-    ["revenue", "revenues", "sales", "sale", "gmv", "turnover", "income", "earnings", "bookings", "billing", "billings", "money", "sold", "invoiced", "spend", "spending"]
+    [
+        "revenue",
+        "revenues",
+        "sales",
+        "sale",
+        "gmv",
+        "turnover",
+        "income",
+        "earnings",
+        "bookings",
+        "billing",
+        "billings",
+        "money",
+        "sold",
+        "invoiced",
+        "spend",
+        "spending",
+    ]
 )
 REVENUE_COLUMNS = (("revenue", 10), ("sale_price", 9), ("sales", 9), ("amount", 8), ("total", 6),
                    ("mrr", 6), ("price", 4), ("value", 3))  # fmt: skip
-MONEY_WORDS = frozenset(["revenue", "sales", "sale", "price", "cost", "amount", "mrr", "arr", "total", "gmv", "income", "spend", "profit", "fee", "value"])
+MONEY_WORDS = frozenset(
+    [
+        "revenue",
+        "sales",
+        "sale",
+        "price",
+        "cost",
+        "amount",
+        "mrr",
+        "arr",
+        "total",
+        "gmv",
+        "income",
+        "spend",
+        "profit",
+        "fee",
+        "value",
+    ]
+)
 PEOPLE = frozenset(["user", "users", "customer", "customers", "buyer", "buyers", "shopper", "shoppers", "client", "clients", "member", "members", "account", "accounts", "signup", "signups", "sign-ups", "subscriber", "subscribers", "people", "visitor"])  # fmt: skip
 PEOPLE_TABLES = ("users", "customers", "accounts", "members", "clients", "subscribers")
 LABEL_COLUMNS = ("name", "title", "label", "full_name", "display_name", "email")
@@ -212,7 +247,15 @@ class Catalog:
         words = [singular(w) for w in phrase.split()]
         head = words[-1] if words else ""
         found: list[Measure] = []
-        revenue = any(w in REVENUE_WORDS or singular(w) in REVENUE_WORDS for w in phrase.split())
+        exact_column = any(
+            [singular(w) for w in words_of(c.name) if w != "cents"] == words
+            for t in self.tables.values()
+            for c in t.columns
+            if c.numeric
+        )
+        revenue = not exact_column and any(
+            w in REVENUE_WORDS or singular(w) in REVENUE_WORDS for w in phrase.split()
+        )
         for t in self.tables.values():
             fact = _fact_bonus(t)
             if revenue:
@@ -230,8 +273,9 @@ class Catalog:
                 if not c.numeric or c.name.lower() == "id" or c.name.lower().endswith("_id"):
                     continue
                 cw = [singular(w) for w in words_of(c.name) if w != "cents"]
-                if words and (words == cw or (head in cw and all(w in cw for w in words))):
-                    exact = 8 if words == cw else 6
+                own = [w for w in words if w not in t.entity.split("_")] or words
+                if own and (own == cw or (own[-1] in cw and all(w in cw for w in own))):
+                    exact = 8 if own == cw else 6
                     kind = ask.aggregate if ask.aggregate in ("avg", "min", "max", "median", "sum") else ""
                     kind = kind or ("avg" if head in ("price", "age", "rating", "score") else "sum")
                     found.append(self._numeric(t, c, kind, " ".join(words), exact + fact))
@@ -264,7 +308,9 @@ class Catalog:
             for t in self.tables.values():
                 c = t.col("session_id")
                 if c:
-                    out.append(Measure(t.name, "count_distinct", c.name, "sessions", "Sessions", "integer", 1, 7))
+                    out.append(
+                        Measure(t.name, "count_distinct", c.name, "sessions", "Sessions", "integer", 1, 7)
+                    )
             return out
         targets = self.by_entity(noun)
         if not targets:
@@ -274,16 +320,35 @@ class Catalog:
             label = _plural(ask.phrase.split()[-1]).capitalize()
             alias = _ident(_plural(ask.phrase.split()[-1]))
             if not distinct:
-                out.append(Measure(target.name, "count_rows", None, alias, label, "integer", 1, 9 + _fact_bonus(target)))
+                out.append(
+                    Measure(
+                        target.name, "count_rows", None, alias, label, "integer", 1, 9 + _fact_bonus(target)
+                    )
+                )
             key = f"{target.entity}_id"
             for t in self.tables.values():
                 if t.name == target.name:
                     continue
-                c = t.col(key) or (t.col("user_id") if target.entity in ("user", "customer", "account") and
-                                   t.col(f"{target.entity}_id") is None and target.short in PEOPLE_TABLES else None)
+                c = t.col(key) or (
+                    t.col("user_id")
+                    if target.entity in ("user", "customer", "account")
+                    and t.col(f"{target.entity}_id") is None
+                    and target.short in PEOPLE_TABLES
+                    else None
+                )
                 if c is not None:
-                    out.append(Measure(t.name, "count_distinct", c.name, alias, label, "integer", 1,
-                                       (9 if distinct else 5) + _fact_bonus(t)))
+                    out.append(
+                        Measure(
+                            t.name,
+                            "count_distinct",
+                            c.name,
+                            alias,
+                            label,
+                            "integer",
+                            1,
+                            (9 if distinct else 5) + _fact_bonus(t),
+                        )
+                    )
         return out
 
     # -- dimensions ----------------------------------------------------------------------
@@ -291,7 +356,8 @@ class Catalog:
     def dimensions(self, phrase: str) -> list[Dimension]:
         """Candidate grouping columns for ``phrase`` ("category", "traffic source", "product")."""
         words = [singular(w) for w in phrase.lower().split()]
-        words = [SYNONYMS.get(w, w) if w in ("source", "channel") else w for w in words]
+        if words in (["source"], ["channel"]):
+            words = ["traffic", "source"]
         joined = "_".join(words)
         found: list[Dimension] = []
         for t in self.tables.values():
@@ -303,27 +369,50 @@ class Catalog:
                     score = 10
                 elif NOT_DIMENSIONS.search(low) or (c.numeric and not low.endswith(("year", "age"))):
                     continue
-                elif words and cw[-len(words):] == words:
+                elif words and cw[-len(words) :] == words:
                     score = 6
                 elif words and all(w in cw for w in words):
                     score = 5
                 if score:
-                    found.append(Dimension(t.name, c.name, _ident(low), c.name.replace("_", " ").capitalize(), score))
+                    found.append(
+                        Dimension(t.name, c.name, _ident(low), c.name.replace("_", " ").capitalize(), score)
+                    )
         for t in self.by_entity(words[-1] if words else ""):
             label = next((t.col(n) for n in LABEL_COLUMNS if t.col(n)), None)
             if label is not None:
-                found.append(Dimension(t.name, label.name, _ident(t.entity if label.name == "name" else label.name),
-                                       t.entity.replace("_", " ").capitalize(), 8))
+                found.append(
+                    Dimension(
+                        t.name,
+                        label.name,
+                        _ident(t.entity if label.name == "name" else label.name),
+                        t.entity.replace("_", " ").capitalize(),
+                        8,
+                    )
+                )
         return sorted(found, key=lambda d: (-d.score, d.table, d.column))
 
     def filter_columns(self, base: str) -> list[tuple[str, str]]:
         """(table, column) pairs of categorical text columns reachable from ``base``."""
         out = []
-        for name in self.reachable(base):
+        reachable = self.reachable(base)
+        for name in reachable:
             for c in self.tables[name].columns:
+                original = self.copy_of(name, c.name)
+                if original is not None and original[0] in reachable:
+                    continue
                 if c.type.upper() == "STRING" and not NOT_DIMENSIONS.search(c.name.lower()):
                     out.append((name, c.name))
         return out
+
+    def copy_of(self, table: str, column: str) -> tuple[str, str] | None:
+        """The (table, column) that ``column`` copies: inventory_items.product_category → products.category."""
+        parts = column.lower().split("_")
+        for i in range(1, len(parts)):
+            prefix, rest = "_".join(parts[:i]), "_".join(parts[i:])
+            for t in self.by_entity(prefix):
+                if t.name != table and t.col(rest):
+                    return t.name, t.col(rest).name  # type: ignore[union-attr]
+        return None
 
 
 def _fact_bonus(t: TableSchema) -> float:

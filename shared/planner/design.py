@@ -18,6 +18,7 @@ from shared.planner.sql_build import PERIOD_PARAM, QuerySpec, ValueFilter, build
 
 HOP_PENALTY = 1.5
 UNREACHABLE = -20.0
+TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice amount")
 MAX_KPIS = 3
 MAX_DIMS = 2
 DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
@@ -64,10 +65,23 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
     else:
         first = next(iter(dim_options.values()))[0]
         t = catalog.table(first.table)
-        primary = [Measure(t.name, "count_rows", None, _plural_alias(t.entity), f"{t.short.replace('_', ' ').capitalize()}", "integer", 1, 1.0)]
+        primary = [
+            Measure(
+                t.name,
+                "count_rows",
+                None,
+                _plural_alias(t.entity),
+                f"{t.short.replace('_', ' ').capitalize()}",
+                "integer",
+                1,
+                1.0,
+            )
+        ]
+    hints = {singular(w) for a in asks for w in a.phrase.split()}
     best: tuple[float, Measure, list[Dimension]] | None = None
     for cand in primary:
-        score = cand.score
+        table_words = {singular(w) for w in catalog.table(cand.table).short.lower().split("_")}
+        score = cand.score + (TABLE_HINT if hints & table_words else 0.0)
         dims: list[Dimension] = []
         for opts in dim_options.values():
             reachable = [
@@ -123,7 +137,10 @@ def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tu
 
 
 def match_filters(
-    intent: Intent, res: Resolution, catalog: Catalog, values: dict[tuple[str, str, str], list[dict[str, Any]]]
+    intent: Intent,
+    res: Resolution,
+    catalog: Catalog,
+    values: dict[tuple[str, str, str], list[dict[str, Any]]],
 ) -> list[ValueFilter]:
     """The best matching column value for each filter word (exact, case-insensitive), if any."""
     out: list[ValueFilter] = []
@@ -178,7 +195,11 @@ def design(
     kpi_measures = [(totals, m) for m in measures]
     for i, m in enumerate(res.extra):
         extra_base = catalog.table(m.table)
-        q = add(QuerySpec(f"totals_{i + 2}", m.table, (m,), period=use_period and extra_base.time_column is not None))
+        q = add(
+            QuerySpec(
+                f"totals_{i + 2}", m.table, (m,), period=use_period and extra_base.time_column is not None
+            )
+        )
         kpi_measures.append((q, m))
     charts = 0
     if res.grain:
@@ -203,8 +224,11 @@ def design(
         top_n = intent.top_n or (6 if kind == "pie" else 10)
         views.append(_category_view(q, d, measures, kind, top_n))
         charts += 1
-        why = "share of a whole with few slices" if kind == "pie" else (
-            "exact values to read" if kind == "table" else "categories compared side by side")
+        why = (
+            "share of a whole with few slices"
+            if kind == "pie"
+            else ("exact values to read" if kind == "table" else "categories compared side by side")
+        )
         summary.append(f"a {kind} of {main_label} by {d.label.lower()} (top {top_n}; {why})")
     kpis = [
         {
@@ -226,12 +250,22 @@ def design(
     parameters: list[dict[str, Any]] = []
     if use_period and period is not None and any(s.period for s in specs.values()):
         parameters.append(
-            {"name": PERIOD_PARAM, "type": "date_range", "label": "Period",
-             "default": {"start": period.start, "end": period.end}}
+            {
+                "name": PERIOD_PARAM,
+                "type": "date_range",
+                "label": "Period",
+                "default": {"start": period.start, "end": period.end},
+            }
         )
     for f in filters:
-        parameters.append({"name": f.param, "type": "string", "label": f.column.replace("_", " ").capitalize(),
-                           "default": f.value})
+        parameters.append(
+            {
+                "name": f.param,
+                "type": "string",
+                "label": f.column.replace("_", " ").capitalize(),
+                "default": f.value,
+            }
+        )
     title = _title(res, measures, filters, period if use_period else None)
     queries = {n: {"description": _describe(s), "sql": build_sql(s, catalog)} for n, s in specs.items()}
     from shared.planner.layout import arrange
@@ -239,7 +273,8 @@ def design(
     dashboard = {
         "version": 1,
         "title": title,
-        "description": f"{main_label.capitalize()} from {base.short}" + (f", {period.label}" if use_period and period else ""),
+        "description": f"{main_label.capitalize()} from {base.short}"
+        + (f", {period.label}" if use_period and period else ""),
         "theme": "monotone",
         "parameters": parameters,
         "queries": queries,
@@ -251,7 +286,9 @@ def design(
     return Draft(title, dashboard, specs, dry_params, summary)
 
 
-def dry_run_params(dashboard: dict[str, Any], spec: QuerySpec | None, resolve_date: Any = None) -> list[dict[str, Any]]:
+def dry_run_params(
+    dashboard: dict[str, Any], spec: QuerySpec | None, resolve_date: Any = None
+) -> list[dict[str, Any]]:
     """Parameter values (the dashboard defaults) for dry-running one query."""
     from shared.dashboards.params import resolve_date as default_resolve
 
@@ -259,12 +296,26 @@ def dry_run_params(dashboard: dict[str, Any], spec: QuerySpec | None, resolve_da
     out: list[dict[str, Any]] = []
     for p in dashboard.get("parameters") or []:
         if p["type"] == "date_range":
-            out.append({"name": f"{p['name']}_start", "type": "DATE", "value": resolve(p["default"]["start"]).isoformat()})
-            out.append({"name": f"{p['name']}_end", "type": "DATE", "value": resolve(p["default"]["end"]).isoformat()})
+            out.append(
+                {
+                    "name": f"{p['name']}_start",
+                    "type": "DATE",
+                    "value": resolve(p["default"]["start"]).isoformat(),
+                }
+            )
+            out.append(
+                {
+                    "name": f"{p['name']}_end",
+                    "type": "DATE",
+                    "value": resolve(p["default"]["end"]).isoformat(),
+                }
+            )
         elif p["type"] == "date":
             out.append({"name": p["name"], "type": "DATE", "value": resolve(p["default"]).isoformat()})
         elif p["type"] == "number":
-            out.append({"name": p["name"], "type": "INT64" if p.get("integer") else "FLOAT64", "value": p["default"]})
+            out.append(
+                {"name": p["name"], "type": "INT64" if p.get("integer") else "FLOAT64", "value": p["default"]}
+            )
         else:
             out.append({"name": p["name"], "type": "STRING", "value": p["default"]})
     return out
@@ -283,7 +334,12 @@ def _y(m: Measure) -> dict[str, Any]:
 
 
 def _time_view(query: str, grain: str, m: Measure, kind: str) -> dict[str, Any]:
-    view: dict[str, Any] = {"id": f"{m.alias}_by_{grain}", "type": kind, "title": f"{m.label} by {grain}", "query": query}
+    view: dict[str, Any] = {
+        "id": f"{m.alias}_by_{grain}",
+        "type": kind,
+        "title": f"{m.label} by {grain}",
+        "query": query,
+    }
     if kind == "table":
         view["columns"] = [{"field": grain, "format": "date", "title": grain.capitalize()}, _y(m)]
         view["sort"] = {"field": grain, "order": "desc"}
@@ -293,9 +349,16 @@ def _time_view(query: str, grain: str, m: Measure, kind: str) -> dict[str, Any]:
     return view
 
 
-def _category_view(query: str, d: Dimension, measures: list[Measure], kind: str, top_n: int) -> dict[str, Any]:
+def _category_view(
+    query: str, d: Dimension, measures: list[Measure], kind: str, top_n: int
+) -> dict[str, Any]:
     m = measures[0]
-    view: dict[str, Any] = {"id": f"{m.alias}_by_{d.alias}", "type": kind, "title": f"{m.label} by {d.label.lower()}", "query": query}
+    view: dict[str, Any] = {
+        "id": f"{m.alias}_by_{d.alias}",
+        "type": kind,
+        "title": f"{m.label} by {d.label.lower()}",
+        "query": query,
+    }
     if kind == "pie":
         view["theta"] = _y(m)
         view["color"] = {"field": d.alias, "type": "nominal", "title": d.label}
@@ -316,7 +379,9 @@ def _category_view(query: str, d: Dimension, measures: list[Measure], kind: str,
     return view
 
 
-def _title(res: Resolution, measures: list[Measure], filters: list[ValueFilter], period: Period | None) -> str:
+def _title(
+    res: Resolution, measures: list[Measure], filters: list[ValueFilter], period: Period | None
+) -> str:
     head = " and ".join(m.label for m in measures[:2])
     head = head[0].upper() + head[1:].lower() if head else "Overview"
     parts = [d.label.lower() for d in res.dims]

@@ -32,13 +32,23 @@ from shared.planner.intent import (
 from shared.planner.layout import arrange
 from shared.planner.sql_build import PERIOD_PARAM, QuerySpec, build_sql
 
-TIME_WORDS = re.compile(r"\b(trend|over time|time series|timeline|line|monthly|weekly|daily|quarterly|yearly)\b")
+TIME_WORDS = re.compile(
+    r"\b(trend|over time|time series|timeline|line|monthly|weekly|daily|quarterly|yearly)\b"
+)
 CONVERT = re.compile(r"\b(make|turn|change|switch|convert|show|display|render)\b\s+(.*)")
 REMOVE = re.compile(r"\b(remove|delete|drop|hide|get rid of)\b\s+(.*)")
-ADD_KPI = re.compile(r"\badd\b(?:\s+(?:a|an|another|one more|the))?\s+kpis?\b\s*(?:for|of|with|showing|on)?\s*(.*)")
-ADD_VIEW = re.compile(r"\b(?:add|also show|include)\b\s+(?:a |an |another )?(?:chart |view |graph |breakdown )?(?:of |for |showing |with )?(.*)")
-THEME = re.compile(r"\b(dark|accent|monotone|grey|gray)\b.*\b(theme|mode|colou?rs?)\b|\b(theme|mode)\b.*\b(dark|accent|monotone)\b")
-RENAME = re.compile(r"\b(?:rename|retitle|call)\b(?:\s+it|\s+the dashboard)?(?:\s+to)?\s+(.+)$", re.IGNORECASE)
+ADD_KPI = re.compile(
+    r"\badd\b(?:\s+(?:a|an|another|one more|the))?\s+kpis?\b\s*(?:for|of|with|showing|on)?\s*(.*)"
+)
+ADD_VIEW = re.compile(
+    r"\b(?:add|also show|include)\b\s+(?:a |an |another )?(?:chart |view |graph |breakdown )?(?:of |for |showing |with )?(.*)"
+)
+THEME = re.compile(
+    r"\b(dark|accent|monotone|grey|gray)\b.*\b(theme|mode|colou?rs?)\b|\b(theme|mode)\b.*\b(dark|accent|monotone)\b"
+)
+RENAME = re.compile(
+    r"\b(?:rename|retitle|call)\b(?:\s+it|\s+the dashboard)?(?:\s+to)?\s+(.+)$", re.IGNORECASE
+)
 FILTER_ONLY = re.compile(r"\b(only|just|filter to|limit to|restrict to)\b")
 
 
@@ -100,7 +110,9 @@ def _fields(v: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | 
         return v.get("color"), v.get("theta")
     if kind == "table":
         cols = v.get("columns") or []
-        measure = next((c for c in cols if c.get("format") in ("currency", "number", "integer", "percent")), None)
+        measure = next(
+            (c for c in cols if c.get("format") in ("currency", "number", "integer", "percent")), None
+        )
         dim = next((c for c in cols if c is not measure), None)
         return dim, measure
     if kind == "kpi":
@@ -118,7 +130,11 @@ def convert_view(v: dict[str, Any], kind: str) -> tuple[dict[str, Any], str]:
         kind = "bar"
         note = "a pie cannot show a time axis, so I used a bar chart"
     else:
-        note = f"“{v.get('title') or v['id']}” is now a {kind} chart" if kind != "table" else f"“{v.get('title') or v['id']}” is now a table"
+        note = (
+            f"“{v.get('title') or v['id']}” is now a {kind} chart"
+            if kind != "table"
+            else f"“{v.get('title') or v['id']}” is now a table"
+        )
     keep: dict[str, Any] = {k: v[k] for k in ("id", "title", "description", "query", "layout") if k in v}
     dim_f = {k: dim[k] for k in ("field", "title", "format", "time_grain") if k in dim}
     measure_f = {k: measure[k] for k in ("field", "title", "format", "currency", "aggregate") if k in measure}
@@ -135,7 +151,9 @@ def convert_view(v: dict[str, Any], kind: str) -> tuple[dict[str, Any], str]:
         new["top_n"] = min(v.get("top_n") or 6, 6)
     elif kind == "table":
         new["columns"] = [dim_f, measure_f]
-        new["sort"] = {"field": dim["field"], "order": "desc"} if time else {"field": measure["field"], "order": "desc"}
+        new["sort"] = (
+            {"field": dim["field"], "order": "desc"} if time else {"field": measure["field"], "order": "desc"}
+        )
         if v.get("top_n"):
             new["top_n"] = v["top_n"]
     elif kind == "kpi":
@@ -153,7 +171,7 @@ def _outer_select(tree: exp.Expr) -> exp.Select | None:
 def _tables_of(select: exp.Select) -> dict[str, str]:
     """Fully qualified table name (lower-case) → alias, for the outer SELECT's FROM and JOINs."""
     out: dict[str, str] = {}
-    sources = [select.args.get("from"), *(select.args.get("joins") or [])]
+    sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
     for src in sources:
         t = src.this if src is not None else None
         if isinstance(t, exp.Table):
@@ -222,7 +240,9 @@ def _is_value_filter(message: str) -> bool:
     return bool(FILTER_ONLY.search(t)) and parse_period(message) is None and not ADD_VIEW.search(t)
 
 
-def edit_lookups(message: str, dashboard: dict[str, Any], catalog: Catalog, today: date | None = None) -> list[tuple[str, str, str]]:
+def edit_lookups(
+    message: str, dashboard: dict[str, Any], catalog: Catalog, today: date | None = None
+) -> list[tuple[str, str, str]]:
     """(word, table, column) value searches a value-filter edit ("only Germany") needs."""
     if not _is_value_filter(message):
         return []
@@ -308,7 +328,10 @@ def apply_edits(
 
 
 def _convert(d: dict[str, Any], rest: str, notes: list[str]) -> bool:
-    spots = [(m.start(), VIEW_WORDS[m.group(1)]) for m in re.finditer(r"\b(" + "|".join(map(re.escape, VIEW_WORDS)) + r")\b", rest)]
+    spots = [
+        (m.start(), VIEW_WORDS[m.group(1)])
+        for m in re.finditer(r"\b(" + "|".join(map(re.escape, VIEW_WORDS)) + r")\b", rest)
+    ]
     if not spots:
         return False
     start, kind = spots[-1]
@@ -326,7 +349,11 @@ def _convert(d: dict[str, Any], rest: str, notes: list[str]) -> bool:
 def _existing_period(d: dict[str, Any]) -> Period | None:
     for p in d.get("parameters") or []:
         if p.get("name") == PERIOD_PARAM and p.get("type") == "date_range":
-            return Period(p["default"]["start"], p["default"]["end"], f"{p['default']['start']} to {p['default']['end']}")
+            return Period(
+                p["default"]["start"],
+                p["default"]["end"],
+                f"{p['default']['start']} to {p['default']['end']}",
+            )
     return None
 
 
@@ -366,7 +393,11 @@ def _retitle(d: dict[str, Any], label: str) -> None:
 
 
 def _add_value_filter(
-    d: dict[str, Any], message: str, catalog: Catalog, values: dict[tuple[str, str, str], list[dict[str, Any]]], notes: list[str]
+    d: dict[str, Any],
+    message: str,
+    catalog: Catalog,
+    values: dict[tuple[str, str, str], list[dict[str, Any]]],
+    notes: list[str],
 ) -> bool:
     words = _filter_words(message)
     best: tuple[int, str, str, str] | None = None
@@ -389,7 +420,14 @@ def _add_value_filter(
             q["sql"], changed = new, True
     if changed:
         params = [p for p in d.get("parameters") or [] if p.get("name") != param]
-        params.append({"name": param, "type": "string", "label": column.replace("_", " ").capitalize(), "default": value})
+        params.append(
+            {
+                "name": param,
+                "type": "string",
+                "label": column.replace("_", " ").capitalize(),
+                "default": value,
+            }
+        )
         d["parameters"] = params
         notes.append(f"filtered to {column.replace('_', ' ')} = {value}")
         title = str(d.get("title") or "Dashboard")
@@ -446,7 +484,9 @@ def _add_view(d: dict[str, Any], phrase: str, catalog: Catalog, notes: list[str]
         qname = v["query"]
         target = qname
         n = 2
-        while target in d["queries"] and d["queries"][target]["sql"] != draft.dashboard["queries"][qname]["sql"]:
+        while (
+            target in d["queries"] and d["queries"][target]["sql"] != draft.dashboard["queries"][qname]["sql"]
+        ):
             target, n = f"{qname}_{n}", n + 1
         d["queries"][target] = draft.dashboard["queries"][qname]
         view = {k: val for k, val in v.items() if k != "layout"} | {"query": target}

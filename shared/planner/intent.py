@@ -35,14 +35,108 @@ AGG_WORDS = {
     "maximum": "max", "max": "max", "highest": "max", "minimum": "min", "min": "min", "lowest": "min",
     "median": "median",
 }  # fmt: skip
-SHARE_WORDS = ("share", "split", "mix", "breakdown", "proportion", "distribution", "part of", "percentage")
+SHARE_WORDS = ("share", "split", "mix", "breakdown", "proportion", "distribution of", "part of", "percentage")
 DIM_MARKERS = ("broken down by", "split by", "grouped by", "for each", "by", "per", "across", "vs")
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20}  # fmt: skip
 STOP = frozenset(
-    ["a", "an", "the", "of", "for", "in", "on", "at", "to", "and", "or", "with", "from", "by", "per", "me", "my", "our", "us", "show", "give", "build", "create", "make", "i", "want", "need", "would", "like", "please", "can", "you", "could", "dashboard", "chart", "charts", "graph", "view", "views", "see", "plot", "display", "what", "is", "are", "was", "were", "how", "much", "many", "each", "every", "all", "over", "across", "into", "as", "vs", "versus", "this", "that", "these", "those", "it", "its", "be", "only", "just", "some", "data", "report", "top", "last", "past", "next", "since", "between", "this", "year", "month", "week", "day", "quarter", "also", "then", "than", "trend", "time", "timeline", "overview", "summary"]
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "and",
+        "or",
+        "with",
+        "from",
+        "by",
+        "per",
+        "me",
+        "my",
+        "our",
+        "us",
+        "show",
+        "give",
+        "build",
+        "create",
+        "make",
+        "i",
+        "want",
+        "need",
+        "would",
+        "like",
+        "please",
+        "can",
+        "you",
+        "could",
+        "dashboard",
+        "chart",
+        "charts",
+        "graph",
+        "view",
+        "views",
+        "see",
+        "plot",
+        "display",
+        "what",
+        "is",
+        "are",
+        "was",
+        "were",
+        "how",
+        "much",
+        "many",
+        "each",
+        "every",
+        "all",
+        "over",
+        "across",
+        "into",
+        "as",
+        "vs",
+        "versus",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "be",
+        "only",
+        "just",
+        "some",
+        "data",
+        "report",
+        "top",
+        "last",
+        "past",
+        "next",
+        "since",
+        "between",
+        "this",
+        "year",
+        "month",
+        "week",
+        "day",
+        "quarter",
+        "also",
+        "then",
+        "than",
+        "trend",
+        "time",
+        "timeline",
+        "overview",
+        "summary",
+    ]
 )
-GREETINGS = frozenset(["hi", "hello", "hey", "thanks", "thank", "yo", "hola", "morning", "evening", "afternoon", "ok", "okay"])
+GREETINGS = frozenset(
+    ["hi", "hello", "hey", "thanks", "thank", "yo", "hola", "morning", "evening", "afternoon", "ok", "okay"]
+)
 EDIT_PATTERN = re.compile(
     r"\b(make|turn|change|switch|convert|add|also|include|remove|delete|drop|hide|get rid of|only|just|"
     r"instead|rename|call it|theme|restrict|limit it|limit to|filter|exclude|swap|replace)\b"
@@ -112,11 +206,22 @@ def parse_period(text: str, today: date | None = None) -> Period | None:
     m = re.search(r"\bsince\s+((?:19|20)\d\d)\b", t)
     if m:
         return Period(f"{m.group(1)}-01-01", "today", f"since {m.group(1)}")
-    m = re.search(r"\b(?:last|past|previous|recent)\s+(\d+|" + "|".join(NUMBERS) + r")\s+(day|week|month|quarter|year)s?\b", t)
+    m = re.search(
+        r"\b(?:last|past|previous|recent)\s+(\d+|"
+        + "|".join(NUMBERS)
+        + r")\s+(day|week|month|quarter|year)s?\b",
+        t,
+    )
     if m:
         n = int(m.group(1)) if m.group(1).isdigit() else NUMBERS[m.group(1)]
         unit = m.group(2)
-        code, count = {"day": ("d", n), "week": ("w", n), "month": ("m", n), "quarter": ("m", 3 * n), "year": ("y", n)}[unit]
+        code, count = {
+            "day": ("d", n),
+            "week": ("w", n),
+            "month": ("m", n),
+            "quarter": ("m", 3 * n),
+            "year": ("y", n),
+        }[unit]
         return Period(f"today-{count}{code}", "today", f"last {n} {unit}{'s' if n != 1 else ''}")
     m = re.search(r"\b(?:last|past|previous)\s+(day|week|month|quarter|year)\b", t)
     if m:
@@ -145,7 +250,9 @@ def _view_type(t: str) -> str | None:
 
 
 def _top_n(t: str) -> int | None:
-    m = re.search(r"\b(?:top|best|biggest|largest|first|bottom|worst)\s+(\d+|" + "|".join(NUMBERS) + r")\b", t)
+    m = re.search(
+        r"\b(?:top|best|biggest|largest|first|bottom|worst)\s+(\d+|" + "|".join(NUMBERS) + r")\b", t
+    )
     if m:
         return int(m.group(1)) if m.group(1).isdigit() else NUMBERS[m.group(1)]
     if re.search(r"\b(top|best[- ]selling|most popular|biggest|largest)\b", t):
@@ -209,8 +316,12 @@ def parse(text: str, today: date | None = None) -> Intent:
     intent.share = any(re.search(rf"\b{w}\b", t) for w in SHARE_WORDS) or intent.view_type == "pie"
     body = _strip_periods(t)
     dims = [d for d in _dimension_phrases(body) if d not in GRAINS and d.rstrip("s") not in GRAINS]
-    m = re.search(r"\b(?:top|best|biggest|largest|bottom|worst|most popular|best[- ]selling)\s+(?:\d+\s+|"
-                  + "|".join(NUMBERS) + r"\s+)?([a-z_]+(?:\s[a-z_]+)?)", body)
+    m = re.search(
+        r"\b(?:top|best|biggest|largest|bottom|worst|most popular|best[- ]selling)\s+(?:\d+\s+|"
+        + "|".join(NUMBERS)
+        + r"\s+)?([a-z_]+(?:\s[a-z_]+)?)",
+        body,
+    )
     top_dim = None
     if m:
         words = [w for w in m.group(1).split() if w not in STOP and w not in ("by", "per")]
@@ -238,7 +349,9 @@ def _measures(body: str, intent: Intent) -> list[MeasureAsk]:
     dims = set(intent.dimensions)
     text = body
     for d in dims:
-        text = re.sub(rf"\b(?:by|per|for each|across|split by|grouped by|broken down by)\s+{re.escape(d)}\b", " ", text)
+        text = re.sub(
+            rf"\b(?:by|per|for each|across|split by|grouped by|broken down by)\s+{re.escape(d)}\b", " ", text
+        )
     found: list[MeasureAsk] = []
     for word, agg in sorted(AGG_WORDS.items(), key=lambda kv: -len(kv[0])):
         for m in re.finditer(rf"(?:^|\s){re.escape(word)}\s+([a-z_]+(?:\s[a-z_]+)?)", text):
@@ -267,7 +380,7 @@ def _filter_words(text: str, intent: Intent) -> list[str]:
         if low in STOP or low in GREETINGS or low in VIEW_WORDS or low in GRAINS or low in AGG_WORDS:
             continue
         prev = tokens[i - 1].lower() if i else ""
-        if (tok[0].isupper() and i > 0) or prev in ("in", "from", "only", "with", "status", "excluding", "for", "just"):
+        if tok[0].isupper() or prev in ("in", "from", "only", "with", "status", "excluding", "for", "just"):
             out.append(low)
     return list(dict.fromkeys(out))
 

@@ -70,7 +70,9 @@ class OfflinePlanner(StreamingChatModel):
         editing = facts.session_slug is not None and is_edit(facts.message)
         if facts.tables is None:
             calls: list[tuple[str, dict[str, Any]]] = [("list_tables", {})]
-            calls.append(("get_dashboard", {"slug": facts.session_slug}) if editing else ("list_dashboards", {}))
+            calls.append(
+                ("get_dashboard", {"slug": facts.session_slug}) if editing else ("list_dashboards", {})
+            )
             return calls
         if editing and facts.existing is None:
             return f"I could not open the dashboard '{facts.session_slug}' to change it; shall I build a new one instead?"
@@ -95,7 +97,10 @@ class OfflinePlanner(StreamingChatModel):
 
         def score(t: dict[str, Any]) -> tuple[float, str]:
             name_words = set(t["name"].rsplit(".", 1)[-1].lower().split("_"))
-            hits = len(words & name_words) + len(words & set(normalize(t.get("description") or "").split())) * 0.2
+            hits = (
+                len(words & name_words)
+                + len(words & set(normalize(t.get("description") or "").split())) * 0.2
+            )
             return (-(hits + (t.get("row_count") or 0) ** 0.5 / 1e5), t["name"])
 
         return [t["name"] for t in sorted(tables, key=score)[:MAX_SCHEMAS]]
@@ -105,7 +110,9 @@ class OfflinePlanner(StreamingChatModel):
         res = resolve(intent, catalog)
         if res is None:
             return replies.clarifying_question(catalog, facts.tables or [])
-        lookups = [(w, t, c) for w, t, c in lookups_needed(intent, res, catalog) if (w, t, c) not in facts.values]
+        lookups = [
+            (w, t, c) for w, t, c in lookups_needed(intent, res, catalog) if (w, t, c) not in facts.values
+        ]
         if lookups:
             return [
                 ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
@@ -113,7 +120,9 @@ class OfflinePlanner(StreamingChatModel):
             ]
         filters = match_filters(intent, res, catalog, facts.values)
         force_period = any(r.get("suggestion") for r in facts.dry_runs.values())
-        draft = design(intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date)
+        draft = design(
+            intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date
+        )
         dashboard = draft.dashboard
         pending = self._dry_runs(facts, dashboard)
         if pending:
@@ -129,7 +138,9 @@ class OfflinePlanner(StreamingChatModel):
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
         assert facts.existing is not None
         current = from_yaml(facts.existing["yaml"])
-        lookups = [k for k in edit_lookups(facts.message, current, catalog, self.today) if k not in facts.values]
+        lookups = [
+            k for k in edit_lookups(facts.message, current, catalog, self.today) if k not in facts.values
+        ]
         if lookups:
             return [
                 ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
@@ -144,23 +155,33 @@ class OfflinePlanner(StreamingChatModel):
         pending = self._dry_runs(facts, result.dashboard)
         if pending:
             return pending
-        failed = [n for n, q in result.dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
+        failed = [
+            n for n, q in result.dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")
+        ]
         if failed:
             return self._failure(facts, result.dashboard, failed)
-        return self._validate_and_save(facts, result.dashboard, facts.existing["slug"], int(facts.existing["version"]))
+        return self._validate_and_save(
+            facts, result.dashboard, facts.existing["slug"], int(facts.existing["version"])
+        )
 
     def _dry_runs(self, facts: Facts, dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         calls = []
         for query in dashboard["queries"].values():
             if query["sql"] not in facts.dry_runs:
                 args: dict[str, Any] = {"sql": query["sql"]}
-                params = [p for p in dry_run_params(dashboard, None, self._resolve_date) if "@" + p["name"] in query["sql"]]
+                params = [
+                    p
+                    for p in dry_run_params(dashboard, None, self._resolve_date)
+                    if "@" + p["name"] in query["sql"]
+                ]
                 if params:
                     args["params"] = params
                 calls.append(("run_dry_run_query", args))
         return calls
 
-    def _validate_and_save(self, facts: Facts, dashboard: dict[str, Any], slug: str, version: int | None) -> Action:
+    def _validate_and_save(
+        self, facts: Facts, dashboard: dict[str, Any], slug: str, version: int | None
+    ) -> Action:
         text = to_yaml(dashboard)
         checked = facts.validations.get(text)
         if checked is None:
@@ -191,7 +212,9 @@ class OfflinePlanner(StreamingChatModel):
         title = str(dashboard.get("title") or saved.get("dashboard_slug"))
         views = dashboard.get("views") or []
         kinds = [f"{v['type']} “{v.get('title') or v['id']}”" for v in views]
-        tables = sorted({t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []})
+        tables = sorted(
+            {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
+        )
         base = ", ".join(f"`{t}`" for t in tables) or "the catalog"
         extra = []
         params = [p for p in dashboard.get("parameters") or []]
@@ -206,7 +229,9 @@ class OfflinePlanner(StreamingChatModel):
                 + ", ".join(kinds)
                 + f"). It reads {base} and every query passed a dry run again. Open it at {saved.get('preview_url')}."
             )
-        return replies.summary(title, kinds, base, extra, str(saved.get("preview_url") or ""), int(saved.get("version") or 1))
+        return replies.summary(
+            title, kinds, base, extra, str(saved.get("preview_url") or ""), int(saved.get("version") or 1)
+        )
 
     def _resolve_date(self, value: str) -> date:
         from shared.dashboards.params import resolve_date

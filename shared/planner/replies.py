@@ -49,7 +49,10 @@ def _options(catalog: Catalog | None, tables: list[dict[str, Any]]) -> list[str]
         people = [t for t in catalog.tables.values() if t.short.lower() in PEOPLE_TABLES]
         if people and len(out) < 4:
             p = people[0]
-            dim = next((c.name for c in p.columns if c.name.lower() in ("country", "industry", "traffic_source")), None)
+            dim = next(
+                (c.name for c in p.columns if c.name.lower() in ("country", "industry", "traffic_source")),
+                None,
+            )
             out.append(f"New {p.short} per month" + (f" and by {dim.replace('_', ' ')}" if dim else ""))
     if len(out) < 2:
         for row in sorted(tables, key=lambda r: -(r.get("row_count") or 0))[:3]:
@@ -61,7 +64,11 @@ def summary(title: str, parts: list[str], base: str, extra: list[str], preview_u
     """Two or three sentences: what was built, from what, and why these views."""
     built = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "views"
     first = f"I built “{title}” with {built}."
-    second = f"It reads {base}" + ("; " + "; ".join(extra) if extra else "") + ", and every query passed a dry run under the byte cap."
+    second = (
+        f"It reads {base}"
+        + ("; " + "; ".join(extra) if extra else "")
+        + ", and every query passed a dry run under the byte cap."
+    )
     where = f"Open it at {preview_url} (version {version})." if preview_url else ""
     return " ".join(s for s in (first, second, where) if s)
 

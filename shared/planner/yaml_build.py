@@ -36,7 +36,9 @@ def to_yaml(dashboard: dict[str, Any]) -> str:
     doc = _ordered(dashboard, KEY_ORDER)
     if "views" in doc:
         doc["views"] = [_ordered(v, VIEW_ORDER) for v in doc["views"]]
-    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+    body = yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None
+    )
     return HEADER + body
 
 

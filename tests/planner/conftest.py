@@ -73,7 +73,13 @@ class PlannerEnv:
         registry = build_registry()
         state = TurnState(dashboard_slug=session.slug)
         ctx = AgentContext(
-            self.container, self.team_id, self.connection_id, self.user, session.id, f"tu_{uuid.uuid4().hex[:8]}", state
+            self.container,
+            self.team_id,
+            self.connection_id,
+            self.user,
+            session.id,
+            f"tu_{uuid.uuid4().hex[:8]}",
+            state,
         )
         context = (
             f"This chat is editing dashboard '{session.slug}'."
@@ -85,7 +91,9 @@ class PlannerEnv:
         calls: list[str] = []
         text = ""
         for _ in range(MAX_STEPS):
-            request = ModelRequest((SystemBlock("context", context),), tuple(messages), tuple(registry.specs()))
+            request = ModelRequest(
+                (SystemBlock("context", context),), tuple(messages), tuple(registry.specs())
+            )
             response = self.model.complete(request)
             messages.append(response.to_message())
             if not response.tool_calls:
@@ -116,7 +124,11 @@ class PlannerEnv:
             return dashboard_data(self.container, s, self.user, self.team_id, slug, {})
 
 
-def build_env(root: Path, warehouse: Path | None, register: Callable[[Container, Principal], tuple[str, str]] | None = None) -> Iterator[PlannerEnv]:
+def build_env(
+    root: Path,
+    warehouse: Path | None,
+    register: Callable[[Container, Principal], tuple[str, str]] | None = None,
+) -> Iterator[PlannerEnv]:
     from shared.db.migrate import upgrade
     from shared.seed import seed_demo
 

@@ -46,7 +46,8 @@ test: deps chromium
 ## Quality, figures, cloud ---------------------------------------------------
 lint: deps
 	$(BIN)/ruff check .
-	$(BIN)/mypy shared functions
+	$(BIN)/mypy shared
+	$(BIN)/mypy --explicit-package-bases functions
 
 bench: deps
 	$(PY) -m bench

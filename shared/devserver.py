@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from shared.bootstrap import Container
 from shared.seed import DEMO_EMAIL
@@ -26,10 +27,10 @@ def wire_local_events(c: Container) -> None:
         return
     queue = c.task_queue
 
-    def on_finalize(event: object) -> None:
+    def on_finalize(event: Any) -> None:
         from cloudevents.conversion import to_dict
 
-        queue.enqueue("precompute", {"event": to_dict(event)})  # type: ignore[arg-type]
+        queue.enqueue("precompute", {"event": to_dict(event)})
 
     c.store("dashboards").subscribe(on_finalize)
 

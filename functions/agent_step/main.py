@@ -1,10 +1,13 @@
 """Cloud Function `agent_step`: routes in shared.http.functions.FUNCTIONS["agent_step"]."""
 
+from typing import Any
+
+import flask
 import functions_framework
 
 from shared.http.entry import serve
 
 
 @functions_framework.http
-def agent_step(request):  # type: ignore[no-untyped-def]
+def agent_step(request: flask.Request) -> Any:
     return serve("agent_step", request)

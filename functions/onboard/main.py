@@ -1,10 +1,13 @@
 """Cloud Function `onboard`: routes in shared.http.functions.FUNCTIONS["onboard"]."""
 
+from typing import Any
+
+import flask
 import functions_framework
 
 from shared.http.entry import serve
 
 
 @functions_framework.http
-def onboard(request):  # type: ignore[no-untyped-def]
+def onboard(request: flask.Request) -> Any:
     return serve("onboard", request)

@@ -1,10 +1,12 @@
 """Cloud Function `precompute`: warms a dashboard's cache when its YAML object is finalized."""
 
+from typing import Any
+
 import functions_framework
 
 
 @functions_framework.cloud_event
-def precompute(event):  # type: ignore[no-untyped-def]
+def precompute(event: Any) -> None:
     from shared.services.precompute import handle_finalize
 
     handle_finalize(event)

@@ -425,4 +425,4 @@ def prompt_blocks(c: Container) -> list[Any]:
                 rows = list(s.scalars(select(PromptBlockRow)))
             return [PromptBlock(r.key, r.version, r.content, r.cache_hint, r.position) for r in rows]  # type: ignore[arg-type]
 
-    return c.extra("prompt_blocks", load)  # type: ignore[no-any-return]
+    return c.extra("prompt_blocks", load)

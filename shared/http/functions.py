@@ -31,7 +31,7 @@ _lock = threading.Lock()
 
 def blueprint(ref: str) -> Blueprint:
     module, _, attr = ref.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def function_app(name: str) -> Flask:

@@ -96,7 +96,7 @@ def require_connection(s: Session, who: Principal, connection_id: str) -> Connec
 def open_warehouse(c: Container, conn: Connection) -> Warehouse:
     """The warehouse adapter of a connection, cached per instance."""
     key = f"warehouse:{conn.id}:{conn.credentials_path}:{json.dumps(conn.config, sort_keys=True)}"
-    return c.extra(key, lambda: _build_warehouse(c, conn))  # type: ignore[no-any-return]
+    return c.extra(key, lambda: _build_warehouse(c, conn))
 
 
 def _build_warehouse(c: Container, conn: Connection) -> Warehouse:

@@ -88,7 +88,7 @@ def check_dashboard(
     report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
     if not report.ok:
         raise ValidationFailed(_summary(report.errors), details=report.errors)
-    dashboard = report.dashboard
+    dashboard = report.dashboard or {}
     params = bind_parameters(dashboard, {})
     cap = byte_cap(c, team)
     errors: list[dict[str, Any]] = []
@@ -267,7 +267,7 @@ def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | Non
         slug,
         head,
         report.dashboard or {"title": slug},
-        connection_id,
+        conn.id,
         meta.get("author", "unknown"),
         row,
     )

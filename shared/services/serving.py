@@ -106,7 +106,8 @@ class DataService:
             )
         written = load_source(text).data.get("refresh")  # None: the team's default applies
         ttl = None if written is None else refresh_seconds(written)
-        parsed = (report.dashboard, compile_dashboard(report.dashboard), ttl)
+        dashboard = report.dashboard or {}
+        parsed = (dashboard, compile_dashboard(dashboard), ttl)
         with self._lock:
             self._parsed[key] = parsed
             while len(self._parsed) > 256:
@@ -356,7 +357,7 @@ class DataService:
 
 def data_service(c: Container) -> DataService:
     """The instance's serving state (created once per container)."""
-    return c.extra("data_service", lambda: DataService(c))  # type: ignore[no-any-return]
+    return c.extra("data_service", lambda: DataService(c))
 
 
 def dashboard_data(
@@ -372,7 +373,7 @@ def dashboard_data(
 ) -> dict[str, Any]:
     svc = data_service(c)
     raw_body, _ = svc.response(s, who, team_id, slug, raw, view_id=view_id, force=force)
-    return json.loads(raw_body)  # type: ignore[no-any-return]
+    return json.loads(raw_body)
 
 
 def warm(c: Container, s: Session, team: Team, slug: str) -> dict[str, Any]:
@@ -400,7 +401,7 @@ def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:
 
 
 def _view_meta(dashboard: dict[str, Any], view: Any) -> dict[str, Any]:
-    spec = next((v for v in dashboard.get("views", []) if v.get("id") == view.view_id), {})
+    spec: dict[str, Any] = next((v for v in dashboard.get("views", []) if v.get("id") == view.view_id), {})
     return {
         "view_id": view.view_id,
         "type": view.type,

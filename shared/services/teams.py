@@ -55,7 +55,7 @@ def require_team(s: Session, who: Principal, team_id: str, *, role: str = "membe
     team, member_role = row
     if role == "admin" and member_role != "admin":
         raise Forbidden("only a team admin can do this")
-    return team  # type: ignore[no-any-return]
+    return team
 
 
 def add_member(s: Session, who: Principal, team_id: str, email: str, role: str) -> TeamMember:

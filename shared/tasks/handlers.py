@@ -17,7 +17,7 @@ def resolve(name: str) -> TaskHandler:
     import importlib
 
     module, _, attr = HANDLERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def register_all(queue: TaskQueue) -> None:

@@ -38,6 +38,8 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     slug = dashboard.get_attribute("data-slug")
     assert slug
     assert page.locator(".step-status.ok").count() >= 1
+    assert page.locator(".saved a").get_attribute("href") == f"/d/{team_id}/{slug}"
+    assert page.locator(".msg.assistant .msg-text a").first.get_attribute("href") == f"/d/{team_id}/{slug}"
     assert page.locator(".preview-pane .chart svg .role-mark").count() >= 1
     data = api.get(f"/v1/teams/{team_id}/dashboards/{slug}/data").json()
     assert_kpis_match(page.locator(".preview-pane"), data)

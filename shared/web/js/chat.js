@@ -8,6 +8,24 @@ import { prefs } from "./prefs.js";
 const SESSION_KEY = "bridge.chat";
 const EVENT_TYPES = ["token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done"];
 
+/** The preview page on this server (the API's preview_url may name another host in development). */
+function localPath(url) {
+  try {
+    const u = new URL(url, location.href);
+    return u.pathname.startsWith("/d/") ? `${u.pathname}${u.search}` : u.href;
+  } catch {
+    return "/#/dashboards";
+  }
+}
+
+/** Turn http(s) URLs in a text element into links, without ever parsing HTML. */
+function linkify(el) {
+  const text = el.textContent;
+  const parts = text.split(/(https?:\/\/[^\s<>"'`)]+[^\s<>"'`).,;:])/);
+  if (parts.length === 1) return;
+  el.replaceChildren(...parts.map((part, i) => (i % 2 ? h("a", { href: localPath(part), rel: "noopener", text: part }) : document.createTextNode(part))));
+}
+
 function oneLine(obj) {
   const s = JSON.stringify(obj ?? {});
   return s.length > 140 ? `${s.slice(0, 137)}…` : s;
@@ -175,7 +193,7 @@ export async function chatPage(main) {
         t.extras.append(h("details", { class: "artifact" }, h("summary", {}, `YAML: ${data.slug || data.dashboard_slug || "draft"}.yaml`, data.version ? ` (version ${data.version})` : "", data.valid === false ? " (not valid yet)" : ""), h("pre", { class: "yaml", tabindex: "0", text: data.yaml })));
         break;
       case "dashboard_saved":
-        t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: data.preview_url, text: "Open it" })));
+        t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: localPath(data.preview_url), text: "Open it" })));
         showDashboard(data.dashboard_slug, data.version);
         break;
       case "error":
@@ -184,6 +202,7 @@ export async function chatPage(main) {
         break;
       case "done":
         if (!t.hasText && data.message && !t.errors.has(data.message)) t.text.textContent = data.message;
+        linkify(t.text);
         if (t.calls.size) {
           const failed = [...t.calls.values()].filter((c) => c.status.classList.contains("bad")).length;
           t.stepsLabel.textContent = `${t.calls.size} ${t.calls.size === 1 ? "step" : "steps"}${failed ? `, ${failed} with errors` : ""}`;

@@ -38,7 +38,7 @@ REVENUE_WORDS = frozenset(
     ]
 )
 REVENUE_COLUMNS = (("revenue", 10), ("sale_price", 9), ("sales", 9), ("amount", 8), ("total", 6),
-                   ("mrr", 6), ("price", 4), ("value", 3))  # fmt: skip
+                   ("mrr", 2), ("price", 4), ("value", 3))  # fmt: skip
 MONEY_WORDS = frozenset(
     [
         "revenue",
@@ -367,7 +367,11 @@ class Catalog:
                 score = 0.0
                 if low == joined or "_".join(cw) == joined:
                     score = 10
-                elif NOT_DIMENSIONS.search(low) or (c.numeric and not low.endswith(("year", "age"))):
+                elif (
+                    NOT_DIMENSIONS.search(low)
+                    or c.temporal
+                    or (c.numeric and not low.endswith(("year", "age")))
+                ):
                     continue
                 elif words and cw[-len(words) :] == words:
                     score = 6
@@ -376,6 +380,19 @@ class Catalog:
                 if score:
                     found.append(
                         Dimension(t.name, c.name, _ident(low), c.name.replace("_", " ").capitalize(), score)
+                    )
+        if len(words) >= 2:
+            for t in self.by_entity(words[0]):
+                column = t.col("_".join(words[1:]))
+                if column is not None and not column.temporal:
+                    found.append(
+                        Dimension(
+                            t.name,
+                            column.name,
+                            _ident(column.name),
+                            column.name.replace("_", " ").capitalize(),
+                            10,
+                        )
                     )
         for t in self.by_entity(words[-1] if words else ""):
             label = next((t.col(n) for n in LABEL_COLUMNS if t.col(n)), None)

@@ -131,7 +131,9 @@ def _plural_alias(entity: str) -> str:
 def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tuple[str, str, str]]:
     """(word, table, column) value searches for the request's possible filter words."""
     words = [w for w in intent.filter_words if w not in res.used_words and singular(w) not in res.used_words]
-    words = [w for w in words if not catalog.by_entity(w) and not catalog.dimensions(w)]
+    words = [
+        w for w in words if not catalog.by_entity(w) and not any(d.score >= 8 for d in catalog.dimensions(w))
+    ]
     columns = catalog.filter_columns(res.base)
     return [(w, t, c) for w in words for t, c in columns]
 

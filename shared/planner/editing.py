@@ -448,7 +448,7 @@ def _add_kpi(d: dict[str, Any], phrase: str, catalog: Catalog, notes: list[str],
         options = catalog.measures(ask)
         if not options:
             continue
-        options.sort(key=lambda m: (m.table.lower() not in used, -m.score))
+        options.sort(key=lambda m: (-round(m.score), m.table.lower() not in used))
         m = options[0]
         table = catalog.table(m.table)
         period = _existing_period(d) is not None and table.time_column is not None

@@ -7,8 +7,8 @@ service and must return rows.
 from __future__ import annotations
 
 import pytest
-from conftest import PlannerEnv, Session
 from planner_checks import Case, check_dashboard
+from planner_env import PlannerEnv, Session
 
 CASES = [
     Case(

@@ -1,0 +1,102 @@
+"""Development set over a second, differently shaped schema (SaaS billing: cents, DATE sign-ups, plans).
+
+Nothing in the planner knows this schema; it must find measures, keys and dates by their names.
+"""
+
+from __future__ import annotations
+
+import pytest
+from planner_checks import Case, check_dashboard
+from planner_env import PlannerEnv, Session
+
+CASES = [
+    Case(
+        "monthly invoiced revenue",
+        ("kpi", "line"),
+        ("invoices",),
+        ("month", "revenue"),
+        ("SUM(i.amount_cents) / 100",),
+    ),
+    Case("revenue by plan", ("bar",), ("invoices", "plans"), ("plan",)),
+    Case("MRR by plan as a pie", ("pie",), ("subscriptions", "plans"), ("plan", "mrr"), ("/ 100",)),
+    Case("number of accounts by industry", ("bar",), ("accounts",), ("industry", "accounts")),
+    Case("new signups per month", ("line",), ("accounts",), ("month",), ("DATE(a.signup_date)",)),
+    Case("top 10 accounts by revenue", ("bar",), ("invoices", "accounts"), ("account",), top_n=10),
+    Case(
+        "average invoice amount by country",
+        ("bar",),
+        ("invoices", "accounts"),
+        ("avg_amount", "country"),
+        ("AVG(i.amount_cents) / 100",),
+    ),
+    Case(
+        "invoices in 2025 by status",
+        ("bar",),
+        ("invoices",),
+        ("status", "invoices"),
+        params={"period": {"start": "2025-01-01", "end": "2025-12-31"}},
+    ),
+    Case("subscriptions by status as a pie", ("pie",), ("subscriptions",), ("status",)),
+    Case("usage events by feature", ("bar",), ("usage_events",), ("feature",)),
+    Case(
+        "revenue by month for the last 6 months",
+        ("line",),
+        ("invoices",),
+        ("month",),
+        ("DATE(i.issued_at) BETWEEN @period_start AND @period_end",),
+        {"period": {"start": "today-6m", "end": "today"}},
+    ),
+    Case(
+        "revenue in Germany by month",
+        ("line",),
+        ("invoices", "accounts"),
+        ("month",),
+        ("= @country",),
+        {"country": "Germany"},
+    ),
+    Case("total MRR", ("kpi",), ("subscriptions",), ("mrr",), exact_views=True),
+    Case("accounts by plan tier", ("bar",), ("accounts", "plans"), ("tier",)),
+    Case(
+        "invoices with status paid by month",
+        ("line",),
+        ("invoices",),
+        ("month",),
+        ("= @status",),
+        {"status": "paid"},
+    ),
+    Case("average employees by industry", ("bar",), ("accounts",), ("avg_employees", "industry")),
+    Case("revenue by industry as a table", ("table",), ("invoices", "accounts"), ("industry",)),
+    Case(
+        "weekly usage events for the last 3 months",
+        ("line",),
+        ("usage_events",),
+        ("week",),
+        params={"period": {"start": "today-3m", "end": "today"}},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_request_on_second_schema(saas_env: PlannerEnv, case: Case) -> None:
+    turn = saas_env.ask(case.message)
+    assert turn.saved is not None, turn.text
+    check_dashboard(saas_env, turn.saved["dashboard_slug"], case)
+
+
+def test_vague_request_offers_options_from_this_schema(saas_env: PlannerEnv) -> None:
+    turn = saas_env.ask("show me something interesting")
+    assert turn.saved is None
+    options = [line for line in turn.text.splitlines() if line.startswith("- ")]
+    assert 2 <= len(options) <= 4
+    assert any("invoices" in o or "accounts" in o for o in options), options
+
+
+def test_follow_up_on_second_schema(saas_env: PlannerEnv) -> None:
+    session = Session()
+    first = saas_env.ask("monthly invoiced revenue", session)
+    assert first.saved is not None
+    edited = saas_env.ask("add a KPI for number of accounts", session)
+    assert edited.saved is not None, edited.text
+    check_dashboard(
+        saas_env, first.saved["dashboard_slug"], Case("", ("kpi", "kpi", "line"), ("accounts", "invoices"))
+    )

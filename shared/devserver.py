@@ -41,6 +41,7 @@ def run(c: Container, *, host: str, port: int) -> None:
     from shared.http.functions import dev_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     team_id, conn_id = prepare(c)
     token = c.local_identity.issue(DEMO_EMAIL)
     url = f"http://{host}:{port}/"

@@ -17,6 +17,26 @@ from shared.seed import DEMO_EMAIL
 pytestmark = pytest.mark.browser
 
 
+def ask(page: Any, text: str) -> str:
+    """Send ``text`` in the chat and wait for the turn to end; returns the slug of the dashboard shown."""
+    finished = page.locator(".msg.assistant[data-status]")
+    before = finished.count()
+    box = page.get_by_label("Message")
+    box.fill(text)
+    box.press("Enter")
+    page.locator(".msg.user", has_text=text).wait_for()
+    expect(finished).to_have_count(before + 1, timeout=60_000)
+    errors = page.locator(".msg .error-text").all_inner_texts()
+    assert finished.last.get_attribute("data-status") == "done" and errors == [], errors
+    assert page.locator(".progress .spinner").count() == 0
+    assert page.locator(".steps-box > summary").last.inner_text().endswith("steps")
+    dashboard = page.locator(".preview-pane .dashboard[data-ready='true']")
+    dashboard.wait_for()
+    slug = dashboard.get_attribute("data-slug")
+    assert slug
+    return slug
+
+
 def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     api = Api(dev_server.url, token(DEMO_EMAIL))
     team_id = api.get("/v1/teams").json()["teams"][0]["id"]
@@ -24,59 +44,48 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     sign_in(page, dev_server.url, DEMO_EMAIL)
     expect(page.get_by_label("Team")).to_have_value(team_id)
 
-    box = page.get_by_label("Message")
-    box.fill("revenue by month")
-    box.press("Enter")
-    page.locator(".progress .spinner").wait_for()  # the page shows it is working
-    page.locator(".msg.user", has_text="revenue by month").wait_for()
-    dashboard = page.locator(".preview-pane .dashboard[data-ready='true']")
-    failed = page.locator(".progress", has_text="The turn failed")
-    dashboard.or_(failed).first.wait_for(timeout=60_000)
-    errors = page.locator(".msg .error-text").all_inner_texts()
-    assert not failed.is_visible() and errors == [], errors
-    page.locator(".progress .spinner").wait_for(state="detached", timeout=60_000)
-    slug = dashboard.get_attribute("data-slug")
-    assert slug
+    slug = ask(page, "revenue by month")
     assert page.locator(".step-status.ok").count() >= 1
     assert page.locator(".saved a").get_attribute("href") == f"/d/{team_id}/{slug}"
     assert page.locator(".msg.assistant .msg-text a").first.get_attribute("href") == f"/d/{team_id}/{slug}"
-    assert page.locator(".preview-pane .chart svg .role-mark").count() >= 1
+    assert page.locator(".preview-pane .chart svg .mark-line path").count() >= 1
     data = api.get(f"/v1/teams/{team_id}/dashboards/{slug}/data").json()
     assert_kpis_match(page.locator(".preview-pane"), data)
     screenshot(page, "chat-1280")
 
-    # a reload restores the conversation and its dashboard from the API
+    # a follow-up in the same chat: a dashboard with a date range parameter
+    ranged = ask(page, "revenue by month since 2022")
+    assert ranged != slug and page.locator(".msg.user").count() == 2
+
+    # a reload restores the conversation and its latest dashboard from the API
     steps = page.locator(".step").count()
     page.reload()
-    page.locator(".msg.user", has_text="revenue by month").wait_for()
-    page.locator(f".preview-pane .dashboard[data-slug='{slug}'][data-ready='true']").wait_for()
-    assert page.locator(".step").count() == steps
+    page.locator(".msg.user", has_text="revenue by month since 2022").wait_for()
+    page.locator(f".preview-pane .dashboard[data-slug='{ranged}'][data-ready='true']").wait_for()
+    assert page.locator(".step").count() == steps and page.locator(".msg.user").count() == 2
 
-    # the preview opens as its own page; parameters, refresh and the YAML work there
+    # the preview opens as its own page: change the parameter, refresh, download the YAML
     page.locator(".preview-pane").get_by_role("link", name="Open").click()
     wait_ready(page)
-    params = data["parameters"]
-    if params:
-        p = params[0]
-        control = page.locator(f"[name='{p['name']}'], [name='{p['name']}_start']").first
-        with page.expect_response(lambda r: "/data?" in r.url):
-            if p.get("options"):
-                control.select_option(p["options"][-1])
-            else:
-                control.fill("2024-01-01" if p["type"] in ("date", "date_range") else "1")
-                control.press("Enter")
-        wait_ready(page)
-    with page.expect_response(lambda r: "/refresh" in r.url and r.request.method == "POST") as refreshed:
+    params = api.get(f"/v1/teams/{team_id}/dashboards/{ranged}/data").json()["parameters"]
+    assert [(p["name"], p["type"]) for p in params] == [("period", "date_range")]
+    with page.expect_response(lambda r: "/data?" in r.url and "period_start=2024-01-01" in r.url):
+        page.get_by_label("Period start").fill("2024-01-01")
+        page.get_by_label("Period start").press("Enter")
+    wait_ready(page)
+    query = {"period_start": "2024-01-01", "period_end": page.get_by_label("Period end").input_value()}
+    assert_kpis_match(page, api.get(f"/v1/teams/{team_id}/dashboards/{ranged}/data", params=query).json())
+    with page.expect_response(lambda r: "/refresh?period_start=2024-01-01" in r.url) as refreshed:
         page.get_by_role("button", name="Refresh").click()
     assert refreshed.value.status == 200
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download YAML").click()
-    assert dl.value.suggested_filename == f"{slug}.yaml"
+    assert dl.value.suggested_filename == f"{ranged}.yaml"
+    with open(dl.value.path(), encoding="utf-8") as f:
+        assert "type: date_range" in f.read()
 
     phone = open_page(PHONE)
     sign_in(phone, dev_server.url, DEMO_EMAIL)
-    phone.get_by_label("Message").fill("revenue by month")
-    phone.get_by_role("button", name="Send").click()
-    phone.locator(".preview-pane .dashboard[data-ready='true']").wait_for(timeout=60_000)
+    ask(phone, "revenue by month")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "chat-390")

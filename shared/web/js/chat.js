@@ -209,6 +209,7 @@ export async function chatPage(main) {
           t.steps.open = false;
         }
         if (data.dashboard_slug) showDashboard(data.dashboard_slug);
+        t.li.dataset.status = data.status || "done";
         setRunning(false, data.status === "failed" ? "The turn failed." : "");
         input.focus();
         break;

@@ -1,0 +1,348 @@
+"""BigQuery adapter over google-cloud-bigquery against replayed BigQuery REST exchanges.
+
+A contract subset: dry-run bytes and schema, the byte cap (always sent, BigQuery's over-cap
+error mapped), labels on every job, row limits without extra page reads, the catalog in one
+query per location, tables.get, and error mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared.errors import BadRequest, ByteCapExceeded, NotFound, Timeout, Unavailable, WarehouseError
+from shared.warehouse.bigquery import MIN_BILLED_BYTES, BigQueryWarehouse, _mapped, job_labels
+from shared.warehouse.port import QueryOptions, QueryParam
+
+from .replay_bigquery import ACCESS_TOKEN, ReplayBigQueryServer, job_query
+
+PROJECT = "bridge-demo"
+ORDERS = f"`{PROJECT}.thelook_ecommerce.orders`"
+BY_STATUS = f"SELECT status, COUNT(*) AS n FROM {ORDERS} GROUP BY status ORDER BY status"
+LABELS = {"team": "tm_Acme", "dashboard": "Revenue Overview"}
+
+
+def service_account_info(token_uri: str) -> dict[str, Any]:
+    """A service-account key JSON with a fresh RSA key (never a committed one)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": PROJECT,
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": f"bridge-reader@{PROJECT}.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": token_uri,
+    }
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ReplayBigQueryServer]:
+    replay = ReplayBigQueryServer()
+    try:
+        yield replay
+    finally:
+        replay.close()
+
+
+@pytest.fixture
+def bq(server: ReplayBigQueryServer) -> BigQueryWarehouse:
+    with server._lock:
+        server.requests.clear()
+    return BigQueryWarehouse(
+        project=PROJECT,
+        location="US",
+        service_account_info=service_account_info(f"{server.url}/token"),
+        client_options={"api_endpoint": server.url},
+    )
+
+
+def options(cap: int = 50 * MIN_BILLED_BYTES, row_limit: int = 100) -> QueryOptions:
+    return QueryOptions(max_bytes_billed=cap, row_limit=row_limit, labels=LABELS)
+
+
+# -- credentials and dry runs --------------------------------------------------------------------
+
+
+def test_validate_dry_runs_select_1_with_the_connections_own_key(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    bq.validate()
+
+    (request,) = server.api_requests()
+    settings = job_query(request.body)
+    assert (request.exchange, settings["dryRun"], settings["useQueryCache"]) == (
+        "dry_run_select_1",
+        True,
+        False,
+    )
+    assert request.authorization == f"Bearer {ACCESS_TOKEN}"
+    grant = server.token_grants[-1]
+    assert grant["iss"] == f"bridge-reader@{PROJECT}.iam.gserviceaccount.com"
+    assert grant["scope"] == "https://www.googleapis.com/auth/bigquery"
+
+
+def test_dry_run_reports_bytes_schema_and_tables(bq: BigQueryWarehouse, server: ReplayBigQueryServer) -> None:
+    result = bq.dry_run(BY_STATUS + " -- @since", (QueryParam("since", "DATE", "2024-01-01"),))
+
+    assert result.total_bytes_processed == 1_843_200
+    assert [(c.name, c.type) for c in result.schema] == [("status", "STRING"), ("n", "INT64")]
+    assert result.referenced_tables == (f"{PROJECT}.thelook_ecommerce.orders",)
+    (request,) = server.job_requests()
+    settings = job_query(request.body)
+    assert settings["queryParameters"] == [
+        {"name": "since", "parameterType": {"type": "DATE"}, "parameterValue": {"value": "2024-01-01"}}
+    ]
+    assert settings["parameterMode"] == "NAMED"
+    assert settings["labels"] == {"app": "bridge", "kind": "dry_run"}
+
+
+@pytest.mark.parametrize(
+    ("sql", "mentions"),
+    [
+        (f"SELEC status FROM {ORDERS}", "SELEC"),
+        (f"SELECT status FROM `{PROJECT}.thelook_ecommerce.no_such_table`", "no_such_table"),
+    ],
+)
+def test_bad_sql_is_a_warehouse_error_with_bigquerys_message(
+    bq: BigQueryWarehouse, sql: str, mentions: str
+) -> None:
+    with pytest.raises(WarehouseError) as caught:
+        bq.dry_run(sql)
+
+    assert type(caught.value) is WarehouseError
+    assert mentions in caught.value.message
+
+
+def test_an_invalid_date_parameter_is_refused_before_any_request(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    with pytest.raises(WarehouseError, match="@since"):
+        bq.dry_run(BY_STATUS, (QueryParam("since", "DATE", "yesterday"),))
+    assert server.api_requests() == []
+
+
+# -- queries: cap, labels, rows ------------------------------------------------------------------
+
+
+def test_query_sends_the_cap_labels_and_row_limit_and_returns_typed_rows(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    result = bq.query(BY_STATUS, (), options(cap=12_345_678, row_limit=10))
+
+    assert [(c.name, c.type) for c in result.columns] == [("status", "STRING"), ("n", "INT64")]
+    assert result.rows[0] == ("Cancelled", 1261)
+    assert len(result.rows) == 5 and not result.truncated
+    assert (result.bytes_processed, result.job_id) == (1_843_200, "job_status")
+    (request,) = server.job_requests()
+    assert request.path.endswith("/queries")  # jobs.query: one round trip
+    body = request.body
+    assert body["maximumBytesBilled"] == "12345678"
+    assert body["labels"] == {
+        "app": "bridge",
+        "team": "tm_acme",
+        "dashboard": "revenue_overview",
+        "kind": "query",
+    }
+    assert body["maxResults"] == 11
+    assert body["useLegacySql"] is False
+    assert body["location"] == "US"
+
+
+def test_over_the_cap_bigquerys_refusal_is_byte_cap_exceeded(bq: BigQueryWarehouse) -> None:
+    sql = f"SELECT SUM(sale_price) FROM `{PROJECT}.thelook_ecommerce.order_items`"
+
+    with pytest.raises(ByteCapExceeded) as caught:
+        bq.query(sql, (), options(cap=1000))
+
+    assert caught.value.details == {"max_bytes_billed": 1000, "bytes_required": 10_485_760}
+    assert "1,000" in caught.value.message and "10,485,760" in caught.value.message
+
+
+@pytest.mark.parametrize("cap", [0, -1, None, True])
+def test_a_missing_or_zero_cap_is_refused_because_bigquery_reads_it_as_unlimited(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer, cap: Any
+) -> None:
+    with pytest.raises(BadRequest, match="max_bytes_billed"):
+        bq.query(BY_STATUS, (), QueryOptions(max_bytes_billed=cap))
+    assert server.api_requests() == []
+
+
+def test_row_limit_truncates_without_reading_another_page(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    result = bq.query(f"SELECT id FROM {ORDERS} ORDER BY id", (), options(row_limit=5))
+
+    assert [r[0] for r in result.rows] == [1, 2, 3, 4, 5]
+    assert result.truncated
+    assert server.api_requests()[0].body["maxResults"] == 6
+    assert all("pageToken" not in r.args for r in server.api_requests())
+
+
+def test_a_query_still_running_is_awaited_and_its_values_typed(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    result = bq.query("SELECT month, revenue, last_order FROM slow_revenue", (), options())
+
+    assert result.rows == [(date(2024, 5, 1), 1520.5, datetime(2024, 5, 1, 11, 30, tzinfo=UTC))]
+    assert [(c.name, c.type) for c in result.columns] == [
+        ("month", "DATE"),
+        ("revenue", "FLOAT64"),
+        ("last_order", "TIMESTAMP"),
+    ]
+    assert "query_slow_results" in [r.exchange for r in server.api_requests()]
+
+
+def test_access_denied_is_a_warehouse_error(bq: BigQueryWarehouse) -> None:
+    with pytest.raises(WarehouseError, match="Access Denied"):
+        bq.query("SELECT * FROM `bridge-demo.finance.restricted`", (), options())
+
+
+def test_every_job_request_carries_labels_and_every_billed_one_a_cap(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    bq.validate()
+    bq.dry_run(BY_STATUS)
+    bq.query(BY_STATUS, (), options())
+    bq.query(f"SELECT id FROM {ORDERS}", (), options(row_limit=2))
+    bq.scan_catalog()
+    with pytest.raises(ByteCapExceeded):
+        bq.query(
+            f"SELECT SUM(sale_price) FROM `{PROJECT}.thelook_ecommerce.order_items`", (), options(cap=1000)
+        )
+
+    jobs = [job_query(r.body) for r in server.job_requests()]
+    assert len(jobs) == 7
+    assert all(job["labels"]["app"] == "bridge" for job in jobs)
+    billed = [job for job in jobs if not job.get("dryRun")]
+    assert len(billed) == 5
+    assert all(int(job["maximumBytesBilled"]) > 0 for job in billed)
+
+
+# -- catalog and tables --------------------------------------------------------------------------
+
+
+def test_catalog_is_one_information_schema_query_per_location(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    datasets = {d.fully_qualified_name: d for d in bq.scan_catalog()}
+
+    exchanges = [r.exchange for r in server.api_requests()]
+    assert exchanges == ["datasets_list", "catalog_eu", "catalog_us"]
+    assert sorted(datasets) == [
+        f"{PROJECT}.marketing_eu",
+        f"{PROJECT}.scratch",
+        f"{PROJECT}.thelook_ecommerce",
+    ]
+    assert datasets[f"{PROJECT}.scratch"].tables == ()
+    thelook = datasets[f"{PROJECT}.thelook_ecommerce"]
+    assert (thelook.location, thelook.description) == ("US", "Synthetic e-commerce data")
+    tables = {t.fully_qualified_name.rsplit(".", 1)[1]: t for t in thelook.tables}
+    items, orders = tables["order_items"], tables["orders"]
+    assert (items.row_count, items.size_bytes, items.partitioning, items.clustering) == (
+        181_000,
+        15_204_000,
+        "created_at",
+        ("product_id",),
+    )
+    assert [(c.name, c.type) for c in items.columns] == [
+        ("id", "INT64"),
+        ("product_id", "INT64"),
+        ("sale_price", "FLOAT64"),
+        ("created_at", "TIMESTAMP"),
+    ]
+    assert items.columns[2].description == "Price paid, in USD"
+    assert orders.description == 'One row per order, "status" included'
+    assert orders.last_modified == datetime.fromtimestamp(1_764_100_000, UTC)
+    (campaigns,) = datasets[f"{PROJECT}.marketing_eu"].tables
+    assert [c.type for c in campaigns.columns] == ["STRING", "NUMERIC"]
+
+
+def test_catalog_queries_are_capped_and_labelled(bq: BigQueryWarehouse, server: ReplayBigQueryServer) -> None:
+    bq.scan_catalog()
+
+    for request in server.job_requests():
+        assert int(request.body["maximumBytesBilled"]) == bq.catalog_byte_cap
+        assert request.body["labels"]["kind"] == "catalog"
+        assert "INFORMATION_SCHEMA.TABLES" in request.body["query"]
+
+
+def test_table_reads_one_table(bq: BigQueryWarehouse) -> None:
+    info = bq.table(ORDERS)
+
+    assert info.fully_qualified_name == f"{PROJECT}.thelook_ecommerce.orders"
+    assert [(c.name, c.type) for c in info.columns] == [
+        ("order_id", "INT64"),
+        ("user_id", "INT64"),
+        ("status", "STRING"),
+        ("created_at", "TIMESTAMP"),
+        ("tags", "ARRAY<STRING>"),
+    ]
+    assert (info.partitioning, info.clustering, info.row_count, info.table_type) == (
+        "created_at",
+        ("status",),
+        125_000,
+        "BASE TABLE",
+    )
+
+
+def test_a_missing_table_is_not_found(bq: BigQueryWarehouse) -> None:
+    with pytest.raises(NotFound):
+        bq.table("thelook_ecommerce.no_such_table")
+    with pytest.raises(BadRequest):
+        bq.table("just_a_name")
+
+
+def test_data_version_comes_from_modified_times_and_is_cached(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    tables = (f"{PROJECT}.thelook_ecommerce.orders",)
+    first = bq.data_version(tables)
+    second = bq.data_version(tables)
+
+    assert first and first == second
+    assert [r.exchange for r in server.api_requests()] == ["table_orders"]
+    assert bq.data_version((f"{PROJECT}.thelook_ecommerce.no_such_table",)) is None
+
+
+# -- mapping and validation ----------------------------------------------------------------------
+
+
+def test_transient_and_timeout_errors_map_to_unavailable_and_timeout() -> None:
+    import concurrent.futures
+
+    from google.api_core import exceptions as gexc
+
+    backend = gexc.ServiceUnavailable("Backend error", errors=[{"reason": "backendError"}])
+    rate = gexc.Forbidden("Exceeded rate limits", errors=[{"reason": "rateLimitExceeded"}])
+    assert isinstance(_mapped(backend), Unavailable)
+    assert isinstance(_mapped(rate), Unavailable)
+    assert isinstance(_mapped(concurrent.futures.TimeoutError()), Timeout)
+    assert isinstance(_mapped(gexc.BadRequest("Job timed out", errors=[{"reason": "jobTimeout"}])), Timeout)
+
+
+def test_labels_are_made_valid_for_bigquery() -> None:
+    labels = job_labels({"Team": "Acme Corp", "9lives": "x" * 80})
+
+    assert labels == {"app": "bridge", "team": "acme_corp", "l9lives": "x" * 63}
+
+
+@pytest.mark.parametrize(("project", "location"), [("bad project", "US"), ("ok-project", "US; DROP")])
+def test_invalid_project_or_location_is_a_bad_request(project: str, location: str) -> None:
+    with pytest.raises(BadRequest):
+        BigQueryWarehouse(project=project, location=location)
+
+
+def test_a_broken_service_account_key_is_a_warehouse_error() -> None:
+    wh = BigQueryWarehouse(project=PROJECT, service_account_info={"type": "service_account"})
+
+    with pytest.raises(WarehouseError, match="service-account key"):
+        wh.validate()

@@ -145,13 +145,13 @@ def _cases() -> list[Hostile]:
     )
     add(
         "unicode",
-        f"SELECT * FROM `demo.thelook_ecommerce.u\u0455ers`",  # Cyrillic dze for "s"
-        f"SELECT * FROM demo.thelook_ecommerce.us\u0435rs",  # Cyrillic ie for "e"
+        "SELECT * FROM `demo.thelook_ecommerce.u\u0455ers`",  # Cyrillic dze for "s"
+        "SELECT * FROM demo.thelook_ecommerce.us\u0435rs",  # Cyrillic ie for "e"
         f"\uff24\uff32\uff2f\uff30 TABLE {USERS}",  # fullwidth DROP
         f"DR\u200bOP TABLE {USERS}",  # zero-width space
         f"SELECT 1 AS a\u037e DROP TABLE {USERS}",  # Greek question mark looks like ';'
         f"SELECT 1 AS a\uff1b DROP TABLE {USERS}",  # fullwidth semicolon
-        f"SELECT * FROM `demo.thelook_ecommerce.users\u202e`",  # right-to-left override
+        "SELECT * FROM `demo.thelook_ecommerce.users\u202e`",  # right-to-left override
     )
     add(
         "size",

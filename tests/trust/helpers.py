@@ -13,12 +13,16 @@ import requests
 from shared.bootstrap import Container
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-POSTGRES_ONLY = pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 YAML = {"Content-Type": "application/yaml"}
 TIMEOUT = 30
 
 
-def assert_error(r: requests.Response, status: int | tuple[int, ...], code: str | None = None) -> dict[str, Any]:
+def assert_error(
+    r: requests.Response, status: int | tuple[int, ...], code: str | None = None
+) -> dict[str, Any]:
     """``r`` is Bridge's one JSON error shape with ``status`` (and ``code``)."""
     allowed = (status,) if isinstance(status, int) else status
     assert r.status_code in allowed, (r.request.method, r.url, r.status_code, r.text[:500])
@@ -55,7 +59,9 @@ def onboard(server: Any, token: Any, email: str, name: str) -> TeamIds:
     return TeamIds(h, team.json()["id"], conn.json()["id"])
 
 
-def put_yaml(server: Any, h: dict[str, str], team_id: str, slug: str, text: str, **query: str) -> requests.Response:
+def put_yaml(
+    server: Any, h: dict[str, str], team_id: str, slug: str, text: str, **query: str
+) -> requests.Response:
     return requests.put(
         f"{server.url}/v1/teams/{team_id}/dashboards/{slug}",
         data=text.encode(),

@@ -80,7 +80,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # Task targets accept only the queue's OIDC token, never a user's.
     ("POST", "/tasks/<handler>"): Case(
-        "/tasks/{handler}", 401, 401, 401, body=lambda i: {"session_id": i["session"], "turn_id": "x", "step": 0}
+        "/tasks/{handler}",
+        401,
+        401,
+        401,
+        body=lambda i: {"session_id": i["session"], "turn_id": "x", "step": 0},
     ),
     # Own-scope routes: a stranger acts on their own team only.
     ("POST", "/v1/teams"): Case("/v1/teams", 201, 201, 201, body=lambda i: {"name": f"New {i['who']}"}),
@@ -116,14 +120,18 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>"): Case(
         "/v1/teams/{team}/dashboards/{slug}/versions/{n}", 404
     ),
-    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data"): Case("/v1/teams/{team}/dashboards/{slug}/data", 404),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/data", 404
+    ),
     ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data/<view_id>"): Case(
         "/v1/teams/{team}/dashboards/{slug}/data/{view}", 404
     ),
     ("POST", "/v1/teams/<team_id>/dashboards/<slug>/refresh"): Case(
         "/v1/teams/{team}/dashboards/{slug}/refresh", 404
     ),
-    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/warm"): Case("/v1/teams/{team}/dashboards/{slug}/warm", 404),
+    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/warm"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/warm", 404
+    ),
     ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404),
 }
 DESTRUCTIVE = ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>")
@@ -145,9 +153,15 @@ def test_every_served_route_has_a_matrix_entry() -> None:
     assert set(MATRIX) - served == set(), "matrix entries for routes that are no longer served"
 
 
-def _call(server: Any, method: str, case: Case, ids: dict[str, str], headers: dict[str, str]) -> requests.Response:
+def _call(
+    server: Any, method: str, case: Case, ids: dict[str, str], headers: dict[str, str]
+) -> requests.Response:
     url = server.url + case.path.format(**ids)
-    kwargs: dict[str, Any] = {"headers": dict(headers), "params": {k: v.format(**ids) for k, v in case.query.items()} or None, "timeout": TIMEOUT}
+    kwargs: dict[str, Any] = {
+        "headers": dict(headers),
+        "params": {k: v.format(**ids) for k, v in case.query.items()} or None,
+        "timeout": TIMEOUT,
+    }
     if case.yaml:
         kwargs["data"] = GOOD.encode()
         kwargs["headers"].update(YAML)
@@ -183,7 +197,9 @@ def _state(env: TwoTeams) -> dict[str, Any]:
     with env.container.db.session() as s:
         return {
             "members": sorted(s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == a))),
-            "connections": s.scalar(select(func.count()).select_from(Connection).where(Connection.team_id == a)),
+            "connections": s.scalar(
+                select(func.count()).select_from(Connection).where(Connection.team_id == a)
+            ),
             "dashboards": sorted(
                 (d.slug, d.version, d.deleted_at is None)
                 for d in s.scalars(select(Dashboard).where(Dashboard.team_id == a))
@@ -194,7 +210,9 @@ def _state(env: TwoTeams) -> dict[str, Any]:
                 .join(Dashboard, Dashboard.id == DashboardVersion.dashboard_id)
                 .where(Dashboard.team_id == a)
             ),
-            "sessions": s.scalar(select(func.count()).select_from(ChatSession).where(ChatSession.team_id == a)),
+            "sessions": s.scalar(
+                select(func.count()).select_from(ChatSession).where(ChatSession.team_id == a)
+            ),
             "turns": s.scalar(
                 select(func.count())
                 .select_from(Turn)
@@ -257,7 +275,9 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     assert mismatches == []
     assert after_stranger == before, "a stranger changed team A's state"
     # the controls really acted: a member was added, a connection made, a dashboard deleted ...
-    assert "zed@a.example" in after_admin["members"] and after_admin["connections"] == before["connections"] + 1
+    assert (
+        "zed@a.example" in after_admin["members"] and after_admin["connections"] == before["connections"] + 1
+    )
     assert ("rev", 1, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
 
 
@@ -282,13 +302,18 @@ def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
     ]
     for r in probes:
         assert_error(r, 404, "not_found")
-    assert requests.get(
-        f"{server.url}/v1/teams/{b.team_id}/dashboards/stolen", headers=b.headers, timeout=TIMEOUT
-    ).status_code == 404
+    assert (
+        requests.get(
+            f"{server.url}/v1/teams/{b.team_id}/dashboards/stolen", headers=b.headers, timeout=TIMEOUT
+        ).status_code
+        == 404
+    )
     # B's own dashboard over B's connection works, and A cannot see it
     assert put_yaml(server, b.headers, b.team_id, "own", GOOD).status_code == 201
     assert_error(
-        requests.get(f"{server.url}/v1/teams/{b.team_id}/dashboards/own/data", headers=a.headers, timeout=TIMEOUT),
+        requests.get(
+            f"{server.url}/v1/teams/{b.team_id}/dashboards/own/data", headers=a.headers, timeout=TIMEOUT
+        ),
         404,
         "not_found",
     )

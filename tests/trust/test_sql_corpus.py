@@ -79,7 +79,9 @@ def corpus_env(
     con.execute("CREATE SCHEMA sales; CREATE TABLE sales.secret AS SELECT 42 AS pay")
     con.close()
     h = token("bob@b.example")
-    team_b = requests.post(f"{dev_server.url}/v1/teams", json={"name": "B"}, headers=h, timeout=TIMEOUT).json()
+    team_b = requests.post(
+        f"{dev_server.url}/v1/teams", json={"name": "B"}, headers=h, timeout=TIMEOUT
+    ).json()
     conn = requests.post(
         f"{dev_server.url}/v1/teams/{team_b['id']}/connections",
         json={"name": "own", "warehouse_type": "duckdb", "path": str(other), "project": "bprod"},
@@ -97,7 +99,9 @@ class Tally:
     def __init__(self, entry: str) -> None:
         self.entry, self.tried, self.rejected, self.problems = entry, 0, 0, []
 
-    def check(self, case: Hostile, refused: bool, calls: dict[str, int], booms: list[str], detail: str) -> None:
+    def check(
+        self, case: Hostile, refused: bool, calls: dict[str, int], booms: list[str], detail: str
+    ) -> None:
         self.tried += 1
         self.rejected += refused
         where = f"{self.entry} [{case.category}] {case.sql[:80]!r}"
@@ -109,14 +113,24 @@ class Tally:
             self.problems.append(f"{where}: the warehouse executed it")
 
     def report(self) -> None:
-        record(f"sql guard: {self.entry}", tried=self.tried, rejected=self.rejected, errors=len(self.problems))
+        record(
+            f"sql guard: {self.entry}", tried=self.tried, rejected=self.rejected, errors=len(self.problems)
+        )
         assert self.problems == []
 
 
 def test_corpus_is_big_and_varied() -> None:
     categories = {c.category for c in CORPUS}
     assert len(CORPUS) >= 60 and sum(c.outcome == CAP for c in CORPUS) >= 3
-    assert {"dml", "ddl", "scripting", "multi-statement", "export-load", "external", "cross-project"} <= categories
+    assert {
+        "dml",
+        "ddl",
+        "scripting",
+        "multi-statement",
+        "export-load",
+        "external",
+        "cross-project",
+    } <= categories
     assert {"information-schema", "comment-quoting", "unicode", "huge-cross-join"} <= categories
 
 
@@ -129,13 +143,23 @@ def test_corpus_through_dashboard_save(corpus_env: CorpusEnv) -> None:
     for i, case in enumerate(CORPUS):
         slug = f"hostile-{i}"
         r = put_yaml(env.server, env.a.headers, env.a.team_id, slug, dashboard_yaml(case.sql))
-        code = r.json().get("error", {}).get("code") if r.headers["Content-Type"].startswith("application/json") else None
+        code = (
+            r.json().get("error", {}).get("code")
+            if r.headers["Content-Type"].startswith("application/json")
+            else None
+        )
         expected = {"byte_cap_exceeded"} if case.outcome == CAP else REFUSED_CODES - {"byte_cap_exceeded"}
         refused = r.status_code in (400, 422) and code in expected
         stored = env.container.store("dashboards").head(f"{env.a.team_id}/{slug}.yaml")
         if stored is not None:
             refused = False
-        tally.check(case, refused, env.calls.with_sql(case.sql), env.calls.executed_matching("boom"), f"{r.status_code} {code}")
+        tally.check(
+            case,
+            refused,
+            env.calls.with_sql(case.sql),
+            env.calls.executed_matching("boom"),
+            f"{r.status_code} {code}",
+        )
     tally.report()
 
 
@@ -150,7 +174,12 @@ def test_corpus_through_the_agent_dry_run_tool(corpus_env: CorpusEnv) -> None:
     env, tally = corpus_env, Tally("agent run_dry_run_query")
     registry = build_registry()
     ctx = AgentContext(
-        env.container, env.a.team_id, env.a.connection_id, Principal("alice@a.example", "alice@a.example"), "s", "t"
+        env.container,
+        env.a.team_id,
+        env.a.connection_id,
+        Principal("alice@a.example", "alice@a.example"),
+        "s",
+        "t",
     )
     control = registry.call("run_dry_run_query", {"sql": CONTROL_SQL}, ctx)
     assert control.ok and control.result["passed"], control
@@ -165,7 +194,9 @@ def test_corpus_through_the_agent_dry_run_tool(corpus_env: CorpusEnv) -> None:
             code, refused = outcome.error.code if outcome.error else None, True
         expected = {"byte_cap_exceeded"} if case.outcome == CAP else REFUSED_CODES - {"byte_cap_exceeded"}
         refused = refused and code in expected
-        tally.check(case, refused, env.calls.with_sql(case.sql), env.calls.executed_matching("boom"), f"code {code}")
+        tally.check(
+            case, refused, env.calls.with_sql(case.sql), env.calls.executed_matching("boom"), f"code {code}"
+        )
     assert ctx.state.dry_run_passed == {}, "a hostile statement was recorded as dry-run-passed"
     tally.report()
 
@@ -219,7 +250,9 @@ def test_row_exploding_cross_join_is_refused_before_it_runs(corpus_env: CorpusEn
     save (or the tool's dry run must fail it), never saved for serving to run until its timeout.
     """
     env = corpus_env
-    r = put_yaml(env.server, env.a.headers, env.a.team_id, "explode", dashboard_yaml(ZERO_BYTE_CROSS_JOIN, "boom"))
+    r = put_yaml(
+        env.server, env.a.headers, env.a.team_id, "explode", dashboard_yaml(ZERO_BYTE_CROSS_JOIN, "boom")
+    )
     assert env.calls.executed_matching("boom") == []
     record("sql guard: row-exploding CROSS JOIN", tried=1, rejected=int(r.status_code in (400, 422)))
     assert r.status_code in (400, 422), f"accepted a row-exploding CROSS JOIN: {r.status_code} {r.text[:300]}"

@@ -78,6 +78,7 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     with page.expect_response(lambda r: "/refresh?period_start=2024-01-01" in r.url) as refreshed:
         page.get_by_role("button", name="Refresh").click()
     assert refreshed.value.status == 200
+    page.get_by_role("button", name="YAML", exact=True).click()
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download YAML").click()
     assert dl.value.suggested_filename == f"{ranged}.yaml"

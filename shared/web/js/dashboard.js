@@ -54,7 +54,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   const el = h("section", { class: `dashboard${options.compact ? " compact" : ""}`, dataset: { slug } },
     h("div", { class: "dash-head" },
       h("div", { class: "dash-heading" }, title, desc),
-      h("div", { class: "dash-actions" }, status, refreshBtn, yamlBtn, downloadBtn, openLink)),
+      h("div", { class: "dash-actions" }, status, refreshBtn, yamlBtn, openLink)),
     paramsForm, yamlPanel, message, grid);
   clear(root, el);
 
@@ -156,7 +156,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     if (open) {
       try {
         state.meta = await get(base);
-        clear(yamlPanel, h("div", { class: "yaml-head" }, h("strong", { text: `${slug}.yaml` }), h("span", { class: "muted", text: ` version ${state.meta.version}` })), h("pre", { class: "yaml", tabindex: "0", text: state.meta.yaml }));
+        clear(yamlPanel, h("div", { class: "yaml-head" }, h("div", {}, h("strong", { text: `${slug}.yaml` }), h("span", { class: "muted", text: ` version ${state.meta.version}` })), downloadBtn), h("pre", { class: "yaml", tabindex: "0", text: state.meta.yaml }));
       } catch (err) {
         clear(yamlPanel, errorBox(err));
       }

@@ -51,8 +51,11 @@ def _rfc3339(moment: datetime) -> str:
 class FakeGcsServer:
     """Versioned buckets over HTTP on loopback; see the module docstring for the API subset."""
 
-    def __init__(self, buckets: tuple[str, ...], *, notify_url: str | None = None) -> None:
+    def __init__(
+        self, buckets: tuple[str, ...], *, notify_url: str | None = None, page_size: int = 1000
+    ) -> None:
         self.buckets = set(buckets)
+        self.page_size = page_size  # GCS returns at most 1000 items per page
         self.notify_url = notify_url
         self._objects: dict[tuple[str, str], _Object] = {}
         self._last_generation = 0
@@ -174,7 +177,7 @@ class FakeGcsServer:
     def _list(self, bucket: str, args: dict[str, str]) -> Response:
         prefix = args.get("prefix", "")
         versions = args.get("versions", "").lower() == "true"
-        limit = max(1, min(_int_arg(args, "maxResults") or 1000, 1000))
+        limit = max(1, min(_int_arg(args, "maxResults") or self.page_size, self.page_size))
         start = int(args.get("pageToken") or 0)
         with self._lock:
             items = [

@@ -553,7 +553,7 @@ def _check_yaml(ctx: AgentContext, s: Session, conn: Connection, text: str) -> d
 def validate_dashboard_yaml(ctx: AgentContext, yaml: str) -> dict[str, Any]:
     with ctx.container.db.session() as s:
         _, conn = _connection(ctx, s)
-        checked = _check_yaml(ctx, s, conn, with_default_theme(yaml))
+        checked = _check_yaml(ctx, s, conn, yaml)
     return {"valid": not checked["errors"], **checked}
 
 
@@ -588,14 +588,14 @@ def validate_dashboard_yaml(ctx: AgentContext, yaml: str) -> dict[str, Any]:
 def save_dashboard_yaml(
     ctx: AgentContext, slug: str, yaml: str, expected_version: int | None = None
 ) -> dict[str, Any]:
+    from shared.services.dashboards import PreconditionRequired, save_dashboard
     from shared.services.dashboards import get_dashboard as read_dashboard
-    from shared.services.dashboards import save_dashboard
 
     text = with_default_theme(yaml)
     c = ctx.container
     with c.db.session() as s:
         _, conn = _connection(ctx, s)
-        checked = _check_yaml(ctx, s, conn, text)
+        checked = _check_yaml(ctx, s, conn, yaml)  # lines as the model wrote them
         if checked["errors"]:
             raise ValidationFailed(
                 f"the dashboard YAML is invalid ({len(checked['errors'])} errors); nothing was saved",
@@ -617,13 +617,10 @@ def save_dashboard_yaml(
                 c, s, ctx.user, ctx.team_id, slug, text, if_match=expected_version, connection_id=conn.id
             ).dashboard
             version, path = row.version, row.yaml_path
-    except Conflict:
-        # A retried step may replay a save that already happened: same text at the head is success.
+    except (Conflict, PreconditionRequired):
+        # A retried step may replay a save that already happened: the same text at the head is success.
         with c.db.session() as s:
-            try:
-                row, current = read_dashboard(c, s, ctx.user, ctx.team_id, slug)
-            except NotFound:
-                raise
+            row, current = read_dashboard(c, s, ctx.user, ctx.team_id, slug)
             if current != text:
                 raise
             version, path = row.version, row.yaml_path

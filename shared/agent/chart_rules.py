@@ -47,7 +47,7 @@ def recommend_view(
     if requested is not None:
         if requested == "pie" and time_axis:
             return Recommendation("line")  # a pie of points in time is an error
-        return Recommendation(requested, _top_n_for(requested, categories))
+        return Recommendation(requested, None if time_axis else _top_n_for(requested, categories))
     if single_value:
         return Recommendation("kpi")
     if time_axis:

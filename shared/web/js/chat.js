@@ -36,7 +36,7 @@ export async function chatPage(main) {
   const connSel = h("select", { name: "connection" });
   const newBtn = h("button", { type: "submit", class: "btn", text: "New chat" });
   const picker = h("form", { class: "picker", "aria-label": "Chat setup" }, field("Team", teamSel), field("Connection", connSel), newBtn);
-  const log = h("ol", { class: "chat-log", "aria-live": "polite", "aria-label": "Conversation" });
+  const log = h("ol", { class: "chat-log", "aria-label": "Conversation" });
   const input = h("textarea", { name: "content", rows: 2, required: true, maxlength: 4000, placeholder: "Ask for a dashboard, e.g. revenue by month", "aria-label": "Message" });
   const send = h("button", { type: "submit", class: "btn primary", text: "Send" });
   const progress = h("div", { class: "progress", role: "status", "aria-live": "polite" });
@@ -76,6 +76,16 @@ export async function chatPage(main) {
     clear(progress, spinner("Working"), st.step ? ` Working: step ${st.step + 1} · ${elapsed()}` : ` Working… ${elapsed()}`);
   }
 
+  function suggestions() {
+    const examples = ["Revenue by month", "Top 10 product categories by revenue", "Orders by country since 2023"];
+    return h("li", { class: "suggestions" }, h("p", { class: "muted", text: "Ask for a dashboard in plain words. For example:" }),
+      h("div", { class: "chips" }, examples.map((text) => {
+        const b = h("button", { type: "button", class: "chip", text });
+        b.addEventListener("click", () => { input.value = text; composer.requestSubmit(); });
+        return b;
+      })));
+  }
+
   function setRunning(running, label = "") {
     clearInterval(ticker);
     if (running) { started = Date.now(); ticker = setInterval(() => { if (st.running && !st.reconnecting) working(); }, 1000); }
@@ -89,6 +99,7 @@ export async function chatPage(main) {
     if (st.source) st.source.close();
     st.turns.clear();
     st.userByTurn.clear();
+    st.connectionId = connSel.value;
     st.dashboard = null;
     resetPreview();
     st.lastId = 0;
@@ -111,6 +122,8 @@ export async function chatPage(main) {
     try { s = await get(`/v1/chat/sessions/${enc(saved.id)}`); } catch { sessionStorage.removeItem(SESSION_KEY); return; }
     st.session = s.id;
     st.teamId = s.team_id;
+    st.connectionId = s.connection_id;
+    log.querySelector(".suggestions")?.remove();
     if ([...connSel.options].some((o) => o.value === s.connection_id)) connSel.value = s.connection_id;
     for (const m of s.messages) if (m.role === "user") st.userByTurn.set(m.turn_id, m.content);
     if (s.status === "queued" || s.status === "running") setRunning(true);
@@ -210,7 +223,7 @@ export async function chatPage(main) {
         }
         if (data.dashboard_slug) showDashboard(data.dashboard_slug);
         t.li.dataset.status = data.status || "done";
-        setRunning(false, data.status === "failed" ? "The turn failed." : "");
+        setRunning(false, data.status === "failed" ? "The turn failed." : st.running ? `Answered in ${elapsed()}.` : "");
         input.focus();
         break;
       default:
@@ -257,7 +270,8 @@ export async function chatPage(main) {
     if (st.running) { clear(progress, "Wait for the current answer."); return; }
     const mine = h("li", { class: "msg user" }, h("span", { class: "who-tag", text: "You" }), h("div", { class: "msg-text", text: content }));
     try {
-      if (!st.session || st.teamId !== teamSel.value) await startSession();
+      if (!st.session || st.teamId !== teamSel.value || st.connectionId !== connSel.value) await startSession();
+      log.querySelector(".suggestions")?.remove();
       setRunning(true, "Sending…");
       st.step = 0;
       log.append(mine);
@@ -274,6 +288,7 @@ export async function chatPage(main) {
   });
 
   try { await loadTeams(); await restore(); } catch (err) { clear(notice, errorBox(err)); }
+  if (!st.session) log.append(suggestions());
   input.focus();
   return () => { clearInterval(ticker); resetPreview(); if (st.source) st.source.close(); };
 }

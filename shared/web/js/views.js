@@ -156,6 +156,7 @@ async function renderChart(body, view) {
   const expr = await expressionInterpreter();
   const result = await globalThis.vegaEmbed(target, spec, {
     actions: false, renderer: "svg", ast: true, expr, defaultStyle: false, tooltip: { theme: "light" },
+    config: { axis: { labelOverlap: "greedy" } }, // the spec's own config wins where it says more
   });
   body._vega = result;
 }

@@ -156,7 +156,7 @@ async function renderChart(body, view) {
   const expr = await expressionInterpreter();
   const result = await globalThis.vegaEmbed(target, spec, {
     actions: false, renderer: "svg", ast: true, expr, defaultStyle: false, tooltip: { theme: "light" },
-    config: { axis: { labelOverlap: "greedy" } }, // the spec's own config wins where it says more
+    config: { axisBand: { labelOverlap: "greedy" } }, // crowded category labels thin out instead of overlapping
   });
   body._vega = result;
 }

@@ -1,61 +1,52 @@
-"""The planner test environment: a seeded container and a local agent loop (model → tools → model).
+"""The planner test environment: a seeded container whose chat turns run through the real service.
 
-The loop is test-local until ``shared.services.generation`` lands; it runs the real tools against
-the real DuckDB warehouse, SQLite directory and folder object store.
+Each turn goes through ``DashboardGenerationService`` (chat turn → agent_step tasks on the
+in-process queue → the configured model, "offline" = the planner → Bridge's tools) against the
+real DuckDB warehouse, SQLite directory and folder object store.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shared.agent.bridge_tools import build_registry
-from shared.agent.context import AgentContext, TurnState
 from shared.bootstrap import Container, set_container
 from shared.identity.port import Principal
-from shared.model.messages import (
-    Message,
-    ModelRequest,
-    SystemBlock,
-    ToolResultMessage,
-    UserMessage,
-)
-from shared.planner.model import OfflinePlanner
 from shared.seed import DEMO_EMAIL
 from shared.settings import Settings
 
-MAX_STEPS = 20
+TIMEOUT_S = 60.0
 
 
 @dataclass
 class Turn:
-    """What one message produced."""
+    """What one message produced: the turn's final message and its event log."""
 
     text: str
-    messages: list[Message]
+    status: str
     events: list[tuple[str, dict[str, Any]]]
-    state: TurnState
-    calls: list[str]
+    saved: dict[str, Any] | None
 
     @property
-    def saved(self) -> dict[str, Any] | None:
-        return self.state.saved
+    def calls(self) -> list[str]:
+        return [d["name"] for t, d in self.events if t == "tool_call"]
 
-    def results(self, tool: str) -> list[ToolResultMessage]:
-        return [m for m in self.messages if isinstance(m, ToolResultMessage) and m.name == tool]
+    def results(self, tool: str) -> list[dict[str, Any]]:
+        return [d for t, d in self.events if t == "tool_result" and d["name"] == tool]
+
+    def emitted(self) -> list[str]:
+        """The artifact events the tools emitted (yaml_artifact, dashboard_saved)."""
+        return [t for t, _ in self.events if t in ("yaml_artifact", "dashboard_saved")]
 
 
 @dataclass
 class Session:
-    history: list[Message] = field(default_factory=list)
-    slug: str | None = None
-    id: str = field(default_factory=lambda: f"cs_{uuid.uuid4().hex[:10]}")
+    id: str
 
 
 @dataclass
@@ -64,49 +55,22 @@ class PlannerEnv:
     team_id: str
     connection_id: str
     user: Principal
-    model: OfflinePlanner = field(default_factory=OfflinePlanner)
+
+    def session(self) -> Session:
+        from shared.services.generation import create_session
+
+        return Session(create_session(self.container, self.user, self.team_id, self.connection_id))
 
     def ask(self, message: str, session: Session | None = None) -> Turn:
-        """Run one chat turn to its end, like the agent runner does."""
-        session = session or Session()
-        registry = build_registry()
-        state = TurnState(dashboard_slug=session.slug)
-        ctx = AgentContext(
-            self.container,
-            self.team_id,
-            self.connection_id,
-            self.user,
-            session.id,
-            f"tu_{uuid.uuid4().hex[:8]}",
-            state,
+        """Run one chat turn to its end through the real generation service (agent_step tasks)."""
+        from shared.services.generation import DashboardGenerationService
+
+        session = session or self.session()
+        result = DashboardGenerationService(self.container, timeout_s=TIMEOUT_S).generate(
+            session.id, message, user=self.user
         )
-        context = (
-            f"This chat is editing dashboard '{session.slug}'."
-            if session.slug
-            else "No dashboard has been saved in this chat yet."
-        )
-        messages: list[Message] = [*session.history, UserMessage(message)]
-        start = len(messages)
-        calls: list[str] = []
-        text = ""
-        for _ in range(MAX_STEPS):
-            request = ModelRequest(
-                (SystemBlock("context", context),), tuple(messages), tuple(registry.specs())
-            )
-            response = self.model.complete(request)
-            messages.append(response.to_message())
-            if not response.tool_calls:
-                text = response.text
-                break
-            for call in response.tool_calls:
-                calls.append(call.name)
-                messages.append(registry.run(call, ctx))
-        else:
-            raise AssertionError(f"turn did not finish in {MAX_STEPS} steps: {calls}")
-        session.history = messages
-        if state.dashboard_slug:
-            session.slug = state.dashboard_slug
-        return Turn(text, messages[start:], list(ctx.events), state, calls)
+        saved = next((dict(d) for t, d in reversed(result.events) if t == "dashboard_saved"), None)
+        return Turn(result.message, result.status, result.events, saved)
 
     def dashboard(self, slug: str) -> tuple[dict[str, Any], str, int]:
         from shared.services.dashboards import get_dashboard

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from planner_checks import Case, check_dashboard
-from planner_env import PlannerEnv, Session
+from planner_env import PlannerEnv
 
 CASES = [
     Case(
@@ -156,7 +156,7 @@ def test_request_builds_a_dashboard_with_data(demo_env: PlannerEnv, case: Case) 
     assert turn.saved is not None, turn.text
     check_dashboard(demo_env, turn.saved["dashboard_slug"], case)
     assert turn.calls[-1] == "save_dashboard_yaml"
-    assert [e for e, _ in turn.events] == ["yaml_artifact", "dashboard_saved"]
+    assert turn.emitted() == ["yaml_artifact", "dashboard_saved"]
     sentences = [s for s in turn.text.replace("(version", "").split(". ") if s.strip()]
     assert 2 <= len(sentences) <= 3, turn.text
 
@@ -229,7 +229,7 @@ FOLLOW_UPS = [
 def test_follow_up_edits_the_sessions_dashboard(
     demo_env: PlannerEnv, first: str, follow_up: str, expected: Case
 ) -> None:
-    session = Session()
+    session = demo_env.session()
     created = demo_env.ask(first, session)
     assert created.saved is not None, created.text
     slug = created.saved["dashboard_slug"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from planner_checks import Case, check_dashboard
-from planner_env import PlannerEnv, Session
+from planner_env import PlannerEnv
 
 CASES = [
     Case(
@@ -92,7 +92,7 @@ def test_vague_request_offers_options_from_this_schema(saas_env: PlannerEnv) -> 
 
 
 def test_follow_up_on_second_schema(saas_env: PlannerEnv) -> None:
-    session = Session()
+    session = saas_env.session()
     first = saas_env.ask("monthly invoiced revenue", session)
     assert first.saved is not None
     edited = saas_env.ask("add a KPI for number of accounts", session)

@@ -16,6 +16,15 @@ from shared.seed import DEMO_EMAIL
 
 pytestmark = pytest.mark.browser
 
+# Records whether the page ever showed its working indicator (turns can be quicker than polling).
+WATCH_PROGRESS = """
+window.__progressSeen = [];
+new MutationObserver(() => {
+  const p = document.querySelector('.progress');
+  if (p && p.querySelector('.spinner')) window.__progressSeen.push(p.textContent.trim());
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
 
 def ask(page: Any, text: str) -> str:
     """Send ``text`` in the chat and wait for the turn to end; returns the slug of the dashboard shown."""
@@ -41,10 +50,14 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
     api = Api(dev_server.url, token(DEMO_EMAIL))
     team_id = api.get("/v1/teams").json()["teams"][0]["id"]
     page = open_page(DESKTOP)
+    page.add_init_script(WATCH_PROGRESS)
     sign_in(page, dev_server.url, DEMO_EMAIL)
     expect(page.get_by_label("Team")).to_have_value(team_id)
 
     slug = ask(page, "revenue by month")
+    seen = page.evaluate("window.__progressSeen")
+    assert any(text.startswith("Working: step") for text in seen), seen
+    assert page.locator(".progress").inner_text().startswith("Answered in")
     assert page.locator(".step-status.ok").count() >= 1
     assert page.locator(".saved a").get_attribute("href") == f"/d/{team_id}/{slug}"
     assert page.locator(".msg.assistant .msg-text a").first.get_attribute("href") == f"/d/{team_id}/{slug}"

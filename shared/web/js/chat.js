@@ -71,7 +71,10 @@ export async function chatPage(main) {
 
   let ticker = 0;
   let started = 0;
-  const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+  const elapsed = () => {
+    const sec = (Date.now() - started) / 1000;
+    return `${sec < 10 ? sec.toFixed(1) : Math.round(sec)} s`;
+  };
   function working() {
     clear(progress, spinner("Working"), st.step ? ` Working: step ${st.step + 1} · ${elapsed()}` : ` Working… ${elapsed()}`);
   }

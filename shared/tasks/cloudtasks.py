@@ -158,7 +158,8 @@ def verify_oidc_token(token: str, *, audience: str, email: str, request: Any = N
 
     Raises :class:`Unauthorized` unless the signature, expiry, issuer and audience check out and
     the token's verified email is ``email``. ``request`` is a google-auth transport request
-    (default: one shared ``google.auth.transport.requests.Request``) used to fetch Google's certs.
+    (default: one shared :class:`shared.identity.google.CachingRequest`, so Google's certs are
+    fetched once per their cache lifetime, not once per task) used to fetch Google's certs.
     """
     global _default_request
     if not token or not audience or not email:
@@ -168,12 +169,14 @@ def verify_oidc_token(token: str, *, audience: str, email: str, request: Any = N
 
     if request is None:
         if _default_request is None:
-            from google.auth.transport.requests import Request
+            from shared.identity.google import CachingRequest
 
-            _default_request = Request()
+            _default_request = CachingRequest()
         request = _default_request
     try:
         claims: dict[str, Any] = id_token.verify_oauth2_token(token, request, audience=audience)
+    except auth_exceptions.TransportError as e:
+        raise Unavailable("could not fetch Google's token signing keys") from e
     except (ValueError, auth_exceptions.GoogleAuthError) as e:
         raise Unauthorized(f"invalid task token ({type(e).__name__})") from None
     if claims.get("iss") not in _GOOGLE_ISSUERS:

@@ -24,15 +24,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from google.auth import crypt, jwt
 from werkzeug.wrappers import Request, Response
 
+from .google_issuer import CERTS_PATH, TokenSigner
 from .http import LocalHttpServer
 
 QUEUE = "projects/bridge-test/locations/europe-west1/queues/bridge-agent-steps"
-CERTS_PATH = "/oauth2/v1/certs"
 # HttpMethod: the REST transport sends enums as numbers, which the API accepts as names too.
 HTTP_METHODS = {1: "POST", 2: "GET", 3: "HEAD", 4: "PUT", 5: "DELETE", 6: "PATCH", 7: "OPTIONS"}
 
@@ -69,17 +66,7 @@ class FakeCloudTasksServer:
         self._running = 0
         self._closed = False
         self._cond = threading.Condition()
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._kid = uuid.uuid4().hex
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        self._signer = crypt.RSASigner.from_string(pem, key_id=self._kid)
-        self._public_pem = (
-            key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            .decode()
-        )
+        self._signer = TokenSigner()
         self._http = LocalHttpServer(self._wsgi)
         self.url = self._http.url
         self._workers = [threading.Thread(target=self._work, daemon=True) for _ in range(workers)]
@@ -101,25 +88,22 @@ class FakeCloudTasksServer:
 
     def mint(self, audience: str, email: str, *, verified: bool = True, lifetime_s: int = 3600) -> str:
         """An OIDC token as Cloud Tasks mints it for ``email`` (signed with this server's key)."""
-        now = int(time.time())
-        claims = {
-            "iss": "https://accounts.google.com",
-            "aud": audience,
-            "azp": "104839485734589347589",
-            "sub": "104839485734589347589",
-            "email": email,
-            "email_verified": verified,
-            "iat": now,
-            "exp": now + lifetime_s,
-        }
-        return jwt.encode(self._signer, claims).decode()
+        return self._signer.mint(
+            iss="https://accounts.google.com",
+            aud=audience,
+            azp="104839485734589347589",
+            sub="104839485734589347589",
+            email=email,
+            email_verified=verified,
+            lifetime_s=lifetime_s,
+        )
 
     # -- REST -----------------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         if request.method == "GET" and request.path == CERTS_PATH:
-            response = _json({self._kid: self._public_pem})
+            response = _json(self._signer.certs())
         elif request.method == "POST" and request.path == f"/v2/{self.queue}/tasks":
             response = self._create(json.loads(request.get_data() or b"{}"))
         elif request.method == "POST" and request.path.endswith("/tasks"):

@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from google.auth.transport import Request
-
 from shared.keys.kms import KmsKeyManager
 from shared.objectstore.gcs import GcsObjectStore
 from shared.objectstore.port import FinalizeSubscriber
@@ -19,8 +17,9 @@ from shared.tasks.port import TaskHandler
 from .fake_gcs import FakeGcsServer
 from .fake_kms import KEY_NAME as KMS_KEY_NAME
 from .fake_kms import FakeKmsServer
-from .fake_tasks import CERTS_PATH, FakeCloudTasksServer
 from .fake_tasks import QUEUE as TASKS_QUEUE
+from .fake_tasks import FakeCloudTasksServer
+from .google_issuer import CertsFromFake
 from .http import LocalHttpServer
 
 HERE = Path(__file__).parent
@@ -96,21 +95,6 @@ def kms_keys() -> Iterator[tuple[KmsKeyManager, FakeKmsServer]]:
         )
     finally:
         server.close()
-
-
-class CertsFromFake(Request):
-    """A google-auth transport request that fetches Google's OIDC certs from FakeCloudTasksServer."""
-
-    def __init__(self, server_url: str) -> None:
-        from google.auth.transport.requests import Request as RequestsRequest
-
-        self._server_url = server_url
-        self._inner = RequestsRequest()
-
-    def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
-        if url.startswith("https://www.googleapis.com/oauth2/v1/certs"):
-            url = self._server_url + CERTS_PATH
-        return self._inner(url, method=method, **kwargs)
 
 
 class DispatchedCloudTasksQueue(CloudTasksQueue):

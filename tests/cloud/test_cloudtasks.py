@@ -23,7 +23,8 @@ from shared.tasks.cloudtasks import CloudTasksQueue, verify_oidc_token
 from shared.tasks.naming import task_name
 
 from .fake_tasks import QUEUE, FakeCloudTasksServer
-from .stores import TASKS_SERVICE_ACCOUNT, CertsFromFake, DispatchedCloudTasksQueue, cloud_tasks
+from .google_issuer import CertsFromFake
+from .stores import TASKS_SERVICE_ACCOUNT, DispatchedCloudTasksQueue, cloud_tasks
 
 AUDIENCE = "https://europe-west1-bridge-test.cloudfunctions.net/bridge-agent-step"
 

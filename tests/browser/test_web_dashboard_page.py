@@ -119,7 +119,7 @@ def assert_charts_drawn(page: Any) -> None:
     bars = page.locator("[data-view-id='top_countries'] .chart svg .mark-rect path")
     assert bars.count() == 6
     label = page.locator("[data-view-id='revenue_trend'] .chart").get_attribute("aria-label") or ""
-    assert "Revenue by month" in label and "data points" in label
+    assert "Revenue by month" in label and "data points" in label and "Revenue from $" in label
 
 
 @pytest.fixture

@@ -104,12 +104,15 @@ export function mountDashboard(root, teamId, slug, options = {}) {
 
   function renderParams(parameters) {
     if (paramsForm.contains(document.activeElement) && paramsForm.childElementCount) return;
-    clear(paramsForm, parameters.map((p) => paramControl(p, apply)));
+    // controls apply on change; the submit button makes Enter work in every field
+    clear(paramsForm, parameters.map((p) => paramControl(p, apply)), h("button", { type: "submit", class: "sr-only", text: "Apply parameters" }));
     paramsForm.hidden = !parameters.length;
   }
 
   function apply() {
-    state.query = queryString(paramsForm);
+    const query = queryString(paramsForm);
+    if (query === state.query && state.data) return; // Enter after a change: already loading
+    state.query = query;
     if (!options.compact) history.replaceState(null, "", `${location.pathname}${state.query ? `?${state.query}` : ""}${location.hash}`);
     loadData();
   }

@@ -135,7 +135,7 @@ export function chartSummary(view, rows) {
   if (measure && measure.field) {
     const nums = rows.map((r) => Number(r[measure.field])).filter(isNumber);
     if (nums.length) {
-      const fmt = view.spec_format || "number";
+      const fmt = /^\$/.test(measure.axis?.format || measure.legend?.format || "") ? "currency" : "number";
       parts.push(`${measure.title || measure.field} from ${formatValue(Math.min(...nums), fmt)} to ${formatValue(Math.max(...nums), fmt)}`);
     }
   }

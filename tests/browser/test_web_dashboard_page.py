@@ -259,3 +259,68 @@ def test_a_view_over_the_byte_cap_fails_alone(
         == 0
     )
     assert page.locator("[data-view-id='revenue_kpi'] .kpi-value").inner_text().startswith("$")
+
+
+EVERY_CHART = """\
+version: 1
+title: Every chart
+queries:
+  monthly:
+    sql: |
+      SELECT DATE_TRUNC(DATE(created_at), MONTH) AS month, status, SUM(sale_price) AS revenue, COUNT(*) AS items
+      FROM `demo.thelook_ecommerce.order_items`
+      GROUP BY month, status
+  statuses:
+    sql: |
+      SELECT status, SUM(sale_price) AS revenue FROM `demo.thelook_ecommerce.order_items` GROUP BY status
+  users:
+    sql: |
+      SELECT age, COUNT(*) AS users FROM `demo.thelook_ecommerce.users` GROUP BY age
+views:
+  - id: area
+    type: area
+    query: monthly
+    x: {field: month, type: temporal, time_grain: month}
+    y: {field: revenue, type: quantitative, format: currency}
+    color: {field: status}
+    layout: {x: 0, y: 0, w: 6, h: 4}
+  - id: pie
+    type: pie
+    query: statuses
+    theta: {field: revenue}
+    color: {field: status}
+    layout: {x: 6, y: 0, w: 6, h: 4}
+  - id: scatter
+    type: scatter
+    query: users
+    x: {field: age}
+    y: {field: users}
+    layout: {x: 0, y: 4, w: 6, h: 4}
+  - id: heatmap
+    type: heatmap
+    query: monthly
+    x: {field: month, type: ordinal, time_grain: year}
+    y: {field: status}
+    color: {field: items, aggregate: sum}
+    layout: {x: 6, y: 4, w: 6, h: 4}
+"""
+
+
+def test_every_chart_type_draws_under_the_strict_policy(dev_server: Any, token: Any, open_page: Any) -> None:
+    api, team_id = demo_api(dev_server, token)
+    r = api.put_yaml(f"/v1/teams/{team_id}/dashboards/every-chart", EVERY_CHART)
+    assert r.status_code == 201, r.text
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/every-chart")
+    wait_ready(page)
+    marks = {
+        "area": ".mark-area path",
+        "pie": ".mark-arc path",
+        "scatter": ".mark-symbol path",
+        "heatmap": ".mark-rect path",
+    }
+    for view_id, selector in marks.items():
+        drawn = page.locator(f"[data-view-id='{view_id}'] .chart svg {selector}")
+        assert drawn.count() >= 3, view_id
+    assert page.locator(".view-error").count() == 0

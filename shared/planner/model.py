@@ -78,13 +78,13 @@ class OfflinePlanner(StreamingChatModel):
             return f"I could not open the dashboard '{facts.session_slug}' to change it; shall I build a new one instead?"
         if not facts.tables:
             return "This connection has no tables yet. Scan the connection's catalog, then ask again."
-        if is_greeting(facts.message) or not normalize(facts.message):
-            return replies.clarifying_question(None, facts.tables)
         wanted = self._schema_targets(facts)
         missing = [t for t in wanted if t not in facts.schemas and t not in facts.schema_errors]
         if missing:
             return [("get_table_schema", {"table": t}) for t in missing]
         catalog = Catalog(list(facts.schemas.values()))
+        if is_greeting(facts.message) or not normalize(facts.message):
+            return replies.clarifying_question(catalog, facts.tables)
         if editing:
             return self._edit(facts, catalog)
         return self._create(facts, catalog)
@@ -207,31 +207,17 @@ class OfflinePlanner(StreamingChatModel):
 
     def _closing(self, facts: Facts) -> str:
         saved = facts.saved or {}
-        yaml_text = next((y for y, v in facts.validations.items() if v.get("valid")), None)
+        yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.get("valid")), None)
         dashboard = from_yaml(yaml_text) if yaml_text else {}
-        title = str(dashboard.get("title") or saved.get("dashboard_slug"))
-        views = dashboard.get("views") or []
-        kinds = [f"{v['type']} “{v.get('title') or v['id']}”" for v in views]
         tables = sorted(
             {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
         )
-        base = ", ".join(f"`{t}`" for t in tables) or "the catalog"
-        extra = []
-        params = [p for p in dashboard.get("parameters") or []]
-        for p in params:
-            if p["type"] == "date_range":
-                extra.append(f"dates from {p['default']['start']} to {p['default']['end']}")
-            elif p["type"] == "string":
-                extra.append(f"{p['label'].lower()} = {p['default']}")
-        if facts.existing is not None:
-            return (
-                f"Updated “{title}” to version {saved.get('version')}: it now has {len(views)} views ("
-                + ", ".join(kinds)
-                + f"). It reads {base} and every query passed a dry run again. Open it at {saved.get('preview_url')}."
-            )
-        return replies.summary(
-            title, kinds, base, extra, str(saved.get("preview_url") or ""), int(saved.get("version") or 1)
-        )
+        notes = None
+        if facts.existing is not None and facts.schemas:
+            catalog = Catalog(list(facts.schemas.values()))
+            current = from_yaml(facts.existing["yaml"])
+            notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
+        return replies.summary(dashboard, tables, saved, notes)
 
     def _resolve_date(self, value: str) -> date:
         from shared.dashboards.params import resolve_date

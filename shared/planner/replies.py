@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from shared.planner.catalog_match import PEOPLE_TABLES, Catalog
@@ -60,17 +61,61 @@ def _options(catalog: Catalog | None, tables: list[dict[str, Any]]) -> list[str]
     return out[:4]
 
 
-def summary(title: str, parts: list[str], base: str, extra: list[str], preview_url: str, version: int) -> str:
-    """Two or three sentences: what was built, from what, and why these views."""
-    built = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "views"
-    first = f"I built “{title}” with {built}."
-    second = (
-        f"It reads {base}"
-        + ("; " + "; ".join(extra) if extra else "")
-        + ", and every query passed a dry run under the byte cap."
+REASONS = {
+    "kpi": "KPIs put the headline numbers on top",
+    "line": "a line shows the trend over time",
+    "area": "an area shows the volume over time",
+    "bar": "bars compare categories side by side",
+    "bar_time": "bars compare one period with the next",
+    "pie": "a pie shows the share of a few parts",
+    "table": "a table gives the exact values",
+    "scatter": "a scatter relates two measures",
+    "heatmap": "a heatmap crosses two categories",
+}
+
+
+def _listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _dates(start: str, end: str) -> str:
+    m = re.fullmatch(r"today-(\d+)([dwmy])", start)
+    if m and end == "today":
+        unit = {"d": "day", "w": "week", "m": "month", "y": "year"}[m.group(2)]
+        return f"the last {m.group(1)} {unit}{'s' if m.group(1) != '1' else ''}"
+    return f"{start} to {end}"
+
+
+def summary(
+    dashboard: dict[str, Any], tables: list[str], saved: dict[str, Any], notes: list[str] | None = None
+) -> str:
+    """Two or three sentences: what was built (or changed), why these views, where to open it."""
+    title = str(dashboard.get("title") or saved.get("dashboard_slug"))
+    views = [v for v in dashboard.get("views") or [] if isinstance(v, dict)]
+    kinds = [f"{v['type']} “{v.get('title') or v['id']}”" for v in views]
+    kinds_used = dict.fromkeys(
+        "bar_time" if v["type"] == "bar" and (v.get("x") or {}).get("type") == "temporal" else v["type"]
+        for v in views
     )
-    where = f"Open it at {preview_url} (version {version})." if preview_url else ""
-    return " ".join(s for s in (first, second, where) if s)
+    reasons = [REASONS[k] for k in kinds_used if k in REASONS]
+    scope = []
+    for p in dashboard.get("parameters") or []:
+        if p.get("type") == "date_range":
+            scope.append(_dates(p["default"]["start"], p["default"]["end"]))
+        elif p.get("type") == "string":
+            scope.append(f"{p['name'].replace('_', ' ')} {p['default']}")
+    source = _listing([f"`{t}`" for t in tables]) or "the catalog"
+    why = _listing(reasons) or "each view fits its data"
+    why = why[0].upper() + why[1:]
+    why += f"; the data comes from {source}" + (f" ({', '.join(scope)})" if scope else "") + "."
+    url = saved.get("preview_url") or ""
+    if notes is not None:
+        what = f"I updated “{title}” to version {saved.get('version')}: {_listing(notes) or 'done'}."
+    else:
+        what = f"I built “{title}” with {_listing(kinds)}."
+    return f"{what} {why} Every query passed a dry run under the byte cap; open it at {url}"
 
 
 def chunks(text: str, size: int = 40) -> list[str]:

@@ -254,5 +254,6 @@ def test_row_exploding_cross_join_is_refused_before_it_runs(corpus_env: CorpusEn
         env.server, env.a.headers, env.a.team_id, "explode", dashboard_yaml(ZERO_BYTE_CROSS_JOIN, "boom")
     )
     assert env.calls.executed_matching("boom") == []
-    record("sql guard: row-exploding CROSS JOIN", tried=1, rejected=int(r.status_code in (400, 422)))
+    refused = r.status_code in (400, 422)
+    record("sql guard: row-exploding CROSS JOIN", tried=1, rejected=int(refused), errors=int(not refused))
     assert r.status_code in (400, 422), f"accepted a row-exploding CROSS JOIN: {r.status_code} {r.text[:300]}"

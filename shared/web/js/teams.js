@@ -33,8 +33,7 @@ export async function teamsPage(main) {
       nameInput.value = "";
       prefs.team = team.id;
       detail.dataset.team = "";
-      await loadTeams();
-      showTeam(team);
+      await loadTeams(); // shows the new team: it is the remembered one now
       toast(`Team ${team.name} created`);
     } catch (err) { clear(msg, errorBox(err)); }
   });

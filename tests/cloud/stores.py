@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from shared.keys.kms import KmsKeyManager
@@ -46,15 +47,27 @@ class EventarcFedGcsStore(GcsObjectStore):
         self._subscribers.append(callback)
 
 
+_apps: dict[str, tuple[Any, ModuleType]] = {}
+
+
+def function_app(source: str, target: str, signature_type: str) -> tuple[Any, ModuleType]:
+    """A functions-framework app for ``source`` (beside this file) and its loaded module, built once."""
+    if source not in _apps:
+        import functions_framework
+
+        app = functions_framework.create_app(
+            target=target, source=str(HERE / source), signature_type=signature_type
+        )
+        _apps[source] = (app, sys.modules[Path(source).stem])
+    return _apps[source]
+
+
 @contextmanager
 def eventarc_target() -> Iterator[tuple[str, list[Any]]]:
     """A functions-framework CloudEvent function on loopback: (url, its subscriber list)."""
-    import functions_framework
-
-    app = functions_framework.create_app(
-        target="on_finalize", source=str(HERE / "eventarc_target.py"), signature_type="cloudevent"
-    )
-    subscribers: list[Any] = sys.modules["eventarc_target"].SUBSCRIBERS
+    app, module = function_app("eventarc_target.py", "on_finalize", "cloudevent")
+    subscribers: list[Any] = module.SUBSCRIBERS
+    subscribers.clear()
     server = LocalHttpServer(app)
     try:
         yield server.url, subscribers
@@ -115,12 +128,8 @@ TASKS_SERVICE_ACCOUNT = "tasks-invoker@bridge-test.iam.gserviceaccount.com"
 @contextmanager
 def cloud_tasks(*, max_attempts: int = 5) -> Iterator[tuple[DispatchedCloudTasksQueue, FakeCloudTasksServer]]:
     """The Cloud Tasks adapter on FakeCloudTasksServer, dispatching to a functions-framework target."""
-    import functions_framework
-
-    app = functions_framework.create_app(
-        target="task_target", source=str(HERE / "tasks_target.py"), signature_type="http"
-    )
-    target_module = sys.modules["tasks_target"]
+    app, target_module = function_app("tasks_target.py", "task_target", "http")
+    target_module.HANDLERS.clear()
     server = FakeCloudTasksServer(max_attempts=max_attempts)
     target = LocalHttpServer(app)
     target_module.CONFIG.update(

@@ -155,6 +155,7 @@ def test_query_sends_the_cap_labels_and_row_limit_and_returns_typed_rows(
     assert body["maxResults"] == 11
     assert body["useLegacySql"] is False
     assert body["location"] == "US"
+    assert int(body["jobTimeoutMs"]) == 60_000  # BigQuery cancels the job itself at the deadline
 
 
 def test_over_the_cap_bigquerys_refusal_is_byte_cap_exceeded(bq: BigQueryWarehouse) -> None:

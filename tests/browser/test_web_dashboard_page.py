@@ -324,3 +324,16 @@ def test_every_chart_type_draws_under_the_strict_policy(dev_server: Any, token: 
         drawn = page.locator(f"[data-view-id='{view_id}'] .chart svg {selector}")
         assert drawn.count() >= 3, view_id
     assert page.locator(".view-error").count() == 0
+
+
+def test_a_dark_dashboard_gets_dark_tiles(dev_server: Any, token: Any, open_page: Any) -> None:
+    api, team_id = demo_api(dev_server, token)
+    dark = REVENUE.replace("description: Monthly revenue", "theme: dark\ndescription: Monthly revenue")
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/dark", dark).status_code == 201
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/dark")
+    wait_ready(page)
+    tile = page.locator("[data-view-id='revenue_kpi']")
+    assert tile.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(24, 24, 27)"
+    assert tile.locator(".kpi-value").evaluate("e => getComputedStyle(e).color") == "rgb(250, 250, 250)"

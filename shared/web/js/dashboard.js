@@ -27,6 +27,16 @@ function paramControl(p, onChange) {
   return h("div", { class: "field param" }, h("label", { for: id, text: label }), control);
 }
 
+/** The dashboard's theme: as the API names it, else read from its charts' background. */
+function themeOf(data) {
+  if (data.dashboard && data.dashboard.theme) return data.dashboard.theme;
+  const bg = (data.views || []).map((v) => v.spec && v.spec.config && v.spec.config.background).find(Boolean);
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(bg || "");
+  if (!m) return "light";
+  const [r, g, b] = m.slice(1).map((x) => parseInt(x, 16));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 96 ? "dark" : "light";
+}
+
 function queryString(form) {
   const q = new URLSearchParams();
   for (const el of form.elements) if (el.name && el.value !== "") q.set(el.name, el.value);
@@ -86,6 +96,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
       const data = fetched || await get(`${base}/data${state.query ? `?${state.query}` : ""}`);
       if (seq !== state.loading) return;
       state.data = data;
+      el.classList.toggle("theme-dark", themeOf(data) === "dark");
       clear(message);
       renderParams(data.parameters || []);
       await renderGrid(data.views || []);

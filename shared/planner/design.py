@@ -20,6 +20,7 @@ HOP_PENALTY = 1.5
 UNREACHABLE = -20.0
 TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice amount")
 MAX_KPIS = 3
+MAX_VIEWS = 6
 MAX_DIMS = 2
 DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
 
@@ -240,9 +241,9 @@ def design(
             "query": q,
             "value": _value(m),
         }
-        for q, m in kpi_measures[:MAX_KPIS]
+        for q, m in kpi_measures[: max(1, min(MAX_KPIS, MAX_VIEWS - len(views)))]
     ]
-    views = kpis + views
+    views = (kpis + views)[:MAX_VIEWS]
     if charts:
         summary.insert(0, f"{len(kpis)} KPI{'s' if len(kpis) != 1 else ''} on top")
     else:

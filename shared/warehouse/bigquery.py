@@ -128,9 +128,10 @@ class BigQueryWarehouse:
                         credentials = service_account.Credentials.from_service_account_info(
                             self._info, scopes=SCOPES
                         )
-                    except (ValueError, KeyError) as e:
+                    except (ValueError, KeyError, TypeError) as e:
+                        # The message could quote key material: name only the kind of problem.
                         raise WarehouseError(
-                            f"the connection's service-account key is not usable: {e}"
+                            f"the connection's service-account key is not usable ({type(e).__name__})"
                         ) from None
                 self._client = Client(
                     project=self.project,

@@ -342,8 +342,17 @@ def test_invalid_project_or_location_is_a_bad_request(project: str, location: st
         BigQueryWarehouse(project=project, location=location)
 
 
-def test_a_broken_service_account_key_is_a_warehouse_error() -> None:
-    wh = BigQueryWarehouse(project=PROJECT, service_account_info={"type": "service_account"})
+@pytest.mark.parametrize(
+    "info",
+    [
+        {"type": "service_account"},
+        {**service_account_info("http://127.0.0.1:9/token"), "private_key": "LEAKY-NOT-A-PEM-KEY"},
+    ],
+    ids=["fields-missing", "bad-key"],
+)
+def test_a_broken_service_account_key_is_a_warehouse_error_that_quotes_no_key(info: dict[str, Any]) -> None:
+    wh = BigQueryWarehouse(project=PROJECT, service_account_info=info)
 
-    with pytest.raises(WarehouseError, match="service-account key"):
+    with pytest.raises(WarehouseError, match="service-account key") as caught:
         wh.validate()
+    assert "LEAKY" not in caught.value.message

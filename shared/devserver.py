@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from shared.bootstrap import Container
@@ -35,6 +36,24 @@ def wire_local_events(c: Container) -> None:
     c.store("dashboards").subscribe(on_finalize)
 
 
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"]+")
+
+
+def redact(line: str) -> str:
+    """Hide bearer tokens that EventSource has to send in the query string."""
+    return _TOKEN_IN_URL.sub(r"\1[redacted]", line)
+
+
+def _request_handler() -> Any:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class RedactingHandler(WSGIRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:
+            super().log(type, redact(message % args) if args else redact(message))
+
+    return RedactingHandler
+
+
 def run(c: Container, *, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
@@ -47,4 +66,12 @@ def run(c: Container, *, host: str, port: int) -> None:
     url = f"http://{host}:{port}/"
     print(f"\nBridge is running: {url}\n  demo user: {DEMO_EMAIL}\n  team: {team_id}  connection: {conn_id}")
     print(f"  API token: {token}\n", flush=True)
-    run_simple(host, port, dev_app(), threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(
+        host,
+        port,
+        dev_app(),
+        threaded=True,
+        use_reloader=False,
+        use_debugger=False,
+        request_handler=_request_handler(),
+    )

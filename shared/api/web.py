@@ -114,14 +114,6 @@ def static_file(name: str) -> Response:
     return _file(path, max_age=0)
 
 
-@bp.record_once
-def _own_static_route(state: Any) -> None:
-    # Flask apps made without static_folder=None already route /static/<filename> to a folder
-    # that does not exist; that rule matches first, so it is pointed at the app's files.
-    if "static" in state.app.view_functions:
-        state.app.view_functions["static"] = lambda filename: static_file(filename)
-
-
 @bp.get("/vendor/<name>")
 def vendor(name: str) -> Response:
     """A whitelisted Vega build from node_modules (versioned by the lock file: cached for a day)."""

@@ -40,6 +40,7 @@ def _base(
         },
         "axisX": {"grid": False, "labelAngle": 0},
         "axisBand": {"grid": False},
+        "axisXBand": {"labelAngle": -30, "labelAlign": "right", "labelBaseline": "middle", "labelLimit": 110},
         "legend": {
             "labelColor": muted,
             "titleColor": muted,

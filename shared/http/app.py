@@ -36,7 +36,7 @@ def error_response(err: BridgeError) -> Response:
 
 def create_app(blueprints: Iterable[Blueprint], *, name: str = "bridge") -> Flask:
     """A Flask app serving ``blueprints`` with Bridge's error handling and response compression."""
-    app = Flask(name)
+    app = Flask(name, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = get_container().settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for bp in blueprints:

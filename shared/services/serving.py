@@ -219,7 +219,12 @@ class DataService:
         results = list(self.pool.map(one, views)) if len(views) > 1 else [one(v) for v in views]
         by_view = {v["view_id"]: v for v in results}
         return {
-            "dashboard": {"slug": loaded.row.slug, "title": loaded.row.title, "version": loaded.row.version},
+            "dashboard": {
+                "slug": loaded.row.slug,
+                "title": loaded.row.title,
+                "version": loaded.row.version,
+                "theme": loaded.dashboard.get("theme", "monotone"),
+            },
             "parameters": _parameters_json(loaded.dashboard, params),
             "views": [{**_view_meta(loaded.dashboard, v), **by_view[v.view_id]} for v in views],
         }
@@ -259,8 +264,9 @@ class DataService:
             if cached is not None and now < cached.cached_at + ttl * STALE_FACTOR:
                 self._refresh_behind(loaded, sql, view.sql, params, key, ttl, cap)
                 return _payload(view.view_id, cached, "stale")
+            # callers under a different byte cap never share a computation
             result, _ = self.flights.do(
-                key, lambda: self._execute(loaded, sql, view.sql, params, key, ttl, cap)
+                f"{key}:{cap}", lambda: self._execute(loaded, sql, view.sql, params, key, ttl, cap)
             )
             return _payload(view.view_id, result, "miss")
         except BridgeError as err:
@@ -294,7 +300,9 @@ class DataService:
 
         def run() -> None:
             try:
-                self.flights.do(key, lambda: self._execute(loaded, sql, text, params, key, ttl, cap))
+                self.flights.do(
+                    f"{key}:{cap}", lambda: self._execute(loaded, sql, text, params, key, ttl, cap)
+                )
             except BridgeError as err:
                 log.info("background refresh failed: %s", err.code)
             except Exception:

@@ -24,6 +24,19 @@ def read_sse(resp: requests.Response) -> list[dict]:
     return out
 
 
+def assert_documented(events: list[dict]) -> None:
+    """Every event matches schemas/events.schema.json."""
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "events.schema.json").read_text())
+    validator = Draft202012Validator(schema)
+    for e in events:
+        errors = list(validator.iter_errors({"type": e["event"], "data": e["data"]}))
+        assert not errors, (e, [x.message for x in errors])
+
+
 def auth(env: ChatEnv) -> dict[str, str]:
     return {"Authorization": f"Bearer {env.c.local_identity.issue(env.user.email)}"}
 
@@ -52,6 +65,7 @@ def test_turn_streams_to_done_and_reconnect_resumes_at_every_event(dev_server, c
     assert types.count("tool_call") == 3 == types.count("tool_result")
     ids = [int(e["id"]) for e in live]
     assert ids == list(range(1, len(ids) + 1))
+    assert_documented(live)
 
     for k in range(len(live) + 1):  # a client that saw events 1..k resumes with exactly k+1..n
         with requests.get(

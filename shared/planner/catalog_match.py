@@ -280,7 +280,7 @@ class Catalog:
                     kind = kind or ("avg" if head in ("price", "age", "rating", "score") else "sum")
                     found.append(self._numeric(t, c, kind, " ".join(words), exact + fact))
         if not revenue:
-            found.extend(self._counts(ask, head))
+            found.extend(self._counts(ask, head, any_word=not found))
         return sorted(found, key=lambda m: (-m.score, m.table, m.alias))
 
     def _numeric(self, t: TableSchema, c: Col, kind: str, noun: str, score: float) -> Measure:
@@ -301,7 +301,7 @@ class Catalog:
             score=score,
         )
 
-    def _counts(self, ask: MeasureAsk, head: str) -> list[Measure]:
+    def _counts(self, ask: MeasureAsk, head: str, *, any_word: bool = False) -> list[Measure]:
         out: list[Measure] = []
         noun = head
         if noun in ("session",) or ask.phrase.lower().rstrip("s") == "session":
@@ -312,13 +312,20 @@ class Catalog:
                         Measure(t.name, "count_distinct", c.name, "sessions", "Sessions", "integer", 1, 7)
                     )
             return out
-        targets = self.by_entity(noun)
+        words = [singular(w) for w in ask.phrase.lower().split()]
+        targets: list[TableSchema] = []
+        for word in [noun, *reversed(words)] if any_word else [noun]:
+            targets = self.by_entity(word)
+            if targets:
+                noun = word
+                break
         if not targets:
             return out
         distinct = ask.aggregate == "count_distinct"
+        typed = next((w for w in ask.phrase.lower().split() if singular(w) == noun), noun)
         for target in targets:
-            label = _plural(ask.phrase.split()[-1]).capitalize()
-            alias = _ident(_plural(ask.phrase.split()[-1]))
+            label = _plural(typed).capitalize()
+            alias = _ident(_plural(typed))
             if not distinct:
                 out.append(
                     Measure(

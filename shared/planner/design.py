@@ -33,6 +33,8 @@ class Resolution:
     extra: list[Measure] = field(default_factory=list)  # measures of other tables (KPIs only)
     grain: str | None = None
     used_words: set[str] = field(default_factory=set)
+    unresolved: list[str] = field(default_factory=list)  # measure words nothing in the catalog matched
+    default_measure: bool = False  # no measure was named: rows of the dimension's table are counted
 
 
 @dataclass
@@ -57,8 +59,9 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
     dim_phrases = [d for d in intent.dimensions if d not in skip_words][:MAX_DIMS]
     dim_options = {p: catalog.dimensions(p) for p in dim_phrases}
     dim_options = {p: opts for p, opts in dim_options.items() if opts}
-    measure_options = [(a, catalog.measures(a)) for a in asks]
-    measure_options = [(a, opts) for a, opts in measure_options if opts]
+    all_options = [(a, catalog.measures(a)) for a in asks]
+    measure_options = [(a, opts) for a, opts in all_options if opts]
+    unresolved = [w for a, opts in all_options if not opts for w in a.phrase.split() if len(w) > 2]
     if not measure_options and not dim_options:
         return None
     if measure_options:
@@ -121,7 +124,9 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
         if d.alias not in seen_alias and d.alias not in {m.alias for m in measures}:
             unique_dims.append(d)
             seen_alias.add(d.alias)
-    return Resolution(main.table, measures, unique_dims, extra, grain, used)
+    return Resolution(
+        main.table, measures, unique_dims, extra, grain, used, unresolved, default_measure=not measure_options
+    )
 
 
 def _plural_alias(entity: str) -> str:
@@ -129,9 +134,18 @@ def _plural_alias(entity: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", name)
 
 
+def filter_candidates(intent: Intent, res: Resolution) -> list[str]:
+    """Words that may be data values: filter words, and measure words nothing else matched."""
+    return list(dict.fromkeys([*intent.filter_words, *res.unresolved]))
+
+
 def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tuple[str, str, str]]:
     """(word, table, column) value searches for the request's possible filter words."""
-    words = [w for w in intent.filter_words if w not in res.used_words and singular(w) not in res.used_words]
+    words = [
+        w
+        for w in filter_candidates(intent, res)
+        if w not in res.used_words and singular(w) not in res.used_words
+    ]
     words = [
         w for w in words if not catalog.by_entity(w) and not any(d.score >= 8 for d in catalog.dimensions(w))
     ]
@@ -145,8 +159,7 @@ def match_filters(
     catalog: Catalog,
     values: dict[tuple[str, str, str], list[dict[str, Any]]],
 ) -> list[ValueFilter]:
-    """The best matching column value for each filter word (exact, case-insensitive), if any."""
-    out: list[ValueFilter] = []
+    """Filters from the words that equal a column value (case-insensitive); several values → IN."""
     by_word: dict[str, list[tuple[int, int, str, str, str]]] = {}
     for (word, table, column), found in values.items():
         variants = {word, singular(word), word[:-1] if word.endswith("d") else word,
@@ -156,17 +169,30 @@ def match_filters(
             if text.lower() in variants or singular(text.lower()) in variants:
                 hops = len(catalog.path(res.base, table) or [])
                 by_word.setdefault(word, []).append((hops, -int(v["count"]), table, column, text))
-    taken: set[str] = set()
-    for word in intent.filter_words:
+    columns: dict[tuple[str, str], list[str]] = {}
+    for word in filter_candidates(intent, res):
         hits = sorted(by_word.get(word, []))
-        if not hits:
-            continue
-        _, _, table, column, text = hits[0]
+        if hits:
+            _, _, table, column, text = hits[0]
+            if text not in columns.setdefault((table, column), []):
+                columns[(table, column)].append(text)
+    out: list[ValueFilter] = []
+    for (table, column), found_values in columns.items():
         param = re.sub(r"[^a-z0-9_]", "_", column.lower())
-        if param in taken or param.startswith(PERIOD_PARAM):
-            continue
-        taken.add(param)
-        out.append(ValueFilter(table, column, param, text))
+        if param.startswith(PERIOD_PARAM):
+            param = "f_" + param
+        out.append(ValueFilter(table, column, param, tuple(found_values)))
+    return out
+
+
+def matched_words(intent: Intent, res: Resolution, filters: list[ValueFilter]) -> set[str]:
+    """Candidate words that became filters."""
+    values = {v.lower() for f in filters for v in f.values}
+    out = set()
+    for w in filter_candidates(intent, res):
+        variants = {w, singular(w), w[:-1], w[:-2]}
+        if any(v in variants or singular(v) in variants for v in values):
+            out.add(w)
     return out
 
 
@@ -261,12 +287,14 @@ def design(
             }
         )
     for f in filters:
+        if len(f.values) != 1:
+            continue  # several values are written into the SQL as an IN list
         parameters.append(
             {
                 "name": f.param,
                 "type": "string",
                 "label": f.column.replace("_", " ").capitalize(),
-                "default": f.value,
+                "default": f.values[0],
             }
         )
     title = _title(res, measures, filters, period if use_period else None)
@@ -392,7 +420,7 @@ def _title(
         parts.insert(0, res.grain)
     title = head + (" by " + " and ".join(parts) if parts else "")
     if filters:
-        title += " in " + ", ".join(f.value for f in filters)
+        title += " — " + ", ".join(v for f in filters for v in f.values)
     if period is not None:
         title += f" ({period.label})"
     return title[:120]

@@ -431,7 +431,7 @@ def _add_value_filter(
         d["parameters"] = params
         notes.append(f"filtered to {column.replace('_', ' ')} = {value}")
         title = str(d.get("title") or "Dashboard")
-        d["title"] = (title if f" in {value}" in title else f"{title} in {value}")[:120]
+        d["title"] = (title if value in title else f"{title} — {value}")[:120]
     return changed
 
 

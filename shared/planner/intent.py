@@ -134,6 +134,9 @@ STOP = frozenset(
         "summary",
     ]
 )
+GENERIC = frozenset(
+    ["breakdown", "split", "mix", "distribution", "overview", "summary", "stats", "statistics", "metrics", "numbers", "performance", "analysis", "insights", "kpi", "kpis", "figures"]
+)  # words that name no measure
 GREETINGS = frozenset(
     ["hi", "hello", "hey", "thanks", "thank", "yo", "hola", "morning", "evening", "afternoon", "ok", "okay"]
 )
@@ -365,7 +368,7 @@ def _measures(body: str, intent: Intent) -> list[MeasureAsk]:
             text = text.replace(m.group(0), " ")
     words = [w for w in text.split() if w not in STOP and w not in GRAINS and w not in VIEW_WORDS]
     for w in words:
-        if w in dims or w in AGG_WORDS or len(w) < 3 or w in ("chart", "graph"):
+        if w in dims or w in AGG_WORDS or w in GENERIC or len(w) < 3 or w in ("chart", "graph"):
             continue
         found.append(MeasureAsk(w))
     return found

@@ -24,6 +24,7 @@ from shared.planner.design import (
     dry_run_params,
     lookups_needed,
     match_filters,
+    matched_words,
     resolve,
     slug_for,
 )
@@ -119,6 +120,9 @@ class OfflinePlanner(StreamingChatModel):
                 for w, t, c in lookups
             ]
         filters = match_filters(intent, res, catalog, facts.values)
+        unknown = [w for w in res.unresolved if w not in matched_words(intent, res, filters)]
+        if res.default_measure and unknown:
+            return replies.clarifying_question(catalog, facts.tables or [], unknown=unknown[0])
         force_period = any(r.get("suggestion") for r in facts.dry_runs.values())
         draft = design(
             intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date

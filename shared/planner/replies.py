@@ -9,12 +9,19 @@ from shared.planner.catalog_match import PEOPLE_TABLES, Catalog
 from shared.planner.intent import MeasureAsk
 
 
-def clarifying_question(catalog: Catalog | None, tables: list[dict[str, Any]]) -> str:
+def clarifying_question(
+    catalog: Catalog | None, tables: list[dict[str, Any]], unknown: str | None = None
+) -> str:
     """A short question offering 2-4 dashboards this catalog can actually answer."""
     options = _options(catalog, tables)
     lines = "\n".join(f"- {o}" for o in options)
+    opening = (
+        f"I could not find “{unknown}” in this warehouse's tables, so I did not guess. "
+        if unknown
+        else "I can build a dashboard once I know what to measure. "
+    )
     return (
-        "I can build a dashboard once I know what to measure. Which of these is closest?\n"
+        opening + "Which of these is closest?\n"
         f"{lines}\n"
         "Or name a measure (e.g. revenue, orders) and how to split it (by month, by category)."
     )

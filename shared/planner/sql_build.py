@@ -17,12 +17,17 @@ PERIOD_PARAM = "period"  # a date_range parameter: binds @period_start and @peri
 
 @dataclass(frozen=True)
 class ValueFilter:
-    """``table.column = @param`` with ``value`` as the parameter's default."""
+    """``table.column = @param`` (default ``values[0]``), or ``IN (...)`` when several values match."""
 
     table: str
     column: str
     param: str
-    value: str
+    values: tuple[str, ...]
+
+
+def string_literal(value: str) -> str:
+    """A BigQuery string literal (values come from the warehouse; quotes are escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,10 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     if spec.period and time_col:
         where.append(f"DATE({a}.{time_col}) BETWEEN @{PERIOD_PARAM}_start AND @{PERIOD_PARAM}_end")
     for f in spec.filters:
-        where.append(f"{alias[f.table]}.{f.column} = @{f.param}")
+        if len(f.values) == 1:
+            where.append(f"{alias[f.table]}.{f.column} = @{f.param}")
+        else:
+            where.append(f"{alias[f.table]}.{f.column} IN ({', '.join(string_literal(v) for v in f.values)})")
     for d in spec.dims:
         where.append(f"{alias[d.table]}.{d.column} IS NOT NULL")
     if where:

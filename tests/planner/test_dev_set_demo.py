@@ -141,6 +141,25 @@ CASES = [
     Case("revenue by product", ("bar",), ("products",), ("product",)),
     Case("products by name", ("bar",), ("products",), ("name",)),
     Case(
+        "how many users signed up last month",
+        ("kpi",),
+        ("users",),
+        ("users",),
+        ("COUNT(*)",),
+        {"period": {"start": "today-1m", "end": "today"}},
+        exact_views=True,
+    ),
+    Case("revenue in France and Germany", ("kpi",), ("users",), ("revenue",), ("IN ('France', 'Germany')",)),
+    Case(
+        "cancelled orders by month",
+        ("line",),
+        ("orders",),
+        ("month",),
+        ("= @status",),
+        {"status": "Cancelled"},
+    ),
+    Case("breakdown by category", ("pie",), ("products",), ("category",)),
+    Case(
         "revenue since 2022 by quarter as a table",
         ("table",),
         ("order_items",),
@@ -161,7 +180,14 @@ def test_request_builds_a_dashboard_with_data(demo_env: PlannerEnv, case: Case) 
     assert 2 <= len(sentences) <= 3, turn.text
 
 
-VAGUE = ["show me stuff", "hello", "make it pretty", "what can you do?", "dashboard please"]
+VAGUE = [
+    "show me stuff",
+    "hello",
+    "make it pretty",
+    "what can you do?",
+    "dashboard please",
+    "profit by category",
+]
 
 
 @pytest.mark.parametrize("message", VAGUE)

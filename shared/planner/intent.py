@@ -135,7 +135,24 @@ STOP = frozenset(
     ]
 )
 GENERIC = frozenset(
-    ["breakdown", "split", "mix", "distribution", "overview", "summary", "stats", "statistics", "metrics", "numbers", "performance", "analysis", "insights", "kpi", "kpis", "figures"]
+    [
+        "breakdown",
+        "split",
+        "mix",
+        "distribution",
+        "overview",
+        "summary",
+        "stats",
+        "statistics",
+        "metrics",
+        "numbers",
+        "performance",
+        "analysis",
+        "insights",
+        "kpi",
+        "kpis",
+        "figures",
+    ]
 )  # words that name no measure
 GREETINGS = frozenset(
     ["hi", "hello", "hey", "thanks", "thank", "yo", "hola", "morning", "evening", "afternoon", "ok", "okay"]

@@ -160,6 +160,7 @@ GREETINGS = frozenset(
 EDIT_PATTERN = re.compile(
     r"\b(make|turn|change|switch|convert|add|also|include|remove|delete|drop|hide|get rid of|only|just|"
     r"instead|rename|call it|theme|restrict|limit it|limit to|filter|exclude|swap|replace)\b"
+    r"|\b(show|display|draw|render)\b.*\bas (a|an)\b"
 )
 
 

@@ -151,6 +151,10 @@ class OfflinePlanner(StreamingChatModel):
                 for w, t, c in lookups
             ]
         result: EditResult = apply_edits(facts.message, current, catalog, facts.values, self.today)
+        if not result.changed and resolve(parse(facts.message, self.today), catalog) is not None:
+            if facts.dashboards is None:
+                return [("list_dashboards", {})]  # not a change after all: a new dashboard needs a free slug
+            return self._create(facts, catalog)
         if not result.changed:
             return (
                 "I could not tell what to change. Try for example: “make the trend a bar chart”, "
@@ -217,7 +221,11 @@ class OfflinePlanner(StreamingChatModel):
             {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
         )
         notes = None
-        if facts.existing is not None and facts.schemas:
+        if (
+            facts.existing is not None
+            and facts.schemas
+            and saved.get("dashboard_slug") == facts.existing["slug"]
+        ):
             catalog = Catalog(list(facts.schemas.values()))
             current = from_yaml(facts.existing["yaml"])
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes

@@ -292,3 +292,14 @@ def test_catalog_text_is_data_not_instructions(demo_env: PlannerEnv) -> None:
             demo_env.container, require_connection(s, demo_env.user, demo_env.connection_id)
         )
         assert warehouse.table("thelook_ecommerce.users").row_count
+
+
+def test_unrecognised_change_with_a_new_question_builds_a_new_dashboard(demo_env: PlannerEnv) -> None:
+    session = demo_env.session()
+    first = demo_env.ask("monthly revenue for the last year", session)
+    assert first.saved is not None
+    second = demo_env.ask("also, what about the number of orders by status?", session)
+    assert second.saved is not None, second.text
+    assert second.saved["dashboard_slug"] != first.saved["dashboard_slug"] and second.saved["version"] == 1
+    assert second.text.startswith("I built")
+    check_dashboard(demo_env, second.saved["dashboard_slug"], Case("", ("bar",), ("orders",), ("status",)))

@@ -91,12 +91,26 @@ def test_vague_request_offers_options_from_this_schema(saas_env: PlannerEnv) -> 
     assert any("invoices" in o or "accounts" in o for o in options), options
 
 
-def test_follow_up_on_second_schema(saas_env: PlannerEnv) -> None:
+SAAS_FOLLOW_UPS = [
+    ("monthly invoiced revenue", "add a KPI for number of accounts",
+     Case("", ("kpi", "kpi", "line"), ("accounts", "invoices"), exact_views=True)),
+    ("monthly invoiced revenue", "only 2025",
+     Case("", ("kpi", "line"), ("invoices",), sql=("DATE(i.issued_at) BETWEEN @period_start AND @period_end",),
+          params={"period": {"start": "2025-01-01", "end": "2025-12-31"}})),
+    ("revenue by plan", "show the plans as a table", Case("", ("kpi", "table"), ("plans",), exact_views=True)),
+    ("number of accounts by industry", "remove the kpi", Case("", ("bar",), ("accounts",), exact_views=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "expected"), SAAS_FOLLOW_UPS, ids=[f[1] for f in SAAS_FOLLOW_UPS]
+)
+def test_follow_up_on_second_schema(saas_env: PlannerEnv, first: str, follow_up: str, expected: Case) -> None:
     session = saas_env.session()
-    first = saas_env.ask("monthly invoiced revenue", session)
-    assert first.saved is not None
-    edited = saas_env.ask("add a KPI for number of accounts", session)
+    created = saas_env.ask(first, session)
+    assert created.saved is not None, created.text
+    edited = saas_env.ask(follow_up, session)
     assert edited.saved is not None, edited.text
-    check_dashboard(
-        saas_env, first.saved["dashboard_slug"], Case("", ("kpi", "kpi", "line"), ("accounts", "invoices"))
-    )
+    assert edited.saved["dashboard_slug"] == created.saved["dashboard_slug"]
+    assert edited.saved["version"] == created.saved["version"] + 1
+    check_dashboard(saas_env, created.saved["dashboard_slug"], expected)

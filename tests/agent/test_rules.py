@@ -448,3 +448,20 @@ def test_one_number_drawn_as_a_chart_is_a_warning() -> None:
 
     (finding,) = check_view({"id": "v", "type": "bar", "x": CATEGORY, "y": MEASURE}, rows=1)
     assert finding.level == WARNING and "kpi" in finding.message
+
+
+def test_a_connection_of_another_team_is_not_found(env: Env) -> None:
+    from shared.services import connections, teams
+
+    stranger = Principal("owner@elsewhere.example", "owner@elsewhere.example")
+    with env.c.db.session() as s:
+        team = teams.create_team(s, stranger, "Elsewhere")
+        body = {"name": "Theirs", "warehouse_type": "duckdb", "path": str(env.c.settings.demo_warehouse_path)}
+        theirs = connections.create_connection(env.c, s, stranger, team.id, body).id
+    ctx = env.ctx()
+    ctx.connection_id = theirs
+    messages, _ = env.turn(
+        ScriptedModel([call("list_tables"), call("run_dry_run_query", 1, sql=SQL_A), ["ok"]]), ctx=ctx
+    )
+    for m in results(messages, "list_tables") + results(messages, "run_dry_run_query"):
+        assert m.error is not None and m.error["code"] == "not_found"

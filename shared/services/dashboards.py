@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.bootstrap import Container
-from shared.db.models import Connection, Dashboard, DashboardVersion, Team
+from shared.db.models import Connection, Dashboard, DashboardVersion, Team, utcnow
 from shared.errors import (
     BridgeError,
     ByteCapExceeded,
@@ -31,6 +31,7 @@ from shared.services.teams import require_team
 
 DASHBOARDS = "dashboards"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write and its row update
 
 
 class PreconditionRequired(BridgeError):
@@ -238,19 +239,23 @@ def _record(
 
 
 def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | None:
-    """Bring the pointer row in line with the live object (after a crash between the two writes)."""
+    """Bring the pointer row in line with the live object (after a crash between the two writes).
+
+    An object younger than ``REPAIR_AFTER_S`` may belong to a save still in flight, whose own
+    transaction will record it: it is left alone, and readers see the previous version meanwhile.
+    """
     row = s.scalar(select(Dashboard).where(Dashboard.team_id == team_id, Dashboard.slug == slug))
     head = c.store(DASHBOARDS).head(yaml_path(team_id, slug))
     if head is None:
         if row is not None and row.deleted_at is None:  # deleted in the store, crash before the row
-            from shared.db.models import utcnow
-
             row.deleted_at = utcnow()
             s.flush()
         return row
     if row is not None and row.generation == head.generation and row.deleted_at is None:
         return row
     if row is not None and row.generation > head.generation:
+        return row
+    if (utcnow() - head.updated).total_seconds() < REPAIR_AFTER_S:
         return row
     from shared.dashboards.validate import validate_dashboard
 
@@ -317,7 +322,6 @@ def version_text(
 
 def delete_dashboard(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> None:
     """Remove the live dashboard; its versions stay in the store's history."""
-    from shared.db.models import utcnow
 
     row, _ = get_dashboard(c, s, who, team_id, slug)
     try:

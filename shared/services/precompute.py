@@ -15,7 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.bootstrap import Container, get_container
-from shared.db.models import ProcessedEvent, Team
+from shared.db.models import Dashboard, ProcessedEvent, Team
+from shared.errors import Unavailable
 from shared.services.dashboards import DASHBOARDS
 
 log = logging.getLogger("bridge.precompute")
@@ -59,6 +60,14 @@ def handle_finalize(event: Any, c: Container | None = None) -> str:
             team = s.scalar(select(Team).where(Team.id == match["team"]))
             if team is None:
                 return "ignored"
+            row = s.scalar(
+                select(Dashboard).where(Dashboard.team_id == team.id, Dashboard.slug == match["slug"])
+            )
+            if row is None or row.generation < generation:
+                # the save that wrote this object has not committed its pointer row yet
+                raise Unavailable("dashboard row not updated yet; retry the event later")
+            if row.generation > generation or row.deleted_at is not None:
+                return "stale"
             warm(c, s, team, match["slug"])
     except Exception:
         with c.db.session() as s:

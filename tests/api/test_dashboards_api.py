@@ -177,8 +177,10 @@ def test_two_concurrent_saves_one_wins(dev_server, token, container: Container) 
 
 
 def test_crash_between_object_write_and_row_update_is_repaired(
-    dev_server, token, container: Container
+    dev_server, token, container: Container, monkeypatch
 ) -> None:
+    from shared.services import dashboards
+
     h, t = setup_team(dev_server, token)
     assert put(dev_server, h, t, "crashy", GOOD).status_code == 201
     # simulate a save that wrote the object and died before the row update
@@ -197,6 +199,10 @@ def test_crash_between_object_write_and_row_update_is_repaired(
         },
         if_generation_match=container.store("dashboards").head(f"{t}/crashy.yaml").generation,
     )
+    # while the object is young, a save may still be on its way to the row: readers see version 1
+    got = requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards/crashy", headers=h).json()
+    assert got["version"] == 1
+    monkeypatch.setattr(dashboards, "REPAIR_AFTER_S", 0.0)  # ... and once it is old, the read repairs
     got = requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards/crashy", headers=h).json()
     assert got["version"] == 2 and got["title"] == "Landed"
     r = put(dev_server, h, t, "crashy", GOOD, version=1)

@@ -35,6 +35,7 @@ class Resolution:
     used_words: set[str] = field(default_factory=set)
     unresolved: list[str] = field(default_factory=list)  # measure words nothing in the catalog matched
     default_measure: bool = False  # no measure was named: rows of the dimension's table are counted
+    modifiers: list[str] = field(default_factory=list)  # other words of matched measure phrases
 
 
 @dataclass
@@ -62,6 +63,13 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
     all_options = [(a, catalog.measures(a)) for a in asks]
     measure_options = [(a, opts) for a, opts in all_options if opts]
     unresolved = [w for a, opts in all_options if not opts for w in a.phrase.split() if len(w) > 2]
+    modifiers = [  # "paid" in "paid invoices": a word of a measure phrase its match did not use
+        w
+        for a, opts in all_options
+        if opts and len(a.phrase.split()) > 1
+        for w in a.phrase.split()
+        if len(w) > 2 and singular(w) not in _measure_words(opts[0], catalog)
+    ]
     if not measure_options and not dim_options:
         return None
     if measure_options:
@@ -125,8 +133,22 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
             unique_dims.append(d)
             seen_alias.add(d.alias)
     return Resolution(
-        main.table, measures, unique_dims, extra, grain, used, unresolved, default_measure=not measure_options
+        main.table,
+        measures,
+        unique_dims,
+        extra,
+        grain,
+        used - set(modifiers),
+        unresolved,
+        default_measure=not measure_options,
+        modifiers=modifiers,
     )
+
+
+def _measure_words(m: Measure, catalog: Catalog) -> set[str]:
+    table = catalog.table(m.table)
+    words = {singular(w) for w in (m.column or "").lower().split("_")} | {singular(m.alias)}
+    return words | set(table.entity.split("_")) | {singular(w) for w in m.label.lower().split()}
 
 
 def _plural_alias(entity: str) -> str:
@@ -136,7 +158,7 @@ def _plural_alias(entity: str) -> str:
 
 def filter_candidates(intent: Intent, res: Resolution) -> list[str]:
     """Words that may be data values: filter words, and measure words nothing else matched."""
-    return list(dict.fromkeys([*intent.filter_words, *res.unresolved]))
+    return list(dict.fromkeys([*intent.filter_words, *res.unresolved, *res.modifiers]))
 
 
 def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tuple[str, str, str]]:

@@ -64,6 +64,25 @@ CASES = [
         ("= @status",),
         {"status": "paid"},
     ),
+    Case(
+        "number of paid invoices", ("kpi",), ("invoices",), ("invoices",), ("= @status",), {"status": "paid"}
+    ),
+    Case(
+        "canceled subscriptions by plan",
+        ("bar",),
+        ("subscriptions", "plans"),
+        ("plan",),
+        ("= @status",),
+        {"status": "canceled"},
+    ),
+    Case(
+        "revenue from Software accounts by month",
+        ("line",),
+        ("invoices", "accounts"),
+        ("month",),
+        ("= @industry",),
+        {"industry": "Software"},
+    ),
     Case("average employees by industry", ("bar",), ("accounts",), ("avg_employees", "industry")),
     Case("revenue by industry as a table", ("table",), ("invoices", "accounts"), ("industry",)),
     Case(

@@ -17,6 +17,29 @@ POSTGRES_ONLY = pytest.mark.parametrize(
     "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 YAML = {"Content-Type": "application/yaml"}
+TITLE = "Secret revenue of team A"
+GOOD = """\
+version: 1
+title: Secret revenue of team A
+queries:
+  monthly_revenue:
+    sql: |
+      SELECT DATE_TRUNC(DATE(created_at), MONTH) AS month, SUM(sale_price) AS revenue
+      FROM `demo.thelook_ecommerce.order_items` GROUP BY month ORDER BY month
+views:
+  - id: revenue_kpi
+    type: kpi
+    query: monthly_revenue
+    value: {field: revenue, aggregate: sum, format: currency}
+    layout: {x: 0, y: 0, w: 3, h: 2}
+  - id: revenue_trend
+    type: line
+    query: monthly_revenue
+    x: {field: month, type: temporal}
+    y: {field: revenue, type: quantitative, format: currency}
+    layout: {x: 3, y: 0, w: 9, h: 4}
+"""
+
 TIMEOUT = 30
 
 
@@ -69,6 +92,16 @@ def put_yaml(
         params=query or None,
         timeout=TIMEOUT,
     )
+
+
+def repair_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat every stored dashboard object as past a save's in-flight window, so reads repair at once.
+
+    Stands for "long after the crash" without waiting; a no-op where repair has no such window.
+    """
+    from shared.services import dashboards
+
+    monkeypatch.setattr(dashboards, "REPAIR_AFTER_S", 0.0, raising=False)
 
 
 class CountingWarehouse:

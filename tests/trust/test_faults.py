@@ -24,9 +24,8 @@ from shared.services.generation import DashboardGenerationService, create_sessio
 from shared.services.serving import data_service
 
 from .conftest import TwoTeams
-from .figures import record
-from .helpers import POSTGRES_ONLY, SQLITE_ONLY, TIMEOUT, assert_error, put_yaml
-from .test_isolation import GOOD
+from .figures import record, scaled
+from .helpers import GOOD, POSTGRES_ONLY, SQLITE_ONLY, TIMEOUT, assert_error, put_yaml, repair_at_once
 
 
 class Crash(Exception):
@@ -103,6 +102,7 @@ def test_a_save_crashing_at_each_boundary_loses_and_duplicates_nothing(
 ) -> None:
     env = two_teams
     no_warming(monkeypatch)
+    repair_at_once(monkeypatch)
     assert save(env, "crashy", "Version one").status_code == 201
     BOUNDARIES[boundary](env.container, monkeypatch)
     crashed = save(env, "crashy", "Version two", version=1)
@@ -135,6 +135,7 @@ def test_concurrent_reads_after_a_crashed_save_all_succeed(
     """After a crash between object write and row update, readers arriving together all get the dashboard."""
     env = two_teams
     no_warming(monkeypatch)
+    repair_at_once(monkeypatch)
     if not first_save:
         assert save(env, "racy", "Version one").status_code == 201
     monkeypatch.setattr(dashboards, "_record", failing(dashboards._record, [Crash("died after the write")]))
@@ -403,10 +404,24 @@ def test_dropped_database_connections_give_clean_answers(two_teams: TwoTeams, pg
     database = env.container.settings.database_url.rsplit("/", 1)[-1]
     assert save(env, "dbdrop", "Before").status_code == 201
     env.container.task_queue.join(15)
-    # between requests: every pooled connection is killed; pre-ping must replace them
-    assert _terminate_all(pg_server, database) >= 1
-    for _ in range(3):
-        assert get(env, "dbdrop").status_code == 200
+    # between requests: every pooled connection is killed; pre-ping must replace them unseen
+    after_kill: list[int] = []
+    for _ in range(scaled(60)):  # a few percent of kills hit the bug: enough rounds to see it
+        fill = [threading.Thread(target=get, args=(env, "dbdrop")) for _ in range(3)]  # several pooled
+        for th in fill:
+            th.start()
+        for th in fill:
+            th.join()
+        assert _terminate_all(pg_server, database) >= 1
+        after_kill.append(get(env, "dbdrop").status_code)
+    record(
+        "faults: dropped DB connections (between requests)",
+        tried=len(after_kill),
+        errors=sum(s != 200 for s in after_kill),
+    )
+    assert after_kill == [200] * len(after_kill), (
+        f"first request after the pool's connections died: {after_kill}"
+    )
     # during requests: connections are killed while readers and a writer are in flight
     stop = threading.Event()
     answers: list[tuple[str, int]] = []
@@ -457,5 +472,7 @@ def test_dropped_database_connections_give_clean_answers(two_teams: TwoTeams, pg
     with env.container.db.session() as s:
         rows = s.scalar(select(func.count()).select_from(DashboardVersion))
     errors = sum(code >= 500 for _, code in answers) + sum(code >= 500 for code in saves)
-    record("faults: dropped DB connections", tried=len(answers) + len(saves), errors=errors, lost=0)
+    record(
+        "faults: dropped DB connections (mid-request)", tried=len(answers) + len(saves), errors=errors, lost=0
+    )
     assert rows is not None and rows >= len(history)

@@ -21,8 +21,7 @@ from shared.seed import DEMO_EMAIL
 
 from .conftest import answer_model
 from .figures import record, scaled
-from .helpers import SQLITE_ONLY, TIMEOUT, put_yaml
-from .test_isolation import GOOD
+from .helpers import GOOD, SQLITE_ONLY, TIMEOUT, put_yaml
 
 schemathesis = pytest.importorskip("schemathesis")  # pinned in the venv: schemathesis==4.32.5
 

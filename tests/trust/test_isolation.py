@@ -20,30 +20,7 @@ from shared.http.functions import dev_app
 
 from .conftest import TwoTeams
 from .figures import record
-from .helpers import TIMEOUT, YAML, assert_error, put_yaml
-
-GOOD = """\
-version: 1
-title: Secret revenue of team A
-queries:
-  monthly_revenue:
-    sql: |
-      SELECT DATE_TRUNC(DATE(created_at), MONTH) AS month, SUM(sale_price) AS revenue
-      FROM `demo.thelook_ecommerce.order_items` GROUP BY month ORDER BY month
-views:
-  - id: revenue_kpi
-    type: kpi
-    query: monthly_revenue
-    value: {field: revenue, aggregate: sum, format: currency}
-    layout: {x: 0, y: 0, w: 3, h: 2}
-  - id: revenue_trend
-    type: line
-    query: monthly_revenue
-    x: {field: month, type: temporal}
-    y: {field: revenue, type: quantitative, format: currency}
-    layout: {x: 3, y: 0, w: 9, h: 4}
-"""
-TITLE = "Secret revenue of team A"
+from .helpers import GOOD, TIMEOUT, TITLE, YAML, assert_error, put_yaml
 
 # Expected outcomes: an HTTP status, "ok" (any 2xx), or "public" (2xx that must not carry A's data).
 OK, PUBLIC = "ok", "public"
@@ -71,7 +48,6 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case("/healthz", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/"): Case("/", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/d/<team_id>/<slug>"): Case("/d/{team}/{slug}", PUBLIC, PUBLIC, PUBLIC),
-    ("GET", "/static/<path:filename>"): Case("/static/app.css", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/static/<path:name>"): Case("/static/app.js", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/vendor/<name>"): Case("/vendor/vega.min.js", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/config.json"): Case("/config.json", PUBLIC, PUBLIC, PUBLIC),
@@ -281,6 +257,17 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     assert ("rev", 1, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
 
 
+def _session(env: TwoTeams) -> str:
+    r = requests.post(
+        f"{env.server.url}/v1/chat/sessions",
+        json={"team_id": env.a.team_id, "connection_id": env.a.connection_id},
+        headers=env.a.headers,
+        timeout=TIMEOUT,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
     """A stranger's own team combined with A's connection (and the reverse) is refused too."""
     env, server = two_teams, two_teams.server
@@ -299,6 +286,12 @@ def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
             timeout=TIMEOUT,
         ),
         put_yaml(server, b.headers, b.team_id, "stolen", GOOD, connection_id=a.connection_id),
+        # EventSource passes the token in the query string: the same scoping applies
+        requests.get(
+            f"{server.url}/v1/chat/sessions/{_session(env)}/events",
+            params={"access_token": b.headers["Authorization"].split()[1], "wait": "0"},
+            timeout=TIMEOUT,
+        ),
     ]
     for r in probes:
         assert_error(r, 404, "not_found")

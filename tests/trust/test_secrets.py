@@ -22,7 +22,7 @@ from shared.model.messages import ToolCallEvent
 from shared.model.scripted import ScriptedModel
 
 from .figures import record
-from .helpers import TIMEOUT, onboard
+from .helpers import GOOD, TIMEOUT, onboard
 
 KEY_ID = "f3b1c2d4e5a6978812345678900aabbccddeeff0"
 # Realistic shape, not a usable key: parsing fails before any network call.
@@ -96,8 +96,6 @@ def test_the_key_never_appears_in_plaintext(
     url = dev_server.url
     # a duckdb team gives the cache and dashboards buckets real content to scan
     own = onboard(dev_server, token, "dana@d.example", "Team D")
-    from .test_isolation import GOOD
-
     saved = web.put(
         f"{url}/v1/teams/{own.team_id}/dashboards/rev",
         data=GOOD.encode(),

@@ -21,7 +21,7 @@ from shared.identity.port import Principal
 
 from .corpus import CAP, CORPUS, OTHER_CONNECTION_TABLE, REJECT, ZERO_BYTE_CROSS_JOIN, Hostile
 from .figures import record
-from .helpers import SQLITE_ONLY, TIMEOUT, TeamIds, WarehouseCalls, onboard, put_yaml
+from .helpers import SQLITE_ONLY, TIMEOUT, TeamIds, WarehouseCalls, onboard, put_yaml, repair_at_once
 
 TEAM_CAP = 20_000  # bytes: every CAP statement reads more, the controls read less
 REFUSED_CODES = {"unsafe_sql", "validation_failed", "bad_request", "byte_cap_exceeded"}
@@ -68,6 +68,7 @@ def corpus_env(
 
     # Cache warming on save is not under test here; off, so only the entry under test calls the warehouse.
     monkeypatch.setattr(precompute, "handle_task", lambda payload: None)
+    repair_at_once(monkeypatch)  # planted objects stand for old tampered ones
     a = onboard(dev_server, token, "alice@a.example", "Team A")
     with container.db.session() as s:
         team = s.get(Team, a.team_id)

@@ -1,6 +1,7 @@
-"""API fuzzing: schemathesis generates requests from schemas/openapi.yaml against the running dev server.
+"""API fuzzing: schemathesis generates valid and invalid requests from schemas/openapi.yaml against
+the running dev server.
 
-Authenticated as a plain member of the demo team; path parameters hit the team's real ids about
+Invalid requests must be rejected (4xx). Authenticated as a plain member of the demo team; path parameters hit the team's real ids about
 half the time. Every response must be no 5xx and conform to the spec (status code, content type,
 headers, and the body schema of every JSON response). Bounded per operation for CI; ``BRIDGE_TRUST_SCALE`` raises the bound.
 """
@@ -32,6 +33,7 @@ MEMBER = "fuzzer@bridge.local"
 def _checks() -> list[Any]:
     from schemathesis.checks import (
         content_type_conformance,
+        negative_data_rejection,
         not_a_server_error,
         response_headers_conformance,
         response_schema_conformance,
@@ -39,6 +41,7 @@ def _checks() -> list[Any]:
     )
 
     return [
+        negative_data_rejection,
         not_a_server_error,
         status_code_conformance,
         content_type_conformance,
@@ -82,6 +85,8 @@ def _real_ids(server: Any, container: Container, token: Any) -> tuple[dict[str, 
 def test_fuzz_the_api_against_its_spec(dev_server: Any, container: Container, token: Any) -> None:
     container.extras["model:"] = answer_model()
     headers, ids = _real_ids(dev_server, container, token)
+    from schemathesis import GenerationMode
+
     schema = schemathesis.openapi.from_path(str(SPEC))
     checks = _checks()
     per_operation = scaled(8)
@@ -100,7 +105,10 @@ def test_fuzz_the_api_against_its_spec(dev_server: Any, container: Container, to
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy(), real=st.booleans())
+        @given(
+            case=st.one_of(operation.as_strategy(), operation.as_strategy(GenerationMode.NEGATIVE)),
+            real=st.booleans(),
+        )
         def run(case: Any, real: bool) -> None:
             if real and case.path_parameters:
                 case.path_parameters = {k: ids.get(k, v) for k, v in case.path_parameters.items()}

@@ -1,9 +1,9 @@
-"""API fuzzing: schemathesis generates valid and invalid requests from schemas/openapi.yaml against
-the running dev server.
+"""API fuzzing: schemathesis sends valid and invalid requests from schemas/openapi.yaml to the dev server.
 
-Invalid requests must be rejected (4xx). Authenticated as a plain member of the demo team; path parameters hit the team's real ids about
-half the time. Every response must be no 5xx and conform to the spec (status code, content type,
-headers, and the body schema of every JSON response). Bounded per operation for CI; ``BRIDGE_TRUST_SCALE`` raises the bound.
+Authenticated as a plain member of the demo team; path parameters hit the team's real ids about
+half the time. No response may be a 5xx or break the spec (status code, content type, headers,
+the body schema of every JSON response), and invalid requests must be rejected with a 4xx.
+Bounded per operation for CI; ``BRIDGE_TRUST_SCALE`` raises the bound.
 """
 
 from __future__ import annotations

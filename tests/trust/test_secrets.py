@@ -155,6 +155,10 @@ def test_the_key_never_appears_in_plaintext(
     assert "event: done" in streamed.text
     web.get(f"{url}/v1/chat/sessions/{sid}", headers=h, timeout=TIMEOUT)
     web.get(f"{url}/v1/chat/sessions/{sid}/events", params={"wait": "0"}, headers=h, timeout=TIMEOUT)
+    for page in ("/", "/config.json", f"/d/{own.team_id}/bq-rev", "/static/app.js"):  # the web app
+        web.get(f"{url}{page}", timeout=TIMEOUT)
+    web.get(f"{url}/v1/teams", headers=h, timeout=TIMEOUT)
+    web.get(f"{url}/v1/teams/{own.team_id}/dashboards", headers=h, timeout=TIMEOUT)
 
     places: list[tuple[str, bytes]] = [
         *_db_rows(container),

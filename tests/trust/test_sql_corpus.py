@@ -202,6 +202,43 @@ def test_corpus_through_the_agent_dry_run_tool(corpus_env: CorpusEnv) -> None:
     tally.report()
 
 
+@SQLITE_ONLY
+def test_corpus_through_the_agent_save_tool_even_with_a_forged_dry_run(corpus_env: CorpusEnv) -> None:
+    """Defence in depth: the save tool refuses hostile SQL even when the turn's state claims it passed."""
+    try:
+        from shared.agent.bridge_tools import build_registry
+    except ImportError as err:  # pragma: no cover - the tools module is being written in parallel
+        pytest.skip(f"shared.agent.bridge_tools is not available yet: {err}")
+    from shared.agent.context import AgentContext, sql_fingerprint
+
+    env, tally = corpus_env, Tally("agent save_dashboard_yaml")
+    registry = build_registry()
+    ctx = AgentContext(
+        env.container,
+        env.a.team_id,
+        env.a.connection_id,
+        Principal("alice@a.example", "alice@a.example"),
+        "s",
+        "t",
+    )
+    for i, case in enumerate(CORPUS):
+        ctx.state.dry_run_passed[sql_fingerprint(case.sql)] = 1  # as if the model had forged its state
+        slug = f"agent-{i}"
+        outcome = registry.call("save_dashboard_yaml", {"slug": slug, "yaml": dashboard_yaml(case.sql)}, ctx)
+        code = outcome.error.code if outcome.error else None
+        expected = {"byte_cap_exceeded"} if case.outcome == CAP else REFUSED_CODES - {"byte_cap_exceeded"}
+        stored = env.container.store("dashboards").head(f"{env.a.team_id}/{slug}.yaml")
+        refused = not outcome.ok and code in expected and stored is None
+        tally.check(
+            case,
+            refused,
+            env.calls.with_sql(case.sql),
+            env.calls.executed_matching("boom"),
+            f"ok={outcome.ok} code {code}",
+        )
+    tally.report()
+
+
 def _plant(env: CorpusEnv, slug: str, text: str) -> None:
     """Write a dashboard object directly, as a tampered or legacy object would be (no save checks)."""
     env.container.store("dashboards").put(

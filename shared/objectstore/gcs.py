@@ -174,6 +174,9 @@ class GcsObjectStore:
     def _list(self, prefix: str, *, versions: bool) -> builtins.list[ObjectInfo]:
         if not isinstance(prefix, str):
             raise BadRequest("prefix must be a string")
+        directory = prefix.rpartition("/")[0]
+        if directory:
+            validate_path(directory)  # the same prefixes the local store accepts
         from google.api_core import exceptions as gexc
 
         bucket = self._bucket()

@@ -85,6 +85,12 @@ def test_a_listing_longer_than_one_page_is_read_to_the_end(
     assert len(store.versions("many/3")) == 2
 
 
+def test_an_unsafe_list_prefix_is_a_bad_request(store: GcsObjectStore) -> None:
+    for prefix in ("../", "a//", "/abs/"):
+        with pytest.raises(BadRequest):
+            store.list(prefix)
+
+
 def test_an_empty_bucket_name_is_a_bad_request() -> None:
     with pytest.raises(BadRequest):
         GcsObjectStore("")

@@ -312,7 +312,10 @@ def _strip_periods(t: str) -> str:
 def _dimension_phrases(t: str) -> list[str]:
     """Phrases after 'by', 'per', 'for each' ... up to the next marker or stop word."""
     found: list[str] = []
-    pattern = r"\b(?:broken down by|split by|grouped by|for each|by|per|across|vs|versus)\s+([a-z0-9_' \-]+)"
+    # a lookahead, so "by month by country" yields both phrases
+    pattern = (
+        r"\b(?:broken down by|split by|grouped by|for each|by|per|across|vs|versus)\s+(?=([a-z0-9_' \-]+))"
+    )
     for m in re.finditer(pattern, t):
         chunk = re.split(
             r"\b(?:by|per|for|in|from|with|as|and then|where|during|over|since|between|only|excluding|"
@@ -323,7 +326,7 @@ def _dimension_phrases(t: str) -> list[str]:
             words = [w for w in part.split() if w not in STOP]
             if words:
                 found.append(" ".join(words[:3]))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def parse(text: str, today: date | None = None) -> Intent:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from planner_env import PlannerEnv, build_env
+
+from .planner_env import PlannerEnv, build_env
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +19,11 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path) -> 
 @pytest.fixture(scope="module")
 def saas_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlannerEnv]:
     """A team whose only connection is the second schema (SaaS billing), scanned."""
-    from saas_warehouse import PROJECT, build_saas
-
     from shared.bootstrap import Container
     from shared.identity.port import Principal
     from shared.services import catalog, connections, teams
+
+    from .saas_warehouse import PROJECT, build_saas
 
     root = tmp_path_factory.mktemp("saas")
     path = build_saas(root / "acme.duckdb")

@@ -7,8 +7,9 @@ service and must return rows.
 from __future__ import annotations
 
 import pytest
-from planner_checks import Case, check_dashboard
-from planner_env import PlannerEnv
+
+from .planner_checks import Case, check_dashboard
+from .planner_env import PlannerEnv
 
 CASES = [
     Case(

@@ -6,8 +6,9 @@ Nothing in the planner knows this schema; it must find measures, keys and dates 
 from __future__ import annotations
 
 import pytest
-from planner_checks import Case, check_dashboard
-from planner_env import PlannerEnv
+
+from .planner_checks import Case, check_dashboard
+from .planner_env import PlannerEnv
 
 CASES = [
     Case(

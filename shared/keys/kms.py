@@ -6,6 +6,9 @@ unwraps only with the same aad. Requests and responses carry CRC32C checksums, v
 as Google recommends. KMS's INVALID_ARGUMENT (HTTP 400) on decrypt (wrong aad, tampering) becomes
 :class:`DecryptionFailed`.
 
+The envelope names the crypto key, not a version: KMS reads the version from its ciphertext, so
+secrets sealed before a key rotation keep decrypting (while that version stays enabled).
+
 google-cloud-kms is imported on first use and the client is created once per instance.
 """
 

@@ -211,16 +211,19 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
     turn_state = TurnState.from_dict(raw.get("turn"))
     if turn_state.dashboard_slug is None and loaded.session.dashboard_slug:
         turn_state.dashboard_slug = loaded.session.dashboard_slug
+    context = raw.get("context") or turn_context(loaded, turn_state)  # fixed for the turn: a stable prefix
     events: list[tuple[str, dict[str, Any]]] = []
     messages: list[dict[str, Any]] = []
 
+    def state_dict() -> dict[str, Any]:
+        return {"limits": tracker.to_dict(), "turn": turn_state.to_dict(), "context": context}
+
     def record(final: bool, status: str = "running", error: str | None = None) -> StepRecord:
-        state = {"limits": tracker.to_dict(), "turn": turn_state.to_dict()}
-        return StepRecord(messages, events, state, final, status, error)
+        return StepRecord(messages, events, state_dict(), final, status, error)
 
     try:
         tracker.start_step()
-        response_text, calls = _call_model(c, loaded, tracker, turn_state, events)
+        response_text, calls = _call_model(c, loaded, tracker, context, events)
     except LimitExceeded as err:
         return _failed(record, events, turn_state, err)
     except BridgeError as err:
@@ -229,7 +232,7 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
         except LimitExceeded as over:
             return _failed(record, events, turn_state, over, cause=err)
         tracker.steps -= 1  # the retried step is the same step
-        raise _RetryStep(err, {"limits": tracker.to_dict(), "turn": turn_state.to_dict()}) from err
+        raise _RetryStep(err, state_dict()) from err
 
     assistant = AssistantMessage(response_text, tuple(calls))
     messages.append(message_to_dict(assistant))
@@ -279,13 +282,13 @@ def _call_model(
     c: Container,
     loaded: Loaded,
     tracker: Any,
-    turn_state: TurnState,
+    context: str,
     events: list[tuple[str, dict[str, Any]]],
 ) -> tuple[str, list[Any]]:
     from shared.model.messages import ModelRequest
 
     request = ModelRequest(
-        system=system_prompt(c, loaded, turn_state),
+        system=system_prompt(c, context),
         messages=tuple(loaded.history),
         tools=tuple(tool_registry(c).specs()),
         max_output_tokens=tracker.output_budget(),
@@ -293,7 +296,7 @@ def _call_model(
     text: list[str] = []
     pending = ""
     calls = []
-    for event in chat_model(c, loaded.team.model).stream(request):
+    for event in chat_model(c, loaded.team.model, loaded.team.model_region).stream(request):
         if isinstance(event, TextDelta):
             text.append(event.text)
             pending += event.text
@@ -367,11 +370,12 @@ def _summary(name: str, result: Any) -> str:
     return f"{name} done"
 
 
-def chat_model(c: Container, override: str | None) -> Any:
-    """The team's model (or the settings' default), created once per instance."""
+def chat_model(c: Container, override: str | None, region: str | None = None) -> Any:
+    """The team's model and region (or the settings' defaults), created once per instance."""
     from shared.model.registry import create_model
 
-    return c.extra(f"model:{override or ''}", lambda: create_model(override or None, settings=c.settings))
+    key = f"model:{override or ''}" + (f"@{region}" if region else "")
+    return c.extra(key, lambda: create_model(override or None, settings=c.settings, region=region or None))
 
 
 def tool_registry(c: Container) -> Any:
@@ -385,22 +389,24 @@ def tool_registry(c: Container) -> Any:
     return c.extra("tool_registry", build)
 
 
-def system_prompt(c: Container, loaded: Loaded, turn_state: TurnState) -> tuple[SystemBlock, ...]:
-    """Stable prompt blocks (from the database, byte-identical across steps) + the turn's context."""
+def turn_context(loaded: Loaded, turn_state: TurnState) -> str:
+    """The volatile last prompt block: who and what this turn is about (computed once per turn)."""
+    editing = (
+        f"This chat is editing dashboard '{turn_state.dashboard_slug}'."
+        if turn_state.dashboard_slug
+        else "No dashboard has been saved in this chat yet."
+    )
+    return (
+        f"Team: {loaded.team.name}. Connection: {loaded.conn.name} ({loaded.conn.warehouse_type}, "
+        f"project {loaded.conn.config.get('project')}). {editing}"
+    )
+
+
+def system_prompt(c: Container, context: str) -> tuple[SystemBlock, ...]:
+    """Stable prompt blocks (from the database, byte-identical across steps), then the turn's context."""
     from shared.agent.prompts import system_blocks
 
-    blocks = prompt_blocks(c)
-    context = SystemBlock(
-        "context",
-        f"Team: {loaded.team.name}. Connection: {loaded.conn.name} ({loaded.conn.warehouse_type}, "
-        f"project {loaded.conn.config.get('project')}). "
-        + (
-            f"This chat is editing dashboard '{turn_state.dashboard_slug}'."
-            if turn_state.dashboard_slug
-            else "No dashboard has been saved in this chat yet."
-        ),
-    )
-    return (*system_blocks(blocks), context)
+    return (*system_blocks(prompt_blocks(c)), SystemBlock("context", context))
 
 
 def prompt_blocks(c: Container) -> list[Any]:

@@ -48,6 +48,7 @@ class Team(Timestamped, Base):
     byte_cap: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     cache_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model_region: Mapped[str | None] = mapped_column(String(50), nullable=True)
 
 
 class TeamMember(Base):

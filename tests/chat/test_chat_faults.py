@@ -205,3 +205,16 @@ def test_a_second_message_during_a_turn_is_refused(chat_env: ChatEnv) -> None:
 
     with chat_env.c.db.session() as s, pytest.raises(Conflict):
         chat.start_turn(chat_env.c, s, chat.require_session(s, chat_env.user, session_id), "another")
+
+
+def test_team_overrides_model_and_region(chat_env: ChatEnv) -> None:
+    from shared.agent.runner import chat_model
+    from shared.model.gemini import GeminiModel
+
+    default = chat_model(chat_env.c, None)
+    assert default.name == "offline" or type(default).__name__ == "OfflinePlanner"
+    override = chat_model(chat_env.c, "gemini-2.5-pro", "us-central1")
+    assert isinstance(override, GeminiModel)
+    assert (override.name, override.location) == ("gemini-2.5-pro", "us-central1")
+    assert chat_model(chat_env.c, "gemini-2.5-pro", "us-central1") is override  # one per instance
+    assert chat_model(chat_env.c, "gemini-2.5-pro", "europe-west4") is not override

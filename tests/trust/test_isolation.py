@@ -311,3 +311,25 @@ def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
         "not_found",
     )
     record("isolation", tried=len(probes) + 1, rejected=len(probes) + 1)
+
+
+def test_dev_sign_in_does_not_exist_outside_local_identity(tmp_path: Any) -> None:
+    """``/v1/dev/token`` mints a token for any email: with Google identity it must answer 404."""
+    from shared import bootstrap
+    from shared.bootstrap import Container, set_container
+    from shared.settings import Settings
+
+    previous = bootstrap._container
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'b.db'}", identity="google", auth_audience="p"
+    )
+    set_container(Container(settings))
+    try:
+        client = dev_app().test_client()
+        r = client.post("/v1/dev/token", json={"email": "alice@a.example"})
+        assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+        assert "token" not in r.get_json()
+        assert client.get("/config.json").get_json() == {"sign_in": "google"}
+    finally:
+        set_container(previous)
+    record("isolation", tried=1, rejected=1)

@@ -108,6 +108,8 @@ def guard_select(
             _check_parameter(node, parameters, problems)
         elif isinstance(node, exp.Func):
             _check_function(node, problems)
+        elif isinstance(node, exp.Join):
+            _check_join(node, problems)
     problems.raise_if_any()
     if parameters:
         _locate_parameters(sql, parameters)
@@ -139,6 +141,23 @@ def _parse(sql: str, problems: _Problems) -> list[exp.Expr]:
         sqlglot_logger.setLevel(previous)
     problems.raise_if_any()
     return [statement for statement in parsed if statement is not None]
+
+
+def _check_join(node: exp.Join, problems: _Problems) -> None:
+    """Refuse joins without a condition: a cross join multiplies rows without bound, and BigQuery's
+    byte-based cap does not see it (COUNT(*) over events x events x events scans zero bytes)."""
+    if node.args.get("using"):
+        return
+    condition = node.args.get("on")
+    if condition is not None and condition.find(exp.Column) is not None:
+        return  # a condition on columns (ON TRUE or ON 1 = 1 is a cross join in disguise)
+    joined = node.this
+    if isinstance(joined, exp.Unnest):
+        return  # one row's array
+    inner = joined.this if isinstance(joined, exp.Subquery) else None
+    if isinstance(inner, exp.Select) and not inner.args.get("group") and inner.find(exp.AggFunc):
+        return  # an aggregate without GROUP BY is exactly one row
+    problems.add("a join needs ON or USING: a cross join multiplies rows without bound", node)
 
 
 def _check_table(

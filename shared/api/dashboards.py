@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from shared.bootstrap import get_container
 from shared.db.models import Dashboard, DashboardVersion
-from shared.errors import BadRequest, UnsupportedMediaType
+from shared.errors import BadRequest, Conflict, UnsupportedMediaType
 from shared.http.app import principal
 from shared.services import dashboards
 
@@ -55,6 +59,17 @@ def _if_match() -> int | None:
     return int(raw)
 
 
+@contextmanager
+def saving() -> Iterator[None]:
+    """A unique-key clash while saving means another save or repair recorded the same slug first."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            "the dashboard was saved by someone else at the same moment; reload and retry"
+        ) from None
+
+
 @save_bp.put("/v1/teams/<team_id>/dashboards/<slug>")
 def save(team_id: str, slug: str) -> Any:
     who = principal()
@@ -65,7 +80,7 @@ def save(team_id: str, slug: str) -> Any:
     except UnicodeDecodeError:
         raise BadRequest("the YAML must be UTF-8") from None
     c = get_container()
-    with c.db.session() as s:
+    with saving(), c.db.session() as s:
         result = dashboards.save_dashboard(
             c,
             s,
@@ -91,35 +106,43 @@ def list_all(team_id: str) -> Any:
 def get_one(team_id: str, slug: str) -> Any:
     who = principal()
     c = get_container()
-    with c.db.session() as s:
+
+    def read(s: Session) -> tuple[dict[str, Any], str]:
         row, text = dashboards.get_dashboard(c, s, who, team_id, slug)
-        if request.args.get("format") == "yaml":
-            return Response(
-                text,
-                mimetype="application/yaml",
-                headers={
-                    "ETag": f'"{row.version}"',
-                    "Content-Disposition": f'attachment; filename="{slug}.yaml"',
-                },
-            )
-        return {**dashboard_json(row), "yaml": text}, 200, {"ETag": f'"{row.version}"'}
+        return dashboard_json(row), text
+
+    meta, text = c.db.run(read)  # a read may repair the pointer row; concurrent repairs retry
+    if request.args.get("format") == "yaml":
+        return Response(
+            text,
+            mimetype="application/yaml",
+            headers={
+                "ETag": f'"{meta["version"]}"',
+                "Content-Disposition": f'attachment; filename="{slug}.yaml"',
+            },
+        )
+    return {**meta, "yaml": text}, 200, {"ETag": f'"{meta["version"]}"'}
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions")
 def list_versions(team_id: str, slug: str) -> Any:
     who = principal()
     c = get_container()
-    with c.db.session() as s:
-        return {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
+    return c.db.run(
+        lambda s: {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
+    )
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")
 def get_version(team_id: str, slug: str, n: int) -> Any:
     who = principal()
     c = get_container()
-    with c.db.session() as s:
+
+    def read(s: Session) -> dict[str, Any]:
         v, text = dashboards.version_text(c, s, who, team_id, slug, n)
         return {**version_json(v), "yaml": text}
+
+    return c.db.run(read)
 
 
 @read_bp.delete("/v1/teams/<team_id>/dashboards/<slug>")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import Settings
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -22,13 +26,31 @@ def make_engine(settings: Settings) -> Engine:
         return sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+pg8000://" + url.removeprefix("postgresql://")
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
+    return with_liveness_check(
+        create_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_recycle=1800
+        )
     )
+
+
+def with_liveness_check(engine: Engine) -> Engine:
+    """Ping each pooled connection on checkout; a dead one is replaced instead of failing the request.
+
+    This replaces ``pool_pre_ping``: pg8000 reports a reset socket as a bare ``OSError``, which
+    SQLAlchemy does not recognise as a disconnect, so the pre-ping would fail the request.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            cursor.close()
+        except Exception as exc:
+            raise DisconnectionError(f"stale pooled connection: {type(exc).__name__}") from exc
+
+    return engine
 
 
 def sqlite_engine(url: str) -> Engine:
@@ -64,13 +86,14 @@ def _cloudsql_engine(settings: Settings) -> Engine:
             enable_iam_auth=settings.db_iam_auth,
         )
 
-    return create_engine(
-        "postgresql+pg8000://",
-        creator=creator,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
+    return with_liveness_check(
+        create_engine(
+            "postgresql+pg8000://",
+            creator=creator,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_recycle=1800,
+        )
     )
 
 
@@ -86,3 +109,20 @@ class Database:
         """A transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def run(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
+        """Run ``fn`` in a transaction, retried when a concurrent writer got there first.
+
+        For idempotent work only (reads that may repair a pointer row): a unique-key clash or a
+        SQLite snapshot conflict means another request wrote the same row, so a retry reads it.
+        """
+        for attempt in range(attempts):
+            try:
+                with self.session() as s:
+                    return fn(s)
+            except (IntegrityError, OperationalError) as exc:
+                conflict = isinstance(exc, IntegrityError) or "locked" in str(exc) or "snapshot" in str(exc)
+                if not conflict or attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")

@@ -8,10 +8,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.bootstrap import get_container
-from shared.errors import BadRequest, BridgeError, Unauthorized, UnsupportedMediaType, ValidationFailed
+from shared.errors import (
+    BadRequest,
+    BridgeError,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from shared.identity.port import Principal
 
 log = logging.getLogger("bridge.http")
@@ -58,6 +66,16 @@ def create_app(blueprints: Iterable[Blueprint], *, name: str = "bridge") -> Flas
         if code == 405 and err.valid_methods:  # type: ignore[attr-defined]
             resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
         return resp
+
+    @app.errorhandler(DBAPIError)
+    def _database(err: DBAPIError) -> Response:
+        if err.connection_invalidated or isinstance(err, OperationalError | InterfaceError):
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__
+            )
+            return error_response(Unavailable("the directory database is unavailable; retry shortly"))
+        log.error("database error on %s %s: %s", request.method, request.path, type(err.orig).__name__)
+        return error_response(BridgeError("internal error; it has been logged"))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:

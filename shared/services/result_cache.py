@@ -82,9 +82,9 @@ class ResultCache:
         return result
 
     def put(self, result: CachedResult) -> None:
+        self._remember(f"{result.team_id}/{result.key}", result)
         data = gzip.compress(json.dumps(asdict(result), separators=(",", ":")).encode(), compresslevel=5)
         self._store.put(self._path(result.team_id, result.key), data, content_type="application/json")
-        self._remember(f"{result.team_id}/{result.key}", result)
 
     def forget_local(self) -> None:
         with self._lock:

@@ -345,7 +345,10 @@ class DataService:
             cached_at=now,
             expires_at=now + ttl,
         )
-        self.cache.put(result)
+        try:
+            self.cache.put(result)
+        except BridgeError as err:  # the result is good; only sharing it with other instances failed
+            log.warning("result cache write failed (%s); serving the fresh result", err.code)
         return result
 
     def _data_version(self, conn: Connection, tables: tuple[str, ...]) -> str | None:

@@ -160,12 +160,21 @@ def _cases() -> list[Hostile]:
         "",
         "   ;  ",
     )
-    add(
+    add(  # joins without a real condition are refused by the guard, whatever they would scan
         "huge-cross-join",
         f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 CROSS JOIN {OI} AS boom2",
         f"SELECT boom1.*, boom2.*, boom3.* FROM {OI} AS boom1, {OI} AS boom2, {OI} AS boom3",
         f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 CROSS JOIN `demo.thelook_ecommerce.events` AS boom2",
         f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN `demo.thelook_ecommerce.users` AS boom2 ON TRUE",
+        f"SELECT boom1.id FROM {OI} AS boom1 JOIN {OI} AS boom2 ON 1 = 1",
+    )
+    add(  # a huge join with a condition is legal SQL: the byte cap stops it before it runs
+        "huge-join",
+        f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN {OI} AS boom2 ON boom1.user_id = boom2.user_id",
+        f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN `demo.thelook_ecommerce.events` AS boom2 "
+        "ON boom1.user_id = boom2.user_id",
+        f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN `demo.thelook_ecommerce.users` AS boom2 "
+        "ON boom1.user_id >= boom2.id",
         outcome=CAP,
     )
     return out

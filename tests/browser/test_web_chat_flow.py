@@ -39,10 +39,11 @@ def ask(page: Any, text: str) -> str:
     assert finished.last.get_attribute("data-status") == "done" and errors == [], errors
     assert page.locator(".progress .spinner").count() == 0
     assert page.locator(".steps-box > summary").last.inner_text().endswith("steps")
-    dashboard = page.locator(".preview-pane .dashboard[data-ready='true']")
-    dashboard.wait_for()
-    slug = dashboard.get_attribute("data-slug")
-    assert slug
+    link = finished.last.locator(".saved a").last.get_attribute("href") or ""
+    slug = link.rstrip("/").rsplit("/", 1)[-1]
+    assert slug, "the turn announced no saved dashboard"
+    # the preview switches to the new dashboard after the turn's last event: wait for that one
+    page.locator(f".preview-pane .dashboard[data-slug='{slug}'][data-ready='true']").wait_for()
     return slug
 
 

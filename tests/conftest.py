@@ -65,7 +65,12 @@ def make_container(
 ) -> Container:
     from shared.db.migrate import upgrade
 
-    settings = Settings(data_dir=data_dir, database_url=database_url, auth_secret="test-secret-0123456789-0123456789-abcdef", **overrides)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        auth_secret="test-secret-0123456789-0123456789-abcdef",
+        **overrides,
+    )
     c = Container(settings)
     upgrade(c.db.engine)
     if demo is not None:

@@ -16,7 +16,13 @@ DEMO_PREFIX = "demo.thelook_ecommerce."
 DEMO_TABLES = frozenset(
     DEMO_PREFIX + table
     for table in (
-        "users", "orders", "order_items", "products", "inventory_items", "distribution_centers", "events"
+        "users",
+        "orders",
+        "order_items",
+        "products",
+        "inventory_items",
+        "distribution_centers",
+        "events",
     )
 )
 

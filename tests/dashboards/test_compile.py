@@ -20,7 +20,14 @@ from shared.sqlguard import guard_select
 
 from .helpers import VALID_DIR, VEGA_LITE_SCHEMA, demo_tables, valid_examples
 
-CHART_MARKS = {"line": "line", "area": "area", "bar": "rect", "pie": "arc", "scatter": "symbol", "heatmap": "rect"}
+CHART_MARKS = {
+    "line": "line",
+    "area": "area",
+    "bar": "rect",
+    "pie": "arc",
+    "scatter": "symbol",
+    "heatmap": "rect",
+}
 needs_vega_lite = pytest.mark.skipif(
     not VEGA_LITE_SCHEMA.exists(), reason="node_modules/vega-lite is absent: run `npm ci` to render specs"
 )
@@ -72,7 +79,15 @@ def sample_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
 def test_every_view_type_compiles() -> None:
     views = all_views()
     assert {view.type for _, view in views} == {
-        "kpi", "line", "bar", "area", "table", "pie", "scatter", "heatmap", "text"
+        "kpi",
+        "line",
+        "bar",
+        "area",
+        "table",
+        "pie",
+        "scatter",
+        "heatmap",
+        "text",
     }
     for _, view in views:
         if view.type == "text":
@@ -172,7 +187,13 @@ def test_chart_specs_use_theme_formats_and_named_data() -> None:
 
 def test_refresh_durations() -> None:
     assert [refresh_seconds(v) for v in ("30s", "15m", "1h", "1d", 0, 3600, 60.0)] == [
-        30, 900, 3600, 86400, 0, 3600, 60
+        30,
+        900,
+        3600,
+        86400,
+        0,
+        3600,
+        60,
     ]
     with pytest.raises(ValidationFailed):
         refresh_seconds("soon")

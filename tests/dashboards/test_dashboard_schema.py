@@ -49,7 +49,9 @@ def test_every_property_has_description_and_examples() -> None:
         for name, prop in node["properties"].items()
         if not prop.get("description") or not prop.get("examples")
     ]
-    checked = sum(len(n["properties"]) for _, n in _subschemas(SCHEMA) if isinstance(n.get("properties"), dict))
+    checked = sum(
+        len(n["properties"]) for _, n in _subschemas(SCHEMA) if isinstance(n.get("properties"), dict)
+    )
     assert checked > 100
     assert missing == []
 
@@ -71,9 +73,9 @@ def test_every_object_is_closed() -> None:
 def test_enumerations_cover_the_product_vocabulary() -> None:
     definitions = SCHEMA["$defs"]
     assert sorted(k.removeprefix("view_") for k in definitions if k.startswith("view_")) == sorted(VIEW_TYPES)
-    assert sorted(
-        k.removeprefix("parameter_") for k in definitions if k.startswith("parameter_")
-    ) == sorted(PARAMETER_TYPES)
+    assert sorted(k.removeprefix("parameter_") for k in definitions if k.startswith("parameter_")) == sorted(
+        PARAMETER_TYPES
+    )
     assert set(VIEW_TYPES) >= {"kpi", "line", "bar", "area", "table", "pie", "scatter", "heatmap", "text"}
     assert definitions["field_encoding"]["properties"]["format"]["enum"] == list(FORMATS)
     assert SCHEMA["properties"]["theme"]["default"] == "monotone"

@@ -76,7 +76,9 @@ def documents(draw: Any) -> str:
         return text[: draw(st.integers(min_value=0, max_value=len(text)))]
     if kind == "insert":
         at = draw(st.integers(min_value=0, max_value=len(text)))
-        garbage = draw(st.sampled_from([":", "- ", "{", "]", "\t", "&a ", "*a", "!!str ", "'", "\n  x: 1\n", "@"]))
+        garbage = draw(
+            st.sampled_from([":", "- ", "{", "]", "\t", "&a ", "*a", "!!str ", "'", "\n  x: 1\n", "@"])
+        )
         return text[:at] + garbage + text[at:]
     if kind == "unicode":
         return draw(st.text(max_size=200))

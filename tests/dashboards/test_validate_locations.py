@@ -61,7 +61,9 @@ def test_base_document_is_valid() -> None:
 
 
 def test_wrong_type_on_its_line() -> None:
-    error = only(errors_of(BASE.replace("layout: {x: 3, y: 0, w: 9, h: 4}", "layout: {x: 3, y: 0, w: nine, h: 4}")))
+    error = only(
+        errors_of(BASE.replace("layout: {x: 3, y: 0, w: 9, h: 4}", "layout: {x: 3, y: 0, w: nine, h: 4}"))
+    )
     assert (error["path"], error["line"], error["column"]) == ("views[1].layout.w", 24, 29)
     assert "not of type 'integer'" in error["message"]
 
@@ -92,7 +94,10 @@ def test_unknown_field_suggests_the_close_column() -> None:
 def test_fields_checked_against_query_columns_from_a_dry_run() -> None:
     columns = {"monthly": ["month", "total_revenue"]}
     errors = errors_of(BASE, query_columns=columns)
-    assert [(e["path"], e["line"]) for e in errors] == [("views[0].value.field", 17), ("views[1].y.field", 23)]
+    assert [(e["path"], e["line"]) for e in errors] == [
+        ("views[0].value.field", 17),
+        ("views[1].y.field", 23),
+    ]
 
 
 def test_fields_unknowable_with_select_star_are_skipped() -> None:
@@ -101,7 +106,9 @@ def test_fields_unknowable_with_select_star_are_skipped() -> None:
 
 
 def test_undeclared_parameter_points_into_the_sql() -> None:
-    error = only(errors_of(BASE.replace("name: start_date", "name: since").replace("@start_date", "@since AND @until")))
+    error = only(
+        errors_of(BASE.replace("name: start_date", "name: since").replace("@start_date", "@since AND @until"))
+    )
     assert (error["path"], error["line"], error["column"]) == ("queries.monthly.sql", 11, 44)
     assert error["message"] == "parameter @until is not declared"
 

@@ -61,6 +61,23 @@ class LoadedDashboard:
     ttl_s: int | None  # ``refresh`` as written in the YAML (None: the team's default applies)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One view query to run: what, for whom, under which cap, cached for how long."""
+
+    loaded: LoadedDashboard
+    sql: ConnectionSql
+    text: str
+    params: tuple[QueryParam, ...]
+    key: str
+    ttl: int
+    cap: int
+
+    @property
+    def flight(self) -> str:
+        return f"{self.key}:{self.cap}"  # callers under a different byte cap never share a computation
+
+
 class DataService:
     """Per-instance serving state: parsed dashboards, result cache, coalescing, a worker pool."""
 
@@ -241,109 +258,63 @@ class DataService:
         force: bool,
     ) -> dict[str, Any]:
         if view.sql is None:  # text views have no query
-            return {
-                "view_id": view.view_id,
-                "status": "ok",
-                "columns": [],
-                "values": [],
-                "row_count": 0,
-                "truncated": False,
-                "bytes_processed": 0,
-                "cache": "none",
-                "cached_at": None,
-                "error": None,
-            }
+            return _empty(view.view_id)
         try:
             guarded = sql.guard(view.sql)
             version = self._data_version(loaded.conn, guarded.tables)
             key = cache_key(loaded.team.id, loaded.conn.id, view.sql, params, version)
+            job = _Job(loaded, sql, view.sql, params, key, ttl, cap)
             now = self.clock()
             cached = None if force else self.cache.get(loaded.team.id, key)
             if cached is not None and now < cached.expires_at:
                 return _payload(view.view_id, cached, "hit")
             if cached is not None and now < cached.cached_at + ttl * STALE_FACTOR:
-                self._refresh_behind(loaded, sql, view.sql, params, key, ttl, cap)
+                self._refresh_behind(job)
                 return _payload(view.view_id, cached, "stale")
-            # callers under a different byte cap never share a computation
-            result, _ = self.flights.do(
-                f"{key}:{cap}", lambda: self._execute(loaded, sql, view.sql, params, key, ttl, cap)
-            )
+            result, _ = self.flights.do(job.flight, lambda: self._execute(job))
             return _payload(view.view_id, result, "miss")
         except BridgeError as err:
-            return {
-                "view_id": view.view_id,
-                "status": "error",
-                "columns": [],
-                "values": [],
-                "row_count": 0,
-                "truncated": False,
-                "bytes_processed": 0,
-                "cache": "none",
-                "cached_at": None,
-                "error": err.to_dict()["error"],
-            }
+            return _empty(view.view_id, error=err.to_dict()["error"])
 
-    def _refresh_behind(
-        self,
-        loaded: LoadedDashboard,
-        sql: ConnectionSql,
-        text: str,
-        params: tuple[QueryParam, ...],
-        key: str,
-        ttl: int,
-        cap: int,
-    ) -> None:
+    def _refresh_behind(self, job: _Job) -> None:
         with self._lock:
-            if key in self._refreshing:
+            if job.key in self._refreshing:
                 return
-            self._refreshing.add(key)
+            self._refreshing.add(job.key)
 
         def run() -> None:
             try:
-                self.flights.do(
-                    f"{key}:{cap}", lambda: self._execute(loaded, sql, text, params, key, ttl, cap)
-                )
+                self.flights.do(job.flight, lambda: self._execute(job))
             except BridgeError as err:
                 log.info("background refresh failed: %s", err.code)
             except Exception:
                 log.exception("background refresh failed")
             finally:
                 with self._lock:
-                    self._refreshing.discard(key)
+                    self._refreshing.discard(job.key)
 
         self.pool.submit(run)
 
-    def _execute(
-        self,
-        loaded: LoadedDashboard,
-        sql: ConnectionSql,
-        text: str,
-        params: tuple[QueryParam, ...],
-        key: str,
-        ttl: int,
-        cap: int,
-    ) -> CachedResult:
+    def _execute(self, job: _Job) -> CachedResult:
         with self._lock:
             self.warehouse_calls += 1
+        loaded = job.loaded
         labels = {"bridge_team": _label(loaded.team.id), "bridge_dashboard": _label(loaded.row.slug)}
-        res = sql.query(
-            text,
-            params,
-            QueryOptions(max_bytes_billed=cap, row_limit=self.c.settings.row_limit, labels=labels),
-        )
+        options = QueryOptions(max_bytes_billed=job.cap, row_limit=self.c.settings.row_limit, labels=labels)
+        res = job.sql.query(job.text, job.params, options)
         now = self.clock()
         columns = [{"name": col.name, "type": col.type} for col in res.columns]
         values = [[_json_value(row[i]) for row in res.rows] for i in range(len(res.columns))]
         result = CachedResult(
             team_id=loaded.team.id,
-            key=key,
+            key=job.key,
             columns=columns,
             values=values,
             row_count=len(res.rows),
             truncated=res.truncated,
             bytes_processed=res.bytes_processed,
             cached_at=now,
-            expires_at=now + ttl,
+            expires_at=now + job.ttl,
         )
         try:
             self.cache.put(result)
@@ -408,6 +379,22 @@ def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:
         "cached_at": dt.datetime.fromtimestamp(r.cached_at, dt.UTC).isoformat(),
         "expires_at": dt.datetime.fromtimestamp(r.expires_at, dt.UTC).isoformat(),
         "error": None,
+    }
+
+
+def _empty(view_id: str, *, error: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A view payload without rows: a text view, or a view that failed (``error``)."""
+    return {
+        "view_id": view_id,
+        "status": "error" if error else "ok",
+        "columns": [],
+        "values": [],
+        "row_count": 0,
+        "truncated": False,
+        "bytes_processed": 0,
+        "cache": "none",
+        "cached_at": None,
+        "error": error,
     }
 
 

@@ -41,6 +41,40 @@ def timed(label: str, action: Callable[[], Any]) -> Any:
     return result
 
 
+def run(scale: float = 1.0) -> list[dict[str, Any]]:
+    """Rows for ``make bench``: generation, catalog scan, and each dashboard query (dry run and run)."""
+    from bench.common import row
+
+    rows: list[dict[str, Any]] = []
+
+    def ms(action: Callable[[], Any]) -> tuple[Any, float]:
+        started = time.perf_counter()
+        result = action()
+        return result, 1000 * (time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, took = ms(lambda: generate_demo(Path(tmp) / "demo.duckdb", scale=scale))
+        rows.append(
+            row(f"generate demo (scale {scale:g})", took, "ms", f"{path.stat().st_size / 1e6:.1f} MB")
+        )
+        wh = DuckDBWarehouse(path)
+        rows.append(
+            row("catalog scan (cold)", ms(wh.scan_catalog)[1], "ms", "7 tables, constant query count")
+        )
+        params = (QueryParam("start", "DATE", "2024-01-01"),)
+        options = QueryOptions(max_bytes_billed=10**12)
+        for name, sql in QUERIES.items():
+            used = params if "@start" in sql else ()
+            dry, took = ms(lambda sql=sql, used=used: wh.dry_run(sql, used))
+            rows.append(
+                row(f"dry run: {name}", took, "ms", f"{dry.total_bytes_processed / 1e6:.1f} MB estimated")
+            )
+            rows.append(
+                row(f"query: {name}", ms(lambda sql=sql, used=used: wh.query(sql, used, options))[1], "ms")
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)

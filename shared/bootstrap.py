@@ -82,12 +82,14 @@ class Container:
 
     @cached_property
     def identity(self) -> Identity:
+        from shared.identity.cache import CachingIdentity
+
         s = self.settings
         if s.identity == "google":
             from shared.identity.google import GoogleIdentity
 
-            return GoogleIdentity(s.auth_audience or s.gcp_project)
-        return self.local_identity
+            return CachingIdentity(GoogleIdentity(s.auth_audience or s.gcp_project))
+        return CachingIdentity(self.local_identity)
 
     @cached_property
     def local_identity(self) -> Any:

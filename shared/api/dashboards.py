@@ -92,6 +92,7 @@ def save(team_id: str, slug: str) -> Any:
             connection_id=request.args.get("connection_id"),
         )
         body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
+    _forget_pointers(team_id, slug)
     return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
 
 
@@ -151,4 +152,12 @@ def delete(team_id: str, slug: str) -> Any:
     c = get_container()
     with c.db.session() as s:
         dashboards.delete_dashboard(c, s, who, team_id, slug)
+    _forget_pointers(team_id, slug)
     return "", 204
+
+
+def _forget_pointers(team_id: str, slug: str) -> None:
+    """This instance serves the new version (or the deletion) at once, not after the pointer TTL."""
+    svc = get_container().extras.get("data_service")
+    if svc is not None:
+        svc.forget_pointers(team_id, slug)

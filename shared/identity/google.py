@@ -101,7 +101,8 @@ class GoogleIdentity:
         if not claims.get("email") or claims.get("email_verified") is not True:
             raise Unauthorized("ID token has no verified email")
         email = str(claims["email"]).lower()
-        return Principal(user_id=email, email=email)
+        exp = claims.get("exp")
+        return Principal(user_id=email, email=email, expires_at=float(exp) if exp is not None else None)
 
 
 def _reason(error: Exception) -> str:

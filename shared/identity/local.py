@@ -58,4 +58,5 @@ class LocalIdentity:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from None
-        return Principal(user_id=str(claims["email"]).lower(), email=str(claims["email"]).lower())
+        email = str(claims["email"]).lower()
+        return Principal(user_id=email, email=email, expires_at=float(claims["exp"]))

@@ -10,6 +10,7 @@ from typing import Protocol
 class Principal:
     user_id: str  # the token's subject
     email: str
+    expires_at: float | None = None  # the token's ``exp`` (epoch seconds), when known
 
 
 class Identity(Protocol):

@@ -37,6 +37,7 @@ log = logging.getLogger("bridge.serving")
 
 STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TTLs old
 DATA_VERSION_TTL_S = 30.0
+POINTER_TTL_S = 2.0  # how long a cache hit may trust a remembered membership + dashboard version
 
 
 _LIVE_GENERATION = (
@@ -93,6 +94,7 @@ class DataService:
         self.clock = time.time
         self._refreshing: set[str] = set()
         self._responses: OrderedDict[tuple[Any, ...], tuple[float, bytes, bytes]] = OrderedDict()
+        self._pointers: dict[tuple[str, str, str], tuple[float, int]] = {}
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, s: Session, team: Team, slug: str) -> LoadedDashboard:
@@ -152,10 +154,7 @@ class DataService:
         params_key = tuple(sorted(raw_params.items()))
         now = self.clock()
         if not force:
-            # the hot path: one prebuilt, indexed lookup; no ORM objects
-            generation = s.scalar(
-                _LIVE_GENERATION, {"team_id": team_id, "slug": slug, "user_id": who.user_id}
-            )
+            generation = self._live_generation(s, who, team_id, slug, now)
             with self._lock:
                 entry = self._responses.get((team_id, slug, generation, view_id, params_key))
             if generation is not None and entry is not None and now < entry[0]:
@@ -179,6 +178,34 @@ class DataService:
                 while len(self._responses) > 512:
                     self._responses.popitem(last=False)
         return packed
+
+    def _live_generation(self, s: Session, who: Principal, team_id: str, slug: str, now: float) -> int | None:
+        """The live generation of the dashboard if ``who`` is a member of its team.
+
+        The hot path of a cache hit: one prebuilt, indexed lookup, remembered for ``POINTER_TTL_S``
+        per (user, team, slug) on this instance, so a new version or a removed membership is seen
+        here within that time (saves and deletes through this instance are seen at once).
+        """
+        key = (who.user_id, team_id, slug)
+        with self._lock:
+            hit = self._pointers.get(key)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        generation = s.scalar(_LIVE_GENERATION, {"team_id": team_id, "slug": slug, "user_id": who.user_id})
+        with self._lock:
+            if generation is None:
+                self._pointers.pop(key, None)
+            else:
+                self._pointers[key] = (now + POINTER_TTL_S, generation)
+                while len(self._pointers) > 4096:
+                    self._pointers.pop(next(iter(self._pointers)))
+        return generation
+
+    def forget_pointers(self, team_id: str, slug: str) -> None:
+        """Drop remembered pointers of one dashboard (after a save or delete on this instance)."""
+        with self._lock:
+            for key in [k for k in self._pointers if k[1] == team_id and k[2] == slug]:
+                del self._pointers[key]
 
     def _pointer(
         self, s: Session, who: Principal, team_id: str, slug: str, *, repaired: bool = False

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import ChatEnv, lookup_script
+from chat_helpers import ChatEnv, lookup_script
 from sqlalchemy import select
 
 from shared.agent import runner

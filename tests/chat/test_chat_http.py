@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import requests
-from conftest import ChatEnv, lookup_script
+from chat_helpers import ChatEnv, lookup_script
 
 
 def read_sse(resp: requests.Response) -> list[dict]:

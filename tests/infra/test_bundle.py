@@ -124,7 +124,9 @@ def test_cli_reports_errors_without_a_traceback(
 
 
 @pytest.mark.parametrize("name", function_folders() or ["<none>"])
-def test_each_real_bundle_imports_on_its_own(bundler: ModuleType, name: str, tmp_path: Path) -> None:
+def test_each_real_bundle_imports_and_serves_on_its_own(
+    bundler: ModuleType, name: str, tmp_path: Path
+) -> None:
     if name == "<none>":
         pytest.skip("functions/ holds no function yet")
     bundle = bundler.build(name, tmp_path / "dist", ROOT)
@@ -143,7 +145,30 @@ def test_each_real_bundle_imports_on_its_own(bundler: ModuleType, name: str, tmp
             f"assert str(vendor_dir()).startswith({str(site)!r})\n"
             "assert all((vendor_dir() / rel).is_file() for rel in VENDOR_FILES.values())\n"
         )
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(site), "HOME": str(tmp_path)}
+    # ... and serves a request through functions-framework, as Cloud Functions would run it
+    if name == "precompute":
+        probe += (
+            "import functions_framework, json\n"
+            "app = functions_framework.create_app(target='precompute', source='main.py', signature_type='cloudevent')\n"
+            "r = app.test_client().post('/', data=json.dumps({'bucket': 'elsewhere', 'name': 'x.txt', 'generation': '1'}),"
+            " headers={'Content-Type': 'application/json', 'ce-id': '1', 'ce-specversion': '1.0',"
+            " 'ce-source': '//storage.googleapis.com/projects/_/buckets/elsewhere',"
+            " 'ce-type': 'google.cloud.storage.object.v1.finalized'})\n"
+            "assert r.status_code == 200, (r.status_code, r.data)\n"
+        )
+    else:
+        probe += (
+            "import functions_framework\n"
+            f"app = functions_framework.create_app(target={name!r}, source='main.py')\n"
+            "r = app.test_client().get('/healthz')\n"
+            "assert r.status_code == 200 and r.get_json() == {'status': 'ok'}, (r.status_code, r.data)\n"
+        )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(site),
+        "HOME": str(tmp_path),
+        "BRIDGE_DATA_DIR": str(tmp_path / "data"),
+    }
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=site, env=env, capture_output=True, text=True, timeout=120
     )

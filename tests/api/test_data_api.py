@@ -208,7 +208,7 @@ def test_concurrent_identical_requests_run_the_query_once(dev_server, token, con
     original = svc._execute
 
     def slow_execute(*args, **kwargs):  # widen the window so the requests overlap
-        time.sleep(0.4)
+        time.sleep(1.0)
         return original(*args, **kwargs)
 
     svc._execute = slow_execute  # type: ignore[method-assign]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from testkit import LiveServer, make_container
 
 from shared.bootstrap import Container, set_container
-from shared.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("BRIDGE_TEST_PG_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -60,29 +59,6 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_demo(path, scale=0.05, seed=42)
 
 
-def make_container(
-    data_dir: Path, database_url: str, demo: Path | None = None, **overrides: object
-) -> Container:
-    from shared.db.migrate import upgrade
-
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        auth_secret="test-secret-0123456789-0123456789-abcdef",
-        **overrides,
-    )
-    c = Container(settings)
-    upgrade(c.db.engine)
-    if demo is not None:
-        target = settings.demo_warehouse_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            os.link(
-                demo, target
-            ) if demo.stat().st_dev == target.parent.stat().st_dev else target.write_bytes(demo.read_bytes())
-    return c
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty directory database on SQLite and on real PostgreSQL."""
@@ -110,21 +86,6 @@ def container(tmp_path: Path, db_url: str, demo_warehouse: Path) -> Iterator[Con
         if queue is not None:
             queue.close()
         c.db.engine.dispose()
-
-
-class LiveServer:
-    """A real HTTP server on loopback serving a WSGI app in a thread."""
-
-    def __init__(self, app: object) -> None:
-        from werkzeug.serving import make_server
-
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import os
 import re
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -44,8 +45,13 @@ def vendor_dir() -> Path:
     return Path(os.environ.get(VENDOR_ENV) or REPO_ROOT / "node_modules")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @cache
-def _shell() -> tuple[str, str]:
+def _shell(extra_connect: tuple[str, ...] = ()) -> tuple[str, str]:
     """The app shell and the Content-Security-Policy that admits exactly its inline import map."""
     html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     hashes = " ".join(
@@ -58,7 +64,7 @@ def _shell() -> tuple[str, str]:
             f"script-src 'self' {hashes}".strip(),
             "style-src 'self' 'unsafe-inline'",  # Vega's SVG renderer sets style attributes
             "img-src 'self' data: blob:",
-            "connect-src 'self'",
+            " ".join(["connect-src 'self'", *extra_connect]),
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
@@ -77,7 +83,10 @@ def _secure(resp: Response, csp: str | None = None) -> Response:
 
 
 def _page() -> Response:
-    html, csp = _shell()
+    settings = get_container().settings
+    google = settings.identity != "local"
+    extra = (_origin(settings.identity_toolkit_url), _origin(settings.securetoken_url)) if google else ()
+    html, csp = _shell(extra)
     resp = Response(html, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-cache"
     return _secure(resp, csp)
@@ -129,7 +138,15 @@ def config() -> Any:
     """What the page needs before sign-in: which sign-in flow this deployment offers."""
     c = get_container()
     resp = _secure(Response(mimetype="application/json"))
-    resp.set_data(json.dumps({"sign_in": "local" if c.settings.identity == "local" else "google"}))
+    body: dict[str, Any] = {"sign_in": "local" if c.settings.identity == "local" else "google"}
+    if body["sign_in"] == "google":
+        s = c.settings
+        body["identity"] = {
+            "api_key": s.identity_api_key,
+            "toolkit_url": s.identity_toolkit_url.rstrip("/"),
+            "securetoken_url": s.securetoken_url.rstrip("/"),
+        }
+    resp.set_data(json.dumps(body))
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 

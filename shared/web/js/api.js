@@ -1,5 +1,7 @@
 // The public HTTP API, called exactly as a third-party front end would (Bearer token).
 
+import { configure, forget, freshToken } from "./identity.js";
+
 const TOKEN_KEY = "bridge.token";
 const EMAIL_KEY = "bridge.email";
 
@@ -16,7 +18,7 @@ export const session = {
   get token() { return localStorage.getItem(TOKEN_KEY); },
   get email() { return localStorage.getItem(EMAIL_KEY); },
   signIn(token, email) { localStorage.setItem(TOKEN_KEY, token); localStorage.setItem(EMAIL_KEY, email); },
-  signOut() { localStorage.removeItem(TOKEN_KEY); localStorage.removeItem(EMAIL_KEY); },
+  signOut() { localStorage.removeItem(TOKEN_KEY); localStorage.removeItem(EMAIL_KEY); forget(); },
 };
 
 const listeners = new Set();
@@ -32,7 +34,11 @@ async function errorFrom(resp) {
 /** fetch() with the token; JSON in and out; throws ApiError. `raw: true` returns the Response. */
 export async function api(method, path, { json, body, headers = {}, raw = false, auth = true, signal } = {}) {
   const h = { Accept: "application/json", ...headers };
-  if (auth && session.token) h.Authorization = `Bearer ${session.token}`;
+  if (auth && session.token) {
+    const renewed = await freshToken().catch(() => null);  // Identity Platform tokens last an hour
+    if (renewed) localStorage.setItem(TOKEN_KEY, renewed);
+    h.Authorization = `Bearer ${session.token}`;
+  }
   if (json !== undefined) { h["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   let resp;
   try {
@@ -54,11 +60,13 @@ export async function api(method, path, { json, body, headers = {}, raw = false,
 export const get = (path, opts) => api("GET", path, opts);
 export const post = (path, json, opts = {}) => api("POST", path, { json, ...opts });
 
-/** Which sign-in flow this deployment offers: "local" (dev tokens) or "google". */
+/** Which sign-in flow this deployment offers: "local" (dev tokens) or "google" (Identity Platform). */
 export async function signInFlow() {
   try {
     const resp = await fetch("/config.json", { headers: { Accept: "application/json" } });
-    return resp.ok ? (await resp.json()).sign_in : "google";
+    const config = resp.ok ? await resp.json() : { sign_in: "google" };
+    if (config.identity) configure(config.identity);
+    return config.sign_in;
   } catch {
     return "google";
   }

@@ -1,14 +1,34 @@
-// Sign-in. Locally: an email → POST /v1/dev/token. Google Identity Platform sign-in is not built yet.
+// Sign-in. Locally: an email → POST /v1/dev/token. On Google Cloud: Identity Platform (email and
+// password over its REST API) → a Google ID token the API verifies.
 
 import { api, signInFlow, session } from "./api.js";
 import { h, clear, errorBox, field } from "./dom.js";
+import { signInWithPassword } from "./identity.js";
+
+function googleForm(box, next) {
+  const email = h("input", { type: "email", name: "email", required: true, autocomplete: "username", placeholder: "you@example.com" });
+  const password = h("input", { type: "password", name: "password", required: true, autocomplete: "current-password" });
+  const msg = h("div");
+  const form = h("form", { class: "card-form" }, field("Email", email), field("Password", password), msg,
+    h("button", { type: "submit", class: "btn primary", text: "Sign in" }));
+  clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Sign in with your team account." }), form);
+  email.focus();
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const { token, email: who } = await signInWithPassword(email.value.trim(), password.value);
+      session.signIn(token, who.toLowerCase());
+      next();
+    } catch (err) { clear(msg, h("p", { class: "error-text", role: "alert", text: err.message })); }
+  });
+}
 
 export async function signInPage(main, next) {
   const box = h("div", { class: "signin" });
   clear(main, h("div", { class: "page narrow" }, box));
   clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Checking how to sign in…" }));
   if ((await signInFlow()) !== "local") {
-    clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "callout", text: "Google sign-in (Identity Platform) is not built into this page yet. Use the API with a Google ID token." }));
+    googleForm(box, next);
     return;
   }
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "email", placeholder: "you@example.com" });

@@ -1,0 +1,48 @@
+"""Test helpers shared by every folder (a uniquely named module: conftest files shadow each other)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from shared.bootstrap import Container
+from shared.settings import Settings
+
+
+def make_container(
+    data_dir: Path, database_url: str, demo: Path | None = None, **overrides: object
+) -> Container:
+    from shared.db.migrate import upgrade
+
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        auth_secret="test-secret-0123456789-0123456789-abcdef",
+        **overrides,
+    )
+    c = Container(settings)
+    upgrade(c.db.engine)
+    if demo is not None:
+        target = settings.demo_warehouse_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            os.link(
+                demo, target
+            ) if demo.stat().st_dev == target.parent.stat().st_dev else target.write_bytes(demo.read_bytes())
+    return c
+
+
+class LiveServer:
+    """A real HTTP server on loopback serving a WSGI app in a thread."""
+
+    def __init__(self, app: object) -> None:
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()

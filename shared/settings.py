@@ -56,8 +56,12 @@ class Settings(BaseSettings):
     tasks_target_url: str = Field("", description="Base URL of the functions that receive tasks.")
     tasks_service_account: str = Field("", description="Email used for the tasks' OIDC token.")
     auth_audience: str = Field("", description="Expected audience of Google ID tokens (project id).")
-    identity_api_key: str = Field("", description="Identity Platform web API key (public; used by the sign-in page).")
-    identity_toolkit_url: str = Field("https://identitytoolkit.googleapis.com", description="Identity Platform REST API.")
+    identity_api_key: str = Field(
+        "", description="Identity Platform web API key (public; used by the sign-in page)."
+    )
+    identity_toolkit_url: str = Field(
+        "https://identitytoolkit.googleapis.com", description="Identity Platform REST API."
+    )
     securetoken_url: str = Field("https://securetoken.googleapis.com", description="Token refresh REST API.")
 
     # Local identity

@@ -10,8 +10,8 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 

@@ -127,6 +127,7 @@ locals {
     BRIDGE_TASKS_TARGET_URL      = local.tasks_target_url
     BRIDGE_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     BRIDGE_AUTH_AUDIENCE         = var.auth_audience == "" ? var.project_id : var.auth_audience
+    BRIDGE_IDENTITY_API_KEY      = var.identity_api_key
     BRIDGE_DB_POOL_SIZE          = tostring(var.db_pool_size)
     BRIDGE_DB_MAX_OVERFLOW       = tostring(var.db_max_overflow)
     BRIDGE_DEFAULT_BYTE_CAP      = tostring(var.default_byte_cap)

@@ -294,3 +294,9 @@ variable "security_policy" {
   type        = string
   default     = null
 }
+
+variable "identity_api_key" {
+  type        = string
+  description = "Identity Platform web API key the sign-in page uses (BRIDGE_IDENTITY_API_KEY); public by design, restrict it to your domain in the console."
+  default     = ""
+}

@@ -14,16 +14,17 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.agent.context import AgentContext, TurnState
 from shared.bootstrap import Container, get_container
-from shared.db.models import ChatSession, Connection, PromptBlockRow, Team, Turn
+from shared.db.models import ChatSession, Connection, LiveToken, PromptBlockRow, Team, Turn
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.identity.port import Principal
 from shared.model.messages import (
@@ -43,6 +44,7 @@ log = logging.getLogger("bridge.agent")
 SESSIONS = "sessions"
 LEASE_S = 120.0  # longer than one step may take; a crashed step is retried after it
 TOKEN_CHUNK = 48
+LIVE_FLUSH_S = 0.15  # a slow model's text still reaches the browser within this
 
 
 @dataclass
@@ -152,6 +154,7 @@ def _commit(c: Container, loaded: Loaded, step: int, record: StepRecord, owner: 
             if turn.step != step or turn.status in ("done", "failed"):
                 return "duplicate"
             append_events(s, turn, step, record.events)
+            s.execute(delete(LiveToken).where(LiveToken.turn_id == turn.id, LiveToken.step == step))
             turn.step, turn.state, turn.lease_owner, turn.lease_until = step + 1, record.state, None, None
             if record.final:
                 turn.status, turn.error = record.status, record.error
@@ -223,7 +226,9 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
 
     try:
         tracker.start_step()
-        response_text, calls = _call_model(c, loaded, tracker, context, events)
+        response_text, calls = _call_model(
+            c, loaded, tracker, context, events, _live_publisher(c, loaded, step)
+        )
     except LimitExceeded as err:
         return _failed(record, events, turn_state, err)
     except BridgeError as err:
@@ -284,6 +289,7 @@ def _call_model(
     tracker: Any,
     context: str,
     events: list[tuple[str, dict[str, Any]]],
+    live: Callable[[str], None],
 ) -> tuple[str, list[Any]]:
     from shared.model.messages import ModelRequest
 
@@ -295,21 +301,50 @@ def _call_model(
     )
     text: list[str] = []
     pending = ""
+    flushed = time.monotonic()
     calls = []
+
+    def flush() -> None:  # one chunk: shown live now, committed with the step later
+        nonlocal pending, flushed
+        events.append(("token", {"text": pending}))
+        live(pending)
+        pending, flushed = "", time.monotonic()
+
     for event in chat_model(c, loaded.team.model, loaded.team.model_region).stream(request):
         if isinstance(event, TextDelta):
             text.append(event.text)
             pending += event.text
-            if len(pending) >= TOKEN_CHUNK:
-                events.append(("token", {"text": pending}))
-                pending = ""
+            if len(pending) >= TOKEN_CHUNK or time.monotonic() - flushed >= LIVE_FLUSH_S:
+                flush()
         elif isinstance(event, ToolCallEvent):
             calls.append(event.to_call())
         else:
             tracker.record_usage(event.usage)
     if pending:
-        events.append(("token", {"text": pending}))
+        flush()
     return "".join(text), calls
+
+
+def _live_publisher(c: Container, loaded: Loaded, step: int) -> Callable[[str], None]:
+    """Publish text while the model writes it (best effort: the committed events are the record)."""
+    attempt = uuid.uuid4().hex[:16]
+
+    def publish(text: str) -> None:
+        try:
+            with c.db.session() as s:
+                s.add(
+                    LiveToken(
+                        session_id=loaded.session.id,
+                        turn_id=loaded.turn.id,
+                        step=step,
+                        attempt=attempt,
+                        text=text,
+                    )
+                )
+        except Exception as exc:
+            log.warning("live token not published: %s", type(exc).__name__)
+
+    return publish
 
 
 def _failed(

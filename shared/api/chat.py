@@ -89,20 +89,32 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
     wait_s = _wait_s()
 
     def stream() -> Iterator[str]:
-        last, started = after, time.monotonic()
+        last, live_seen, started = after, 0, time.monotonic()
         quiet_since = last_write = started
         yield "retry: 1000\n\n"
         while time.monotonic() - started < MAX_STREAM_S:
             with c.db.session() as s:
                 batch = chat.events_after(s, session_id, last)
                 running = chat.active_turn(s, session_id)
+                live = chat.live_tokens_after(s, session_id, live_seen) if running and not batch else []
+            for t in live:  # no ``id:``: live text is superseded by the step's committed tokens
+                live_seen = t.id
+                data = {
+                    "turn_id": t.turn_id,
+                    "step": t.step,
+                    "text": t.text,
+                    "live": True,
+                    "attempt": t.attempt,
+                    "seq": t.id,
+                }
+                yield f"event: token\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
             for e in batch:
                 last = e.seq
                 yield f"id: {e.seq}\nevent: {e.type}\ndata: {json.dumps(e.data, separators=(',', ':'))}\n\n"
                 if e.type == "done" and until_turn is not None and e.turn_id == until_turn:
                     return
             now = time.monotonic()
-            if batch:
+            if batch or live:
                 quiet_since = last_write = now
                 continue
             if until_turn is None and running is None and now - quiet_since >= wait_s:

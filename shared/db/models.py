@@ -179,6 +179,20 @@ class ChatEvent(Base):
     __table_args__ = (UniqueConstraint("turn_id", "step", "idx", name="uq_chat_events_step_idx"),)
 
 
+class LiveToken(Base):
+    """Text a model is writing right now, before its step commits (shown live, then superseded by the
+    step's committed ``token`` events; deleted in the same transaction)."""
+
+    __tablename__ = "live_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(40), index=True)
+    turn_id: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class PromptBlockRow(Base):
     __tablename__ = "prompt_blocks"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.bootstrap import Container
-from shared.db.models import ChatEvent, ChatSession, Connection, TeamMember, Turn
+from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn
 from shared.errors import Conflict, NotFound
 from shared.identity.port import Principal
 from shared.services.teams import require_team
@@ -114,6 +114,17 @@ def events_after(s: Session, session_id: str, after: int, limit: int = 500) -> l
             .where(ChatEvent.session_id == session_id, ChatEvent.seq > after)
             .order_by(ChatEvent.seq)
             .limit(limit)
+        )
+    )
+
+
+def live_tokens_after(s: Session, session_id: str, after: int) -> list[LiveToken]:
+    """Text being written right now (not yet committed), after live token ``after``."""
+    return list(
+        s.scalars(
+            select(LiveToken)
+            .where(LiveToken.session_id == session_id, LiveToken.id > after)
+            .order_by(LiveToken.id)
         )
     )
 

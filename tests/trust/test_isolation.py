@@ -329,7 +329,8 @@ def test_dev_sign_in_does_not_exist_outside_local_identity(tmp_path: Any) -> Non
         r = client.post("/v1/dev/token", json={"email": "alice@a.example"})
         assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
         assert "token" not in r.get_json()
-        assert client.get("/config.json").get_json() == {"sign_in": "google"}
+        config = client.get("/config.json").get_json()
+        assert config["sign_in"] == "google" and set(config) == {"sign_in", "identity"}  # no token handed out
     finally:
         set_container(previous)
     record("isolation", tried=1, rejected=1)

@@ -138,11 +138,12 @@ export async function chatPage(main) {
     st.source = source;
     for (const type of EVENT_TYPES) {
       source.addEventListener(type, (e) => {
+        let data = {};
+        try { data = JSON.parse(e.data); } catch { data = { text: e.data }; }
+        if (data.live) { onEvent(type, data); return; } // live text has no id of its own
         const id = Number(e.lastEventId);
         if (id && id <= st.lastId) return; // replay after reconnect
         if (id) st.lastId = id;
-        let data = {};
-        try { data = JSON.parse(e.data); } catch { data = { text: e.data }; }
         onEvent(type, data);
       });
     }
@@ -180,7 +181,17 @@ export async function chatPage(main) {
     if (st.running) working();
     switch (type) {
       case "token":
-        t.text.append(document.createTextNode(data.text || ""));
+        if (data.live) {
+          // text being written now: shown at once, replaced by the step's committed tokens
+          if (t.live && (t.live.step !== data.step || t.live.attempt !== data.attempt)) { t.live.el.remove(); t.live = null; }
+          if (!t.live) { t.live = { step: data.step, attempt: data.attempt, seq: 0, el: h("span", { class: "live-text" }) }; t.text.append(t.live.el); }
+          if (data.seq <= t.live.seq) break; // seen before a reconnect
+          t.live.seq = data.seq;
+          t.live.el.append(document.createTextNode(data.text || ""));
+        } else {
+          if (t.live && t.live.step === data.step) { t.live.el.remove(); t.live = null; }
+          t.text.append(document.createTextNode(data.text || ""));
+        }
         t.hasText = true;
         break;
       case "tool_call": {

@@ -21,7 +21,6 @@ bp = Blueprint("tasks", __name__)
 def run_task(handler: str) -> Any:
     from shared.tasks.handlers import HANDLERS, resolve
 
-    c = get_container()
     verify_task_token(request.headers.get("Authorization", ""))
     if handler not in HANDLERS:
         raise NotFound(f"unknown task handler {handler!r}")
@@ -29,7 +28,6 @@ def run_task(handler: str) -> Any:
     if not isinstance(payload, dict):
         raise BadRequest("task payload must be a JSON object")
     resolve(handler)(payload)
-    del c
     return {"ok": True}
 
 

@@ -242,19 +242,7 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
     assistant = AssistantMessage(response_text, tuple(calls))
     messages.append(message_to_dict(assistant))
     if not calls:
-        saved = turn_state.saved or {}
-        events.append(
-            (
-                "done",
-                {
-                    "status": "done",
-                    "message": response_text,
-                    "dashboard_slug": saved.get("dashboard_slug"),
-                    "yaml_path": saved.get("yaml_path"),
-                    "preview_url": saved.get("preview_url"),
-                },
-            )
-        )
+        events.append(_done("done", response_text, turn_state))
         return record(final=True, status="done")
 
     registry = tool_registry(c)
@@ -347,6 +335,21 @@ def _live_publisher(c: Container, loaded: Loaded, step: int) -> Callable[[str], 
     return publish
 
 
+def _done(status: str, message: str, turn_state: TurnState) -> tuple[str, dict[str, Any]]:
+    """The turn's last event: how it ended, what was said, and the dashboard it saved (if any)."""
+    saved = turn_state.saved or {}
+    return (
+        "done",
+        {
+            "status": status,
+            "message": message,
+            "dashboard_slug": saved.get("dashboard_slug"),
+            "yaml_path": saved.get("yaml_path"),
+            "preview_url": saved.get("preview_url"),
+        },
+    )
+
+
 def _failed(
     record: Any,
     events: list[tuple[str, dict[str, Any]]],
@@ -358,19 +361,7 @@ def _failed(
     if cause is not None:
         message = f"I had to stop: the model kept failing ({cause.message})."
     events.append(("error", {"code": (cause or err).code, "message": message}))
-    saved = turn_state.saved or {}
-    events.append(
-        (
-            "done",
-            {
-                "status": "failed",
-                "message": message,
-                "dashboard_slug": saved.get("dashboard_slug"),
-                "yaml_path": saved.get("yaml_path"),
-                "preview_url": saved.get("preview_url"),
-            },
-        )
-    )
+    events.append(_done("failed", message, turn_state))
     rec: StepRecord = record(final=True, status="failed", error=message)
     return rec
 

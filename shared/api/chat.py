@@ -53,7 +53,7 @@ def post_message(session_id: str) -> Any:
     c = get_container()
     with c.db.session() as s:
         session = chat.require_session(s, who, session_id)
-        after = chat.session_json(s, session)["last_event_id"]
+        after = chat.last_event_id(s, session.id)
         turn = chat.start_turn(c, s, session, body["content"].strip())
         turn_id = turn.id
     chat.enqueue_step(c, session_id, turn_id, 0)

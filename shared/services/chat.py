@@ -88,7 +88,7 @@ def append_events(
     s: Session, turn: Turn, step: int, events: list[tuple[str, dict[str, Any]]]
 ) -> list[ChatEvent]:
     """Append a step's events (raises IntegrityError if this step's events already exist)."""
-    last = s.scalar(select(func.max(ChatEvent.seq)).where(ChatEvent.session_id == turn.session_id)) or 0
+    last = last_event_id(s, turn.session_id)
     rows = []
     for idx, (kind, data) in enumerate(events):
         assert kind in EVENT_TYPES, kind
@@ -105,6 +105,11 @@ def append_events(
         rows.append(row)
     s.flush()
     return rows
+
+
+def last_event_id(s: Session, session_id: str) -> int:
+    """The id of the session's newest event (0 when it has none)."""
+    return s.scalar(select(func.max(ChatEvent.seq)).where(ChatEvent.session_id == session_id)) or 0
 
 
 def events_after(s: Session, session_id: str, after: int, limit: int = 500) -> list[ChatEvent]:
@@ -160,7 +165,7 @@ def session_json(s: Session, session: ChatSession) -> dict[str, Any]:
                     "preview_url": d.get("preview_url"),
                 }
             )
-    last_seq = s.scalar(select(func.max(ChatEvent.seq)).where(ChatEvent.session_id == session.id)) or 0
+    last_seq = last_event_id(s, session.id)
     return {
         "id": session.id,
         "team_id": session.team_id,

@@ -104,8 +104,7 @@ class DataService:
         conn = s.get(Connection, row.connection_id)
         if conn is None:
             raise NotFound("the dashboard's connection no longer exists")
-        dashboard, compiled, ttl_s = self._parse(row, conn)
-        return LoadedDashboard(row, team, conn, dashboard, compiled, ttl_s)
+        return self._loaded(team, row, conn)
 
     def _parse(self, row: Dashboard, conn: Connection) -> tuple[dict[str, Any], Any, int | None]:
         key = (row.id, row.generation)

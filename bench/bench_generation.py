@@ -30,9 +30,10 @@ EDITS = ["make the trend a bar chart", "add a KPI for total orders", "only 2023"
 
 def run(scale: float = 1.0, rounds: int = 2) -> list[dict[str, Any]]:
     """Rows of {name, value, unit, note}: p50/p95 of new dashboards and of follow-up edits."""
-    from shared.identity.port import Principal
-    from shared.seed import DEMO_EMAIL
-    from shared.services.generation import DashboardGenerationService, create_session
+    from doubles.generation import DashboardGenerationService, create_session
+
+    from shared.adapters.identity.port import Principal
+    from shared.dev.seed import DEMO_EMAIL
 
     created: list[float] = []
     edited: list[float] = []

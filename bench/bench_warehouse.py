@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shared.warehouse.demo_data import generate_demo
-from shared.warehouse.duckdb_adapter import DuckDBWarehouse
-from shared.warehouse.port import QueryOptions, QueryParam
+from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+from shared.adapters.warehouse.port import QueryOptions, QueryParam
+from shared.dev.demo_data import generate_demo
 
 QUERIES = {
     "monthly revenue": (

@@ -40,9 +40,9 @@ def dev_server(scale: float = 1.0, data_dir: Path | None = None) -> Iterator[Ser
     """The dev server (all functions' routes) on 127.0.0.1 with the demo warehouse at ``scale``."""
     from werkzeug.serving import make_server
 
-    from shared.devserver import prepare
-    from shared.http.functions import dev_app
-    from shared.seed import DEMO_EMAIL
+    from shared.dev.seed import DEMO_EMAIL
+    from shared.dev.server import prepare
+    from shared.entry.functions import dev_app
 
     with tempfile.TemporaryDirectory() as tmp:
         root = data_dir or Path(tmp)

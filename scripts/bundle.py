@@ -30,7 +30,7 @@ LIBRARY_DIRS = ("shared", "schemas")
 MANIFEST = "bundles.json"
 
 # Repository files outside shared/ that a function serves. app's list mirrors VENDOR_FILES in
-# shared/api/web.py (tests/infra/test_bundle.py keeps the two in step).
+# shared/entry/routes/web.py (tests/infra/test_bundle.py keeps the two in step).
 EXTRA_FILES: dict[str, tuple[str, ...]] = {
     "app": (
         "node_modules/vega/build/vega.min.js",

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.adapters.identity.port import Identity
+    from shared.adapters.keys.port import KeyManager
+    from shared.adapters.objectstore.port import ObjectStore
+    from shared.adapters.tasks.port import TaskQueue
     from shared.db.engine import Database
-    from shared.identity.port import Identity
-    from shared.keys.port import KeyManager
-    from shared.objectstore.port import ObjectStore
-    from shared.tasks.port import TaskQueue
 
 
 class Container:
@@ -45,10 +45,10 @@ class Container:
     def _make_store(self, bucket: str) -> ObjectStore:
         s = self.settings
         if s.object_store == "gcs":
-            from shared.objectstore.gcs import GcsObjectStore
+            from shared.adapters.objectstore.gcs import GcsObjectStore
 
             return GcsObjectStore(bucket, project=s.gcp_project or None)
-        from shared.objectstore.local import LocalObjectStore
+        from shared.adapters.objectstore.local import LocalObjectStore
 
         return LocalObjectStore(s.data_dir / "objects" / bucket, bucket=bucket)
 
@@ -56,10 +56,10 @@ class Container:
     def key_manager(self) -> KeyManager:
         s = self.settings
         if s.key_manager == "kms":
-            from shared.keys.kms import KmsKeyManager
+            from shared.adapters.keys.kms import KmsKeyManager
 
             return KmsKeyManager(s.kms_key)
-        from shared.keys.local import LocalKeyManager
+        from shared.adapters.keys.local import LocalKeyManager
 
         return LocalKeyManager(s.data_dir / "keys" / "local.key")
 
@@ -67,33 +67,33 @@ class Container:
     def task_queue(self) -> TaskQueue:
         s = self.settings
         if s.task_queue == "cloudtasks":
-            from shared.tasks.cloudtasks import CloudTasksQueue
+            from shared.adapters.tasks.cloudtasks import CloudTasksQueue
 
             return CloudTasksQueue(
                 s.tasks_queue, target_url=s.tasks_target_url, service_account=s.tasks_service_account
             )
-        from shared.tasks.inprocess import InProcessTaskQueue
+        from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
         queue = InProcessTaskQueue()
-        from shared.tasks.handlers import register_all
+        from shared.entry.task_handlers import register_all
 
         register_all(queue)
         return queue
 
     @cached_property
     def identity(self) -> Identity:
-        from shared.identity.cache import CachingIdentity
+        from shared.adapters.identity.cache import CachingIdentity
 
         s = self.settings
         if s.identity == "google":
-            from shared.identity.google import GoogleIdentity
+            from shared.adapters.identity.google import GoogleIdentity
 
             return CachingIdentity(GoogleIdentity(s.auth_audience or s.gcp_project))
         return CachingIdentity(self.local_identity)
 
     @cached_property
     def local_identity(self) -> Any:
-        from shared.identity.local import LocalIdentity, load_or_create_secret
+        from shared.adapters.identity.local import LocalIdentity, load_or_create_secret
 
         secret = self.settings.auth_secret or load_or_create_secret(
             self.settings.data_dir / "keys" / "auth.secret"

@@ -1,44 +1,17 @@
-"""The ``bridge`` command: dev server, tokens, migrations, demo data."""
+"""``python shared/cli.py`` from the repository root: the same as the ``bridge`` command."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bridge", description="Bridge local tooling")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    tok = sub.add_parser("token", help="print a local dev token for EMAIL")
-    tok.add_argument("email")
-    dev = sub.add_parser("dev", help="run every function locally on one server")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8080)
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("seed", help="create the demo warehouse, team and connection")
-    args = parser.parse_args(argv)
-
-    from shared.bootstrap import get_container
-
-    c = get_container()
-    if args.cmd == "token":
-        print(c.local_identity.issue(args.email))
-    elif args.cmd == "migrate":
-        from shared.db.migrate import upgrade
-
-        upgrade(c.db.engine)
-    elif args.cmd == "seed":
-        from shared.db.migrate import upgrade
-        from shared.seed import seed_demo
-
-        upgrade(c.db.engine)
-        print("team={} connection={}".format(*seed_demo(c)))
-    elif args.cmd == "dev":
-        from shared.devserver import run
-
-        run(c, host=args.host, port=args.port)
-    return 0
-
+from pathlib import Path
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script, sys.path[0] is shared/ itself; the package lives one folder up.
+    root = str(Path(__file__).resolve().parent.parent)
+    sys.path[:] = [
+        root,
+        *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent),
+    ]
+    from shared.dev.cli import main
+
+    raise SystemExit(main())

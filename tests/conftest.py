@@ -53,7 +53,7 @@ def fresh_pg_database(admin_url: str) -> tuple[str, object]:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo DuckDB file, generated once per test session."""
-    from shared.warehouse.demo_data import generate_demo
+    from shared.dev.demo_data import generate_demo
 
     path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
     return generate_demo(path, scale=0.05, seed=42)
@@ -91,8 +91,8 @@ def container(tmp_path: Path, db_url: str, demo_warehouse: Path) -> Iterator[Con
 @pytest.fixture
 def dev_server(container: Container) -> Iterator[LiveServer]:
     """The dev server (every function's routes) over real HTTP, with the demo seeded."""
-    from shared.devserver import prepare
-    from shared.http.functions import dev_app
+    from shared.dev.server import prepare
+    from shared.entry.functions import dev_app
 
     prepare(container)
     server = LiveServer(dev_app())

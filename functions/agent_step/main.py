@@ -1,11 +1,11 @@
-"""Cloud Function `agent_step`: routes in shared.http.functions.FUNCTIONS["agent_step"]."""
+"""Cloud Function `agent_step`: routes in shared.entry.functions.FUNCTIONS["agent_step"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

@@ -1,11 +1,11 @@
-"""Cloud Function `app`: routes in shared.http.functions.FUNCTIONS["app"]."""
+"""Cloud Function `app`: routes in shared.entry.functions.FUNCTIONS["app"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

@@ -1,11 +1,11 @@
-"""Cloud Function `chat_turn`: routes in shared.http.functions.FUNCTIONS["chat_turn"]."""
+"""Cloud Function `chat_turn`: routes in shared.entry.functions.FUNCTIONS["chat_turn"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

@@ -1,11 +1,11 @@
-"""Cloud Function `dashboards`: routes in shared.http.functions.FUNCTIONS["dashboards"]."""
+"""Cloud Function `dashboards`: routes in shared.entry.functions.FUNCTIONS["dashboards"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

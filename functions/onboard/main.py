@@ -1,11 +1,11 @@
-"""Cloud Function `onboard`: routes in shared.http.functions.FUNCTIONS["onboard"]."""
+"""Cloud Function `onboard`: routes in shared.entry.functions.FUNCTIONS["onboard"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

@@ -1,11 +1,11 @@
-"""Cloud Function `save_dashboard`: routes in shared.http.functions.FUNCTIONS["save_dashboard"]."""
+"""Cloud Function `save_dashboard`: routes in shared.entry.functions.FUNCTIONS["save_dashboard"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

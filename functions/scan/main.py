@@ -1,11 +1,11 @@
-"""Cloud Function `scan`: routes in shared.http.functions.FUNCTIONS["scan"]."""
+"""Cloud Function `scan`: routes in shared.entry.functions.FUNCTIONS["scan"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

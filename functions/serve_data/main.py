@@ -1,11 +1,11 @@
-"""Cloud Function `serve_data`: routes in shared.http.functions.FUNCTIONS["serve_data"]."""
+"""Cloud Function `serve_data`: routes in shared.entry.functions.FUNCTIONS["serve_data"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

@@ -1,11 +1,11 @@
-"""Cloud Function `validate`: routes in shared.http.functions.FUNCTIONS["validate"]."""
+"""Cloud Function `validate`: routes in shared.entry.functions.FUNCTIONS["validate"]."""
 
 from typing import Any
 
 import flask
 import functions_framework
 
-from shared.http.entry import serve
+from shared.entry.serve import serve
 
 
 @functions_framework.http

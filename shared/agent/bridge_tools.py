@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.agent.chart_rules import ERROR, check_dashboard_views
 from shared.agent.context import AgentContext, sql_fingerprint
 from shared.agent.tools import Tool, ToolRegistry, tool
 from shared.db.models import Connection, Dataset, Table, Team
 from shared.errors import BridgeError, Conflict, NotFound, ValidationFailed
-from shared.warehouse.port import QueryOptions, QueryParam
 
 if TYPE_CHECKING:
     from shared.services.queries import ConnectionSql
@@ -451,8 +451,8 @@ def _partition_hint(s: Session, conn: Connection, sql: str) -> str | None:
     """A suggestion naming partitioned tables that ``sql`` reads without a partition filter."""
     from sqlglot.errors import SqlglotError
 
-    from shared.warehouse.bytes_estimate import analyze_reads
-    from shared.warehouse.dialect import parse_bigquery
+    from shared.adapters.warehouse.bytes_estimate import analyze_reads
+    from shared.adapters.warehouse.dialect import parse_bigquery
 
     project = str(conn.config.get("project") or "")
     schema: dict[tuple[str, str], dict[str, str]] = {}

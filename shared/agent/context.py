@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.adapters.identity.port import Principal
 from shared.bootstrap import Container
-from shared.identity.port import Principal
 
 
 def sql_fingerprint(sql: str) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.adapters.model.messages import Usage
 from shared.errors import BadRequest, LimitExceeded
-from shared.model.messages import Usage
 
 DEFAULT_RETRY_CAPS: Mapping[str, int] = {
     "warehouse_error": 3,

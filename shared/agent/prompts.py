@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from shared.adapters.model.messages import SystemBlock
 from shared.errors import ValidationFailed
-from shared.model.messages import SystemBlock
 
 BLOCKS_DIR = Path(__file__).with_name("prompt_blocks")
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "dashboard.schema.json"

@@ -22,12 +22,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from shared.agent.context import AgentContext, TurnState
-from shared.bootstrap import Container, get_container
-from shared.db.models import ChatSession, Connection, LiveToken, PromptBlockRow, Team, Turn
-from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
-from shared.identity.port import Principal
-from shared.model.messages import (
+from shared.adapters.identity.port import Principal
+from shared.adapters.model.messages import (
     AssistantMessage,
     Message,
     SystemBlock,
@@ -38,6 +34,10 @@ from shared.model.messages import (
     message_from_dict,
     message_to_dict,
 )
+from shared.agent.context import AgentContext, TurnState
+from shared.bootstrap import Container, get_container
+from shared.db.models import ChatSession, Connection, LiveToken, PromptBlockRow, Team, Turn
+from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.services.chat import append_events, enqueue_step
 
 log = logging.getLogger("bridge.agent")
@@ -279,7 +279,7 @@ def _call_model(
     events: list[tuple[str, dict[str, Any]]],
     live: Callable[[str], None],
 ) -> tuple[str, list[Any]]:
-    from shared.model.messages import ModelRequest
+    from shared.adapters.model.messages import ModelRequest
 
     request = ModelRequest(
         system=system_prompt(c, context),
@@ -398,7 +398,7 @@ def _summary(name: str, result: Any) -> str:
 
 def chat_model(c: Container, override: str | None, region: str | None = None) -> Any:
     """The team's model and region (or the settings' defaults), created once per instance."""
-    from shared.model.registry import create_model
+    from shared.adapters.model.registry import create_model
 
     key = f"model:{override or ''}" + (f"@{region}" if region else "")
     return c.extra(key, lambda: create_model(override or None, settings=c.settings, region=region or None))

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.adapters.model.messages import ToolCall, ToolResultMessage, ToolSpec
 from shared.errors import BridgeError, Conflict, ValidationFailed
-from shared.model.messages import ToolCall, ToolResultMessage, ToolSpec
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from shared.adapters.warehouse.port import QueryParam
 from shared.errors import ValidationFailed
-from shared.warehouse.port import QueryParam
 
 __all__ = ["bind_parameters", "bound_names", "resolve_date", "select_parameters"]
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.tasks.naming import task_name
 from shared.bootstrap import Container
 from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn
 from shared.errors import Conflict, NotFound
-from shared.identity.port import Principal
 from shared.services.teams import require_team
-from shared.tasks.naming import task_name
 
 ACTIVE = ("queued", "running")
 EVENT_TYPES = ("token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done")

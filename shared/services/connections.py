@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.keys.port import connection_aad
 from shared.bootstrap import Container
 from shared.db.models import Connection, TeamMember, new_id, utcnow
 from shared.errors import BadRequest, BridgeError, Conflict, NotFound, ValidationFailed
-from shared.identity.port import Principal
-from shared.keys.port import connection_aad
 from shared.services.teams import require_team
 
 if TYPE_CHECKING:
-    from shared.warehouse.port import Warehouse
+    from shared.adapters.warehouse.port import Warehouse
 
 log = logging.getLogger("bridge.connections")
 
@@ -101,10 +101,10 @@ def open_warehouse(c: Container, conn: Connection) -> Warehouse:
 
 def _build_warehouse(c: Container, conn: Connection) -> Warehouse:
     if conn.warehouse_type == "duckdb":
-        from shared.warehouse.duckdb_adapter import DuckDBWarehouse
+        from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 
         return DuckDBWarehouse(conn.config["path"], project=conn.config.get("project", "demo"))
-    from shared.warehouse.bigquery import BigQueryWarehouse
+    from shared.adapters.warehouse.bigquery import BigQueryWarehouse
 
     assert conn.credentials_path
     envelope = c.store(SECRETS).get(conn.credentials_path).data

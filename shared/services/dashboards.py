@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.objectstore.port import ObjectInfo
 from shared.bootstrap import Container
 from shared.db.models import Connection, Dashboard, DashboardVersion, Team, utcnow
 from shared.errors import (
@@ -24,8 +26,6 @@ from shared.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from shared.identity.port import Principal
-from shared.objectstore.port import ObjectInfo
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.teams import require_team
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from shared.adapters.warehouse.port import DryRun, QueryOptions, QueryParam, QueryResult
 from shared.bootstrap import Container
 from shared.db.models import Connection, Team
 from shared.services.catalog import allowed_tables
-from shared.warehouse.port import DryRun, QueryOptions, QueryParam, QueryResult
 
 
 def byte_cap(c: Container, team: Team) -> int:

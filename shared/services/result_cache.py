@@ -14,9 +14,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from shared.adapters.objectstore.port import ObjectStore
+from shared.adapters.warehouse.port import QueryParam
 from shared.errors import NotFound
-from shared.objectstore.port import ObjectStore
-from shared.warehouse.port import QueryParam
 
 
 @dataclass(frozen=True)

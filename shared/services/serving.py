@@ -22,16 +22,16 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.bootstrap import Container
 from shared.db.models import Connection, Dashboard, Team, TeamMember
 from shared.errors import BridgeError, NotFound
-from shared.identity.port import Principal
 from shared.services.dashboards import DASHBOARDS, repair
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.result_cache import CachedResult, ResultCache, cache_key
 from shared.services.singleflight import SingleFlight
 from shared.services.teams import require_team
-from shared.warehouse.port import QueryOptions, QueryParam
 
 log = logging.getLogger("bridge.serving")
 

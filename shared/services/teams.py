@@ -8,9 +8,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.adapters.identity.port import Principal
 from shared.db.models import Team, TeamMember
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.identity.port import Principal
 
 ROLES = ("admin", "member")
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from shared.adapters.model.messages import Usage
 from shared.agent.limits import LimitTracker, TurnLimits
 from shared.errors import BadRequest, LimitExceeded
-from shared.model.messages import Usage
 
 
 class Clock:

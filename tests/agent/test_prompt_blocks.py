@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.model.messages import SystemBlock
 from shared.agent import prompts
 from shared.agent.prompts import PromptBlock, load_blocks, ordered_blocks, prefix_hash, render_prefix
 from shared.errors import ValidationFailed
-from shared.model.messages import SystemBlock
 
 REPO_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "dashboard.schema.json"
 

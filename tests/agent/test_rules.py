@@ -18,15 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+from doubles.scripted_model import ScriptedModel
 from sqlalchemy import select
 
-from shared.agent import bridge_tools
-from shared.agent.bridge_tools import build_registry
-from shared.agent.context import AgentContext
-from shared.bootstrap import Container, set_container
-from shared.db.models import Team
-from shared.identity.port import Principal
-from shared.model.messages import (
+from shared.adapters.identity.port import Principal
+from shared.adapters.model.messages import (
     Message,
     ModelRequest,
     SystemBlock,
@@ -34,9 +30,13 @@ from shared.model.messages import (
     ToolResultMessage,
     UserMessage,
 )
-from shared.model.port import ChatModel
-from shared.model.scripted import ScriptedModel
-from shared.seed import DEMO_EMAIL, seed_demo
+from shared.adapters.model.port import ChatModel
+from shared.agent import bridge_tools
+from shared.agent.bridge_tools import build_registry
+from shared.agent.context import AgentContext
+from shared.bootstrap import Container, set_container
+from shared.db.models import Team
+from shared.dev.seed import DEMO_EMAIL, seed_demo
 from shared.settings import Settings
 
 ITEMS = "`demo.thelook_ecommerce.order_items`"
@@ -319,7 +319,7 @@ def test_no_suggestion_under_the_threshold(env: Env) -> None:
 
 
 def test_planner_follows_the_partition_suggestion(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.planner.model import OfflinePlanner
+    from shared.adapters.model.offline.model import OfflinePlanner
 
     monkeypatch.setattr(bridge_tools, "PARTITION_HINT_BYTES", 1_000)
     messages, ctx = env.turn(OfflinePlanner(), "revenue by category")

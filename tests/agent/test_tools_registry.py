@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.model.messages import ToolCall, ToolResultMessage, ToolSpec
 from shared.agent.tools import Tool, ToolRegistry, tool
 from shared.errors import Conflict, UnsafeSql, ValidationFailed
-from shared.model.messages import ToolCall, ToolResultMessage, ToolSpec
 
 TABLES = {"thelook_ecommerce": ["orders", "order_items", "users"]}
 

@@ -184,7 +184,7 @@ def test_saving_warms_the_cache_and_events_are_idempotent(dev_server, token, con
 
     store = container.store("dashboards")
     head = store.head(f"{t}/rev.yaml")
-    from shared.objectstore.events import finalize_event
+    from shared.adapters.objectstore.events import finalize_event
 
     event = finalize_event(store.bucket, head)
     calls = svc.warehouse_calls

@@ -141,7 +141,7 @@ def test_credentials_never_stored_or_logged_in_plaintext(
             for row in conn.execute(table.select()):
                 assert secret not in repr(tuple(row)), f"plaintext credential in table {table.name}"
     # the envelope decrypts back for the right connection only
-    from shared.keys.port import connection_aad
+    from shared.adapters.keys.port import connection_aad
     from shared.services.connections import secret_path
 
     envelope = container.store("secrets").get(secret_path(team["id"], r.json()["id"])).data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.http.functions import dev_app
+from shared.entry.functions import dev_app
 
 SPEC = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 METHODS = {"get", "post", "put", "delete", "patch"}

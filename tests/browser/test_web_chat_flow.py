@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from test_web_dashboard_page import assert_kpis_match, wait_ready
 from webhelpers import DESKTOP, PHONE, Api, screenshot, sign_in
 
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from webhelpers import DESKTOP, PHONE, Api, screenshot, sign_in
 
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 
 pytestmark = pytest.mark.browser
 

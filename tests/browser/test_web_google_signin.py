@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from shared.adapters.identity.cache import CachingIdentity
 from shared.bootstrap import set_container
-from shared.identity.cache import CachingIdentity
 
 pytestmark = pytest.mark.browser
 
@@ -99,8 +99,8 @@ def google_server(
 ) -> Iterator[tuple[Any, FakeIdentityToolkit]]:
     from testkit import LiveServer, make_container
 
-    from shared.devserver import prepare
-    from shared.http.functions import dev_app
+    from shared.dev.server import prepare
+    from shared.entry.functions import dev_app
 
     c = make_container(tmp_path / "data", db_url, demo_warehouse, identity="google")
     toolkit = FakeIdentityToolkit(c.local_identity.issue)

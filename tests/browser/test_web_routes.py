@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from shared.api import web
 from shared.bootstrap import Container
+from shared.entry.routes import web
 
 
 def test_shell_and_preview_page_share_one_strict_policy(dev_server: Any) -> None:
@@ -78,7 +78,7 @@ def test_dev_token_signs_in_locally(dev_server: Any, container: Container) -> No
 
 def test_dev_token_is_absent_with_google_identity(tmp_path: Path) -> None:
     from shared.bootstrap import set_container
-    from shared.http.app import create_app
+    from shared.entry.app import create_app
     from shared.settings import Settings
 
     c = Container(Settings.model_validate({"data_dir": tmp_path, "identity": "google", "auth_audience": "p"}))

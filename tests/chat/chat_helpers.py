@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from doubles.scripted_model import ScriptedModel
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.model.messages import ToolCallEvent
 from shared.agent.tools import ToolRegistry, tool
 from shared.bootstrap import Container
-from shared.identity.port import Principal
-from shared.model.messages import ToolCallEvent
-from shared.model.scripted import ScriptedModel
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 
 OBJ = {"type": "object"}
 
@@ -45,7 +45,7 @@ def lookup_script() -> list[Any]:
 
 @pytest.fixture
 def chat_env(container: Container) -> Iterator[ChatEnv]:
-    from shared.devserver import prepare
+    from shared.dev.server import prepare
 
     team_id, conn_id = prepare(container)
     env = ChatEnv(container, team_id, conn_id, Principal(DEMO_EMAIL, DEMO_EMAIL))

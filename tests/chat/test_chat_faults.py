@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 from chat_helpers import ChatEnv, lookup_script
+from doubles.generation import DashboardGenerationService, create_session
 from sqlalchemy import select
 
+from shared.adapters.model.messages import ToolCallEvent
+from shared.adapters.tasks.inprocess import InProcessTaskQueue
 from shared.agent import runner
 from shared.db.models import ChatEvent, Turn
 from shared.errors import Unavailable
-from shared.model.messages import ToolCallEvent
 from shared.services import chat
-from shared.services.generation import DashboardGenerationService, create_session
-from shared.tasks.inprocess import InProcessTaskQueue
 
 
 class StepRecorder:
@@ -162,7 +162,7 @@ class FlakyModel:
 
 
 def test_model_failing_once_is_retried_and_the_turn_completes(chat_env: ChatEnv) -> None:
-    from shared.model.scripted import ScriptedModel
+    from doubles.scripted_model import ScriptedModel
 
     chat_env.c.extras["model:"] = FlakyModel(ScriptedModel(lookup_script(), by_history=True), failures=1)
     session_id = create_session(chat_env.c, chat_env.user, chat_env.team_id, chat_env.connection_id)
@@ -208,8 +208,8 @@ def test_a_second_message_during_a_turn_is_refused(chat_env: ChatEnv) -> None:
 
 
 def test_team_overrides_model_and_region(chat_env: ChatEnv) -> None:
+    from shared.adapters.model.gemini import GeminiModel
     from shared.agent.runner import chat_model
-    from shared.model.gemini import GeminiModel
 
     default = chat_model(chat_env.c, None)
     assert default.name == "offline" or type(default).__name__ == "OfflinePlanner"

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from chat_helpers import ChatEnv
 
-from shared.model.messages import Finish, ModelRequest, TextDelta, Usage
+from shared.adapters.model.messages import Finish, ModelRequest, TextDelta, Usage
 
 
 class GatedModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from test_chat_http import assert_documented, read_sse
 
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 
 
 def test_message_to_saved_dashboard_over_http(dev_server, container) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from shared.keys.kms import KmsKeyManager
-from shared.objectstore.gcs import GcsObjectStore
-from shared.objectstore.port import FinalizeSubscriber
-from shared.tasks.cloudtasks import CloudTasksQueue
-from shared.tasks.port import TaskHandler
+from shared.adapters.keys.kms import KmsKeyManager
+from shared.adapters.objectstore.gcs import GcsObjectStore
+from shared.adapters.objectstore.port import FinalizeSubscriber
+from shared.adapters.tasks.cloudtasks import CloudTasksQueue
+from shared.adapters.tasks.port import TaskHandler
 
 from .fake_gcs import FakeGcsServer
 from .fake_kms import KEY_NAME as KMS_KEY_NAME

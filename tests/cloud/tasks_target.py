@@ -12,8 +12,8 @@ from typing import Any
 
 import functions_framework
 
+from shared.adapters.tasks.cloudtasks import verify_oidc_token
 from shared.errors import Unauthorized
-from shared.tasks.cloudtasks import verify_oidc_token
 
 log = logging.getLogger(__name__)
 

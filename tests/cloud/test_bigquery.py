@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.adapters.warehouse.bigquery import MIN_BILLED_BYTES, BigQueryWarehouse, _mapped, job_labels
+from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.errors import BadRequest, ByteCapExceeded, NotFound, Timeout, Unavailable, WarehouseError
-from shared.warehouse.bigquery import MIN_BILLED_BYTES, BigQueryWarehouse, _mapped, job_labels
-from shared.warehouse.port import QueryOptions, QueryParam
 
 from .replay_bigquery import ACCESS_TOKEN, ReplayBigQueryServer, job_query
 

@@ -15,12 +15,12 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from shared.adapters.tasks import cloudtasks
+from shared.adapters.tasks.cloudtasks import CloudTasksQueue, verify_oidc_token
+from shared.adapters.tasks.naming import task_name
 from shared.bootstrap import Container, set_container
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.settings import Settings
-from shared.tasks import cloudtasks
-from shared.tasks.cloudtasks import CloudTasksQueue, verify_oidc_token
-from shared.tasks.naming import task_name
 
 from .fake_tasks import QUEUE, FakeCloudTasksServer
 from .google_issuer import CertsFromFake
@@ -154,8 +154,8 @@ def agent_step_route(
     issuer: FakeCloudTasksServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FlaskClient]:
     """The real ``POST /tasks/<handler>`` blueprint with Cloud Tasks settings."""
-    from shared.api.tasks import bp
-    from shared.http.app import create_app
+    from shared.entry.app import create_app
+    from shared.entry.routes.tasks import bp
 
     settings = Settings(
         data_dir=tmp_path,

@@ -54,8 +54,8 @@ def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
 def test_importing_the_cloud_adapter_modules_loads_no_sdk() -> None:
     code = (
         "import sys, json\n"
-        "import shared.objectstore.gcs, shared.keys.kms, shared.tasks.cloudtasks, shared.warehouse.bigquery\n"
-        "import shared.identity.google\n"
+        "import shared.adapters.objectstore.gcs, shared.adapters.keys.kms, shared.adapters.tasks.cloudtasks, shared.adapters.warehouse.bigquery\n"
+        "import shared.adapters.identity.google\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('google.cloud.', 'google.genai')))))\n"
     )
     assert bench._run(code) == []

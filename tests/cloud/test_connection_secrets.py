@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.keys.port import connection_aad
+from shared.adapters.warehouse.bigquery import BigQueryWarehouse
 from shared.bootstrap import Container
 from shared.errors import DecryptionFailed, PreconditionFailed
-from shared.identity.port import Principal
-from shared.keys.port import connection_aad
 from shared.services.connections import SECRETS, create_connection, open_warehouse
 from shared.services.teams import create_team
 from shared.settings import Settings
-from shared.warehouse.bigquery import BigQueryWarehouse
 
 from .stores import gcs_store, kms_keys
 

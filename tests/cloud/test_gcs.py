@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.adapters.objectstore.gcs import GcsObjectStore
 from shared.errors import BadRequest, PreconditionFailed
-from shared.objectstore.gcs import GcsObjectStore
 
 from .fake_gcs import FakeGcsServer
 from .stores import anonymous

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.adapters.objectstore.gcs import GcsObjectStore
 from shared.errors import NotFound, PreconditionFailed
-from shared.objectstore.gcs import GcsObjectStore
 
 from .fake_gcs import FakeGcsServer
 from .stores import anonymous

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.identity.google import CachingRequest, GoogleIdentity
 from shared.errors import BridgeError, Unauthorized, Unavailable
-from shared.identity.google import CachingRequest, GoogleIdentity
 
 from .google_issuer import CertsFromFake, FakeGoogleIssuer
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.adapters.keys.kms import KmsKeyManager, crc32c
+from shared.adapters.keys.port import connection_aad
 from shared.errors import BadRequest, BridgeError, DecryptionFailed
-from shared.keys.kms import KmsKeyManager, crc32c
-from shared.keys.port import connection_aad
 
 from .fake_kms import KEY_NAME, FakeKmsServer
 from .stores import anonymous, kms_keys

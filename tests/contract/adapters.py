@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.keys.local import LocalKeyManager
-from shared.keys.port import KeyManager
-from shared.objectstore.local import LocalObjectStore
-from shared.objectstore.port import ObjectStore
-from shared.tasks.inprocess import InProcessTaskQueue
-from shared.tasks.port import TaskQueue
+from shared.adapters.keys.local import LocalKeyManager
+from shared.adapters.keys.port import KeyManager
+from shared.adapters.objectstore.local import LocalObjectStore
+from shared.adapters.objectstore.port import ObjectStore
+from shared.adapters.tasks.inprocess import InProcessTaskQueue
+from shared.adapters.tasks.port import TaskQueue
 
 # -- object store -------------------------------------------------------------------------------
 

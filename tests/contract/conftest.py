@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.warehouse.port import Warehouse
+from shared.adapters.warehouse.port import Warehouse
 
 WarehouseFactory = Callable[[Path], Warehouse]
 
 
 def duckdb_warehouse(demo_file: Path) -> Warehouse:
-    from shared.warehouse.duckdb_adapter import DuckDBWarehouse
+    from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 
     return DuckDBWarehouse(demo_file, project="demo")
 

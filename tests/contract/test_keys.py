@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from adapters import KEY_MANAGER_FACTORIES
 
+from shared.adapters.keys.envelope import Envelope
+from shared.adapters.keys.local import LocalKeyManager
+from shared.adapters.keys.port import KeyManager, connection_aad
 from shared.errors import DecryptionFailed
-from shared.keys.envelope import Envelope
-from shared.keys.local import LocalKeyManager
-from shared.keys.port import KeyManager, connection_aad
 
 AAD = connection_aad("team-1", "conn-1")
 SECRET = b'{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----..."}'

@@ -21,10 +21,10 @@ from cloudevents.http import CloudEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.adapters.objectstore.events import finalize_event, parse_finalize_event
+from shared.adapters.objectstore.local import LocalObjectStore
+from shared.adapters.objectstore.port import FINALIZED, ObjectInfo, ObjectStore
 from shared.errors import BadRequest, NotFound, PreconditionFailed
-from shared.objectstore.events import finalize_event, parse_finalize_event
-from shared.objectstore.local import LocalObjectStore
-from shared.objectstore.port import FINALIZED, ObjectInfo, ObjectStore
 
 BAD_PATHS = [
     "",

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from adapters import TASK_QUEUE_FACTORIES, QueueUnderTest, TaskQueueFactory
 
+from shared.adapters.tasks.inprocess import InProcessTaskQueue
+from shared.adapters.tasks.naming import task_name, validate_task_name
 from shared.errors import BadRequest, NotFound, Unavailable
-from shared.tasks.inprocess import InProcessTaskQueue
-from shared.tasks.naming import task_name, validate_task_name
 
 IDLE_TIMEOUT = 30.0
 

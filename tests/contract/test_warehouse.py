@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.warehouse.port import QueryOptions, QueryParam, Warehouse
 from shared.errors import ByteCapExceeded, NotFound, WarehouseError
-from shared.warehouse.port import QueryOptions, QueryParam, Warehouse
 
 THELOOK = ("distribution_centers", "events", "inventory_items", "order_items", "orders", "products", "users")
 CAP = 10**12

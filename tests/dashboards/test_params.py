@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.warehouse.port import QueryParam
 from shared.dashboards.params import bind_parameters, resolve_date, select_parameters
 from shared.errors import ValidationFailed
-from shared.warehouse.port import QueryParam
 
 TODAY = date(2024, 3, 31)
 DASHBOARD: dict[str, Any] = {

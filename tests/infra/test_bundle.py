@@ -96,7 +96,7 @@ def test_manifest_lists_each_bundle_for_terraform(
 
 
 def test_app_ships_exactly_the_vendor_files_the_web_module_serves(bundler: ModuleType) -> None:
-    from shared.api.web import VENDOR_FILES
+    from shared.entry.routes.web import VENDOR_FILES
 
     assert sorted(bundler.EXTRA_FILES["app"]) == sorted(
         f"node_modules/{rel}" for rel in VENDOR_FILES.values()
@@ -141,7 +141,7 @@ def test_each_real_bundle_imports_and_serves_on_its_own(
     )
     if name == "app":  # the page's Vega builds must ship inside the bundle
         probe += (
-            "from shared.api.web import VENDOR_FILES, vendor_dir\n"
+            "from shared.entry.routes.web import VENDOR_FILES, vendor_dir\n"
             f"assert str(vendor_dir()).startswith({str(site)!r})\n"
             "assert all((vendor_dir() / rel).is_file() for rel in VENDOR_FILES.values())\n"
         )

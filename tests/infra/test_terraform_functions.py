@@ -184,7 +184,7 @@ def _sample_path(rule: str) -> str:
 
 
 def _flask_routes() -> list[tuple[str, str, str]]:
-    from shared.http.functions import FUNCTIONS, function_app
+    from shared.entry.functions import FUNCTIONS, function_app
 
     found = []
     for name in FUNCTIONS:

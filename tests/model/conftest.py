@@ -14,7 +14,7 @@ import pytest
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from shared.model.gemini import GeminiModel, RetryPolicy
+from shared.adapters.model.gemini import GeminiModel, RetryPolicy
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "vertex"
 HANG = "hang"  # a reply that never comes (until the server stops)

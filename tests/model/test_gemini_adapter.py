@@ -9,9 +9,8 @@ import pytest
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from shared.errors import BadRequest, Timeout, Unavailable
-from shared.model.gemini import GeminiModel, RetryPolicy
-from shared.model.messages import (
+from shared.adapters.model.gemini import GeminiModel, RetryPolicy
+from shared.adapters.model.messages import (
     AssistantMessage,
     Finish,
     ModelRequest,
@@ -24,6 +23,7 @@ from shared.model.messages import (
     Usage,
     UserMessage,
 )
+from shared.errors import BadRequest, Timeout, Unavailable
 
 from .conftest import HANG, VertexReplay
 

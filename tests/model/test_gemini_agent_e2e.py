@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
-from shared.devserver import prepare
-from shared.identity.port import Principal
-from shared.seed import DEMO_EMAIL
-from shared.services.generation import DashboardGenerationService, create_session
+from doubles.generation import DashboardGenerationService, create_session
+
+from shared.adapters.identity.port import Principal
+from shared.dev.seed import DEMO_EMAIL
+from shared.dev.server import prepare
 
 STEPS = [(200, f"conversation/step{n}.sse") for n in range(1, 5)]
 

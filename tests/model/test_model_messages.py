@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from shared.errors import BadRequest, Unavailable
-from shared.model.messages import (
+from shared.adapters.model.messages import (
     AssistantMessage,
     Finish,
     ModelRequest,
@@ -20,7 +19,8 @@ from shared.model.messages import (
     message_from_dict,
     message_to_dict,
 )
-from shared.model.port import collect
+from shared.adapters.model.port import collect
+from shared.errors import BadRequest, Unavailable
 
 CONVERSATION = [
     UserMessage("revenue by month"),

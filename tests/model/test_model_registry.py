@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.model.gemini import GeminiModel
+from shared.adapters.model.registry import PROVIDERS, Provider, create_model, provider_for
 from shared.errors import BadRequest
-from shared.model.gemini import GeminiModel
-from shared.model.registry import PROVIDERS, Provider, create_model, provider_for
 from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_a_team_can_override_model_and_region(settings: Settings) -> None:
 
 
 def test_offline_maps_to_the_planner_without_importing_it() -> None:
-    assert provider_for("offline").target == "shared.planner.model:OfflinePlanner"
+    assert provider_for("offline").target == "shared.adapters.model.offline.model:OfflinePlanner"
 
 
 def test_an_unknown_model_is_a_bad_request(settings: Settings) -> None:
@@ -69,7 +69,7 @@ def test_a_new_provider_is_one_module_and_one_entry(
 
 
 def test_a_provider_whose_module_is_missing_is_a_bad_request(settings: Settings) -> None:
-    providers = (Provider("ghost", "shared.model.no_such_provider:Ghost"),)
+    providers = (Provider("ghost", "shared.adapters.model.no_such_provider:Ghost"),)
 
     with pytest.raises(BadRequest, match="not installed"):
         create_model("ghost", settings=settings, providers=providers)
@@ -77,7 +77,7 @@ def test_a_provider_whose_module_is_missing_is_a_bad_request(settings: Settings)
 
 def test_importing_the_model_and_agent_layers_loads_no_sdk() -> None:
     code = (
-        "import sys, shared.model, shared.model.registry, shared.model.scripted, "
+        "import sys, shared.adapters.model, shared.adapters.model.registry, "
         "shared.agent.tools, shared.agent.limits, shared.agent.prompts\n"
         "heavy = [m for m in ('google.genai', 'jsonschema', 'yaml', 'httpx2') if m in sys.modules]\n"
         "print(','.join(heavy))"

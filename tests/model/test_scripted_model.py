@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from doubles.scripted_model import ScriptedModel
 
-from shared.errors import BadRequest, Unavailable
-from shared.model.messages import (
+from shared.adapters.model.messages import (
     AssistantMessage,
     Finish,
     ModelRequest,
@@ -14,8 +14,8 @@ from shared.model.messages import (
     Usage,
     UserMessage,
 )
-from shared.model.port import ChatModel
-from shared.model.scripted import ScriptedModel
+from shared.adapters.model.port import ChatModel
+from shared.errors import BadRequest, Unavailable
 
 CALL = ToolCallEvent("c1", "list_tables", {"dataset": "thelook_ecommerce"})
 

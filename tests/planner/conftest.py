@@ -19,8 +19,8 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path) -> 
 @pytest.fixture(scope="module")
 def saas_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlannerEnv]:
     """A team whose only connection is the second schema (SaaS billing), scanned."""
+    from shared.adapters.identity.port import Principal
     from shared.bootstrap import Container
-    from shared.identity.port import Principal
     from shared.services import catalog, connections, teams
 
     from .saas_warehouse import PROJECT, build_saas

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
+from shared.adapters.identity.port import Principal
 from shared.bootstrap import Container, set_container
-from shared.identity.port import Principal
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 from shared.settings import Settings
 
 TIMEOUT_S = 60.0
@@ -57,13 +57,13 @@ class PlannerEnv:
     user: Principal
 
     def session(self) -> Session:
-        from shared.services.generation import create_session
+        from doubles.generation import create_session
 
         return Session(create_session(self.container, self.user, self.team_id, self.connection_id))
 
     def ask(self, message: str, session: Session | None = None) -> Turn:
         """Run one chat turn to its end through the real generation service (agent_step tasks)."""
-        from shared.services.generation import DashboardGenerationService
+        from doubles.generation import DashboardGenerationService
 
         session = session or self.session()
         result = DashboardGenerationService(self.container, timeout_s=TIMEOUT_S).generate(
@@ -93,7 +93,7 @@ def build_env(
     register: Callable[[Container, Principal], tuple[str, str]] | None = None,
 ) -> Iterator[PlannerEnv]:
     from shared.db.migrate import upgrade
-    from shared.seed import seed_demo
+    from shared.dev.seed import seed_demo
 
     settings = Settings(
         data_dir=root / "data",

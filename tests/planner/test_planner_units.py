@@ -8,11 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.model.messages import Finish, ModelRequest, SystemBlock, TextDelta, ToolCallEvent, UserMessage
-from shared.model.registry import create_model
-from shared.planner.intent import parse, parse_period
-from shared.planner.layout import GRID, arrange
-from shared.planner.model import OfflinePlanner
+from shared.adapters.model.messages import (
+    Finish,
+    ModelRequest,
+    SystemBlock,
+    TextDelta,
+    ToolCallEvent,
+    UserMessage,
+)
+from shared.adapters.model.offline.intent import parse, parse_period
+from shared.adapters.model.offline.layout import GRID, arrange
+from shared.adapters.model.offline.model import OfflinePlanner
+from shared.adapters.model.registry import create_model
 from shared.settings import Settings
 
 TODAY = date(2026, 11, 26)
@@ -97,7 +104,7 @@ def test_first_step_asks_for_the_catalog_and_is_deterministic() -> None:
 
 
 def test_final_text_streams_in_several_chunks() -> None:
-    from shared.model.messages import AssistantMessage, ToolCall, ToolResultMessage
+    from shared.adapters.model.messages import AssistantMessage, ToolCall, ToolResultMessage
 
     call = ToolCall("call_0_0", "list_tables", {})
     request = ModelRequest(

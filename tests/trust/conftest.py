@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from doubles.scripted_model import ScriptedModel
 
 from shared.bootstrap import Container
-from shared.model.scripted import ScriptedModel
 
 from .helpers import TeamIds, WarehouseCalls, onboard
 

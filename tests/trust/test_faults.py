@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 import requests
+from doubles.generation import DashboardGenerationService, create_session
+from doubles.scripted_model import ScriptedModel
 from sqlalchemy import create_engine, func, select, text
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.model.messages import ToolCallEvent
 from shared.agent.tools import ToolRegistry, tool
 from shared.db.models import ChatEvent, DashboardVersion, ProcessedEvent, Team, Turn
 from shared.errors import BridgeError, PreconditionFailed, Timeout, Unavailable
-from shared.identity.port import Principal
-from shared.model.messages import ToolCallEvent
-from shared.model.scripted import ScriptedModel
 from shared.services import chat, dashboards, precompute
-from shared.services.generation import DashboardGenerationService, create_session
 from shared.services.serving import data_service
 
 from .conftest import TwoTeams
@@ -221,7 +221,7 @@ def test_result_cache_refusing_writes_corrupts_nothing(
 def test_finalize_events_duplicated_concurrently_and_out_of_order_warm_once(
     two_teams: TwoTeams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.objectstore.events import finalize_event
+    from shared.adapters.objectstore.events import finalize_event
 
     env = two_teams
     no_warming(monkeypatch)
@@ -264,7 +264,7 @@ def test_finalize_events_duplicated_concurrently_and_out_of_order_warm_once(
 def test_a_failed_warm_releases_its_claim_and_the_redelivery_warms(
     two_teams: TwoTeams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.objectstore.events import finalize_event
+    from shared.adapters.objectstore.events import finalize_event
     from shared.services import serving
 
     env = two_teams
@@ -285,8 +285,8 @@ def test_a_failed_warm_releases_its_claim_and_the_redelivery_warms(
 
 @SQLITE_ONLY
 def test_agent_steps_delivered_shuffled_and_repeated_leave_one_transcript(two_teams: TwoTeams) -> None:
+    from shared.adapters.tasks.inprocess import InProcessTaskQueue
     from shared.agent import runner
-    from shared.tasks.inprocess import InProcessTaskQueue
 
     env, c = two_teams, two_teams.container
     runs: list[str] = []

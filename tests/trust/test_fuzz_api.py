@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.bootstrap import Container
-from shared.seed import DEMO_EMAIL
+from shared.dev.seed import DEMO_EMAIL
 
 from .conftest import answer_model
 from .figures import record, scaled
@@ -52,7 +52,7 @@ def _checks() -> list[Any]:
 
 def _real_ids(server: Any, container: Container, token: Any) -> tuple[dict[str, str], dict[str, str]]:
     """A member of the demo team, and the demo team's ids: a dashboard, a view, a session."""
-    from shared.devserver import prepare
+    from shared.dev.server import prepare
 
     team_id, conn_id = prepare(container)  # already seeded by dev_server: returns the ids
     admin = token(DEMO_EMAIL)

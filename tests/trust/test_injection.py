@@ -14,13 +14,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from doubles.generation import DashboardGenerationService, create_session
+from doubles.scripted_model import ScriptedModel
 
+from shared.adapters.identity.port import Principal
+from shared.adapters.model.messages import ToolCallEvent
 from shared.bootstrap import Container
-from shared.identity.port import Principal
-from shared.model.messages import ToolCallEvent
-from shared.model.scripted import ScriptedModel
-from shared.seed import DEMO_EMAIL
-from shared.services.generation import DashboardGenerationService, create_session
+from shared.dev.seed import DEMO_EMAIL
 
 from .figures import record
 from .helpers import SQLITE_ONLY, WarehouseCalls
@@ -47,7 +47,7 @@ class Demo:
 
 @pytest.fixture
 def demo(container: Container, calls: WarehouseCalls) -> Demo:
-    from shared.devserver import prepare
+    from shared.dev.server import prepare
 
     team_id, conn_id = prepare(container)
     return Demo(
@@ -106,10 +106,12 @@ def test_a_model_obeying_the_injection_drops_nothing(demo: Demo, calls: Warehous
 @SQLITE_ONLY
 def test_the_offline_planner_stays_within_its_tools(demo: Demo, calls: WarehouseCalls) -> None:
     try:
-        from shared.model.registry import create_model
+        from shared.adapters.model.registry import create_model
 
         create_model("offline", settings=demo.c.settings)
-    except Exception as err:  # the offline planner (shared/planner) is being written in parallel
+    except (
+        Exception
+    ) as err:  # the offline planner (shared/adapters/model/offline) is being written in parallel
         pytest.skip(f"the offline planner is not available yet: {err}")
     from shared.agent.bridge_tools import build_registry
 

@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import func, select
 
 from shared.db.models import ChatSession, Connection, Dashboard, DashboardVersion, TeamMember, Turn
-from shared.http.functions import dev_app
+from shared.entry.functions import dev_app
 
 from .conftest import TwoTeams
 from .figures import record

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
+from doubles.scripted_model import ScriptedModel
 
-from shared.model.messages import ToolCallEvent
-from shared.model.scripted import ScriptedModel
+from shared.adapters.model.messages import ToolCallEvent
 
 from .conftest import TwoTeams
 from .figures import percentile, record, scaled

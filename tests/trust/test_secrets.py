@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 import requests
+from doubles.scripted_model import ScriptedModel
 from sqlalchemy import MetaData
 
+from shared.adapters.model.messages import ToolCallEvent
 from shared.bootstrap import Container
-from shared.model.messages import ToolCallEvent
-from shared.model.scripted import ScriptedModel
 
 from .figures import record
 from .helpers import GOOD, TIMEOUT, onboard
@@ -173,7 +173,7 @@ def test_the_key_never_appears_in_plaintext(
     # the scan saw real content: the session log, a cached result and the encrypted key are there
     kinds = {where.split("/")[0] for where, _ in places if where.startswith("object ")}
     assert {"object sessions", "object cache", "object secrets", "object dashboards"} <= kinds
-    from shared.keys.port import connection_aad
+    from shared.adapters.keys.port import connection_aad
     from shared.services.connections import secret_path
 
     envelope = container.store("secrets").get(secret_path(own.team_id, bq)).data

@@ -15,9 +15,9 @@ import pytest
 import requests
 import yaml
 
+from shared.adapters.identity.port import Principal
 from shared.bootstrap import Container
 from shared.db.models import Team
-from shared.identity.port import Principal
 
 from .corpus import CAP, CORPUS, OTHER_CONNECTION_TABLE, REJECT, ZERO_BYTE_CROSS_JOIN, Hostile
 from .figures import record

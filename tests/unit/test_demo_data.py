@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from shared.dev.demo_data import ensure_demo, generate_demo, main
 from shared.errors import BadRequest
-from shared.warehouse.demo_data import ensure_demo, generate_demo, main
 
 TABLES = ("distribution_centers", "events", "inventory_items", "order_items", "orders", "products", "users")
 END = date(2025, 6, 30)

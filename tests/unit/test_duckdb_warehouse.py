@@ -12,9 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.errors import NotFound, Timeout, UnsafeSql, WarehouseError
-from shared.warehouse.duckdb_adapter import DuckDBWarehouse
-from shared.warehouse.port import QueryOptions, QueryParam
 
 CAP = 10**12
 

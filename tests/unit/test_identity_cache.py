@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from shared.adapters.identity.cache import CachingIdentity
+from shared.adapters.identity.local import LocalIdentity
 from shared.errors import Unauthorized
-from shared.identity.cache import CachingIdentity
-from shared.identity.local import LocalIdentity
 
 
 class CountingIdentity(LocalIdentity):

@@ -1,0 +1,62 @@
+"""Locally signed dev tokens (HS256 JWT), printed by ``bridge token EMAIL``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+
+from shared.adapters.identity.port import Principal
+from shared.errors import Unauthorized
+
+ISSUER = "bridge-local"
+AUDIENCE = "bridge"
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The local signing secret, created once with owner-only permissions."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class LocalIdentity:
+    """Issues and verifies HS256 tokens signed with a local secret."""
+
+    def __init__(self, secret: str, *, ttl_s: int = 30 * 24 * 3600) -> None:
+        self._secret = secret
+        self._ttl_s = ttl_s
+
+    def issue(self, email: str) -> str:
+        email = email.strip().lower()
+        now = int(time.time())
+        claims = {
+            "sub": email,
+            "email": email,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + self._ttl_s,
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["sub", "email", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        email = str(claims["email"]).lower()
+        return Principal(user_id=email, email=email, expires_at=float(claims["exp"]))

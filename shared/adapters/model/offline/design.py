@@ -1,0 +1,468 @@
+"""Design a dashboard from an intent and a catalog: pick the base table, queries and views.
+
+:func:`resolve` chooses where the measures live and how dimensions are reached;
+:func:`design` turns that into queries, parameters and views (a KPI row on top when sensible,
+chart types from :mod:`shared.agent.chart_rules`, currency formats for money).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure
+from shared.adapters.model.offline.intent import GREETINGS, Intent, MeasureAsk, Period, singular
+from shared.adapters.model.offline.sql_build import PERIOD_PARAM, QuerySpec, ValueFilter, build_sql
+from shared.agent.chart_rules import recommend_view
+
+HOP_PENALTY = 1.5
+UNREACHABLE = -20.0
+TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice amount")
+MAX_KPIS = 3
+MAX_VIEWS = 6
+MAX_DIMS = 2
+DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
+
+
+@dataclass
+class Resolution:
+    base: str
+    measures: list[Measure]
+    dims: list[Dimension]
+    extra: list[Measure] = field(default_factory=list)  # measures of other tables (KPIs only)
+    grain: str | None = None
+    used_words: set[str] = field(default_factory=set)
+    unresolved: list[str] = field(default_factory=list)  # measure words nothing in the catalog matched
+    default_measure: bool = False  # no measure was named: rows of the dimension's table are counted
+    modifiers: list[str] = field(default_factory=list)  # other words of matched measure phrases
+
+
+@dataclass
+class Draft:
+    """A designed dashboard: the dict to render plus the query specs behind its SQL."""
+
+    title: str
+    dashboard: dict[str, Any]
+    specs: dict[str, QuerySpec]
+    params: dict[str, list[dict[str, Any]]]  # query name -> dry-run params
+    summary: list[str]
+
+
+def _dim_words(phrase: str) -> set[str]:
+    return {singular(w) for w in phrase.split()} | set(phrase.split())
+
+
+def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()) -> Resolution | None:  # type: ignore[assignment]
+    """Where the request's measures live and how its dimensions join on; None when nothing matched."""
+    asks = [a for a in intent.measures if a.phrase not in skip_words and a.phrase not in GREETINGS]
+    asks = [a for a in asks if a.phrase not in intent.dimensions]
+    dim_phrases = [d for d in intent.dimensions if d not in skip_words][:MAX_DIMS]
+    dim_options = {p: catalog.dimensions(p) for p in dim_phrases}
+    dim_options = {p: opts for p, opts in dim_options.items() if opts}
+    all_options = [(a, catalog.measures(a)) for a in asks]
+    measure_options = [(a, opts) for a, opts in all_options if opts]
+    unresolved = [w for a, opts in all_options if not opts for w in a.phrase.split() if len(w) > 2]
+    modifiers = [  # "paid" in "paid invoices": a word of a measure phrase its match did not use
+        w
+        for a, opts in all_options
+        if opts and len(a.phrase.split()) > 1
+        for w in a.phrase.split()
+        if len(w) > 2 and singular(w) not in _measure_words(opts[0], catalog)
+    ]
+    if not measure_options and not dim_options:
+        return None
+    if measure_options:
+        primary = measure_options[0][1][:12]
+    else:
+        first = next(iter(dim_options.values()))[0]
+        t = catalog.table(first.table)
+        primary = [
+            Measure(
+                t.name,
+                "count_rows",
+                None,
+                _plural_alias(t.entity),
+                f"{t.short.replace('_', ' ').capitalize()}",
+                "integer",
+                1,
+                1.0,
+            )
+        ]
+    hints = {singular(w) for a in asks for w in a.phrase.split()}
+    best: tuple[float, Measure, list[Dimension]] | None = None
+    for cand in primary:
+        table_words = {singular(w) for w in catalog.table(cand.table).short.lower().split("_")}
+        score = cand.score + (TABLE_HINT if hints & table_words else 0.0)
+        dims: list[Dimension] = []
+        for opts in dim_options.values():
+            reachable = [
+                (d.score - HOP_PENALTY * len(path), d)
+                for d in opts
+                if (path := catalog.path(cand.table, d.table)) is not None
+            ]
+            if reachable:
+                s, d = max(reachable, key=lambda x: x[0])
+                score += s
+                dims.append(d)
+            else:
+                score += UNREACHABLE
+        if intent.grain and catalog.table(cand.table).time_column is None:
+            score -= 5
+        if best is None or score > best[0]:
+            best = (score, cand, dims)
+    assert best is not None
+    _, main, dims = best
+    measures: list[Measure] = [main]
+    extra: list[Measure] = []
+    for _ask, choices in measure_options[1:]:
+        same = [m for m in choices if m.table == main.table]
+        pick = same[0] if same else choices[0]
+        if pick.alias in {m.alias for m in measures + extra}:
+            continue
+        (measures if same else extra).append(pick)
+    base = catalog.table(main.table)
+    grain = intent.grain if base.time_column else None
+    used = {w for a, _ in measure_options for w in a.phrase.split()} | {
+        w for p in dim_options for w in _dim_words(p)
+    }
+    seen_alias: set[str] = set()
+    unique_dims = []
+    for d in dims:
+        if d.alias not in seen_alias and d.alias not in {m.alias for m in measures}:
+            unique_dims.append(d)
+            seen_alias.add(d.alias)
+    return Resolution(
+        main.table,
+        measures,
+        unique_dims,
+        extra,
+        grain,
+        used - set(modifiers),
+        unresolved,
+        default_measure=not measure_options,
+        modifiers=modifiers,
+    )
+
+
+def _measure_words(m: Measure, catalog: Catalog) -> set[str]:
+    table = catalog.table(m.table)
+    words = {singular(w) for w in (m.column or "").lower().split("_")} | {singular(m.alias)}
+    return words | set(table.entity.split("_")) | {singular(w) for w in m.label.lower().split()}
+
+
+def _plural_alias(entity: str) -> str:
+    name = entity if entity.endswith("s") else entity + "s"
+    return re.sub(r"[^a-z0-9_]", "_", name)
+
+
+def filter_candidates(intent: Intent, res: Resolution) -> list[str]:
+    """Words that may be data values: filter words, and measure words nothing else matched."""
+    return list(dict.fromkeys([*intent.filter_words, *res.unresolved, *res.modifiers]))
+
+
+def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tuple[str, str, str]]:
+    """(word, table, column) value searches for the request's possible filter words."""
+    words = [
+        w
+        for w in filter_candidates(intent, res)
+        if w not in res.used_words and singular(w) not in res.used_words
+    ]
+    words = [
+        w for w in words if not catalog.by_entity(w) and not any(d.score >= 8 for d in catalog.dimensions(w))
+    ]
+    columns = catalog.filter_columns(res.base)
+    return [(w, t, c) for w in words for t, c in columns]
+
+
+def match_filters(
+    intent: Intent,
+    res: Resolution,
+    catalog: Catalog,
+    values: dict[tuple[str, str, str], list[dict[str, Any]]],
+) -> list[ValueFilter]:
+    """Filters from the words that equal a column value (case-insensitive); several values → IN."""
+    by_word: dict[str, list[tuple[int, int, str, str, str]]] = {}
+    for (word, table, column), found in values.items():
+        variants = {word, singular(word), word[:-1] if word.endswith("d") else word,
+                    word[:-2] if word.endswith("ed") else word}  # fmt: skip
+        for v in found:
+            text = str(v["value"])
+            if text.lower() in variants or singular(text.lower()) in variants:
+                hops = len(catalog.path(res.base, table) or [])
+                by_word.setdefault(word, []).append((hops, -int(v["count"]), table, column, text))
+    columns: dict[tuple[str, str], list[str]] = {}
+    for word in filter_candidates(intent, res):
+        hits = sorted(by_word.get(word, []))
+        if hits:
+            _, _, table, column, text = hits[0]
+            if text not in columns.setdefault((table, column), []):
+                columns[(table, column)].append(text)
+    out: list[ValueFilter] = []
+    for (table, column), found_values in columns.items():
+        param = re.sub(r"[^a-z0-9_]", "_", column.lower())
+        if param.startswith(PERIOD_PARAM):
+            param = "f_" + param
+        out.append(ValueFilter(table, column, param, tuple(found_values)))
+    return out
+
+
+def matched_words(intent: Intent, res: Resolution, filters: list[ValueFilter]) -> set[str]:
+    """Candidate words that became filters."""
+    values = {v.lower() for f in filters for v in f.values}
+    out = set()
+    for w in filter_candidates(intent, res):
+        variants = {w, singular(w), w[:-1], w[:-2]}
+        if any(v in variants or singular(v) in variants for v in values):
+            out.add(w)
+    return out
+
+
+def design(
+    intent: Intent,
+    res: Resolution,
+    catalog: Catalog,
+    filters: list[ValueFilter],
+    *,
+    force_period: bool = False,
+    resolve_date: Any = None,
+) -> Draft:
+    """Queries, parameters and views for a resolved request."""
+    base = catalog.table(res.base)
+    period = intent.period or (DEFAULT_PERIOD if force_period else None)
+    use_period = period is not None and base.time_column is not None
+    common = {"period": use_period, "filters": tuple(f for f in filters)}
+    specs: dict[str, QuerySpec] = {}
+    views: list[dict[str, Any]] = []
+    summary: list[str] = []
+    measures = res.measures
+    main_label = " and ".join(m.label.lower() for m in measures[:2])
+
+    def add(spec: QuerySpec) -> str:
+        specs[spec.name] = spec
+        return spec.name
+
+    totals = add(QuerySpec("totals", res.base, tuple(measures), **common))  # type: ignore[arg-type]
+    kpi_measures = [(totals, m) for m in measures]
+    for i, m in enumerate(res.extra):
+        extra_base = catalog.table(m.table)
+        q = add(
+            QuerySpec(
+                f"totals_{i + 2}", m.table, (m,), period=use_period and extra_base.time_column is not None
+            )
+        )
+        kpi_measures.append((q, m))
+    charts = 0
+    if res.grain:
+        q = add(QuerySpec(f"by_{res.grain}", res.base, tuple(measures), grain=res.grain, **common))  # type: ignore[arg-type]
+        wanted = intent.view_type if intent.view_type in ("line", "area", "bar", "table") else None
+        if intent.view_type == "pie" and res.dims:
+            wanted = None
+        kind = recommend_view(time_axis=True, requested=wanted).type
+        for m in measures[:2]:
+            views.append(_time_view(q, res.grain, m, kind))
+            charts += 1
+        summary.append(f"a {kind} of {main_label} by {res.grain} (a time axis reads best as a trend)")
+    for d in res.dims:
+        q = add(QuerySpec(f"by_{d.alias}", res.base, tuple(measures), dims=(d,), **common))  # type: ignore[arg-type]
+        wanted = intent.view_type if intent.view_type not in (None, "kpi") else None
+        if res.grain and wanted in ("line", "area"):
+            wanted = None
+        rec = recommend_view(part_of_whole=intent.share, categories=None, requested=wanted)
+        kind = rec.type if rec.type not in ("line", "area", "scatter", "heatmap") else "bar"
+        if intent.share and wanted is None:
+            kind = "pie"
+        top_n = intent.top_n or (6 if kind == "pie" else 10)
+        views.append(_category_view(q, d, measures, kind, top_n))
+        charts += 1
+        why = (
+            "share of a whole with few slices"
+            if kind == "pie"
+            else ("exact values to read" if kind == "table" else "categories compared side by side")
+        )
+        summary.append(f"a {kind} of {main_label} by {d.label.lower()} (top {top_n}; {why})")
+    kpis = [
+        {
+            "id": f"kpi_{m.alias}",
+            "type": "kpi",
+            "title": m.label if m.kind != "count_rows" else f"Total {m.label.lower()}",
+            "query": q,
+            "value": _value(m),
+        }
+        for q, m in kpi_measures[: max(1, min(MAX_KPIS, MAX_VIEWS - len(views)))]
+    ]
+    views = (kpis + views)[:MAX_VIEWS]
+    if charts:
+        summary.insert(0, f"{len(kpis)} KPI{'s' if len(kpis) != 1 else ''} on top")
+    else:
+        summary.insert(0, "headline KPI" + ("s" if len(kpis) != 1 else "") + " (one number each)")
+    used_queries = {v["query"] for v in views}
+    specs = {n: s for n, s in specs.items() if n in used_queries}
+    parameters: list[dict[str, Any]] = []
+    if use_period and period is not None and any(s.period for s in specs.values()):
+        parameters.append(
+            {
+                "name": PERIOD_PARAM,
+                "type": "date_range",
+                "label": "Period",
+                "default": {"start": period.start, "end": period.end},
+            }
+        )
+    for f in filters:
+        if len(f.values) != 1:
+            continue  # several values are written into the SQL as an IN list
+        parameters.append(
+            {
+                "name": f.param,
+                "type": "string",
+                "label": f.column.replace("_", " ").capitalize(),
+                "default": f.values[0],
+            }
+        )
+    title = _title(res, measures, filters, period if use_period else None)
+    queries = {n: {"description": _describe(s), "sql": build_sql(s, catalog)} for n, s in specs.items()}
+    from shared.adapters.model.offline.layout import arrange
+
+    dashboard = {
+        "version": 1,
+        "title": title,
+        "description": f"{main_label.capitalize()} from {base.short}"
+        + (f", {period.label}" if use_period and period else ""),
+        "theme": "monotone",
+        "parameters": parameters,
+        "queries": queries,
+        "views": arrange(views),
+    }
+    if not parameters:
+        del dashboard["parameters"]
+    dry_params = {n: dry_run_params(dashboard, s, resolve_date) for n, s in specs.items()}
+    return Draft(title, dashboard, specs, dry_params, summary)
+
+
+def dry_run_params(
+    dashboard: dict[str, Any], spec: QuerySpec | None, resolve_date: Any = None
+) -> list[dict[str, Any]]:
+    """Parameter values (the dashboard defaults) for dry-running one query."""
+    from shared.dashboards.params import resolve_date as default_resolve
+
+    resolve = resolve_date or default_resolve
+    out: list[dict[str, Any]] = []
+    for p in dashboard.get("parameters") or []:
+        if p["type"] == "date_range":
+            out.append(
+                {
+                    "name": f"{p['name']}_start",
+                    "type": "DATE",
+                    "value": resolve(p["default"]["start"]).isoformat(),
+                }
+            )
+            out.append(
+                {
+                    "name": f"{p['name']}_end",
+                    "type": "DATE",
+                    "value": resolve(p["default"]["end"]).isoformat(),
+                }
+            )
+        elif p["type"] == "date":
+            out.append({"name": p["name"], "type": "DATE", "value": resolve(p["default"]).isoformat()})
+        elif p["type"] == "number":
+            out.append(
+                {"name": p["name"], "type": "INT64" if p.get("integer") else "FLOAT64", "value": p["default"]}
+            )
+        else:
+            out.append({"name": p["name"], "type": "STRING", "value": p["default"]})
+    return out
+
+
+def _value(m: Measure) -> dict[str, Any]:
+    enc: dict[str, Any] = {"field": m.alias, "format": m.format}
+    if m.format == "currency":
+        enc["currency"] = "USD"
+    return enc
+
+
+def _y(m: Measure) -> dict[str, Any]:
+    enc: dict[str, Any] = {"field": m.alias, "type": "quantitative", "format": m.format, "title": m.label}
+    return enc
+
+
+def _time_view(query: str, grain: str, m: Measure, kind: str) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": f"{m.alias}_by_{grain}",
+        "type": kind,
+        "title": f"{m.label} by {grain}",
+        "query": query,
+    }
+    if kind == "table":
+        view["columns"] = [{"field": grain, "format": "date", "title": grain.capitalize()}, _y(m)]
+        view["sort"] = {"field": grain, "order": "desc"}
+        return view
+    view["x"] = {"field": grain, "type": "temporal", "format": "date", "title": grain.capitalize()}
+    view["y"] = _y(m)
+    return view
+
+
+def _category_view(
+    query: str, d: Dimension, measures: list[Measure], kind: str, top_n: int
+) -> dict[str, Any]:
+    m = measures[0]
+    view: dict[str, Any] = {
+        "id": f"{m.alias}_by_{d.alias}",
+        "type": kind,
+        "title": f"{m.label} by {d.label.lower()}",
+        "query": query,
+    }
+    if kind == "pie":
+        view["theta"] = _y(m)
+        view["color"] = {"field": d.alias, "type": "nominal", "title": d.label}
+    elif kind == "table":
+        view["columns"] = [{"field": d.alias, "title": d.label}] + [
+            {"field": x.alias, "format": x.format, "title": x.label} for x in measures
+        ]
+        view["sort"] = {"field": m.alias, "order": "desc"}
+    elif kind == "kpi":
+        view["value"] = _value(m)
+        return view
+    else:
+        view["type"] = "bar"
+        view["x"] = {"field": d.alias, "type": "nominal", "title": d.label, "sort": "desc"}
+        view["y"] = _y(m)
+        view["sort"] = {"field": m.alias, "order": "desc"}
+    view["top_n"] = top_n
+    return view
+
+
+def _title(
+    res: Resolution, measures: list[Measure], filters: list[ValueFilter], period: Period | None
+) -> str:
+    head = " and ".join(m.label for m in measures[:2])
+    head = head[0].upper() + head[1:].lower() if head else "Overview"
+    parts = [d.label.lower() for d in res.dims]
+    if res.grain:
+        parts.insert(0, res.grain)
+    title = head + (" by " + " and ".join(parts) if parts else "")
+    if filters:
+        title += " — " + ", ".join(v for f in filters for v in f.values)
+    if period is not None:
+        title += f" ({period.label})"
+    return title[:120]
+
+
+def _describe(spec: QuerySpec) -> str:
+    what = ", ".join(m.label.lower() for m in spec.measures)
+    by = [spec.grain] if spec.grain else []
+    by += [d.label.lower() for d in spec.dims]
+    return (what + (" by " + " and ".join(by) if by else " in total"))[:500]
+
+
+def slug_for(title: str, taken: set[str]) -> str:
+    """A free slug for ``title``: lower-case words joined by '-', suffixed -2, -3 ... when taken."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "dashboard"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def measure_ask(phrase: str) -> MeasureAsk:
+    return MeasureAsk(phrase)

@@ -1,0 +1,244 @@
+"""OfflinePlanner: a deterministic, rule-based chat model speaking the same tool protocol as Gemini.
+
+Each :meth:`OfflinePlanner.stream` call reads the conversation (the latest user message, the
+session's dashboard and this turn's tool results) and yields the next tool calls, or the final
+text, then a :class:`Finish`. New requests go list_tables → get_table_schema → get_column_values
+(filter words) → run_dry_run_query (every query) → validate_dashboard_yaml → save_dashboard_yaml;
+follow-ups start from get_dashboard. Catalog text is only matched by words, never obeyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
+from shared.adapters.model.offline import replies
+from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.conversation import Facts, read
+from shared.adapters.model.offline.design import (
+    Draft,
+    design,
+    dry_run_params,
+    lookups_needed,
+    match_filters,
+    matched_words,
+    resolve,
+    slug_for,
+)
+from shared.adapters.model.offline.editing import EditResult, apply_edits, edit_lookups, prune_queries
+from shared.adapters.model.offline.intent import is_edit, is_greeting, normalize, parse
+from shared.adapters.model.offline.yaml_build import from_yaml, to_yaml
+from shared.adapters.model.port import StreamingChatModel
+
+MAX_SCHEMAS = 12
+VALUE_LIMIT = 10
+
+Action = list[tuple[str, dict[str, Any]]] | str  # tool calls to make, or the final text
+
+
+class OfflinePlanner(StreamingChatModel):
+    """Plans dashboards from the catalog and the words of the request; no network, no randomness."""
+
+    def __init__(self, model_name: str = "offline", *, settings: Any = None, region: str | None = None,
+                 today: date | None = None) -> None:  # fmt: skip
+        self.name = model_name
+        self.settings = settings
+        self.region = region
+        self.today = today
+
+    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        facts = read(request)
+        action = self.next_action(facts)
+        if isinstance(action, str):
+            pieces = replies.chunks(action)
+            yield from (TextDelta(p) for p in pieces)
+            yield Finish("stop", Usage(input_tokens=_size(request), output_tokens=max(1, len(action) // 4)))
+            return
+        for i, (name, args) in enumerate(action):
+            yield ToolCallEvent(f"call_{facts.step}_{i}", name, args)
+        yield Finish("tool_calls", Usage(input_tokens=_size(request), output_tokens=20 * len(action)))
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def next_action(self, facts: Facts) -> Action:
+        """The next step of the turn described by ``facts``."""
+        if facts.saved is not None:
+            return self._closing(facts)
+        if facts.save_error is not None:
+            return f"I could not save the dashboard: {facts.save_error.get('message', 'unknown error')}. Nothing was changed."
+        editing = facts.session_slug is not None and is_edit(facts.message)
+        if facts.tables is None:
+            calls: list[tuple[str, dict[str, Any]]] = [("list_tables", {})]
+            calls.append(
+                ("get_dashboard", {"slug": facts.session_slug}) if editing else ("list_dashboards", {})
+            )
+            return calls
+        if editing and facts.existing is None:
+            return f"I could not open the dashboard '{facts.session_slug}' to change it; shall I build a new one instead?"
+        if not facts.tables:
+            return "This connection has no tables yet. Scan the connection's catalog, then ask again."
+        wanted = self._schema_targets(facts)
+        missing = [t for t in wanted if t not in facts.schemas and t not in facts.schema_errors]
+        if missing:
+            return [("get_table_schema", {"table": t}) for t in missing]
+        catalog = Catalog(list(facts.schemas.values()))
+        if is_greeting(facts.message) or not normalize(facts.message):
+            return replies.clarifying_question(catalog, facts.tables)
+        if editing:
+            return self._edit(facts, catalog)
+        return self._create(facts, catalog)
+
+    def _schema_targets(self, facts: Facts) -> list[str]:
+        tables = facts.tables or []
+        if len(tables) <= MAX_SCHEMAS:
+            return [t["name"] for t in tables]
+        words = set(normalize(facts.message).split())
+
+        def score(t: dict[str, Any]) -> tuple[float, str]:
+            name_words = set(t["name"].rsplit(".", 1)[-1].lower().split("_"))
+            hits = (
+                len(words & name_words)
+                + len(words & set(normalize(t.get("description") or "").split())) * 0.2
+            )
+            return (-(hits + (t.get("row_count") or 0) ** 0.5 / 1e5), t["name"])
+
+        return [t["name"] for t in sorted(tables, key=score)[:MAX_SCHEMAS]]
+
+    def _create(self, facts: Facts, catalog: Catalog) -> Action:
+        intent = parse(facts.message, self.today)
+        res = resolve(intent, catalog)
+        if res is None:
+            return replies.clarifying_question(catalog, facts.tables or [])
+        lookups = [
+            (w, t, c) for w, t, c in lookups_needed(intent, res, catalog) if (w, t, c) not in facts.values
+        ]
+        if lookups:
+            return [
+                ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
+                for w, t, c in lookups
+            ]
+        filters = match_filters(intent, res, catalog, facts.values)
+        unknown = [w for w in res.unresolved if w not in matched_words(intent, res, filters)]
+        if res.default_measure and unknown:
+            return replies.clarifying_question(catalog, facts.tables or [], unknown=unknown[0])
+        force_period = any(r.get("suggestion") for r in facts.dry_runs.values())
+        draft = design(
+            intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date
+        )
+        dashboard = draft.dashboard
+        pending = self._dry_runs(facts, dashboard)
+        if pending:
+            return pending
+        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
+        if failed:
+            if len(failed) == len(dashboard["queries"]):
+                return self._failure(facts, dashboard, failed)
+            dashboard = prune_queries(dashboard, set(failed))
+        slug = slug_for(draft.title, {d["slug"] for d in facts.dashboards or []})
+        return self._validate_and_save(facts, dashboard, slug, None)
+
+    def _edit(self, facts: Facts, catalog: Catalog) -> Action:
+        assert facts.existing is not None
+        current = from_yaml(facts.existing["yaml"])
+        lookups = [
+            k for k in edit_lookups(facts.message, current, catalog, self.today) if k not in facts.values
+        ]
+        if lookups:
+            return [
+                ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
+                for w, t, c in lookups
+            ]
+        result: EditResult = apply_edits(facts.message, current, catalog, facts.values, self.today)
+        if not result.changed and resolve(parse(facts.message, self.today), catalog) is not None:
+            if facts.dashboards is None:
+                return [("list_dashboards", {})]  # not a change after all: a new dashboard needs a free slug
+            return self._create(facts, catalog)
+        if not result.changed:
+            return (
+                "I could not tell what to change. Try for example: “make the trend a bar chart”, "
+                "“add a KPI for total orders”, “only 2023” or “remove the table”."
+            )
+        pending = self._dry_runs(facts, result.dashboard)
+        if pending:
+            return pending
+        failed = [
+            n for n, q in result.dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")
+        ]
+        if failed:
+            return self._failure(facts, result.dashboard, failed)
+        return self._validate_and_save(
+            facts, result.dashboard, facts.existing["slug"], int(facts.existing["version"])
+        )
+
+    def _dry_runs(self, facts: Facts, dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        calls = []
+        for query in dashboard["queries"].values():
+            if query["sql"] not in facts.dry_runs:
+                args: dict[str, Any] = {"sql": query["sql"]}
+                params = [
+                    p
+                    for p in dry_run_params(dashboard, None, self._resolve_date)
+                    if "@" + p["name"] in query["sql"]
+                ]
+                if params:
+                    args["params"] = params
+                calls.append(("run_dry_run_query", args))
+        return calls
+
+    def _validate_and_save(
+        self, facts: Facts, dashboard: dict[str, Any], slug: str, version: int | None
+    ) -> Action:
+        text = to_yaml(dashboard)
+        checked = facts.validations.get(text)
+        if checked is None:
+            return [("validate_dashboard_yaml", {"yaml": text})]
+        if not checked.get("valid"):
+            problems = "; ".join(str(e.get("message")) for e in checked.get("errors", [])[:3])
+            return f"The dashboard I drafted did not validate ({problems}), so I did not save it. Could you rephrase the request?"
+        args: dict[str, Any] = {"slug": slug, "yaml": text}
+        if version is not None:
+            args["expected_version"] = version
+        return [("save_dashboard_yaml", args)]
+
+    def _failure(self, facts: Facts, dashboard: dict[str, Any], failed: list[str]) -> str:
+        reasons = []
+        for name in failed:
+            r = facts.dry_runs[dashboard["queries"][name]["sql"]]
+            error = r.get("error") or {}
+            reasons.append(f"{name}: {error.get('message', 'failed')}")
+        return (
+            "I could not build a query that passes the dry run (" + "; ".join(reasons)[:400] + "). "
+            "Try a shorter date range or a narrower question."
+        )
+
+    def _closing(self, facts: Facts) -> str:
+        saved = facts.saved or {}
+        yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.get("valid")), None)
+        dashboard = from_yaml(yaml_text) if yaml_text else {}
+        tables = sorted(
+            {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
+        )
+        notes = None
+        if (
+            facts.existing is not None
+            and facts.schemas
+            and saved.get("dashboard_slug") == facts.existing["slug"]
+        ):
+            catalog = Catalog(list(facts.schemas.values()))
+            current = from_yaml(facts.existing["yaml"])
+            notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
+        return replies.summary(dashboard, tables, saved, notes)
+
+    def _resolve_date(self, value: str) -> date:
+        from shared.dashboards.params import resolve_date
+
+        return resolve_date(value, today=self.today)
+
+
+def _size(request: ModelRequest) -> int:
+    return sum(len(getattr(m, "text", "") or "") for m in request.messages) // 4 + 1
+
+
+__all__ = ["Draft", "OfflinePlanner"]

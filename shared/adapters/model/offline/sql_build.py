@@ -1,0 +1,126 @@
+"""Write BigQuery SQL for one planned query: measures, groupings, joins, date range and value filters.
+
+The SQL names every column it reads (never ``SELECT *``), joins along many-to-one keys only (no
+fan-out), binds dates and filter values as ``@name`` parameters, and filters the base table's
+date column so partitioned tables are pruned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Join, Measure
+
+GRAIN_UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
+PERIOD_PARAM = "period"  # a date_range parameter: binds @period_start and @period_end
+
+
+@dataclass(frozen=True)
+class ValueFilter:
+    """``table.column = @param`` (default ``values[0]``), or ``IN (...)`` when several values match."""
+
+    table: str
+    column: str
+    param: str
+    values: tuple[str, ...]
+
+
+def string_literal(value: str) -> str:
+    """A BigQuery string literal (values come from the warehouse; quotes are escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    name: str
+    base: str
+    measures: tuple[Measure, ...]
+    dims: tuple[Dimension, ...] = ()
+    grain: str | None = None
+    period: bool = False
+    filters: tuple[ValueFilter, ...] = field(default_factory=tuple)
+
+    @property
+    def time_field(self) -> str | None:
+        return self.grain
+
+
+def _aliases(tables: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in tables:
+        short = name.rsplit(".", 1)[-1].lower()
+        base = "".join(w[0] for w in short.split("_") if w) or "t"
+        alias, n = base, 2
+        while alias in out.values() or alias in ("as", "by", "on", "in", "is", "or", "if", "to", "at"):
+            alias, n = f"{base}{n}", n + 1
+        out[name] = alias
+    return out
+
+
+def joins_for(spec: QuerySpec, catalog: Catalog) -> list[Join]:
+    """The joins the query needs to reach its dimension and filter tables, in order, once each."""
+    joins: list[Join] = []
+    for target in [d.table for d in spec.dims] + [f.table for f in spec.filters]:
+        for j in catalog.path(spec.base, target) or []:
+            if j not in joins:
+                joins.append(j)
+    return joins
+
+
+def measure_sql(m: Measure, alias: str) -> str:
+    col = f"{alias}.{m.column}" if m.column else ""
+    expr = {
+        "count_rows": "COUNT(*)",
+        "count_distinct": f"COUNT(DISTINCT {col})",
+        "sum": f"SUM({col})",
+        "avg": f"AVG({col})",
+        "min": f"MIN({col})",
+        "max": f"MAX({col})",
+        "median": f"APPROX_QUANTILES({col}, 2)[OFFSET(1)]",
+    }[m.kind]
+    if m.scale != 1:
+        expr = f"{expr} / {m.scale}"
+    return f"{expr} AS {m.alias}"
+
+
+def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
+    """The SQL text of ``spec``; stable for the same inputs (the dry-run rule compares exact text)."""
+    joins = joins_for(spec, catalog)
+    alias = _aliases([spec.base] + [j.to_table for j in joins])
+    a = alias[spec.base]
+    base = catalog.table(spec.base)
+    select: list[str] = []
+    group: list[str] = []
+    time_col = base.time_column
+    if spec.grain and time_col:
+        select.append(f"DATE_TRUNC(DATE({a}.{time_col}), {GRAIN_UNITS[spec.grain]}) AS {spec.grain}")
+        group.append(spec.grain)
+    for d in spec.dims:
+        select.append(f"{alias[d.table]}.{d.column} AS {d.alias}")
+        group.append(d.alias)
+    select.extend(measure_sql(m, alias[m.table]) for m in spec.measures)
+    lines = ["SELECT " + ", ".join(select), f"FROM `{spec.base}` AS {a}"]
+    for j in joins:
+        lines.append(
+            f"JOIN `{j.to_table}` AS {alias[j.to_table]} ON {alias[j.to_table]}.{j.to_column} = "
+            f"{alias[j.from_table]}.{j.from_column}"
+        )
+    where: list[str] = []
+    if spec.period and time_col:
+        where.append(f"DATE({a}.{time_col}) BETWEEN @{PERIOD_PARAM}_start AND @{PERIOD_PARAM}_end")
+    for f in spec.filters:
+        if len(f.values) == 1:
+            where.append(f"{alias[f.table]}.{f.column} = @{f.param}")
+        else:
+            where.append(f"{alias[f.table]}.{f.column} IN ({', '.join(string_literal(v) for v in f.values)})")
+    for d in spec.dims:
+        where.append(f"{alias[d.table]}.{d.column} IS NOT NULL")
+    if where:
+        lines.append("WHERE " + "\n  AND ".join(where))
+    if group:
+        lines.append("GROUP BY " + ", ".join(group))
+    if spec.grain and time_col:
+        lines.append(f"ORDER BY {spec.grain}")
+    elif spec.dims and spec.measures:
+        lines.append(f"ORDER BY {spec.measures[0].alias} DESC")
+    return "\n".join(lines) + "\n"

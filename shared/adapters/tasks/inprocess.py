@@ -1,0 +1,191 @@
+"""A task queue run by background threads: named-task dedup, retries with backoff, a dead list."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.adapters.tasks.naming import validate_task_name
+from shared.adapters.tasks.port import TaskHandler
+from shared.errors import BadRequest, Conflict, NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+
+_HANDLER_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class DeadTask:
+    """A task that failed ``attempts`` times and will not run again."""
+
+    handler: str
+    payload: dict[str, Any]
+    name: str | None
+    attempts: int
+    error: str
+
+
+@dataclass(order=True)
+class _Task:
+    due: float
+    seq: int
+    handler: str = field(compare=False)
+    body: str = field(compare=False)  # the payload as JSON, exactly what Cloud Tasks would deliver
+    name: str | None = field(compare=False)
+    attempts: int = field(default=0, compare=False)
+
+
+class InProcessTaskQueue:
+    """:class:`~shared.adapters.tasks.port.TaskQueue` on worker threads; delivers at least once, like Cloud Tasks."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        max_attempts: int = 5,
+        base_backoff_s: float = 0.05,
+        max_backoff_s: float = 2.0,
+    ) -> None:
+        if workers < 1 or max_attempts < 1 or base_backoff_s < 0 or max_backoff_s < base_backoff_s:
+            raise BadRequest("need workers >= 1, max_attempts >= 1 and 0 <= base_backoff_s <= max_backoff_s")
+        self.max_attempts = max_attempts
+        self.base_backoff_s = base_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._handlers: dict[str, TaskHandler] = {}
+        self._names: set[str] = set()
+        self._heap: list[_Task] = []
+        self._seq = itertools.count()
+        self._running = 0
+        self._closed = False
+        self._dead: list[DeadTask] = []
+        self._cond = threading.Condition()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"bridge-task-worker-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def register(self, handler: str, fn: TaskHandler) -> None:
+        """Route tasks for ``handler`` to ``fn``; re-registering another function is a Conflict."""
+        if not isinstance(handler, str) or not _HANDLER_NAME.fullmatch(handler):
+            raise BadRequest(
+                f"invalid handler name {handler!r}: use [A-Za-z0-9_-]", details={"handler": handler}
+            )
+        with self._cond:
+            current = self._handlers.get(handler)
+            if current is not None and current is not fn:
+                raise Conflict(f"handler {handler!r} is already registered", details={"handler": handler})
+            self._handlers[handler] = fn
+
+    def enqueue(
+        self, handler: str, payload: dict[str, Any], *, name: str | None = None, delay_s: float = 0.0
+    ) -> bool:
+        """Schedule ``handler(payload)`` after ``delay_s``; False when ``name`` was already used."""
+        if not isinstance(payload, dict):
+            raise BadRequest("task payload must be a JSON object", details={"handler": handler})
+        try:
+            body = json.dumps(payload, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise BadRequest(
+                f"task payload is not JSON-serializable: {e}", details={"handler": handler}
+            ) from e
+        if name is not None:
+            validate_task_name(name)
+        if delay_s < 0:
+            raise BadRequest("delay_s must not be negative", details={"delay_s": delay_s})
+        with self._cond:
+            if self._closed:
+                raise Unavailable("the task queue is closed")
+            if handler not in self._handlers:
+                raise NotFound(f"no task handler named {handler!r}", details={"handler": handler})
+            if name is not None:
+                if name in self._names:
+                    return False
+                self._names.add(name)
+            heapq.heappush(
+                self._heap, _Task(time.monotonic() + delay_s, next(self._seq), handler, body, name)
+            )
+            self._cond.notify()
+        return True
+
+    @property
+    def dead(self) -> list[DeadTask]:
+        """Tasks that exhausted their attempts, oldest first."""
+        with self._cond:
+            return list(self._dead)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until no task is due, delayed, retrying or running; False if ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._heap and not self._running, timeout)
+
+    def close(self) -> None:
+        """Stop the workers after their current task; tasks still queued are dropped."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()
+
+    def __enter__(self) -> InProcessTaskQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _work(self) -> None:
+        while (task := self._next()) is not None:
+            error = self._run(task)
+            with self._cond:
+                self._running -= 1
+                if error is not None:
+                    self._after_failure(task, error)
+                self._cond.notify_all()
+
+    def _next(self) -> _Task | None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                if self._heap and self._heap[0].due <= now:
+                    self._running += 1
+                    return heapq.heappop(self._heap)
+                self._cond.wait(self._heap[0].due - now if self._heap else None)
+            return None
+
+    def _run(self, task: _Task) -> Exception | None:
+        task.attempts += 1
+        try:
+            self._handlers[task.handler](json.loads(task.body))
+        except Exception as e:
+            log.warning("task %s (%s) attempt %d failed: %r", task.name, task.handler, task.attempts, e)
+            return e
+        return None
+
+    def _after_failure(self, task: _Task, error: Exception) -> None:
+        if task.attempts >= self.max_attempts:
+            log.error(
+                "task %s (%s) is dead after %d attempts: %r", task.name, task.handler, task.attempts, error
+            )
+            self._dead.append(
+                DeadTask(task.handler, json.loads(task.body), task.name, task.attempts, repr(error))
+            )
+            return
+        task.due = time.monotonic() + self.backoff_s(task.attempts)
+        task.seq = next(self._seq)
+        heapq.heappush(self._heap, task)
+
+    def backoff_s(self, attempts: int) -> float:
+        """Delay before the next try after ``attempts`` failures: exponential, capped, half jittered."""
+        ceiling = min(self.max_backoff_s, self.base_backoff_s * 2 ** min(attempts - 1, 32))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)

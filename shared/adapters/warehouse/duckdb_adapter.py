@@ -1,0 +1,453 @@
+"""The embedded warehouse: a DuckDB file served through the BigQuery-shaped ``Warehouse`` port.
+
+The file is attached read-only under the catalog alias ``project``, so ``project.dataset.table``
+names resolve as DuckDB ``catalog.schema.table``; schemas are datasets. BigQuery SQL is
+transpiled with sqlglot, ``@name`` parameters are bound as DuckDB parameters, and byte counts are
+estimated from column sizes (see :mod:`shared.adapters.warehouse.bytes_estimate`). File system access from
+SQL is disabled, and only single SELECT queries run.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from shared.adapters.warehouse.bytes_estimate import (
+    Schema,
+    TableKey,
+    TableRead,
+    analyze_reads,
+    estimate_bytes,
+    fixed_width,
+)
+from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
+from shared.adapters.warehouse.port import (
+    Column,
+    DatasetInfo,
+    DryRun,
+    QueryOptions,
+    QueryParam,
+    QueryResult,
+    TableInfo,
+)
+from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
+
+META_SCHEMA = "_bridge"
+_HIDDEN_SCHEMAS = frozenset({META_SCHEMA, "information_schema", "pg_catalog"})
+_RESERVED_ALIASES = frozenset({"memory", "system", "temp", "main"})
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    version: str | None
+    datasets: tuple[DatasetInfo, ...]
+    tables: dict[TableKey, TableInfo]
+    column_bytes: dict[TableKey, dict[str, int]]
+
+    @property
+    def partitioning(self) -> dict[TableKey, str]:
+        return {key: info.partitioning.lower() for key, info in self.tables.items() if info.partitioning}
+
+    @property
+    def schema(self) -> Schema:
+        return {key: {c.name.lower(): c.type for c in info.columns} for key, info in self.tables.items()}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    duckdb_sql: str
+    bound: dict[str, Any]
+    dry_run: DryRun
+
+
+class DuckDBWarehouse:
+    """A DuckDB file (the demo dataset or a user's own) as a read-only BigQuery-like warehouse."""
+
+    def __init__(self, path: Path | str, *, project: str = "demo") -> None:
+        if not project or project.lower() in _RESERVED_ALIASES:
+            raise WarehouseError(f"Project name {project!r} cannot be used for a local warehouse")
+        self.path = Path(path)
+        self.project = project
+        self._lock = threading.Lock()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._conn_version: str | None = None
+        self._catalog: _Catalog | None = None
+
+    # -- connection -----------------------------------------------------------------------
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        version = self.data_version(())
+        with self._lock:
+            if self._conn is None or version != self._conn_version:
+                # The old connection is dropped, not closed: queries still running on it finish.
+                self._conn = self._open()
+                self._conn_version = version
+                self._catalog = None
+            return self._conn.cursor()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        if not self.path.is_file():
+            raise WarehouseError(f"Local warehouse file {self.path} does not exist")
+        conn = duckdb.connect(":memory:")
+        try:
+            location = str(self.path).replace("'", "''")
+            conn.execute(f"ATTACH '{location}' AS {_ident(self.project)} (READ_ONLY)")
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET enable_external_access = false")
+            conn.execute("SET lock_configuration = true")
+        except duckdb.Error as error:
+            conn.close()
+            raise WarehouseError(f"Cannot open local warehouse {self.path}: {_clean(error)}") from None
+        return conn
+
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cursor = self._connection()
+        try:
+            self._run(cursor, f"USE {_ident(self.project)}")
+            yield cursor
+        finally:
+            cursor.close()
+
+    def _run(
+        self, cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        """Every statement the adapter sends goes through here."""
+        return cursor.execute(sql, params) if params else cursor.execute(sql)
+
+    # -- Warehouse port -------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Run ``SELECT 1``; WarehouseError when the file is missing or not a DuckDB database."""
+        self.dry_run("SELECT 1")
+
+    def scan_catalog(self) -> list[DatasetInfo]:
+        """Every dataset (schema) with its tables and columns, in a fixed number of queries."""
+        return list(self._load_catalog().datasets)
+
+    def table(self, fully_qualified_name: str) -> TableInfo:
+        """One table by ``project.dataset.table`` or ``dataset.table``; NotFound when absent."""
+        key = self._table_key(fully_qualified_name)
+        info = self._load_catalog().tables.get(key) if key else None
+        if info is None:
+            raise NotFound(f"Table {fully_qualified_name} not found in project {self.project}")
+        return info
+
+    def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
+        """Validate ``sql`` against the file and estimate the bytes it would process."""
+        return self._plan(sql, params).dry_run
+
+    def query(self, sql: str, params: tuple[QueryParam, ...], options: QueryOptions) -> QueryResult:
+        """Run ``sql`` unless its estimate exceeds the byte cap; at most ``row_limit`` rows back."""
+        plan = self._plan(sql, params)
+        estimate = plan.dry_run.total_bytes_processed
+        if estimate > options.max_bytes_billed:
+            raise ByteCapExceeded(
+                f"Query would process {estimate:,} bytes, over the cap of {options.max_bytes_billed:,} bytes",
+                details={"bytes_estimated": estimate, "max_bytes_billed": options.max_bytes_billed},
+            )
+        with self._cursor() as cursor:
+            timer = threading.Timer(options.timeout_s, cursor.interrupt)
+            timer.start()
+            try:
+                self._run(cursor, plan.duckdb_sql, plan.bound)
+                description = cursor.description or []
+                fetched = cursor.fetchmany(options.row_limit + 1)
+            except duckdb.InterruptException:
+                raise Timeout(f"Query exceeded the time limit of {options.timeout_s:g} s") from None
+            except duckdb.Error as error:
+                raise WarehouseError(_clean(error)) from None
+            finally:
+                timer.cancel()
+        columns = tuple(Column(name, bigquery_type(str(typ))) for name, typ, *_ in description)
+        return QueryResult(
+            columns=columns,
+            rows=[tuple(_jsonable(v) for v in row) for row in fetched[: options.row_limit]],
+            truncated=len(fetched) > options.row_limit,
+            bytes_processed=estimate,
+            bytes_billed=estimate,
+        )
+
+    def data_version(self, tables: tuple[str, ...]) -> str | None:
+        """``mtime_ns-size`` of the file: any rewrite changes it. None when the file is missing."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+    # -- planning -------------------------------------------------------------------------
+
+    def _plan(self, sql: str, params: tuple[QueryParam, ...]) -> _Plan:
+        transpiled = transpile(sql)
+        given = {p.name: p for p in params}
+        missing = [name for name in transpiled.parameters if name not in given]
+        if missing:
+            raise WarehouseError(f"Query parameter @{missing[0]} has no value")
+        bound = {name: _bind(given[name]) for name in transpiled.parameters}
+        with self._cursor() as cursor:
+            try:
+                relation = cursor.sql(transpiled.duckdb_sql, params=bound or None)
+                schema = tuple(
+                    Column(name, bigquery_type(str(typ)))
+                    for name, typ in zip(relation.columns, relation.types, strict=True)
+                )
+            except duckdb.Error as error:
+                raise WarehouseError(_clean(error)) from None
+        referenced: dict[TableKey, TableRead] = {}
+        total = 0
+        if any(True for _ in transpiled.expression.find_all(exp.Table)):
+            catalog = self._load_catalog()
+            referenced = analyze_reads(
+                transpiled.expression, catalog.schema, self.project, catalog.partitioning
+            )
+            kept = self._partition_shares(referenced, bound)
+            total = estimate_bytes(referenced, catalog.column_bytes, kept)
+        dry_run = DryRun(
+            total_bytes_processed=total,
+            schema=schema,
+            referenced_tables=tuple(sorted(f"{self.project}.{ds}.{t}" for ds, t in referenced)),
+        )
+        return _Plan(duckdb_sql=transpiled.duckdb_sql, bound=bound, dry_run=dry_run)
+
+    def _partition_shares(
+        self, reads: dict[TableKey, TableRead], bound: dict[str, Any]
+    ) -> dict[TableKey, float]:
+        """Share of rows each partition-filtered table keeps: one counting query per such table."""
+        shares: dict[TableKey, float] = {}
+        for (dataset, table), read in reads.items():
+            if not read.partition_filters:
+                continue
+            counts = ", ".join(f"count(*) FILTER (WHERE {to_duckdb(f)})" for f in read.partition_filters)
+            used = {n: bound[n] for f in read.partition_filters for n in parameters_of(f) if n in bound}
+            sql = f"SELECT count(*), {counts} FROM {_ident(self.project)}.{_ident(dataset)}.{_ident(table)}"
+            with self._cursor() as cursor:
+                try:
+                    total, *kept = self._run(cursor, sql, used or None).fetchone() or (0,)
+                except duckdb.Error:
+                    continue  # an unusual filter: count the whole table
+            shares[(dataset, table)] = max(kept) / total if total else 1.0
+        return shares
+
+    def _table_key(self, name: str) -> TableKey | None:
+        parts = [p for p in name.replace("`", "").split(".") if p]
+        if len(parts) == 3 and parts[0].lower() == self.project.lower():
+            parts = parts[1:]
+        if len(parts) != 2:
+            return None
+        return (parts[0].lower(), parts[1].lower())
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def _load_catalog(self) -> _Catalog:
+        version = self.data_version(())
+        catalog = self._catalog
+        if catalog is not None and catalog.version == version:
+            return catalog
+        with self._cursor() as cursor:
+            try:
+                catalog = self._read_catalog(cursor, version)
+            except duckdb.Error as error:
+                raise WarehouseError(f"Cannot read the catalog of {self.path}: {_clean(error)}") from None
+        with self._lock:
+            self._catalog = catalog
+        return catalog
+
+    def _read_catalog(self, cursor: duckdb.DuckDBPyConnection, version: str | None) -> _Catalog:
+        db = {"db": self.project}
+        relations = self._run(
+            cursor,
+            "SELECT schema_name, table_name, 'BASE TABLE', estimated_size, comment FROM duckdb_tables()"
+            " WHERE database_name = $db AND NOT internal"
+            " UNION ALL SELECT schema_name, view_name, 'VIEW', NULL, comment FROM duckdb_views()"
+            " WHERE database_name = $db AND NOT internal ORDER BY 1, 2",
+            db,
+        ).fetchall()
+        columns = self._run(
+            cursor,
+            "SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns()"
+            " WHERE database_name = $db AND NOT internal ORDER BY schema_name, table_name, column_index",
+            db,
+        ).fetchall()
+        schemas = self._run(
+            cursor,
+            "SELECT schema_name, comment FROM duckdb_schemas() WHERE database_name = $db AND NOT internal",
+            db,
+        ).fetchall()
+        has_meta = {(s, t) for s, t, *_ in relations if s == META_SCHEMA}
+        partitioning: dict[TableKey, tuple[str | None, tuple[str, ...]]] = {}
+        if (META_SCHEMA, "tables") in has_meta:
+            rows = self._run(
+                cursor, f"SELECT dataset, table_name, partition_column, clustering FROM {META_SCHEMA}.tables"
+            ).fetchall()
+            partitioning = {(d.lower(), t.lower()): (p, tuple(c or ())) for d, t, p, c in rows}
+        descriptions = {s: c for s, c in schemas}
+        if (META_SCHEMA, "datasets") in has_meta:
+            rows = self._run(cursor, f"SELECT dataset, description FROM {META_SCHEMA}.datasets").fetchall()
+            descriptions.update({d: c for d, c in rows if c})
+
+        by_table: dict[TableKey, list[tuple[str, str, str | None]]] = {}
+        for schema, table, name, typ, comment in columns:
+            if schema not in _HIDDEN_SCHEMAS:
+                by_table.setdefault((schema, table), []).append((name, bigquery_type(typ), comment))
+        row_counts = {(s, t): n for s, t, kind, n, _ in relations if kind == "BASE TABLE"}
+        column_bytes = self._column_bytes(cursor, by_table, row_counts)
+
+        modified = datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
+        tables: dict[TableKey, TableInfo] = {}
+        per_dataset: dict[str, list[TableInfo]] = {}
+        for schema, table, kind, rows_n, comment in relations:
+            if schema in _HIDDEN_SCHEMAS:
+                continue
+            key = (schema.lower(), table.lower())
+            part, clustering = partitioning.get(key, (None, ()))
+            sizes = column_bytes.get(key, {})
+            info = TableInfo(
+                fully_qualified_name=f"{self.project}.{schema}.{table}",
+                table_type=kind,
+                row_count=rows_n,
+                size_bytes=sum(sizes.values()) if rows_n is not None else None,
+                description=comment or None,
+                partitioning=part,
+                clustering=clustering,
+                last_modified=modified,
+                columns=tuple(Column(n, t, c or None) for n, t, c in by_table.get((schema, table), [])),
+            )
+            tables[key] = info
+            per_dataset.setdefault(schema, []).append(info)
+        datasets = tuple(
+            DatasetInfo(
+                fully_qualified_name=f"{self.project}.{schema}",
+                description=descriptions.get(schema) or None,
+                location="local",
+                last_modified=modified,
+                tables=tuple(per_dataset.get(schema, ())),
+            )
+            for schema in sorted(descriptions)
+            if schema not in _HIDDEN_SCHEMAS and (schema != "main" or schema in per_dataset)
+        )
+        return _Catalog(version=version, datasets=datasets, tables=tables, column_bytes=column_bytes)
+
+    def _column_bytes(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        by_table: dict[TableKey, list[tuple[str, str, str | None]]],
+        row_counts: dict[TableKey, int],
+    ) -> dict[TableKey, dict[str, int]]:
+        """Stored bytes per column: width x rows, or 2 + length summed for variable-width columns.
+
+        Variable-width columns of every table are measured together in one UNION ALL query.
+        """
+        sizes: dict[TableKey, dict[str, int]] = {}
+        measures: list[str] = []
+        for (schema, table), cols in by_table.items():
+            rows_n = row_counts.get((schema, table))
+            if rows_n is None:
+                continue
+            key = (schema.lower(), table.lower())
+            sizes[key] = {}
+            measured: list[str] = []
+            for name, typ, _ in cols:
+                width = fixed_width(typ)
+                if width is None:
+                    measured.append(name)
+                else:
+                    sizes[key][name.lower()] = width * rows_n
+            if measured and rows_n:
+                lengths = ", ".join(
+                    f"coalesce(sum(strlen(CAST({_ident(c)} AS VARCHAR))), 0) + 2 * count({_ident(c)})"
+                    for c in measured
+                )
+                measures.append(
+                    f"SELECT {_literal(schema)}, {_literal(table)}, {_literal_list(measured)},"
+                    f" [{lengths}]::BIGINT[] FROM {_ident(self.project)}.{_ident(schema)}.{_ident(table)}"
+                )
+            else:
+                sizes[key].update({c.lower(): 0 for c in measured})
+        if measures:
+            for schema, table, names, lengths in self._run(cursor, " UNION ALL ".join(measures)).fetchall():
+                sizes[(schema.lower(), table.lower())].update(
+                    {n.lower(): int(b) for n, b in zip(names, lengths, strict=True)}
+                )
+        return sizes
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _literal_list(items: list[str]) -> str:
+    return "[" + ", ".join(_literal(i) for i in items) + "]"
+
+
+def _clean(error: duckdb.Error) -> str:
+    """DuckDB's message without the caret excerpt and catalog-internal suggestions."""
+    text = str(error).split("\n\nLINE ")[0].strip()
+    lines = [
+        line
+        for line in text.splitlines()
+        if not (line.startswith("Did you mean") and ("pg_catalog" in line or "information_schema" in line))
+    ]
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+def _bind(param: QueryParam) -> Any:
+    """The Python value DuckDB binds for a BigQuery query parameter; WarehouseError when invalid."""
+    value, kind = param.value, param.type.upper()
+    if value is None:
+        return None
+    try:
+        if kind == "STRING" and isinstance(value, str):
+            return value
+        if kind == "INT64" and not isinstance(value, bool | float):
+            return int(value)
+        if kind in ("FLOAT64", "NUMERIC", "BIGNUMERIC") and not isinstance(value, bool):
+            return Decimal(str(value)) if kind != "FLOAT64" else float(value)
+        if kind == "BOOL" and isinstance(value, bool):
+            return value
+        if kind == "DATE":
+            if isinstance(value, datetime):
+                return value.date()
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+        if kind in ("TIMESTAMP", "DATETIME"):
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            # Stored timestamps are naive UTC, as BigQuery TIMESTAMPs are UTC.
+            return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except (TypeError, ValueError, InvalidOperation):
+        pass
+    raise WarehouseError(f"Query parameter @{param.name}: {value!r} is not a valid {param.type}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def open_demo(path: Path | str, *, project: str = "demo") -> DuckDBWarehouse:
+    """A warehouse over the demo file at ``path`` (generating it first when missing)."""
+    from shared.dev.demo_data import ensure_demo
+
+    return DuckDBWarehouse(ensure_demo(Path(path)), project=project)
+
+
+__all__ = ["DuckDBWarehouse", "open_demo"]

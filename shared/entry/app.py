@@ -1,0 +1,157 @@
+"""Flask app factory with Bridge's one JSON error shape, auth and body validation."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from shared.adapters.identity.port import Principal
+from shared.bootstrap import get_container
+from shared.errors import (
+    BadRequest,
+    BridgeError,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+log = logging.getLogger("bridge.http")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(err: BridgeError) -> Response:
+    resp = jsonify(err.to_dict())
+    resp.status_code = err.status
+    return resp
+
+
+def create_app(blueprints: Iterable[Blueprint], *, name: str = "bridge") -> Flask:
+    """A Flask app serving ``blueprints`` with Bridge's error handling and response compression."""
+    app = Flask(name, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = get_container().settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    for bp in blueprints:
+        app.register_blueprint(bp)
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+
+    @app.errorhandler(BridgeError)
+    def _bridge_error(err: BridgeError) -> Response:
+        if err.status >= 500:
+            log.error("request failed: %s %s: %s", request.method, request.path, err.code)
+        return error_response(err)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException) -> Response:
+        code = err.code or 500
+        bridge = BridgeError(err.description or err.name)
+        bridge.status, bridge.code = code, _HTTP_CODES.get(code, "http_error")
+        resp = error_response(bridge)
+        if code == 405 and err.valid_methods:  # type: ignore[attr-defined]
+            resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
+        return resp
+
+    @app.errorhandler(DBAPIError)
+    def _database(err: DBAPIError) -> Response:
+        if err.connection_invalidated or isinstance(err, OperationalError | InterfaceError):
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__
+            )
+            return error_response(Unavailable("the directory database is unavailable; retry shortly"))
+        log.error("database error on %s %s: %s", request.method, request.path, type(err.orig).__name__)
+        return error_response(BridgeError("internal error; it has been logged"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(BridgeError("internal error; it has been logged"))
+
+    app.after_request(_compress)
+    return app
+
+
+def _compress(resp: Response) -> Response:
+    if (
+        resp.direct_passthrough
+        or resp.is_streamed
+        or resp.status_code < 200
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in resp.headers
+        or not (resp.mimetype or "").startswith(("application/json", "text/", "application/javascript"))
+    ):
+        return resp
+    body = resp.get_data()
+    if len(body) < 1024:
+        return resp
+    resp.set_data(gzip.compress(body, compresslevel=5))
+    resp.headers["Content-Encoding"] = "gzip"
+    resp.headers["Content-Length"] = str(len(resp.get_data()))
+    resp.vary.add("Accept-Encoding")
+    return resp
+
+
+def principal() -> Principal:
+    """The authenticated caller (``Authorization: Bearer <token>``); 401 otherwise."""
+    cached = g.get("principal")
+    if cached is not None:
+        return cached
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        token = request.args.get("access_token", "") if request.method == "GET" else ""
+        if not token:
+            raise Unauthorized("missing bearer token")
+    p = get_container().identity.verify(token.strip())
+    g.principal = p
+    return p
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """The request's JSON object, validated against ``schema`` (400 with field paths otherwise)."""
+    if not request.is_json:
+        raise UnsupportedMediaType("expected Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("request body is not valid JSON")
+    check(data, schema)
+    return data
+
+
+def check(data: Any, schema: dict[str, Any]) -> None:
+    """Validate ``data`` against a JSON Schema, raising ValidationFailed listing every problem."""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        details = [
+            {"path": ".".join(str(p) for p in e.absolute_path) or "$", "message": e.message} for e in errors
+        ]
+        raise ValidationFailed(
+            f"invalid request: {details[0]['path']}: {details[0]['message']}", details=details
+        )
+
+
+def obj(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str, Any]:
+    """A strict JSON Schema object (unknown fields rejected)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }

@@ -1,0 +1,1 @@
+"""HTTP routes, grouped as Flask blueprints; shared.entry.functions maps them to functions."""

@@ -1,0 +1,128 @@
+"""chat_turn: chat sessions, messages and the server-sent event stream."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from shared.bootstrap import get_container
+from shared.entry.app import json_body, obj, principal
+from shared.errors import BadRequest
+from shared.services import chat
+
+bp = Blueprint("chat", __name__)
+
+SESSION_BODY = obj(
+    {"team_id": {"type": "string", "maxLength": 100}, "connection_id": {"type": "string", "maxLength": 100}},
+    ["team_id", "connection_id"],
+)
+MESSAGE_BODY = obj(
+    {"content": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"}}, ["content"]
+)
+POLL_S = 0.05
+IDLE_WAIT_S = 25.0
+KEEPALIVE_S = 15.0
+MAX_STREAM_S = 55.0  # below the function timeout; clients resume with Last-Event-ID
+
+
+@bp.post("/v1/chat/sessions")
+def create_session() -> Any:
+    body = json_body(SESSION_BODY)
+    who = principal()
+    with get_container().db.session() as s:
+        session = chat.create_session(s, who, body["team_id"], body["connection_id"])
+        return {"id": session.id, "team_id": session.team_id, "connection_id": session.connection_id}, 201
+
+
+@bp.get("/v1/chat/sessions/<session_id>")
+def get_session(session_id: str) -> Any:
+    who = principal()
+    with get_container().db.session() as s:
+        return chat.session_json(s, chat.require_session(s, who, session_id))
+
+
+@bp.post("/v1/chat/sessions/<session_id>/messages")
+def post_message(session_id: str) -> Any:
+    """Queue a turn and stream its events until it is done."""
+    body = json_body(MESSAGE_BODY)
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        session = chat.require_session(s, who, session_id)
+        after = chat.last_event_id(s, session.id)
+        turn = chat.start_turn(c, s, session, body["content"].strip())
+        turn_id = turn.id
+    chat.enqueue_step(c, session_id, turn_id, 0)
+    return _sse(session_id, after, until_turn=turn_id)
+
+
+@bp.get("/v1/chat/sessions/<session_id>/events")
+def events(session_id: str) -> Any:
+    """Replay events after ``Last-Event-ID`` (or ``?after=``), then follow the running turn."""
+    who = principal()
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    if not raw.isdigit():
+        raise BadRequest("Last-Event-ID / after must be an event id", details=[{"path": "after"}])
+    with get_container().db.session() as s:
+        chat.require_session(s, who, session_id)
+    return _sse(session_id, int(raw), until_turn=None)
+
+
+def _wait_s() -> float:
+    try:
+        return max(0.0, min(float(request.args.get("wait", IDLE_WAIT_S)), MAX_STREAM_S))
+    except ValueError:
+        raise BadRequest("wait must be a number of seconds", details=[{"path": "wait"}]) from None
+
+
+def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
+    """Tail the session's event log as SSE.
+
+    With ``until_turn`` the stream ends at that turn's ``done``; otherwise it follows whatever turn
+    is running and ends after ``wait`` idle seconds (the browser reconnects with Last-Event-ID).
+    """
+    c = get_container()
+    wait_s = _wait_s()
+
+    def stream() -> Iterator[str]:
+        last, live_seen, started = after, 0, time.monotonic()
+        quiet_since = last_write = started
+        yield "retry: 1000\n\n"
+        while time.monotonic() - started < MAX_STREAM_S:
+            with c.db.session() as s:
+                batch = chat.events_after(s, session_id, last)
+                running = chat.active_turn(s, session_id)
+                live = chat.live_tokens_after(s, session_id, live_seen) if running and not batch else []
+            for t in live:  # no ``id:``: live text is superseded by the step's committed tokens
+                live_seen = t.id
+                data = {
+                    "turn_id": t.turn_id,
+                    "step": t.step,
+                    "text": t.text,
+                    "live": True,
+                    "attempt": t.attempt,
+                    "seq": t.id,
+                }
+                yield f"event: token\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+            for e in batch:
+                last = e.seq
+                yield f"id: {e.seq}\nevent: {e.type}\ndata: {json.dumps(e.data, separators=(',', ':'))}\n\n"
+                if e.type == "done" and until_turn is not None and e.turn_id == until_turn:
+                    return
+            now = time.monotonic()
+            if batch or live:
+                quiet_since = last_write = now
+                continue
+            if until_turn is None and running is None and now - quiet_since >= wait_s:
+                return
+            if now - last_write >= KEEPALIVE_S:
+                last_write = now
+                yield ": keep-alive\n\n"
+            time.sleep(POLL_S)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

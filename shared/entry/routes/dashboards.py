@@ -1,0 +1,163 @@
+"""save_dashboard and dashboards: save (versioned), list, read, history, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.bootstrap import get_container
+from shared.db.models import Dashboard, DashboardVersion
+from shared.entry.app import principal
+from shared.errors import BadRequest, Conflict, UnsupportedMediaType
+from shared.services import dashboards
+
+save_bp = Blueprint("save_dashboard", __name__)
+read_bp = Blueprint("dashboards", __name__)
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+def dashboard_json(row: Dashboard) -> dict[str, Any]:
+    c = get_container()
+    return {
+        "id": row.id,
+        "team_id": row.team_id,
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description,
+        "connection_id": row.connection_id,
+        "version": row.version,
+        "yaml_path": row.yaml_path,
+        "owner": row.owner_user_id,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+        "preview_url": f"{c.settings.public_url}/d/{row.team_id}/{row.slug}",
+    }
+
+
+def version_json(v: DashboardVersion) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "title": v.title,
+        "author": v.author_user_id,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    raw = raw.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise BadRequest("If-Match must be a dashboard version number", details=[{"path": "If-Match"}])
+    return int(raw)
+
+
+@contextmanager
+def saving() -> Iterator[None]:
+    """A unique-key clash while saving means another save or repair recorded the same slug first."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            "the dashboard was saved by someone else at the same moment; reload and retry"
+        ) from None
+
+
+@save_bp.put("/v1/teams/<team_id>/dashboards/<slug>")
+def save(team_id: str, slug: str) -> Any:
+    who = principal()
+    if request.mimetype not in YAML_TYPES:
+        raise UnsupportedMediaType("send the dashboard YAML with Content-Type: application/yaml")
+    try:
+        text = request.get_data(as_text=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the YAML must be UTF-8") from None
+    c = get_container()
+    with saving(), c.db.session() as s:
+        result = dashboards.save_dashboard(
+            c,
+            s,
+            who,
+            team_id,
+            slug,
+            text,
+            if_match=_if_match(),
+            connection_id=request.args.get("connection_id"),
+        )
+        body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
+    _forget_pointers(team_id, slug)
+    return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards")
+def list_all(team_id: str) -> Any:
+    who = principal()
+    with get_container().db.session() as s:
+        return {"dashboards": [dashboard_json(d) for d in dashboards.list_dashboards(s, who, team_id)]}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>")
+def get_one(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+
+    def read(s: Session) -> tuple[dict[str, Any], str]:
+        row, text = dashboards.get_dashboard(c, s, who, team_id, slug)
+        return dashboard_json(row), text
+
+    meta, text = c.db.run(read)  # a read may repair the pointer row; concurrent repairs retry
+    if request.args.get("format") == "yaml":
+        return Response(
+            text,
+            mimetype="application/yaml",
+            headers={
+                "ETag": f'"{meta["version"]}"',
+                "Content-Disposition": f'attachment; filename="{slug}.yaml"',
+            },
+        )
+    return {**meta, "yaml": text}, 200, {"ETag": f'"{meta["version"]}"'}
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions")
+def list_versions(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    return c.db.run(
+        lambda s: {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
+    )
+
+
+@read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")
+def get_version(team_id: str, slug: str, n: int) -> Any:
+    who = principal()
+    c = get_container()
+
+    def read(s: Session) -> dict[str, Any]:
+        v, text = dashboards.version_text(c, s, who, team_id, slug, n)
+        return {**version_json(v), "yaml": text}
+
+    return c.db.run(read)
+
+
+@read_bp.delete("/v1/teams/<team_id>/dashboards/<slug>")
+def delete(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        dashboards.delete_dashboard(c, s, who, team_id, slug)
+    _forget_pointers(team_id, slug)
+    return "", 204
+
+
+def _forget_pointers(team_id: str, slug: str) -> None:
+    """This instance serves the new version (or the deletion) at once, not after the pointer TTL."""
+    svc = get_container().extras.get("data_service")
+    if svc is not None:
+        svc.forget_pointers(team_id, slug)

@@ -1,0 +1,74 @@
+"""serve_data: dashboard data with cache and byte cap, refresh and warm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from shared.bootstrap import get_container
+from shared.entry.app import principal
+from shared.services import serving
+from shared.services.teams import require_team
+
+bp = Blueprint("data", __name__)
+BASE = "/v1/teams/<team_id>/dashboards/<slug>"
+
+
+def _params() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k != "access_token"}
+
+
+def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
+    who = principal()
+    c = get_container()
+    params = {k: v for k, v in _params().items() if not (force and k == "view")}
+    with c.db.session() as s:
+        raw, packed = serving.data_service(c).response(
+            s, who, team_id, slug, params, view_id=view_id, force=force
+        )
+    resp = Response(mimetype="application/json")
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.set_data(packed)
+        resp.headers["Content-Encoding"] = "gzip"
+    else:
+        resp.set_data(raw)
+    resp.vary.add("Accept-Encoding")
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@bp.get(f"{BASE}/data")
+def all_views(team_id: str, slug: str) -> Any:
+    return _respond(team_id, slug)
+
+
+@bp.get(f"{BASE}/data/<view_id>")
+def one_view(team_id: str, slug: str, view_id: str) -> Any:
+    return _respond(team_id, slug, view_id)
+
+
+@bp.post(f"{BASE}/refresh")
+def refresh(team_id: str, slug: str) -> Any:
+    """Recompute every view (or ``?view=<id>``) now, bypassing the cache."""
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        return serving.dashboard_data(
+            c,
+            s,
+            who,
+            team_id,
+            slug,
+            {k: v for k, v in _params().items() if k != "view"},
+            view_id=request.args.get("view"),
+            force=True,
+        )
+
+
+@bp.post(f"{BASE}/warm")
+def warm(team_id: str, slug: str) -> Any:
+    who = principal()
+    c = get_container()
+    with c.db.session() as s:
+        return serving.warm(c, s, require_team(s, who, team_id), slug)

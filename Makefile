@@ -7,7 +7,7 @@ PY := $(BIN)/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint bench trust bundle deploy deps node chromium clean fmt
+.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt
 
 ## Setup -------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -27,11 +27,20 @@ $(VENV)/opt/checkov/.installed: requirements-checkov.txt $(BIN)/.installed
 
 deps: $(BIN)/.installed $(VENV)/opt/checkov/.installed node
 
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
-	npm ci --no-audit --no-fund --loglevel=error
+	$(NPM_CI) --omit=dev
 	@touch $@
+
+# Test-only npm packages (devDependencies: the google provider schema, the ZetaSQL analyzer, the
+# Firebase Auth emulator) are installed by make test, never by make dev.
+node-test: node_modules/.installed-test
+node_modules/.installed-test: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	$(NPM_CI)
+	@touch $@ node_modules/.installed
 
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
@@ -40,7 +49,7 @@ chromium:
 dev: deps
 	$(BIN)/bridge dev
 
-test: deps chromium
+test: deps node-test chromium
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## Quality, figures, cloud ---------------------------------------------------

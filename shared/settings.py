@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1_000_000
+DEFAULT_GEMINI_MODEL = "gemini-3.5-flash"  # Vertex AI latest stable (docs/deploy.md lists the others)
 
 
 class Settings(BaseSettings):
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     key_manager: Literal["", "local", "kms"] = ""
     task_queue: Literal["", "inprocess", "cloudtasks"] = ""
     identity: Literal["", "local", "google"] = ""
-    model: str = Field("", description="'offline' or a Gemini model id such as gemini-2.5-flash.")
+    model: str = Field("", description="'offline' or a Gemini model id such as gemini-3.5-flash.")
 
     # Google Cloud
     gcp_project: str = ""
@@ -84,7 +85,7 @@ class Settings(BaseSettings):
             "key_manager": "kms" if gcp else "local",
             "task_queue": "cloudtasks" if gcp else "inprocess",
             "identity": "google" if gcp else "local",
-            "model": "gemini-2.5-flash" if gcp else "offline",
+            "model": DEFAULT_GEMINI_MODEL if gcp else "offline",
         }
         for name, value in defaults.items():
             if not getattr(self, name):

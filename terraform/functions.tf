@@ -198,7 +198,8 @@ module "function" {
     each.key == "agent_step" ? { tasks = google_service_account.tasks_invoker.member } : {},
   )
 
-  depends_on = [module.apis]
+  # Eventarc validates a Cloud Storage trigger against the storage agent's publisher grant.
+  depends_on = [module.apis, google_project_iam_member.storage_agent_pubsub]
 }
 
 # Fails the plan when the worst-case connection count cannot fit in the database.

@@ -26,9 +26,23 @@ variable "model_region" {
 }
 
 variable "model" {
-  description = "Gemini model id the agent uses (BRIDGE_MODEL), or 'offline'."
+  description = <<-EOT
+    Gemini model id the agent uses (BRIDGE_MODEL), or 'offline'. Vertex AI's latest stable
+    models (docs/deploy.md lists them with their lifecycle): gemini-3.5-flash (default) and
+    gemini-3.1-flash-lite. gemini-2.5-* and older are retired.
+  EOT
   type        = string
-  default     = "gemini-2.5-flash"
+  default     = "gemini-3.5-flash"
+
+  validation {
+    condition     = var.model == "offline" || can(regex("^gemini-[0-9]", var.model))
+    error_message = "model must be a Gemini model id (see docs/deploy.md) or 'offline'."
+  }
+
+  validation {
+    condition     = !can(regex("^gemini-(1\\.|2\\.)", var.model))
+    error_message = "Gemini 1.x and 2.x models are retired on Vertex AI; pick one listed in docs/deploy.md."
+  }
 }
 
 variable "name_prefix" {

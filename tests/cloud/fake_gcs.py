@@ -56,6 +56,7 @@ class FakeGcsServer:
     ) -> None:
         self.buckets = set(buckets)
         self.page_size = page_size  # GCS returns at most 1000 items per page
+        self.lose_upload_answers = 0  # the next N uploads are stored, then answered with a 503
         self.notify_url = notify_url
         self._objects: dict[tuple[str, str], _Object] = {}
         self._last_generation = 0
@@ -151,6 +152,13 @@ class FakeGcsServer:
             obj.live = generation
         if self.notify_url:
             self._events.put(resource)
+        with self._lock:
+            lost, self.lose_upload_answers = (
+                self.lose_upload_answers > 0,
+                max(0, self.lose_upload_answers - 1),
+            )
+        if lost:  # stored, but the answer never reaches the client (a dropped connection, a 503)
+            raise _ApiError(503, "backendError", "Backend Error")
         return _json(resource)
 
     def _get(self, bucket: str, name: str, args: dict[str, str]) -> Response:

@@ -64,6 +64,22 @@ def test_create_only_conflict_reports_the_live_generation(store: GcsObjectStore)
     assert failed.value.status == 409
 
 
+@pytest.mark.parametrize("first", [0, None], ids=["create-only", "compare-and-swap"])
+def test_a_preconditioned_upload_whose_answer_was_lost_is_not_a_false_conflict(
+    store: GcsObjectStore, server: FakeGcsServer, first: int | None
+) -> None:
+    expected = 0 if first == 0 else store.put("doc", b"v1").generation
+    server.lose_upload_answers = 1
+
+    info = store.put("doc", b"v2", if_generation_match=expected, metadata={"team": "t1"})
+
+    assert info.generation == store.head("doc").generation  # type: ignore[union-attr]
+    assert info.metadata == {"team": "t1"}
+    assert store.get("doc").data == b"v2"
+    with pytest.raises(PreconditionFailed):  # a real conflict is still one
+        store.put("doc", b"v3", if_generation_match=expected)
+
+
 def test_delete_with_a_generation_of_an_absent_object_fails_but_create_only_delete_passes(
     store: GcsObjectStore,
 ) -> None:

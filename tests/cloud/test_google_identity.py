@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from shared.adapters.identity.google import CachingRequest, GoogleIdentity
+from shared.adapters.identity.google import CLOCK_SKEW_S, CachingRequest, GoogleIdentity
 from shared.errors import BridgeError, Unauthorized, Unavailable
 
 from .google_issuer import CertsFromFake, FakeGoogleIssuer
@@ -45,6 +46,22 @@ def test_an_identity_platform_token_gives_the_verified_email(issuer: FakeGoogleI
     principal = identity(issuer).verify(issuer.signer.mint(**firebase_claims()))
 
     assert (principal.user_id, principal.email) == ("ada@example.com", "ada@example.com")
+    assert principal.subject == "uid-123"
+
+
+def test_a_token_issued_by_a_clock_a_few_seconds_ahead_is_accepted(issuer: FakeGoogleIssuer) -> None:
+    ahead = int(time.time()) + 10
+    token = issuer.signer.mint(**firebase_claims(iat=ahead, exp=ahead + 3600))
+
+    assert identity(issuer).verify(token).email == "ada@example.com"
+
+
+def test_a_token_issued_well_in_the_future_is_unauthorized(issuer: FakeGoogleIssuer) -> None:
+    ahead = int(time.time()) + 10 * CLOCK_SKEW_S
+    token = issuer.signer.mint(**firebase_claims(iat=ahead, exp=ahead + 3600))
+
+    with pytest.raises(Unauthorized):
+        identity(issuer).verify(token)
 
 
 def test_a_google_account_token_verifies_in_oauth2_mode(issuer: FakeGoogleIssuer) -> None:

@@ -5,7 +5,9 @@
 - Google account ID tokens (``firebase=False``) are signed by Google's OAuth2 keys; their
   audience is the OAuth client id and their issuer ``accounts.google.com``.
 
-Either way the token must carry a verified email. Google's signing certs are fetched through
+Either way the token must carry a verified email and a subject. ``user_id`` is that email,
+because teams invite members by email before they ever sign in; the provider's stable ``sub``
+travels as ``Principal.subject``. Clocks may differ by up to ``CLOCK_SKEW_S`` seconds. Google's signing certs are fetched through
 :class:`CachingRequest`, which keeps them for as long as Google's ``Cache-Control`` allows, so a
 warm instance verifies tokens without a network round trip. google-auth is imported on first use.
 """
@@ -22,6 +24,7 @@ from shared.errors import BridgeError, Unauthorized, Unavailable
 
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 _GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
+CLOCK_SKEW_S = 30  # an instance's clock may trail the issuer's: "Token used too early" otherwise
 
 
 class CachingRequest:
@@ -84,9 +87,13 @@ class GoogleIdentity:
 
         try:
             if self._firebase:
-                claims = id_token.verify_firebase_token(token, self._request, audience=self._audience)
+                claims = id_token.verify_firebase_token(
+                    token, self._request, audience=self._audience, clock_skew_in_seconds=CLOCK_SKEW_S
+                )
             else:
-                claims = id_token.verify_oauth2_token(token, self._request, audience=self._audience)
+                claims = id_token.verify_oauth2_token(
+                    token, self._request, audience=self._audience, clock_skew_in_seconds=CLOCK_SKEW_S
+                )
         except auth_exceptions.TransportError as e:
             raise Unavailable("could not fetch Google's token signing keys") from e
         except (ValueError, auth_exceptions.GoogleAuthError) as e:
@@ -102,7 +109,12 @@ class GoogleIdentity:
             raise Unauthorized("ID token has no verified email")
         email = str(claims["email"]).lower()
         exp = claims.get("exp")
-        return Principal(user_id=email, email=email, expires_at=float(exp) if exp is not None else None)
+        return Principal(
+            user_id=email,
+            email=email,
+            expires_at=float(exp) if exp is not None else None,
+            subject=str(claims["sub"]),
+        )
 
 
 def _reason(error: Exception) -> str:

@@ -8,15 +8,21 @@ stay readable where the bucket keeps noncurrent versions (the dashboards bucket 
 ``object.v1.finalized`` events to the ``precompute`` function over HTTP, so no process needs an
 in-process subscription (the local adapter emits the same CloudEvents itself).
 
+The client retries preconditioned uploads. When a retry meets a 412 because the first attempt
+landed and only its answer was lost, the live generation (created since the put began, with
+the same MD5, size, content type and metadata) is returned instead of a false conflict.
+
 google-cloud-storage is imported on first use and the client is created once per instance.
 """
 
 from __future__ import annotations
 
+import base64
 import builtins
+import hashlib
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.objectstore.local import validate_path
@@ -25,6 +31,7 @@ from shared.errors import BadRequest, BridgeError, Forbidden, NotFound, Precondi
 
 log = logging.getLogger(__name__)
 
+_CLOCK_SKEW = timedelta(seconds=30)  # between this instance's clock and GCS's timeCreated
 _READ_ATTEMPTS = 3  # a live generation replaced between metadata and media read is retried
 
 
@@ -87,6 +94,7 @@ class GcsObjectStore:
             raise BadRequest("object metadata keys and values must be strings", details={"path": path})
         from google.api_core import exceptions as gexc
 
+        started = datetime.now(UTC)
         blob = self._bucket().blob(path)
         blob.metadata = metadata or None
         try:
@@ -94,10 +102,37 @@ class GcsObjectStore:
                 bytes(data), content_type=content_type, if_generation_match=if_generation_match
             )
         except gexc.PreconditionFailed:
+            # The client retries preconditioned uploads; when an attempt landed but its answer was
+            # lost, the retry meets our own generation: created since, with exactly our bytes.
+            own = self._live_copy_of(path, bytes(data), content_type, metadata, started)
+            if own is not None:
+                return own
             raise self._precondition_failed(path, if_generation_match) from None
         except gexc.GoogleAPICallError as e:
             raise _api_error("upload", path, e) from e
         return _info(blob)
+
+    def _live_copy_of(
+        self, path: str, data: bytes, content_type: str, metadata: dict[str, str], started: datetime
+    ) -> ObjectInfo | None:
+        """The live generation when it is this put's: created since it started, same bytes and metadata."""
+        from google.api_core import exceptions as gexc
+
+        try:
+            live = self._bucket().get_blob(path)
+        except gexc.GoogleAPICallError:
+            return None
+        if live is None or live.time_created is None:
+            return None
+        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        ours = (
+            live.time_created >= started - _CLOCK_SKEW
+            and live.md5_hash == md5
+            and int(live.size or 0) == len(data)
+            and (live.content_type or "") == content_type
+            and dict(live.metadata or {}) == metadata
+        )
+        return _info(live) if ours else None
 
     def delete(self, path: str, *, if_generation_match: int | None = None) -> None:
         """Make ``path`` noncurrent (versioned buckets keep it readable). Absent is not an error."""

@@ -53,9 +53,9 @@ resource "google_compute_url_map" "this" {
     dynamic "route_rules" {
       for_each = var.routes
       content {
-        priority    = route_rules.value.priority
-        description = route_rules.value.description
-        service     = google_compute_backend_service.this[route_rules.value.backend].id
+        # Route rules have no description argument; the one in var.routes documents the rule only.
+        priority = route_rules.value.priority
+        service  = google_compute_backend_service.this[route_rules.value.backend].id
 
         dynamic "match_rules" {
           for_each = route_rules.value.matches

@@ -42,6 +42,7 @@ variable "routes" {
   description = <<-EOT
     Route rules, first match by ascending priority. Each match sets exactly one of prefix,
     full_path or path_template, and optionally an HTTP method (matched on the :method header).
+    description documents the rule here only: a URL map route rule has no description argument.
   EOT
   type = list(object({
     priority    = number

@@ -1,23 +1,26 @@
-"""Validate dashboard YAML: JSON Schema, then semantic rules, every error located by YAML line.
+"""The one dashboard loader: YAML text → typed model, source positions and located errors.
 
-:func:`validate_dashboard` never raises for bad input; every problem becomes a
+:func:`validate_dashboard` parses the YAML once, runs the JSON Schema (generated from the model)
+once and the semantic rules once, and builds the :class:`~shared.dashboards.model.Dashboard` only
+when nothing is wrong. It never raises for bad input; every problem becomes a
 ``{path, line, column, message}`` record in the returned :class:`ValidationReport`.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from pydantic import ValidationError as ModelError
 
 from shared.dashboards import schema as dashboard_schema_module
+from shared.dashboards.model import Dashboard
 from shared.dashboards.params import bound_names, resolve_date
 from shared.dashboards.yaml_source import Path, SourceDocument, format_path, load_source
 from shared.errors import UnsafeSql, ValidationFailed
@@ -38,16 +41,40 @@ _PATTERN_HINTS = {
 
 @dataclass
 class ValidationReport:
-    """Outcome of validation; ``dashboard`` (with defaults) is set only when there are no errors."""
+    """Outcome of loading; ``model`` is set only when there are no errors.
+
+    ``source`` keeps where every path is written (for errors found later, e.g. by dry runs).
+    """
 
     errors: list[dict[str, Any]]
-    dashboard: dict[str, Any] | None = None
+    model: Dashboard | None = None
     tables: tuple[str, ...] = ()
     queries: dict[str, GuardedSql] = field(default_factory=dict)
+    source: SourceDocument | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @cached_property
+    def dashboard(self) -> dict[str, Any] | None:
+        """The model as plain data with defaults (for callers that have not moved to the model)."""
+        return self.model.to_dict() if self.model is not None else None
+
+    def column_errors(self, query_columns: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+        """Fields the views use that the queries' result columns (e.g. from dry runs) lack.
+
+        The same check :func:`validate_dashboard` makes with ``query_columns``, without parsing
+        or validating the document again.
+        """
+        if self.model is None or self.source is None:
+            return []
+        checker = _Semantics(self.source.data, self.source, None, None, query_columns)
+        checker.guarded = dict(self.queries)
+        for index, view in zip(checker.view_indexes, checker.views, strict=True):
+            if isinstance(view.get("query"), str) and view["query"] in checker.queries:
+                checker._check_fields(index, view, view["query"])
+        return _ordered(checker.errors)
 
 
 def raise_for_report(report: ValidationReport) -> None:
@@ -75,19 +102,24 @@ def validate_dashboard(
     source = load_source(text)
     errors = list(source.errors)
     if source.data is None and errors:
-        return ValidationReport(_ordered(errors))
+        return ValidationReport(_ordered(errors), source=source)
     data = source.data
     if not isinstance(data, dict):
         errors.append(source.error((), "a dashboard must be a mapping with version, title and views"))
-        return ValidationReport(_ordered(errors))
+        return ValidationReport(_ordered(errors), source=source)
     errors.extend(_schema_errors(data, source))
     checker = _Semantics(data, source, allowed_tables, default_project, query_columns or {})
     errors.extend(checker.check())
     errors = _ordered(errors)
     if errors:
-        return ValidationReport(errors)
+        return ValidationReport(errors, source=source)
+    try:
+        model = Dashboard.model_validate(data)
+    except ModelError as error:  # the schema is generated from the model, so this is a bug
+        problems = [source.error(tuple(e["loc"]), _clip(e["msg"])) for e in error.errors()]
+        return ValidationReport(_ordered(problems), source=source)
     tables = tuple(dict.fromkeys(t for guarded in checker.guarded.values() for t in guarded.tables))
-    return ValidationReport([], _with_defaults(data), tables, checker.guarded)
+    return ValidationReport([], model, tables, checker.guarded, source)
 
 
 @cache
@@ -379,20 +411,6 @@ def _fields_used(view: dict[str, Any]) -> list[tuple[Path, str]]:
     if isinstance(sort, dict) and isinstance(sort.get("field"), str):
         used.append((("sort", "field"), sort["field"]))
     return used
-
-
-def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
-    dashboard = copy.deepcopy(data)
-    dashboard.setdefault("description", "")
-    dashboard.setdefault("theme", dashboard_schema_module.DEFAULT_THEME)
-    dashboard.setdefault("refresh", dashboard_schema_module.DEFAULT_REFRESH)
-    dashboard.setdefault("parameters", [])
-    dashboard.setdefault("queries", {})
-    for parameter in dashboard["parameters"]:
-        parameter.setdefault("label", parameter["name"].replace("_", " ").capitalize())
-    for view in dashboard["views"]:
-        view.setdefault("title", "")
-    return dashboard
 
 
 def _ordered(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

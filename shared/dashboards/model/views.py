@@ -1,0 +1,233 @@
+"""The view types: a discriminated union on ``type``; each allows only its own keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from shared.dashboards.model.encodings import BarSeriesEncoding, FieldEncoding, Layout, Sort
+from shared.dashboards.model.vocabulary import NAME_PATTERN, SLUG_PATTERN, Closed
+
+# ---------------------------------------------------------------- views
+
+ViewId = Annotated[
+    str, Field(pattern=SLUG_PATTERN, description="Unique slug of the view.", examples=["revenue_trend"])
+]
+ViewTitle = Annotated[
+    str, Field(max_length=120, description="Title shown above the view.", examples=["Revenue by month"])
+]
+ViewDescription = Annotated[
+    Annotated[str, Field(max_length=500)] | None,
+    Field(description="Subtitle or hint.", examples=["Excludes returns"]),
+]
+QueryName = Annotated[
+    str, Field(pattern=NAME_PATTERN, description="Name of a query in queries.", examples=["monthly"])
+]
+TopN = Annotated[
+    Annotated[int, Field(ge=1, le=10000)] | None,
+    Field(description="Keep only the first N rows (after sort).", examples=[10]),
+]
+ViewSort = Annotated[
+    Sort | None,
+    Field(
+        description="Order rows by a field (applied in SQL).",
+        examples=[{"field": "revenue", "order": "desc"}],
+    ),
+]
+ViewLayout = Annotated[
+    Layout, Field(description="Position on the 12-column grid.", examples=[{"x": 0, "y": 0, "w": 6, "h": 4}])
+]
+XEncoding = Annotated[
+    FieldEncoding,
+    Field(
+        description="Horizontal axis.",
+        examples=[{"field": "month", "type": "temporal", "time_grain": "month"}],
+    ),
+]
+YEncoding = Annotated[
+    FieldEncoding,
+    Field(
+        description="Vertical axis.",
+        examples=[{"field": "revenue", "type": "quantitative", "format": "currency"}],
+    ),
+]
+_COLOR = "Colour channel: series for lines, bars and areas; legend for pies."
+ColorEncoding = Annotated[FieldEncoding, Field(description=_COLOR, examples=[{"field": "country"}])]
+OptionalColor = Annotated[FieldEncoding | None, Field(description=_COLOR, examples=[{"field": "country"}])]
+BarColorEncoding = Annotated[
+    BarSeriesEncoding | None,
+    Field(description=_COLOR, examples=[{"field": "country"}, {"field": "country", "stack": "grouped"}]),
+]
+SizeEncoding = Annotated[
+    FieldEncoding | None,
+    Field(description="Point size channel.", examples=[{"field": "orders", "type": "quantitative"}]),
+]
+ThetaEncoding = Annotated[
+    FieldEncoding,
+    Field(description="Slice angle of a pie.", examples=[{"field": "revenue", "aggregate": "sum"}]),
+]
+ValueEncoding = Annotated[
+    FieldEncoding,
+    Field(
+        description="The number a KPI shows.",
+        examples=[{"field": "revenue", "aggregate": "sum", "format": "currency"}],
+    ),
+]
+TableColumns = Annotated[
+    list[
+        Annotated[
+            FieldEncoding,
+            Field(description="A column of the table.", examples=[{"field": "country", "title": "Country"}]),
+        ]
+    ],
+    Field(
+        min_length=1,
+        max_length=50,
+        description="Columns of a table view, in order.",
+        examples=[[{"field": "country"}, {"field": "revenue", "format": "currency"}]],
+    ),
+]
+MarkdownText = Annotated[
+    str,
+    Field(min_length=1, max_length=20000, description="Markdown body of a text view.", examples=["## Notes"]),
+]
+
+
+def _kind(name: str) -> Any:
+    return Field(description="Kind of view.", examples=[name])
+
+
+class _View(Closed):
+    """Fields every view has (text views have no query)."""
+
+    id: str
+    type: str
+
+    def encodings(self) -> dict[str, FieldEncoding]:
+        """The view's channels that hold a field encoding, by channel name, in schema order."""
+        return {
+            name: value
+            for name in ("x", "y", "color", "size", "theta", "value")
+            if isinstance(value := getattr(self, name, None), FieldEncoding)
+        }
+
+
+class KpiView(_View):
+    """A kpi view."""
+
+    id: ViewId
+    type: Literal["kpi"] = _kind("kpi")
+    query: QueryName
+    value: ValueEncoding
+    title: ViewTitle = ""
+    description: ViewDescription = None
+    layout: ViewLayout
+
+
+class _XYView(_View):
+    query: QueryName
+    x: XEncoding
+    y: YEncoding
+    title: ViewTitle = ""
+    description: ViewDescription = None
+
+
+class LineView(_XYView):
+    """A line view."""
+
+    id: ViewId
+    type: Literal["line"] = _kind("line")
+    color: OptionalColor = None
+    top_n: TopN = None
+    sort: ViewSort = None
+    layout: ViewLayout
+
+
+class BarView(_XYView):
+    """A bar view."""
+
+    id: ViewId
+    type: Literal["bar"] = _kind("bar")
+    color: BarColorEncoding = None
+    top_n: TopN = None
+    sort: ViewSort = None
+    layout: ViewLayout
+
+
+class AreaView(_XYView):
+    """A area view."""
+
+    id: ViewId
+    type: Literal["area"] = _kind("area")
+    color: OptionalColor = None
+    top_n: TopN = None
+    sort: ViewSort = None
+    layout: ViewLayout
+
+
+class TableView(_View):
+    """A table view."""
+
+    id: ViewId
+    type: Literal["table"] = _kind("table")
+    query: QueryName
+    columns: TableColumns
+    title: ViewTitle = ""
+    description: ViewDescription = None
+    top_n: TopN = None
+    sort: ViewSort = None
+    layout: ViewLayout
+
+
+class PieView(_View):
+    """A pie view."""
+
+    id: ViewId
+    type: Literal["pie"] = _kind("pie")
+    query: QueryName
+    theta: ThetaEncoding
+    color: ColorEncoding
+    title: ViewTitle = ""
+    description: ViewDescription = None
+    top_n: TopN = None
+    layout: ViewLayout
+
+
+class ScatterView(_XYView):
+    """A scatter view."""
+
+    id: ViewId
+    type: Literal["scatter"] = _kind("scatter")
+    color: OptionalColor = None
+    size: SizeEncoding = None
+    top_n: TopN = None
+    layout: ViewLayout
+
+
+class HeatmapView(_XYView):
+    """A heatmap view."""
+
+    id: ViewId
+    type: Literal["heatmap"] = _kind("heatmap")
+    color: ColorEncoding
+    top_n: TopN = None
+    layout: ViewLayout
+
+
+class TextView(_View):
+    """A text view."""
+
+    id: ViewId
+    type: Literal["text"] = _kind("text")
+    text: MarkdownText
+    title: ViewTitle = ""
+    layout: ViewLayout
+
+
+View = Annotated[
+    KpiView | LineView | BarView | AreaView | TableView | PieView | ScatterView | HeatmapView | TextView,
+    Field(discriminator="type"),
+]
+ChartView = LineView | BarView | AreaView | PieView | ScatterView | HeatmapView
+DataView = KpiView | TableView | ChartView

@@ -1,0 +1,42 @@
+"""The dashboard vocabulary: names, patterns and the literal types the model is built from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, WithJsonSchema
+
+GRID_COLUMNS = 12
+THEMES = ("monotone", "accent", "dark")
+DEFAULT_THEME: Final = "monotone"
+DEFAULT_REFRESH = "1h"
+VIEW_TYPES = ("kpi", "line", "bar", "area", "table", "pie", "scatter", "heatmap", "text")
+PARAMETER_TYPES = ("date", "date_range", "string", "number", "enum")
+FIELD_TYPES = ("quantitative", "temporal", "nominal", "ordinal")
+AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct", "median")
+TIME_GRAINS = ("day", "week", "month", "quarter", "year")
+FORMATS = ("number", "percent", "currency", "date", "integer")
+SORT_ORDERS = ("asc", "desc")
+STACK_MODES = ("stacked", "grouped")
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+REFRESH_PATTERN = r"^[1-9][0-9]{0,6}(s|m|h|d)$"
+DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today([+-]\d{1,4}[dwmy])?)$"
+
+Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
+"""A YAML number as written (10 stays 10, 0.5 stays 0.5); the schema says ``number``."""
+
+FieldType = Literal["quantitative", "temporal", "nominal", "ordinal"]
+Aggregate = Literal["sum", "avg", "min", "max", "count", "count_distinct", "median"]
+TimeGrain = Literal["day", "week", "month", "quarter", "year"]
+Format = Literal["number", "percent", "currency", "date", "integer"]
+SortOrder = Literal["asc", "desc"]
+StackMode = Literal["stacked", "grouped"]
+Theme = Literal["monotone", "accent", "dark"]
+DateText = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
+
+
+class Closed(BaseModel):
+    """A closed (extra keys refused), immutable model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -6,8 +6,15 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# bridge eval: the handout case folders (nvBench 1.0 dev, and any set beside it), read at run time.
+EVAL_CASES ?= $(or $(wildcard ../shared/eval),$(wildcard /work/shared/eval),../shared/eval)
+EVAL_SAMPLE ?=
+EVAL_SEED ?= 1
+EVAL_ARGS ?=
+EVAL_REPORT ?= artifacts/eval-report.json
+EVAL_CI_SAMPLE ?= 40
 
-.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt
+.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt eval eval-ci
 
 ## Setup -------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -51,6 +58,14 @@ dev: deps
 
 test: deps node-test chromium
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory eval-ci
+
+# A small fixed sample (stratified by chart type): prints the figures, fails only when the run crashes.
+eval-ci: deps
+	@if [ -d "$(EVAL_CASES)" ]; then \
+	  $(BIN)/bridge eval --cases "$(EVAL_CASES)" --sample $(EVAL_CI_SAMPLE) --seed $(EVAL_SEED) --quiet \
+	    --report artifacts/eval-ci-report.json; \
+	else echo "eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; fi
 
 ## Quality, figures, cloud ---------------------------------------------------
 lint: deps
@@ -60,6 +75,13 @@ lint: deps
 
 bench: deps
 	$(PY) -m bench
+
+# Every case of every set (EVAL_SAMPLE=N for a stratified sample, EVAL_ARGS="--per-vis" ...).
+eval: deps
+	@if [ -d "$(EVAL_CASES)" ]; then \
+	  $(BIN)/bridge eval --cases "$(EVAL_CASES)" $(if $(EVAL_SAMPLE),--sample $(EVAL_SAMPLE)) \
+	    --seed $(EVAL_SEED) --report $(EVAL_REPORT) $(EVAL_ARGS); \
+	else echo "eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; fi
 
 trust: deps chromium
 	$(PY) -m tests.trust.report

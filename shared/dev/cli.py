@@ -1,4 +1,4 @@
-"""The ``bridge`` command: dev server, tokens, migrations, demo data."""
+"""The ``bridge`` command: dev server, tokens, migrations, demo data, evaluation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=8080)
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="create the demo warehouse, team and connection")
+    from shared.evaluation.command import add_arguments
+
+    add_arguments(sub.add_parser("eval", help="run evaluation cases through the chat path and score them"))
     args = parser.parse_args(argv)
+    if args.cmd == "eval":
+        from shared.evaluation.command import run as run_eval
+
+        return run_eval(args)
 
     from shared.bootstrap import get_container
 

@@ -1,0 +1,154 @@
+"""``bridge eval``: select cases, run them on a scratch or a team's container, print and save figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from shared.bootstrap import Container, get_container
+from shared.errors import BridgeError
+from shared.evaluation.cases import Case, CaseSet, discover, per_group, stratified_sample
+from shared.evaluation.report import SetReport, table
+from shared.evaluation.runner import CaseResult, Evaluation, installed
+from shared.settings import Settings, get_settings
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cases", type=Path, help="a cases.jsonl, a folder with one, or a folder of such folders")
+    p.add_argument("--model", help="the model to evaluate (default: the configured one, e.g. offline)")
+    pick = p.add_mutually_exclusive_group()
+    pick.add_argument("--sample", type=int, help="N cases per set, stratified by chart type")
+    pick.add_argument("--per-vis", action="store_true", help="one request per chart (nvBench VIS)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample / --per-vis")
+    p.add_argument("--case-id", action="append", default=[], help="only this case (repeatable)")
+    p.add_argument("--report", type=Path, help="write the JSON report (figures, cases, worst failures) here")
+    p.add_argument("--baseline", type=Path, help="a previous --report, shown beside the figures")
+    p.add_argument("--failures", type=int, default=20, help="worst failures kept in the report")
+    p.add_argument("--team", help="ask on this team's own connection (its tables already scanned)")
+    p.add_argument("--connection", help="connection id or name of --team")
+    p.add_argument("--work", type=Path, help="where the case databases are built (default: data_dir/eval)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds a turn may take")
+    p.add_argument("--quiet", action="store_true", help="no progress dots")
+
+
+def select(case_set: CaseSet, args: argparse.Namespace) -> tuple[list[Case], str]:
+    cases = case_set.cases
+    if args.case_id:
+        wanted = set(args.case_id)
+        return [c for c in cases if c.id in wanted], f"{len(wanted)} chosen cases"
+    if args.per_vis:
+        return per_group(cases, args.seed), f"one request per chart (seed {args.seed})"
+    if args.sample:
+        picked = stratified_sample(cases, args.sample, args.seed)
+        return picked, f"sample of {len(picked)}/{len(cases)} by chart type (seed {args.seed})"
+    return list(cases), f"all {len(cases)} cases"
+
+
+def scratch_container(model: str | None, base: Settings, data_dir: Path) -> Container:
+    """A container of embedded adapters on a fresh SQLite directory (nothing of the user's is touched)."""
+    from shared.db.migrate import upgrade
+
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'bridge.db'}",
+        object_store="local",
+        key_manager="local",
+        task_queue="inprocess",
+        identity="local",
+        model=model or base.model,
+        model_region=base.model_region,
+        gcp_project=base.gcp_project,
+        auth_secret="eval-" + "0" * 40,
+    )
+    c = Container(settings)
+    upgrade(c.db.engine)
+    return c
+
+
+def run(args: argparse.Namespace, container: Container | None = None, out: TextIO = sys.stdout) -> int:
+    """Run every selected set; print one table per set; 0 unless the run itself could not happen."""
+    if bool(args.team) != bool(args.connection):
+        print("bridge eval: --team and --connection go together", file=sys.stderr)
+        return 2
+    base = get_settings()
+    cases_path = args.cases or Path("../shared/eval")
+    try:
+        sets = discover(cases_path)
+    except BridgeError as e:
+        print(f"bridge eval: {e.message}", file=sys.stderr)
+        return 2
+    scratch: Path | None = None
+    if container is None:
+        if args.team:
+            container = get_container()
+            if args.model:
+                container = Container(container.settings.model_copy(update={"model": args.model}))
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
+            container = scratch_container(args.model, base, scratch)
+    work = args.work or (base.data_dir / "eval")
+    reports: list[SetReport] = []
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
+    try:
+        with installed(container):
+            evaluation = Evaluation(
+                container,
+                warehouses_dir=work,
+                team=args.team,
+                connection=args.connection,
+                timeout_s=args.timeout,
+            )
+            for case_set in sets:
+                cases, how = select(case_set, args)
+                if not cases:
+                    continue
+                started = time.perf_counter()
+                results = evaluation.run(case_set, cases, None if args.quiet else _dots(out, len(cases)))
+                wall = time.perf_counter() - started
+                report = SetReport(
+                    case_set.name, container.settings.model, how, results, evaluation.setup_seconds, wall
+                )
+                evaluation.setup_seconds = 0.0
+                reports.append(report)
+                base_set = next((b for b in baseline.get("sets", []) if b.get("set") == case_set.name), None)
+                print(table(report, base_set), file=out, flush=True)
+    except BridgeError as e:
+        print(f"bridge eval: {e.message}", file=sys.stderr)
+        return 2
+    finally:
+        _close(container, owned=scratch is not None)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"sets": [r.to_json(args.failures) for r in reports]}
+        args.report.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+        print(f"report: {args.report}", file=out)
+    return 0
+
+
+def _dots(out: TextIO, total: int) -> Any:
+    marks = {"dashboard": ".", "no_chart": "k", "clarify": "?", "no_dashboard": "-", "error": "E"}
+
+    def progress(n: int, r: CaseResult) -> None:
+        out.write(marks[r.outcome] if not r.verdict.both else "+")
+        if n % 80 == 0 or n == total:
+            out.write(f" {n}/{total}\n")
+        out.flush()
+
+    return progress
+
+
+def _close(c: Container, *, owned: bool) -> None:
+    if not owned:
+        return
+    queue = c.__dict__.get("task_queue")
+    if queue is not None and hasattr(queue, "close"):
+        queue.close()
+    c.db.engine.dispose()

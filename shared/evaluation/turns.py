@@ -1,0 +1,71 @@
+"""One chat turn through the product's chat path: session, message, agent steps on the task queue."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from shared.adapters.identity.port import Principal
+from shared.bootstrap import Container
+from shared.db.models import Turn
+from shared.errors import NotFound
+from shared.services import chat, dashboards
+
+POLL_S = 0.002
+
+
+@dataclass
+class TurnOutcome:
+    """How a turn ended: its status, final reply, the YAML it saved (if any) and how long it took."""
+
+    status: str  # done | failed | timeout
+    message: str
+    dashboard_slug: str | None
+    yaml: str | None
+    seconds: float
+    tool_calls: list[str]
+
+
+def run_turn(
+    c: Container, who: Principal, team_id: str, connection_id: str, question: str, *, timeout_s: float = 120.0
+) -> TurnOutcome:
+    """Open a new session, send ``question``, follow its steps to ``done``; read the saved dashboard."""
+    started = time.perf_counter()
+    with c.db.session() as s:
+        session = chat.create_session(s, who, team_id, connection_id)
+        turn = chat.start_turn(c, s, session, question)
+        session_id, turn_id = session.id, turn.id
+    chat.enqueue_step(c, session_id, turn_id, 0)
+    deadline = time.monotonic() + timeout_s
+    delay = POLL_S
+    while True:
+        with c.db.session() as s:
+            row = s.get(Turn, turn_id)
+            assert row is not None
+            status = row.status
+        if status in ("done", "failed"):
+            break
+        if time.monotonic() > deadline:
+            return TurnOutcome("timeout", "", None, None, time.perf_counter() - started, [])
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+    with c.db.session() as s:
+        events = [e for e in chat.events_after(s, session_id, 0, limit=100_000) if e.turn_id == turn_id]
+        done = next((e.data for e in reversed(events) if e.type == "done"), {})
+        calls = [str(e.data.get("name")) for e in events if e.type == "tool_call"]
+        slug = done.get("dashboard_slug")
+        saved = any(e.type == "dashboard_saved" or e.type == "yaml_artifact" for e in events)
+        text = None
+        if slug and saved:
+            try:
+                text = dashboards.get_dashboard(c, s, who, team_id, slug)[1]
+            except NotFound:
+                text = None
+    return TurnOutcome(
+        status,
+        str(done.get("message", "")),
+        slug if text else None,
+        text,
+        time.perf_counter() - started,
+        calls,
+    )

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1_000_000
@@ -42,7 +42,17 @@ class Settings(BaseSettings):
     key_manager: Literal["", "local", "kms"] = ""
     task_queue: Literal["", "inprocess", "cloudtasks"] = ""
     identity: Literal["", "local", "google"] = ""
-    model: str = Field("", description="'offline' or a Gemini model id such as gemini-3.5-flash.")
+    model: str = Field(
+        "", description="'offline', a Gemini model id (gemini-3.5-flash), 'openai:<id>' or 'anthropic:<id>'."
+    )
+
+    # Model providers (secrets: from the environment or, on Google Cloud, Secret Manager mounted as env)
+    openai_base_url: str = Field("https://api.openai.com/v1", description="Any OpenAI-compatible server.")
+    openai_api_key: SecretStr = Field(SecretStr(""), description="Optional for local servers (Ollama ...).")
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_api_key: SecretStr = SecretStr("")
+    gemini_api_key: SecretStr = Field(SecretStr(""), description="Google AI Studio key; empty = Vertex AI.")
+    model_max_retries: int = Field(2, ge=0, le=6, description="SDK retries on 429/5xx per model call.")
 
     # Google Cloud
     gcp_project: str = ""

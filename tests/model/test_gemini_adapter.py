@@ -378,3 +378,31 @@ def test_an_unreachable_endpoint_is_retried_then_unavailable(sleeps: list[float]
         model.complete(request())
 
     assert len(sleeps) == 2
+
+
+def test_an_api_key_selects_google_ai_studio(vertex: VertexReplay) -> None:
+    """BRIDGE_GEMINI_API_KEY: the Gemini API path and key header, same streamed format as Vertex."""
+    model = GeminiModel(
+        "gemini-3.8-flash", api_key="AIza-test-key", http_options=types.HttpOptions(base_url=vertex.base_url)
+    )
+    vertex.queue((200, "function_call.sse"))
+
+    response = model.complete(request())
+
+    assert response.tool_calls[0].name == "list_tables"
+    sent = vertex.generate_calls[0]
+    assert "/models/gemini-3.8-flash:streamGenerateContent" in sent.path and "/projects/" not in sent.path
+    assert sent.headers.get("x-goog-api-key") == "AIza-test-key"
+    assert "Authorization" not in sent.headers
+    assert "AIza-test-key" not in repr(model)
+
+
+def test_the_registry_picks_ai_studio_when_a_key_is_set(tmp_path) -> None:
+    from shared.adapters.model.registry import create_model
+    from shared.settings import Settings
+
+    studio = create_model("gemini-3.8-flash", settings=Settings(data_dir=tmp_path, gemini_api_key="AIza-k"))
+    vertex_model = create_model("gemini-3.8-flash", settings=Settings(data_dir=tmp_path, gcp_project="p"))
+
+    assert "ai-studio" in repr(studio) and "AIza-k" not in repr(studio)
+    assert "vertex p/europe-west1" in repr(vertex_model)

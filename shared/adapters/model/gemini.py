@@ -1,4 +1,7 @@
-"""Vertex AI Gemini adapter of the model port, through google-genai (``vertexai=True``).
+"""Gemini adapter of the model port, through google-genai: Vertex AI, or Google AI Studio with an API key.
+
+``BRIDGE_GEMINI_API_KEY`` (settings, or Secret Manager mounted as that variable) selects AI Studio
+for ``gemini-…`` models; without it the client uses Vertex AI with the instance's credentials.
 
 The SDK client is created on first use. Automatic function calling is off: tool calls come
 back to the agent loop as events. 429/5xx/connection failures are retried a bounded number of
@@ -24,6 +27,7 @@ from typing import Any
 from google.auth import exceptions as auth_exceptions
 from google.genai import errors as genai_errors
 from google.genai import types
+from pydantic import SecretStr
 
 from shared.adapters.model.messages import (
     AssistantMessage,
@@ -41,6 +45,7 @@ from shared.adapters.model.messages import (
     UserMessage,
 )
 from shared.adapters.model.port import StreamingChatModel
+from shared.adapters.model.wire import secret
 from shared.errors import BadRequest, BridgeError, Timeout, Unavailable
 
 log = logging.getLogger(__name__)
@@ -268,14 +273,19 @@ def prefix_key(model: str, system: Sequence[SystemBlock], tools: Sequence[ToolSp
 
 
 class GeminiModel(StreamingChatModel):
-    """Gemini on Vertex AI. ``client`` may be passed in; otherwise built lazily."""
+    """Gemini on Vertex AI (or AI Studio when ``api_key``). ``client`` may be passed in; otherwise built lazily."""
+
+    def __repr__(self) -> str:  # never the key
+        where = "ai-studio" if self._api_key.get_secret_value() else f"vertex {self.project}/{self.location}"
+        return f"GeminiModel({self.name!r}, {where})"
 
     def __init__(
         self,
         model: str,
         *,
-        project: str,
-        location: str,
+        project: str = "",
+        location: str = "",
+        api_key: str = "",
         client: Any = None,
         http_options: types.HttpOptions | None = None,
         credentials: Any = None,
@@ -287,6 +297,7 @@ class GeminiModel(StreamingChatModel):
         self.name = model
         self.project = project
         self.location = location
+        self._api_key = SecretStr(api_key)  # repr/str never show it
         self.retry = retry or RetryPolicy()
         self.cache_min_tokens = cache_min_tokens
         self.cache_ttl_s = cache_ttl_s
@@ -303,6 +314,10 @@ class GeminiModel(StreamingChatModel):
             if self._client is None:
                 from google import genai
 
+                if self._api_key.get_secret_value():
+                    key = self._api_key.get_secret_value()
+                    self._client = genai.Client(api_key=key, http_options=self._http_options)
+                    return self._client
                 self._client = genai.Client(
                     vertexai=True,
                     project=self.project,
@@ -402,9 +417,10 @@ class GeminiModel(StreamingChatModel):
 
 
 def from_settings(model: str, *, settings: Any, region: str | None = None) -> GeminiModel:
-    """The registry's factory: project from settings, region from the override or settings."""
+    """The registry's factory: AI Studio with ``gemini_api_key``, else Vertex in the team's region."""
     return GeminiModel(
         model,
+        api_key=secret(getattr(settings, "gemini_api_key", None)),
         project=settings.gcp_project,
         location=region or settings.model_region,
         cache_min_tokens=getattr(settings, "model_cache_min_tokens", None),

@@ -4,13 +4,9 @@ A provider is a ``"module:callable"`` target imported only when chosen, so no SD
 model of that kind is created. The callable is called as
 ``factory(model_name, settings=settings, region=region)`` and returns a :class:`ChatModel`.
 
-Adding a provider is one new module plus one line in :data:`PROVIDERS`, e.g. an
-OpenAI-compatible endpoint::
-
-    Provider("openai-compat:", "shared.adapters.model.openai_compat:from_settings", prefix=True)
-
-where ``shared/adapters/model/openai_compat.py`` maps :class:`ModelRequest` to ``/v1/chat/completions``
-and the name after the colon is the remote model id.
+Adding a provider is one new module plus one line in :data:`PROVIDERS`: ``openai:<id>``
+(``openai_compat.py``, any Chat Completions server) and ``anthropic:<id>`` (``anthropic.py``) are
+built that way; the name after the colon is the remote model id.
 """
 
 from __future__ import annotations
@@ -39,7 +35,23 @@ class Provider:
 PROVIDERS: tuple[Provider, ...] = (
     Provider("offline", "shared.adapters.model.offline.model:OfflinePlanner"),
     Provider("gemini-", "shared.adapters.model.gemini:from_settings", prefix=True),
+    Provider("openai:", "shared.adapters.model.openai_compat:from_settings", prefix=True),
+    Provider("anthropic:", "shared.adapters.model.anthropic:from_settings", prefix=True),
 )
+
+
+def known_models(providers: Sequence[Provider] = PROVIDERS) -> list[str]:
+    """The model names (``*`` = any id) the providers serve, for error messages and docs."""
+    return [p.match + ("*" if p.prefix else "") for p in providers]
+
+
+def validate_model_name(name: str, providers: Sequence[Provider] = PROVIDERS) -> str:
+    """``name`` when some provider serves it (and it names a model after a prefix); else BadRequest."""
+    provider = provider_for(name, providers)
+    if provider.prefix and name == provider.match:
+        known = ", ".join(known_models(providers))
+        raise BadRequest(f"model {name!r} names no model id; known models: {known}", details={"model": name})
+    return name
 
 
 def provider_for(name: str, providers: Sequence[Provider] = PROVIDERS) -> Provider:
@@ -47,7 +59,7 @@ def provider_for(name: str, providers: Sequence[Provider] = PROVIDERS) -> Provid
     for provider in providers:
         if provider.matches(name):
             return provider
-    known = ", ".join(p.match + ("*" if p.prefix else "") for p in providers)
+    known = ", ".join(known_models(providers))
     raise BadRequest(f"unknown model {name!r}; known models: {known}", details={"model": name})
 
 

@@ -14,6 +14,7 @@ module "apis" {
     "iam.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
+    "secretmanager.googleapis.com",
     "sqladmin.googleapis.com",
     "storage.googleapis.com",
   ]

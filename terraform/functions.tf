@@ -171,15 +171,16 @@ module "function" {
     sha256 = local.bundles[each.key].sha256
   }
 
-  environment     = local.common_env
-  project_roles   = toset(each.value.roles)
-  ingress         = each.value.ingress
-  max_instances   = local.sizing[each.key].max_instances
-  min_instances   = local.sizing[each.key].min_instances
-  concurrency     = local.sizing[each.key].concurrency
-  memory          = local.sizing[each.key].memory
-  cpu             = local.sizing[each.key].cpu
-  timeout_seconds = local.sizing[each.key].timeout_seconds
+  environment        = merge(local.common_env, each.key == "agent_step" ? var.model_base_urls : {})
+  secret_environment = each.key == "agent_step" ? var.model_secrets : {}
+  project_roles      = toset(each.value.roles)
+  ingress            = each.value.ingress
+  max_instances      = local.sizing[each.key].max_instances
+  min_instances      = local.sizing[each.key].min_instances
+  concurrency        = local.sizing[each.key].concurrency
+  memory             = local.sizing[each.key].memory
+  cpu                = local.sizing[each.key].cpu
+  timeout_seconds    = local.sizing[each.key].timeout_seconds
 
   database = each.value.db ? {
     instance_name   = module.database.instance_name

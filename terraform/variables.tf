@@ -27,21 +27,51 @@ variable "model_region" {
 
 variable "model" {
   description = <<-EOT
-    Gemini model id the agent uses (BRIDGE_MODEL), or 'offline'. Vertex AI's latest stable
-    models (docs/deploy.md lists them with their lifecycle): gemini-3.5-flash (default) and
-    gemini-3.1-flash-lite. gemini-2.5-* and older are retired.
+    Model the agent uses (BRIDGE_MODEL): a Gemini model id, openai:<model id>, anthropic:<model id>
+    (keys in model_secrets) or 'offline'. Vertex AI's latest stable models (docs/deploy.md lists
+    them with their lifecycle): gemini-3.5-flash (default) and gemini-3.1-flash-lite. gemini-2.5-*
+    and older are retired.
   EOT
   type        = string
   default     = "gemini-3.5-flash"
 
   validation {
-    condition     = var.model == "offline" || can(regex("^gemini-[0-9]", var.model))
-    error_message = "model must be a Gemini model id (see docs/deploy.md) or 'offline'."
+    condition     = var.model == "offline" || can(regex("^(gemini-[0-9]|openai:.|anthropic:.)", var.model))
+    error_message = "model must be a Gemini model id (see docs/deploy.md), openai:<id>, anthropic:<id> or 'offline'."
   }
 
   validation {
     condition     = !can(regex("^gemini-(1\\.|2\\.)", var.model))
     error_message = "Gemini 1.x and 2.x models are retired on Vertex AI; pick one listed in docs/deploy.md."
+  }
+}
+
+variable "model_secrets" {
+  description = <<-EOT
+    Model API keys from Secret Manager, mounted into the agent function as environment variables:
+    { BRIDGE_OPENAI_API_KEY = "<secret id>", BRIDGE_ANTHROPIC_API_KEY = ..., BRIDGE_GEMINI_API_KEY = ... }.
+    Empty (the default) uses Vertex AI with the function's service account.
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.model_secrets) :
+      contains(["BRIDGE_OPENAI_API_KEY", "BRIDGE_ANTHROPIC_API_KEY", "BRIDGE_GEMINI_API_KEY"], k)
+    ])
+    error_message = "model_secrets keys are BRIDGE_OPENAI_API_KEY, BRIDGE_ANTHROPIC_API_KEY or BRIDGE_GEMINI_API_KEY."
+  }
+}
+
+variable "model_base_urls" {
+  description = "Optional BRIDGE_OPENAI_BASE_URL / BRIDGE_ANTHROPIC_BASE_URL (e.g. a vLLM server)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.model_base_urls) : contains(["BRIDGE_OPENAI_BASE_URL", "BRIDGE_ANTHROPIC_BASE_URL"], k)])
+    error_message = "model_base_urls keys are BRIDGE_OPENAI_BASE_URL or BRIDGE_ANTHROPIC_BASE_URL."
   }
 }
 

@@ -231,3 +231,16 @@ def test_task_dispatch_never_exceeds_agent_step_capacity() -> None:
     cap = queue["max_concurrent_dispatches"]
     assert cap.startswith("${min(") and "var.tasks_max_concurrent_dispatches" in cap
     assert 'local.sizing["agent_step"].max_instances * local.sizing["agent_step"].concurrency' in cap
+
+
+def test_model_keys_come_from_secret_manager_into_the_agent_function_only() -> None:
+    fn = resources(FUNCTION_MODULE, "google_cloudfunctions2_function")["this"]
+    mounted = fn["service_config"][0]["dynamic"][0]["secret_environment_variables"]
+    assert mounted["for_each"] == "${var.secret_environment}"
+    assert mounted["content"][0]["version"] == "latest"
+    access = resources(FUNCTION_MODULE, "google_secret_manager_secret_iam_member")["this"]
+    assert access["role"] == "roles/secretmanager.secretAccessor"
+    call = labelled(TERRAFORM, "module")["function"]
+    assert call["secret_environment"] == '${each.key == "agent_step" ? var.model_secrets : {}}'
+    assert "BRIDGE_MODEL" in locals_(TERRAFORM)["common_env"]
+    assert not any("API_KEY" in k and "IDENTITY" not in k for k in locals_(TERRAFORM)["common_env"])

@@ -24,6 +24,15 @@ resource "google_project_iam_member" "this" {
   member  = google_service_account.this.member
 }
 
+resource "google_secret_manager_secret_iam_member" "this" {
+  for_each = var.secret_environment
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.this.member
+}
+
 resource "google_sql_user" "this" {
   count = var.database == null ? 0 : 1
 
@@ -80,6 +89,16 @@ resource "google_cloudfunctions2_function" "this" {
     max_instance_count               = var.max_instances
     max_instance_request_concurrency = var.concurrency
     environment_variables            = merge(var.environment, local.db_env)
+
+    dynamic "secret_environment_variables" {
+      for_each = var.secret_environment
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
   }
 
   dynamic "event_trigger" {
@@ -97,7 +116,11 @@ resource "google_cloudfunctions2_function" "this" {
     }
   }
 
-  depends_on = [google_project_iam_member.this, google_project_iam_member.database]
+  depends_on = [
+    google_project_iam_member.this,
+    google_project_iam_member.database,
+    google_secret_manager_secret_iam_member.this,
+  ]
 }
 
 # Invokers sit beside the function's Cloud Run service (gen2 functions run as Cloud Run services).

@@ -75,6 +75,12 @@ variable "environment" {
   }
 }
 
+variable "secret_environment" {
+  description = "Environment variable name -> Secret Manager secret id (same project), mounted at its latest version."
+  type        = map(string)
+  default     = {}
+}
+
 variable "ingress" {
   description = "ALLOW_INTERNAL_AND_GCLB (behind the load balancer) or ALLOW_INTERNAL_ONLY (tasks, events)."
   type        = string

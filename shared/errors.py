@@ -95,6 +95,10 @@ class WarehouseError(BridgeError):
     status, code = 422, "warehouse_error"
 
 
+class WarehouseAccessDenied(WarehouseError):
+    """The connection's identity may not read what the query reads (BigQuery ``accessDenied``)."""
+
+
 class Timeout(BridgeError):
     status, code = 504, "timeout"
 

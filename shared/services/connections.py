@@ -52,7 +52,8 @@ def create_connection(
             raise ValidationFailed(
                 "project is required", details=[{"path": "project", "message": "required"}]
             )
-        conn.config = {"project": project, "location": body.get("location") or "US"}
+        # BigQuery places each job where the tables it reads live; location only places SELECT 1.
+        conn.config = {"project": project, "location": body.get("location") or None}
         envelope = c.key_manager.encrypt(json.dumps(creds).encode(), aad=connection_aad(team_id, conn.id))
         path = secret_path(team_id, conn.id)
         c.store(SECRETS).put(path, envelope, content_type="application/json", if_generation_match=0)

@@ -3,9 +3,19 @@
 BigQuery cannot run here and no emulator fits google-cloud-bigquery's full request set, so the
 adapter talks to this server through ``client_options={"api_endpoint": url}``. Each exchange in
 ``tests/fixtures/google/bigquery/exchanges.json`` names a method, a path (a regex) and optional
-conditions on the request (``dry_run``, ``query_contains``, ``page_token``); the first exchange that matches is
-answered with its recorded status and body. A request nothing matches gets a 501 naming it, so a
-test fails loudly instead of replaying the wrong thing.
+conditions on the request (``dry_run``, ``query_contains``, ``query_lacks``, ``page_token``); the
+first exchange that matches is answered with its recorded status and body. A request nothing
+matches gets a 501 naming it, so a test fails loudly instead of replaying the wrong thing.
+
+Two rules are computed, as BigQuery applies them to every job, before any recording is looked up:
+
+- Location: a job runs where its data lives. A job that names a location other than that of
+  the datasets (``project.dataset.table``, locations from the ``datasets_list`` recording) or the
+  region (``region-xx``) it reads answers 404 ``notFound`` "... was not found in location ...";
+  a job that names none is placed by what it reads.
+- Project-level metadata: with ``region_views_denied`` set, a query over region-qualified
+  INFORMATION_SCHEMA views answers 403 ``accessDenied``, as for an identity with dataset-level
+  access only (dataset-qualified views still answer).
 
 The OAuth token endpoint is computed, not replayed: it accepts the JWT-bearer grant that
 ``service_account.Credentials`` sends (checking its scope) and issues an access token, so the
@@ -27,6 +37,9 @@ from werkzeug.wrappers import Request, Response
 
 from .http import LocalHttpServer
 
+PROJECT = "bridge-demo"
+_REGION = re.compile(r"`region-([a-z0-9-]+)`")
+_DATASET_READ = re.compile(r"`?bridge-demo`?\.`?([A-Za-z0-9_]+)`?\.")
 EXCHANGES = Path(__file__).parents[1] / "fixtures" / "google" / "bigquery" / "exchanges.json"
 ACCESS_TOKEN = "ya29.replayed-access-token"
 
@@ -62,6 +75,8 @@ class ReplayBigQueryServer:
         self.exchanges: list[dict[str, Any]] = json.loads(exchanges.read_text())["exchanges"]
         self.requests: list[Seen] = []
         self.token_grants: list[dict[str, Any]] = []
+        self.region_views_denied = False
+        self.dataset_locations = _dataset_locations(self.exchanges)
         self._lock = threading.Lock()
         self._http = LocalHttpServer(self._wsgi)
         self.url = self._http.url
@@ -86,7 +101,8 @@ class ReplayBigQueryServer:
         raw = request.get_data()
         body = json.loads(raw) if raw else {}
         args = {k: v[-1] for k, v in parse_qs(request.query_string.decode()).items()}
-        exchange = self._match(request.method, request.path, body, args)
+        refusal = self._refusal(request.method, request.path, body)
+        exchange = None if refusal else self._match(request.method, request.path, body, args)
         with self._lock:
             self.requests.append(
                 Seen(
@@ -95,9 +111,13 @@ class ReplayBigQueryServer:
                     args,
                     body,
                     request.headers.get("Authorization", ""),
-                    exchange["name"] if exchange else None,
+                    exchange["name"] if exchange else refusal and refusal["name"],
                 )
             )
+        if refusal is not None:
+            return Response(
+                json.dumps(refusal["body"]), status=refusal["status"], content_type="application/json"
+            )(environ, start_response)
         if exchange is None:
             error = {"error": {"code": 501, "message": f"no recording for {request.method} {request.path}"}}
             return Response(json.dumps(error), status=501, content_type="application/json")(
@@ -124,7 +144,50 @@ class ReplayBigQueryServer:
                 continue
             if "query_contains" in want and want["query_contains"] not in settings.get("query", ""):
                 continue
+            if "query_lacks" in want and want["query_lacks"] in settings.get("query", ""):
+                continue
             return exchange
+        return None
+
+    def _refusal(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """BigQuery's location and permission rules for a job-creating request, or None."""
+        if method != "POST" or not path.endswith(("/jobs", "/queries")):
+            return None
+        sql = str(job_query(body).get("query", ""))
+        sent = (
+            body.get("location")
+            if "configuration" not in body
+            else body.get("jobReference", {}).get("location")
+        )
+        regions = {m.group(1) for m in _REGION.finditer(sql)}
+        if regions and self.region_views_denied:
+            view = f"{PROJECT}:region-{sorted(regions)[0]}.INFORMATION_SCHEMA"
+            return _error(
+                "refused_region_views",
+                403,
+                "accessDenied",
+                f"Access Denied: Table {view}: User does not have permission to query table {view},"
+                " or perhaps it does not exist.",
+            )
+        if sent is None:
+            return None
+        for region in sorted(regions):
+            if region.lower() != str(sent).lower():
+                return _error(
+                    "refused_location",
+                    404,
+                    "notFound",
+                    f"Not found: Table {PROJECT}:region-{region}.INFORMATION_SCHEMA was not found in location {sent}",
+                )
+        for dataset in sorted({m.group(1) for m in _DATASET_READ.finditer(sql)}):
+            where = self.dataset_locations.get(dataset)
+            if where is not None and where.lower() != str(sent).lower():
+                return _error(
+                    "refused_location",
+                    404,
+                    "notFound",
+                    f"Not found: Dataset {PROJECT}:{dataset} was not found in location {sent}",
+                )
         return None
 
     def _token(self, request: Request) -> Response:
@@ -144,3 +207,19 @@ class ReplayBigQueryServer:
             )
         token = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
         return Response(json.dumps(token), content_type="application/json")
+
+
+def _dataset_locations(exchanges: list[dict[str, Any]]) -> dict[str, str]:
+    """dataset id → location, from the recorded datasets.list answer."""
+    listing = next(e for e in exchanges if e["name"] == "datasets_list")["response"]["body"]
+    return {d["datasetReference"]["datasetId"]: d["location"] for d in listing.get("datasets", [])}
+
+
+def _error(name: str, status: int, reason: str, message: str) -> dict[str, Any]:
+    """A computed answer in BigQuery's error shape."""
+    error = {
+        "code": status,
+        "message": message,
+        "errors": [{"message": message, "domain": "global", "reason": reason}],
+    }
+    return {"name": name, "status": status, "body": {"error": error}}

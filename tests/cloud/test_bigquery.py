@@ -154,7 +154,7 @@ def test_query_sends_the_cap_labels_and_row_limit_and_returns_typed_rows(
     }
     assert body["maxResults"] == 11
     assert body["useLegacySql"] is False
-    assert body["location"] == "US"
+    assert "location" not in body  # BigQuery places the job where the tables it reads live
     assert int(body["jobTimeoutMs"]) == 60_000  # BigQuery cancels the job itself at the deadline
 
 
@@ -238,6 +238,8 @@ def test_catalog_is_one_information_schema_query_per_location(
 
     exchanges = [r.exchange for r in server.api_requests()]
     assert exchanges == ["datasets_list", "catalog_eu", "catalog_us"]
+    placed = [r.body["location"] for r in server.job_requests()]
+    assert placed == ["EU", "US"]  # each region's views are read by a job in that region
     assert sorted(datasets) == [
         f"{PROJECT}.marketing_eu",
         f"{PROJECT}.scratch",
@@ -356,3 +358,124 @@ def test_a_broken_service_account_key_is_a_warehouse_error_that_quotes_no_key(in
     with pytest.raises(WarehouseError, match="service-account key") as caught:
         wh.validate()
     assert "LEAKY" not in caught.value.message
+
+
+# -- locations, permissions, dropped tables, the polling path (computed by the replay server) ---
+
+
+def _raw_client(server: ReplayBigQueryServer) -> Any:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    return bigquery.Client(
+        project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url}
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "location"),
+    [
+        ("SELECT campaign_id, spend FROM `bridge-demo.marketing_eu.campaigns`", "US"),
+        ("SELECT * FROM `bridge-demo`.`region-eu`.INFORMATION_SCHEMA.SCHEMATA", "US"),
+        (BY_STATUS, "EU"),
+    ],
+)
+def test_the_replay_refuses_a_job_placed_away_from_what_it_reads(
+    server: ReplayBigQueryServer, sql: str, location: str
+) -> None:
+    from google.api_core import exceptions as gexc
+
+    with pytest.raises(gexc.NotFound, match=f"not found in location {location}"):
+        _raw_client(server).query_and_wait(sql, location=location)
+
+
+def test_a_query_on_a_non_us_dataset_runs_where_the_dataset_lives(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    result = bq.query("SELECT campaign_id, spend FROM `bridge-demo.marketing_eu.campaigns`", (), options())
+
+    assert result.rows[0][0] == "spring"
+    (request,) = server.job_requests()
+    assert request.exchange == "query_campaigns_eu" and "location" not in request.body
+
+
+def test_validate_runs_in_the_connections_location_when_it_names_one(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    bq.validate()
+
+    (request,) = server.job_requests()
+    assert request.body["jobReference"]["location"] == "US"
+
+
+def test_without_project_metadata_access_the_catalog_is_read_dataset_by_dataset(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    full = {d.fully_qualified_name: d for d in bq.scan_catalog()}
+    with server._lock:
+        server.requests.clear()
+    server.region_views_denied = True
+    try:
+        fallback = {d.fully_qualified_name: d for d in bq.scan_catalog()}
+    finally:
+        server.region_views_denied = False
+
+    assert [r.exchange for r in server.api_requests()] == [
+        "datasets_list",
+        "refused_region_views",
+        "catalog_dataset_marketing_eu",
+        "refused_region_views",
+        "catalog_dataset_scratch",
+        "catalog_dataset_thelook_ecommerce",
+    ]
+    assert sorted(fallback) == sorted(full)
+    for name, dataset in full.items():
+        assert fallback[name].tables == dataset.tables
+        assert fallback[name].location == dataset.location
+    assert fallback[f"{PROJECT}.thelook_ecommerce"].description is None  # SCHEMATA_OPTIONS is regional
+
+
+def test_a_dropped_and_recreated_table_lists_its_columns_once(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    datasets = {d.fully_qualified_name: d for d in bq.scan_catalog()}
+    orders = next(
+        t
+        for t in datasets[f"{PROJECT}.thelook_ecommerce"].tables
+        if t.fully_qualified_name.endswith(".orders")
+    )
+    assert [c.name for c in orders.columns] == ["order_id", "status", "created_at"]
+    assert orders.row_count == 125_000
+
+    # The same query without the deleted filter gets the dropped table's storage row too.
+    unfiltered = server.job_requests()[-1].body["query"].replace("WHERE NOT deleted", "")
+    rows = list(_raw_client(server).query_and_wait(unfiltered, location="US"))
+    assert sum(1 for r in rows if r["table_name"] == "orders") == 2 * len(orders.columns)
+
+
+def test_require_partition_filter_is_read_from_the_catalog(bq: BigQueryWarehouse) -> None:
+    tables = {t.fully_qualified_name.rsplit(".", 1)[1]: t for d in bq.scan_catalog() for t in d.tables}
+
+    assert tables["order_items"].require_partition_filter is True
+    assert tables["orders"].require_partition_filter is False
+
+
+def test_a_missing_partition_filter_names_the_column_to_filter(bq: BigQueryWarehouse) -> None:
+    with pytest.raises(WarehouseError) as caught:
+        bq.dry_run("SELECT COUNT(*) FROM `bridge-demo.thelook_ecommerce.events`")
+
+    assert caught.value.details == {
+        "table": "bridge-demo.thelook_ecommerce.events",
+        "partition_columns": ["event_date"],
+    }
+    assert "event_date" in caught.value.message
+
+
+def test_over_the_cap_on_the_polling_path_is_byte_cap_exceeded_too(
+    bq: BigQueryWarehouse, server: ReplayBigQueryServer
+) -> None:
+    with pytest.raises(ByteCapExceeded) as caught:
+        bq.query("SELECT * FROM `bridge-demo.thelook_ecommerce.events`", (), options(cap=1000))
+
+    assert caught.value.details == {"max_bytes_billed": 1000, "bytes_required": 10_485_760}
+    assert "query_over_cap_results" in [r.exchange for r in server.api_requests()]

@@ -6,9 +6,15 @@
   refuses a job that would bill more with reason ``bytesBilledLimitExceeded`` →
   :class:`ByteCapExceeded`. BigQuery bills at least 10 MiB per table a query reads, so a cap
   below 10 MiB (10,485,760 bytes) refuses every query that reads a table; it is still a cap.
+- Job location: BigQuery runs a job where the data it reads lives and refuses a job placed in
+  another location. Queries and dry runs therefore send no location and BigQuery places them
+  by the tables they read; each catalog query runs in the region it reads.
 - ``scan_catalog``: one ``datasets.list`` to learn the datasets' locations, then ONE query per
-  location over that region's INFORMATION_SCHEMA (SCHEMATA, TABLES, TABLE_STORAGE,
-  TABLE_OPTIONS, COLUMNS, COLUMN_FIELD_PATHS), never one API call per table.
+  location over that region's INFORMATION_SCHEMA (SCHEMATA, TABLES, TABLE_STORAGE without the
+  ``deleted`` rows of dropped tables, TABLE_OPTIONS, COLUMNS, COLUMN_FIELD_PATHS), never one
+  API call per table. Region views need ``bigquery.tables.list`` on the project (e.g.
+  ``roles/bigquery.metadataViewer``); when BigQuery answers 403, the region's datasets are read
+  one by one from their dataset-level views (no dataset descriptions there).
 - ``data_version``: the tables' ``modified`` times (``tables.get``), cached briefly.
 
 The client is built lazily from the connection's service-account JSON (or the function's own
@@ -20,7 +26,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import itertools
-import json
 import re
 import threading
 import time
@@ -28,6 +33,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from shared.adapters.warehouse.bigquery_catalog import (
+    DATASET_ID,
+    LOCATION,
+    catalog_from_rows,
+    catalog_sql,
+    dataset_catalog_sql,
+)
 from shared.adapters.warehouse.port import (
     Column,
     DatasetInfo,
@@ -44,6 +56,7 @@ from shared.errors import (
     NotFound,
     Timeout,
     Unavailable,
+    WarehouseAccessDenied,
     WarehouseError,
 )
 
@@ -53,7 +66,9 @@ DATA_VERSION_TTL_S = 30.0
 SCOPES = ("https://www.googleapis.com/auth/bigquery",)
 
 _PROJECT = re.compile(r"[a-z0-9][a-z0-9.:-]{0,62}[a-z0-9]", re.IGNORECASE)
-_LOCATION = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,40}")
+_PARTITION_FILTER = re.compile(
+    r"Cannot query over table '([^']+)' without a filter over column\(s\) '([^']+)'"
+)
 _LABEL_INVALID = re.compile(r"[^a-z0-9_-]")
 _REQUIRED_BYTES = re.compile(r"(\d+) or higher required")
 _LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
@@ -99,7 +114,7 @@ class BigQueryWarehouse:
     ) -> None:
         if not isinstance(project, str) or not _PROJECT.fullmatch(project):
             raise BadRequest(f"invalid BigQuery project id {project!r}", details={"project": project})
-        if location is not None and not _LOCATION.fullmatch(location):
+        if location is not None and not LOCATION.fullmatch(location):
             raise BadRequest(f"invalid BigQuery location {location!r}", details={"location": location})
         self.project = project
         self.location = location
@@ -133,21 +148,21 @@ class BigQueryWarehouse:
                         raise WarehouseError(
                             f"the connection's service-account key is not usable ({type(e).__name__})"
                         ) from None
+                # No client-wide location: each job is placed by what it reads (see the module doc).
                 self._client = Client(
-                    project=self.project,
-                    credentials=credentials,
-                    location=self.location,
-                    client_options=self._client_options,
+                    project=self.project, credentials=credentials, client_options=self._client_options
                 )
             return self._client
 
     # -- port -----------------------------------------------------------------------------------
 
     def validate(self) -> None:
-        """Dry-run ``SELECT 1``: proves the key, the project and the jobs permission."""
-        self.dry_run("SELECT 1")
+        """Dry-run ``SELECT 1``: proves the credentials, the project and the jobs permission."""
+        self.dry_run("SELECT 1", location=self.location)
 
-    def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
+    def dry_run(
+        self, sql: str, params: tuple[QueryParam, ...] = (), *, location: str | None = None
+    ) -> DryRun:
         """Bytes ``sql`` would process and its result schema, from a dry-run job (nothing is billed)."""
         from google.cloud import bigquery
 
@@ -158,7 +173,7 @@ class BigQueryWarehouse:
             labels=job_labels({}, kind="dry_run"),
         )
         try:
-            job = self.client.query(sql, job_config=config, location=self.location)
+            job = self.client.query(sql, job_config=config, location=location)
         except Exception as e:
             raise _mapped(e) from e
         return DryRun(
@@ -198,20 +213,38 @@ class BigQueryWarehouse:
 
     def scan_catalog(self) -> list[DatasetInfo]:
         """Every dataset with tables and columns: one INFORMATION_SCHEMA query per location."""
-        locations = self._dataset_locations()
+        by_location: dict[str, list[str]] = {}
+        for dataset, location in self._dataset_locations().items():
+            by_location.setdefault(location, []).append(dataset)
         datasets: dict[str, DatasetInfo] = {}
-        for location in sorted(locations):
-            rows, _, _ = self._run(
-                catalog_sql(self.project, location),
-                (),
-                cap=self.catalog_byte_cap,
-                labels={},
-                timeout_s=120.0,
-                limit=None,
-                kind="catalog",
-            )
-            datasets.update({d.fully_qualified_name: d for d in _catalog_from_rows(self.project, rows)})
+        for location, names in sorted(by_location.items()):
+            try:
+                rows = self._catalog_rows(catalog_sql(self.project, location), location)
+            except WarehouseAccessDenied:
+                # Region views need project-level metadata access; dataset views need only the dataset.
+                rows = [r for name in sorted(names) for r in self._dataset_catalog_rows(name, location)]
+            found = {d.fully_qualified_name: d for d in catalog_from_rows(self.project, rows)}
+            for name in names:  # a dataset without tables has no row in the dataset-level views
+                fqn = f"{self.project}.{name}"
+                found.setdefault(fqn, DatasetInfo(fully_qualified_name=fqn, location=location))
+            datasets.update(found)
         return [datasets[name] for name in sorted(datasets)]
+
+    def _catalog_rows(self, sql: str, location: str) -> list[tuple[Any, ...]]:
+        rows, _, _ = self._run(
+            sql,
+            (),
+            cap=self.catalog_byte_cap,
+            labels={},
+            timeout_s=120.0,
+            limit=None,
+            kind="catalog",
+            location=location,
+        )
+        return rows
+
+    def _dataset_catalog_rows(self, dataset: str, location: str) -> list[tuple[Any, ...]]:
+        return self._catalog_rows(dataset_catalog_sql(self.project, dataset, location), location)
 
     def table(self, fully_qualified_name: str) -> TableInfo:
         """One table from ``tables.get``; :class:`NotFound` when it does not exist."""
@@ -241,6 +274,7 @@ class BigQueryWarehouse:
             columns=tuple(
                 Column(f.name, bigquery_type(f.field_type, f.mode), f.description) for f in t.schema
             ),
+            require_partition_filter=bool(t.require_partition_filter),
         )
 
     def data_version(self, tables: tuple[str, ...]) -> str | None:
@@ -278,6 +312,7 @@ class BigQueryWarehouse:
         timeout_s: float,
         limit: int | None,
         kind: str = "query",
+        location: str | None = None,
     ) -> tuple[list[tuple[Any, ...]], tuple[Column, ...], dict[str, Any]]:
         from google.cloud import bigquery
 
@@ -291,7 +326,7 @@ class BigQueryWarehouse:
             result = self.client.query_and_wait(
                 sql,
                 job_config=config,
-                location=self.location,
+                location=location,
                 wait_timeout=timeout_s,
                 max_results=limit,
             )
@@ -304,17 +339,18 @@ class BigQueryWarehouse:
         meta = {"bytes_processed": processed, "bytes_billed": 0, "job_id": result.job_id}
         return fetched, schema, meta
 
-    def _dataset_locations(self) -> set[str]:
-        locations = {self.location} if self.location else set()
+    def _dataset_locations(self) -> dict[str, str]:
+        """dataset id → location, from one paged ``datasets.list``."""
+        locations: dict[str, str] = {}
         try:
             for item in self.client.list_datasets(self.project):
                 # datasets.list returns each dataset's location; the list item exposes it only here.
                 location = item._properties.get("location")
-                if location:
-                    locations.add(location)
+                if location and LOCATION.fullmatch(location) and DATASET_ID.fullmatch(item.dataset_id):
+                    locations[item.dataset_id] = location
         except Exception as e:
             raise _mapped(e) from e
-        return locations or {"US"}
+        return locations
 
     def _split(self, name: str) -> tuple[str, str, str]:
         parts = [p for p in name.replace("`", "").split(".") if p]
@@ -323,103 +359,6 @@ class BigQueryWarehouse:
         if len(parts) != 3:
             raise BadRequest(f"expected project.dataset.table, got {name!r}", details={"table": name})
         return parts[0], parts[1], parts[2]
-
-
-def catalog_sql(project: str, location: str) -> str:
-    """The single INFORMATION_SCHEMA query reading every dataset, table and column of a location."""
-    if not _PROJECT.fullmatch(project) or not _LOCATION.fullmatch(location):
-        raise BadRequest(f"invalid project {project!r} or location {location!r}")
-    region = f"`{project}`.`region-{location.lower()}`.INFORMATION_SCHEMA"
-    return f"""
-SELECT
-  s.schema_name AS dataset, s.location AS location, so.option_value AS dataset_description,
-  t.table_name AS table_name, t.table_type AS table_type,
-  ts.total_rows AS row_count, ts.total_logical_bytes AS size_bytes,
-  ts.storage_last_modified_time AS last_modified, tob.option_value AS table_description,
-  c.column_name AS column_name, c.data_type AS data_type,
-  c.is_partitioning_column AS is_partitioning, c.clustering_ordinal_position AS clustering_position,
-  cf.description AS column_description
-FROM {region}.SCHEMATA AS s
-LEFT JOIN {region}.SCHEMATA_OPTIONS AS so
-  ON so.schema_name = s.schema_name AND so.option_name = 'description'
-LEFT JOIN {region}.TABLES AS t ON t.table_schema = s.schema_name
-LEFT JOIN {region}.TABLE_STORAGE AS ts
-  ON ts.table_schema = t.table_schema AND ts.table_name = t.table_name
-LEFT JOIN {region}.TABLE_OPTIONS AS tob
-  ON tob.table_schema = t.table_schema AND tob.table_name = t.table_name AND tob.option_name = 'description'
-LEFT JOIN {region}.COLUMNS AS c
-  ON c.table_schema = t.table_schema AND c.table_name = t.table_name
-LEFT JOIN {region}.COLUMN_FIELD_PATHS AS cf
-  ON cf.table_schema = c.table_schema AND cf.table_name = c.table_name AND cf.field_path = c.column_name
-ORDER BY dataset, table_name, c.ordinal_position
-""".strip()
-
-
-def _catalog_from_rows(project: str, rows: list[tuple[Any, ...]]) -> list[DatasetInfo]:
-    """Fold the catalog query's one-row-per-column result into datasets, tables and columns."""
-    datasets: dict[str, dict[str, Any]] = {}
-    tables: dict[tuple[str, str], dict[str, Any]] = {}
-    for (
-        dataset, location, ds_desc, table, kind, rows_n, size, modified, t_desc,
-        column, data_type, is_partitioning, clustering_position, c_desc,
-    ) in rows:  # fmt: skip
-        datasets.setdefault(dataset, {"location": location, "description": _option(ds_desc), "tables": []})
-        if table is None:
-            continue
-        key = (dataset, table)
-        if key not in tables:
-            tables[key] = {
-                "kind": kind, "rows": rows_n, "size": size, "modified": modified,
-                "description": _option(t_desc), "columns": [], "partitioning": None, "clustering": {},
-            }  # fmt: skip
-            datasets[dataset]["tables"].append(key)
-        entry = tables[key]
-        if column is None:
-            continue
-        entry["columns"].append(Column(column, data_type, c_desc or None))
-        if is_partitioning == "YES":
-            entry["partitioning"] = column
-        if clustering_position is not None:
-            entry["clustering"][int(clustering_position)] = column
-    result = []
-    for name, ds in sorted(datasets.items()):
-        infos = []
-        for key in ds["tables"]:
-            t = tables[key]
-            infos.append(
-                TableInfo(
-                    fully_qualified_name=f"{project}.{key[0]}.{key[1]}",
-                    table_type=t["kind"] or "BASE TABLE",
-                    row_count=None if t["rows"] is None else int(t["rows"]),
-                    size_bytes=None if t["size"] is None else int(t["size"]),
-                    description=t["description"],
-                    partitioning=t["partitioning"],
-                    clustering=tuple(t["clustering"][i] for i in sorted(t["clustering"])),
-                    last_modified=t["modified"],
-                    columns=tuple(t["columns"]),
-                )
-            )
-        result.append(
-            DatasetInfo(
-                fully_qualified_name=f"{project}.{name}",
-                description=ds["description"],
-                location=ds["location"],
-                tables=tuple(infos),
-            )
-        )
-    return result
-
-
-def _option(value: str | None) -> str | None:
-    """An INFORMATION_SCHEMA option value (a quoted SQL string literal) as plain text."""
-    if not value:
-        return None
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            return str(json.loads(value)) or None
-        except ValueError:
-            return value[1:-1] or None
-    return value
 
 
 def _parameters(params: tuple[QueryParam, ...]) -> list[Any]:
@@ -483,6 +422,16 @@ def _mapped(error: Exception, *, cap: int | None = None) -> BridgeError:
             f" (BigQuery bills at least {MIN_BILLED_BYTES:,} bytes per table read)",
             details=details,
         )
+    partition = _PARTITION_FILTER.search(message)
+    if partition:
+        table, columns = partition.group(1), [c.strip() for c in partition.group(2).split(",")]
+        return WarehouseError(
+            f"{table} must be queried with a filter on its partition column {', '.join(columns)}"
+            " (it requires a partition filter): add a WHERE condition on it",
+            details={"table": table, "partition_columns": columns},
+        )
+    if "accessDenied" in reasons:
+        return WarehouseAccessDenied(message)
     if reasons & {"timeout", "jobTimeout"} or isinstance(error, gexc.GatewayTimeout):
         return Timeout(f"BigQuery stopped the query: {message}")
     if reasons & _UNAVAILABLE_REASONS or (error.code or 0) >= 500 or error.code == 429:

@@ -29,6 +29,7 @@ class TableInfo:
     clustering: tuple[str, ...] = ()
     last_modified: datetime | None = None
     columns: tuple[Column, ...] = ()
+    require_partition_filter: bool = False  # BigQuery refuses queries without a partition filter
 
 
 @dataclass(frozen=True)

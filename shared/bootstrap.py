@@ -1,33 +1,45 @@
-"""The composition root: builds every adapter from settings, lazily, once per instance.
+"""The composition root: settings → ports → services, built lazily, once per instance.
 
 Nothing here runs at import time. Each property imports its adapter's module on first use, so a
-function that never touches BigQuery never imports google-cloud-bigquery (cold starts).
+function that never touches BigQuery never imports google-cloud-bigquery (cold starts). Services,
+agent tools and model adapters never import this module: they receive the container (typed as
+:class:`shared.ports.Ports` or a narrower protocol) from the entry point that called them.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from shared.ports import WarehousePool
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.adapters.identity.local import LocalIdentity
     from shared.adapters.identity.port import Identity
     from shared.adapters.keys.port import KeyManager
+    from shared.adapters.model.port import ChatModel
     from shared.adapters.objectstore.port import ObjectStore
     from shared.adapters.tasks.port import TaskQueue
+    from shared.agent.prompts import PromptBlock
+    from shared.agent.tools import ToolRegistry
     from shared.db.engine import Database
+    from shared.services.serving import DataService
 
 
 class Container:
-    """Holds the adapters of one process. Tests build their own with their own settings."""
+    """The adapters and per-instance singletons of one process. Tests build their own."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
-        self.extras: dict[str, Any] = {}
         self._stores: dict[str, ObjectStore] = {}
+        self._models: dict[tuple[str, str], ChatModel] = {}
+        self._prompt_blocks: list[PromptBlock] | None = None
+        self.warehouses = WarehousePool()  # one adapter per connection (services.connections)
+
+    # -- ports -----------------------------------------------------------------------------
 
     @cached_property
     def db(self) -> Database:
@@ -65,19 +77,26 @@ class Container:
 
     @cached_property
     def task_queue(self) -> TaskQueue:
+        """The queue, with every task handler of :mod:`shared.entry.task_handlers` registered."""
+        from shared.entry.task_handlers import TASKS, task_handlers
+
         s = self.settings
+        queue: TaskQueue
         if s.task_queue == "cloudtasks":
             from shared.adapters.tasks.cloudtasks import CloudTasksQueue
 
-            return CloudTasksQueue(
-                s.tasks_queue, target_url=s.tasks_target_url, service_account=s.tasks_service_account
+            queue = CloudTasksQueue(
+                s.tasks_queue,
+                target_url=s.tasks_target_url,
+                service_account=s.tasks_service_account,
+                handlers=TASKS,
             )
-        from shared.adapters.tasks.inprocess import InProcessTaskQueue
+        else:
+            from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
-        queue = InProcessTaskQueue()
-        from shared.entry.task_handlers import register_all
-
-        register_all(queue)
+            queue = InProcessTaskQueue()
+        for name, handler in task_handlers(self).items():
+            queue.register(name, handler)
         return queue
 
     @cached_property
@@ -92,7 +111,7 @@ class Container:
         return CachingIdentity(self.local_identity)
 
     @cached_property
-    def local_identity(self) -> Any:
+    def local_identity(self) -> LocalIdentity:
         from shared.adapters.identity.local import LocalIdentity, load_or_create_secret
 
         secret = self.settings.auth_secret or load_or_create_secret(
@@ -100,12 +119,45 @@ class Container:
         )
         return LocalIdentity(secret)
 
-    def extra(self, key: str, factory: Any) -> Any:
-        """A per-instance singleton owned by a service (created once, thread-safely)."""
+    # -- services and the agent's per-instance parts ----------------------------------------
+
+    @cached_property
+    def data_service(self) -> DataService:
+        """Dashboard data: caches, pool and refresh-behind of this instance."""
+        from shared.services.serving import DataService
+
+        return DataService(self)
+
+    @cached_property
+    def tools(self) -> ToolRegistry:
+        """The agent's tools (:mod:`shared.agent.bridge_tools`)."""
+        from shared.agent.bridge_tools import build_registry
+
+        return build_registry()
+
+    def chat_model(self, name: str | None = None, region: str | None = None) -> ChatModel:
+        """The team's model and region (or the settings' defaults), created once per instance."""
+        from shared.adapters.model.registry import create_model
+
+        key = (name or "", region or "")
         with self._lock:
-            if key not in self.extras:
-                self.extras[key] = factory()
-            return self.extras[key]
+            if key not in self._models:
+                self._models[key] = create_model(name or None, settings=self.settings, region=region or None)
+            return self._models[key]
+
+    def install_model(self, model: ChatModel, name: str | None = None, region: str | None = None) -> None:
+        """Serve ``model`` for ``name``/``region`` (tests, recorded conversations)."""
+        with self._lock:
+            self._models[(name or "", region or "")] = model
+
+    def prompt_blocks(self) -> list[PromptBlock]:
+        """Prompt blocks from the directory DB (seeded on first use), read once per instance."""
+        from shared.agent.prompts import stored_blocks
+
+        with self._lock:
+            if self._prompt_blocks is None:
+                self._prompt_blocks = stored_blocks(self.db)
+            return self._prompt_blocks
 
 
 _container: Container | None = None
@@ -113,7 +165,7 @@ _container_lock = threading.Lock()
 
 
 def get_container() -> Container:
-    """The process-wide container, built on first use."""
+    """The process-wide container, built on first use (entry points only)."""
     global _container
     if _container is None:
         with _container_lock:

@@ -1,4 +1,7 @@
-"""Cloud Function `agent_step`: routes in shared.entry.functions.FUNCTIONS["agent_step"]."""
+"""Cloud Function `agent_step`: the Cloud Tasks target POST /tasks/<handler> (shared/entry/routes/tasks.py).
+
+Its routes are listed in shared.entry.functions.agent_step.
+"""
 
 from typing import Any
 

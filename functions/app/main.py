@@ -1,4 +1,7 @@
-"""Cloud Function `app`: routes in shared.entry.functions.FUNCTIONS["app"]."""
+"""Cloud Function `app`: the web app and local sign-in (shared/entry/routes/web.py).
+
+Its routes are listed in shared.entry.functions.app.
+"""
 
 from typing import Any
 

@@ -1,4 +1,7 @@
-"""Cloud Function `chat_turn`: routes in shared.entry.functions.FUNCTIONS["chat_turn"]."""
+"""Cloud Function `chat_turn`: chat sessions, messages and event streams (shared/entry/routes/chat.py).
+
+Its routes are listed in shared.entry.functions.chat_turn.
+"""
 
 from typing import Any
 

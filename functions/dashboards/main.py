@@ -1,4 +1,7 @@
-"""Cloud Function `dashboards`: routes in shared.entry.functions.FUNCTIONS["dashboards"]."""
+"""Cloud Function `dashboards`: dashboard list, read, history, delete (shared/entry/routes/dashboards.py, read_bp).
+
+Its routes are listed in shared.entry.functions.dashboards.
+"""
 
 from typing import Any
 

@@ -1,4 +1,7 @@
-"""Cloud Function `onboard`: routes in shared.entry.functions.FUNCTIONS["onboard"]."""
+"""Cloud Function `onboard`: teams, members and connections (shared/entry/routes/teams.py).
+
+Its routes are listed in shared.entry.functions.onboard.
+"""
 
 from typing import Any
 

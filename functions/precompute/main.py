@@ -1,4 +1,5 @@
-"""Cloud Function `precompute`: warms a dashboard's cache when its YAML object is finalized."""
+"""Cloud Function `precompute`: warms a dashboard's cache when its YAML object is finalized
+(shared/services/precompute.py, over the instance's container)."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ import functions_framework
 
 @functions_framework.cloud_event
 def precompute(event: Any) -> None:
+    from shared.bootstrap import get_container
     from shared.services.precompute import handle_finalize
 
-    handle_finalize(event)
+    handle_finalize(get_container(), event)

@@ -1,4 +1,7 @@
-"""Cloud Function `save_dashboard`: routes in shared.entry.functions.FUNCTIONS["save_dashboard"]."""
+"""Cloud Function `save_dashboard`: PUT of a dashboard's YAML (shared/entry/routes/dashboards.py, save_bp).
+
+Its routes are listed in shared.entry.functions.save_dashboard.
+"""
 
 from typing import Any
 

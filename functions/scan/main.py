@@ -1,4 +1,7 @@
-"""Cloud Function `scan`: routes in shared.entry.functions.FUNCTIONS["scan"]."""
+"""Cloud Function `scan`: catalog scans (shared/entry/routes/connections.py, scan_bp).
+
+Its routes are listed in shared.entry.functions.scan.
+"""
 
 from typing import Any
 

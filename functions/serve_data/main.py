@@ -1,4 +1,7 @@
-"""Cloud Function `serve_data`: routes in shared.entry.functions.FUNCTIONS["serve_data"]."""
+"""Cloud Function `serve_data`: dashboard data, refresh and warm (shared/entry/routes/data.py).
+
+Its routes are listed in shared.entry.functions.serve_data.
+"""
 
 from typing import Any
 

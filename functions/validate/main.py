@@ -1,4 +1,7 @@
-"""Cloud Function `validate`: routes in shared.entry.functions.FUNCTIONS["validate"]."""
+"""Cloud Function `validate`: connection validation (shared/entry/routes/connections.py, validate_bp).
+
+Its routes are listed in shared.entry.functions.validate.
+"""
 
 from typing import Any
 

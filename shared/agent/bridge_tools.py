@@ -141,7 +141,7 @@ def _find_table(s: Session, conn: Connection, name: str) -> Table:
 def _sql(ctx: AgentContext, s: Session, conn: Connection) -> ConnectionSql:
     from shared.services.queries import ConnectionSql
 
-    return ConnectionSql.load(ctx.container, s, conn)
+    return ConnectionSql.load(ctx.ports, s, conn)
 
 
 def _quoted(fq: str) -> str:
@@ -177,7 +177,7 @@ def _quoted(fq: str) -> str:
     },
 )
 def list_datasets(ctx: AgentContext) -> dict[str, Any]:
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _, conn = _connection(ctx, s)
         counts: dict[str, int] = {}
         for d, _t in _tables(s, conn):
@@ -235,7 +235,7 @@ def list_datasets(ctx: AgentContext) -> dict[str, Any]:
     },
 )
 def list_tables(ctx: AgentContext, dataset: str | None = None) -> dict[str, Any]:
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _, conn = _connection(ctx, s)
         return {
             "tables": [
@@ -280,7 +280,7 @@ def list_tables(ctx: AgentContext, dataset: str | None = None) -> dict[str, Any]
     },
 )
 def get_table_schema(ctx: AgentContext, table: str) -> dict[str, Any]:
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _, conn = _connection(ctx, s)
         t = _find_table(s, conn, table)
         return {
@@ -335,7 +335,7 @@ def get_column_values(
 ) -> dict[str, Any]:
     from shared.services.queries import byte_cap
 
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         team, conn = _connection(ctx, s)
         t = _find_table(s, conn, table)
         names = {c["name"].lower(): c["name"] for c in t.columns or []}
@@ -352,7 +352,7 @@ def get_column_values(
             f"SELECT {col} AS value, COUNT(*) AS n FROM {_quoted(t.fully_qualified_name)}{where} "
             f"GROUP BY value ORDER BY n DESC, value LIMIT {limit + 1}"
         )
-        options = QueryOptions(max_bytes_billed=byte_cap(ctx.container, team), row_limit=limit + 1)
+        options = QueryOptions(max_bytes_billed=byte_cap(ctx.ports, team), row_limit=limit + 1)
         result = _sql(ctx, s, conn).query(sql, params, options)
     rows = result.rows[:limit]
     return {
@@ -411,9 +411,9 @@ def run_dry_run_query(
     from shared.services.queries import byte_cap
 
     bound = tuple(QueryParam(p["name"], p["type"], p["value"]) for p in params or ())
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         team, conn = _connection(ctx, s)
-        cap = byte_cap(ctx.container, team)
+        cap = byte_cap(ctx.ports, team)
         try:
             dry = _sql(ctx, s, conn).dry_run(sql, bound)
         except BridgeError as err:
@@ -551,7 +551,7 @@ def _check_yaml(ctx: AgentContext, s: Session, conn: Connection, text: str) -> d
     },
 )
 def validate_dashboard_yaml(ctx: AgentContext, yaml: str) -> dict[str, Any]:
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _, conn = _connection(ctx, s)
         checked = _check_yaml(ctx, s, conn, yaml)
     return {"valid": not checked["errors"], **checked}
@@ -592,7 +592,7 @@ def save_dashboard_yaml(
     from shared.services.dashboards import get_dashboard as read_dashboard
 
     text = with_default_theme(yaml)
-    c = ctx.container
+    c = ctx.ports
     with c.db.session() as s:
         _, conn = _connection(ctx, s)
         checked = _check_yaml(ctx, s, conn, yaml)  # lines as the model wrote them
@@ -667,7 +667,7 @@ def save_dashboard_yaml(
 def list_dashboards(ctx: AgentContext) -> dict[str, Any]:
     from shared.services.dashboards import list_dashboards as rows_of
 
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _connection(ctx, s)
         return {
             "dashboards": [
@@ -696,9 +696,9 @@ def list_dashboards(ctx: AgentContext) -> dict[str, Any]:
 def get_dashboard(ctx: AgentContext, slug: str) -> dict[str, Any]:
     from shared.services.dashboards import get_dashboard as read_dashboard
 
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         _connection(ctx, s)
-        row, text = read_dashboard(ctx.container, s, ctx.user, ctx.team_id, slug)
+        row, text = read_dashboard(ctx.ports, s, ctx.user, ctx.team_id, slug)
         return {"slug": row.slug, "title": row.title, "version": row.version, "yaml": text}
 
 

@@ -8,10 +8,30 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.adapters.identity.port import Principal
-from shared.bootstrap import Container
+from shared.ports import Ports
+
+if TYPE_CHECKING:
+    from shared.adapters.model.port import ChatModel
+    from shared.agent.prompts import PromptBlock
+    from shared.agent.tools import ToolRegistry
+
+
+class AgentPorts(Ports, Protocol):
+    """What the agent runner uses: the ports, its tools, its models and its prompt blocks."""
+
+    @property
+    def tools(self) -> ToolRegistry: ...
+
+    def chat_model(self, name: str | None = None, region: str | None = None) -> ChatModel:
+        """The model called ``name`` in ``region`` (defaults from settings), one per instance."""
+        ...
+
+    def prompt_blocks(self) -> list[PromptBlock]:
+        """The stable system prompt blocks, read once per instance."""
+        ...
 
 
 def sql_fingerprint(sql: str) -> str:
@@ -51,7 +71,7 @@ class TurnState:
 class AgentContext:
     """Passed as ``ctx`` to every tool: everything is scoped to this team and connection."""
 
-    container: Container
+    ports: Ports
     team_id: str
     connection_id: str
     user: Principal

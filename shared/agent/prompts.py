@@ -15,10 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.adapters.model.messages import SystemBlock
 from shared.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from shared.db.engine import Database
 
 BLOCKS_DIR = Path(__file__).with_name("prompt_blocks")
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "dashboard.schema.json"
@@ -134,6 +137,30 @@ def load_blocks(
 def seed_blocks() -> tuple[PromptBlock, ...]:
     """The shipped blocks (role, dashboard schema, BigQuery practice, layout), loaded once."""
     return tuple(load_blocks())
+
+
+def stored_blocks(db: Database) -> list[PromptBlock]:
+    """The blocks in the directory DB, seeded from :func:`load_blocks` when it has none."""
+    from sqlalchemy import select
+
+    from shared.db.models import PromptBlockRow
+
+    with db.session() as s:
+        rows = list(s.scalars(select(PromptBlockRow)))
+        if not rows:
+            for b in load_blocks():
+                s.add(
+                    PromptBlockRow(
+                        key=b.key,
+                        version=b.version,
+                        position=b.order,
+                        content=b.content,
+                        cache_hint=b.cache_hint,
+                    )
+                )
+            s.flush()
+            rows = list(s.scalars(select(PromptBlockRow)))
+        return [PromptBlock(r.key, r.version, r.content, r.cache_hint, r.position) for r in rows]  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> Sequence[PromptBlock]:

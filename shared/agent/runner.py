@@ -34,9 +34,8 @@ from shared.adapters.model.messages import (
     message_from_dict,
     message_to_dict,
 )
-from shared.agent.context import AgentContext, TurnState
-from shared.bootstrap import Container, get_container
-from shared.db.models import ChatSession, Connection, LiveToken, PromptBlockRow, Team, Turn
+from shared.agent.context import AgentContext, AgentPorts, TurnState
+from shared.db.models import ChatSession, Connection, LiveToken, Team, Turn
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.services.chat import append_events, enqueue_step
 
@@ -81,12 +80,12 @@ def step_path(session: ChatSession, turn: Turn, step: int) -> str:
     return f"{session.team_id}/{session.id}/{turn.seq:05d}-{turn.id}/step-{step:03d}.json"
 
 
-def handle_task(payload: dict[str, Any]) -> None:
+def handle_task(c: AgentPorts, payload: dict[str, Any]) -> None:
     """The ``agent_step`` task handler (Cloud Tasks target and in-process queue alike)."""
-    run_step(get_container(), payload["session_id"], payload["turn_id"], int(payload["step"]))
+    run_step(c, payload["session_id"], payload["turn_id"], int(payload["step"]))
 
 
-def run_step(c: Container, session_id: str, turn_id: str, step: int) -> str:
+def run_step(c: AgentPorts, session_id: str, turn_id: str, step: int) -> str:
     """Run ``step`` of a turn once; returns what happened (for tests and logs)."""
     owner = uuid.uuid4().hex
     with c.db.session() as s:
@@ -137,7 +136,7 @@ class _RetryStep(Exception):
         self.error, self.state = error, state
 
 
-def _release(c: Container, turn_id: str, owner: str, state: dict[str, Any] | None) -> None:
+def _release(c: AgentPorts, turn_id: str, owner: str, state: dict[str, Any] | None) -> None:
     with c.db.session() as s:
         turn = s.get(Turn, turn_id)
         if turn is not None and turn.lease_owner == owner:
@@ -146,7 +145,7 @@ def _release(c: Container, turn_id: str, owner: str, state: dict[str, Any] | Non
                 turn.state = state
 
 
-def _commit(c: Container, loaded: Loaded, step: int, record: StepRecord, owner: str) -> str:
+def _commit(c: AgentPorts, loaded: Loaded, step: int, record: StepRecord, owner: str) -> str:
     try:
         with c.db.session() as s:
             turn = s.get(Turn, loaded.turn.id)
@@ -170,7 +169,7 @@ def _commit(c: Container, loaded: Loaded, step: int, record: StepRecord, owner: 
     return record.status if record.final else "stepped"
 
 
-def _load(c: Container, session_id: str, turn_id: str) -> Loaded:
+def _load(c: AgentPorts, session_id: str, turn_id: str) -> Loaded:
     with c.db.session() as s:
         session = s.get(ChatSession, session_id)
         turn = s.get(Turn, turn_id)
@@ -194,7 +193,7 @@ def _load(c: Container, session_id: str, turn_id: str) -> Loaded:
     return loaded
 
 
-def _records(c: Container, session: ChatSession, turn: Turn, upto: int) -> list[StepRecord]:
+def _records(c: AgentPorts, session: ChatSession, turn: Turn, upto: int) -> list[StepRecord]:
     store = c.store(SESSIONS)
     out = []
     for n in range(upto):
@@ -205,7 +204,7 @@ def _records(c: Container, session: ChatSession, turn: Turn, upto: int) -> list[
     return out
 
 
-def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
+def _compute(c: AgentPorts, loaded: Loaded, step: int) -> StepRecord:
     """Call the model once and run its tool calls; every failure becomes part of the record."""
     from shared.agent.limits import LimitTracker
 
@@ -245,7 +244,7 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
         events.append(_done("done", response_text, turn_state))
         return record(final=True, status="done")
 
-    registry = tool_registry(c)
+    registry = c.tools
     ctx = AgentContext(
         c,
         loaded.team.id,
@@ -272,7 +271,7 @@ def _compute(c: Container, loaded: Loaded, step: int) -> StepRecord:
 
 
 def _call_model(
-    c: Container,
+    c: AgentPorts,
     loaded: Loaded,
     tracker: Any,
     context: str,
@@ -284,7 +283,7 @@ def _call_model(
     request = ModelRequest(
         system=system_prompt(c, context),
         messages=tuple(loaded.history),
-        tools=tuple(tool_registry(c).specs()),
+        tools=tuple(c.tools.specs()),
         max_output_tokens=tracker.output_budget(),
     )
     text: list[str] = []
@@ -298,7 +297,7 @@ def _call_model(
         live(pending)
         pending, flushed = "", time.monotonic()
 
-    for event in chat_model(c, loaded.team.model, loaded.team.model_region).stream(request):
+    for event in c.chat_model(loaded.team.model, loaded.team.model_region).stream(request):
         if isinstance(event, TextDelta):
             text.append(event.text)
             pending += event.text
@@ -313,7 +312,7 @@ def _call_model(
     return "".join(text), calls
 
 
-def _live_publisher(c: Container, loaded: Loaded, step: int) -> Callable[[str], None]:
+def _live_publisher(c: AgentPorts, loaded: Loaded, step: int) -> Callable[[str], None]:
     """Publish text while the model writes it (best effort: the committed events are the record)."""
     attempt = uuid.uuid4().hex[:16]
 
@@ -396,25 +395,6 @@ def _summary(name: str, result: Any) -> str:
     return f"{name} done"
 
 
-def chat_model(c: Container, override: str | None, region: str | None = None) -> Any:
-    """The team's model and region (or the settings' defaults), created once per instance."""
-    from shared.adapters.model.registry import create_model
-
-    key = f"model:{override or ''}" + (f"@{region}" if region else "")
-    return c.extra(key, lambda: create_model(override or None, settings=c.settings, region=region or None))
-
-
-def tool_registry(c: Container) -> Any:
-    """Bridge's agent tools, built once per instance."""
-
-    def build() -> Any:
-        from shared.agent.bridge_tools import build_registry
-
-        return build_registry()
-
-    return c.extra("tool_registry", build)
-
-
 def turn_context(loaded: Loaded, turn_state: TurnState) -> str:
     """The volatile last prompt block: who and what this turn is about (computed once per turn)."""
     editing = (
@@ -428,33 +408,8 @@ def turn_context(loaded: Loaded, turn_state: TurnState) -> str:
     )
 
 
-def system_prompt(c: Container, context: str) -> tuple[SystemBlock, ...]:
+def system_prompt(c: AgentPorts, context: str) -> tuple[SystemBlock, ...]:
     """Stable prompt blocks (from the database, byte-identical across steps), then the turn's context."""
     from shared.agent.prompts import system_blocks
 
-    return (*system_blocks(prompt_blocks(c)), SystemBlock("context", context))
-
-
-def prompt_blocks(c: Container) -> list[Any]:
-    """Prompt blocks from the directory DB, seeded on first use; cached per instance."""
-    from shared.agent.prompts import PromptBlock, load_blocks
-
-    def load() -> list[Any]:
-        with c.db.session() as s:
-            rows = list(s.scalars(select(PromptBlockRow)))
-            if not rows:
-                for b in load_blocks():
-                    s.add(
-                        PromptBlockRow(
-                            key=b.key,
-                            version=b.version,
-                            position=b.order,
-                            content=b.content,
-                            cache_hint=b.cache_hint,
-                        )
-                    )
-                s.flush()
-                rows = list(s.scalars(select(PromptBlockRow)))
-            return [PromptBlock(r.key, r.version, r.content, r.cache_hint, r.position) for r in rows]  # type: ignore[arg-type]
-
-    return c.extra("prompt_blocks", load)
+    return (*system_blocks(c.prompt_blocks()), SystemBlock("context", context))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shared.adapters.identity.port import Principal
-from shared.bootstrap import Container
 from shared.db.models import Connection, Team
+from shared.ports import Ports
 from shared.services import catalog, connections, teams
 
 DEMO_EMAIL = "demo@bridge.local"
@@ -14,7 +14,7 @@ DEMO_TEAM = "Demo team"
 DEMO_CONNECTION = "Demo warehouse"
 
 
-def seed_demo(c: Container) -> tuple[str, str]:
+def seed_demo(c: Ports) -> tuple[str, str]:
     """Ensure the demo warehouse file, team and scanned connection exist; return (team_id, connection_id)."""
     from shared.dev.demo_data import ensure_demo
 

@@ -22,10 +22,6 @@ def prepare(c: Container) -> tuple[str, str]:
 
 def wire_local_events(c: Container) -> None:
     """The local object store's finalize events reach precompute through the task queue, as on GCP."""
-    from shared.entry.task_handlers import HANDLERS
-
-    if "precompute" not in HANDLERS:
-        return
     queue = c.task_queue
 
     def on_finalize(event: Any) -> None:
@@ -69,7 +65,7 @@ def run(c: Container, *, host: str, port: int) -> None:
     run_simple(
         host,
         port,
-        dev_app(),
+        dev_app(c),
         threaded=True,
         use_reloader=False,
         use_debugger=False,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.adapters.identity.port import Principal
-from shared.bootstrap import get_container
 from shared.errors import (
     BadRequest,
     BridgeError,
@@ -22,7 +21,11 @@ from shared.errors import (
     ValidationFailed,
 )
 
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
 log = logging.getLogger("bridge.http")
+CONTAINER = "bridge.container"  # app.extensions key of the container the app serves
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -42,10 +45,18 @@ def error_response(err: BridgeError) -> Response:
     return resp
 
 
-def create_app(blueprints: Iterable[Blueprint], *, name: str = "bridge") -> Flask:
-    """A Flask app serving ``blueprints`` with Bridge's error handling and response compression."""
+def create_app(
+    blueprints: Iterable[Blueprint], *, name: str = "bridge", container: Container | None = None
+) -> Flask:
+    """A Flask app serving ``blueprints`` over ``container`` (default: the process's) with Bridge's
+    error handling and response compression."""
+    if container is None:
+        from shared.bootstrap import get_container
+
+        container = get_container()
     app = Flask(name, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = get_container().settings.max_body_bytes
+    app.extensions[CONTAINER] = container
+    app.config["MAX_CONTENT_LENGTH"] = container.settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for bp in blueprints:
         app.register_blueprint(bp)
@@ -106,6 +117,12 @@ def _compress(resp: Response) -> Response:
     return resp
 
 
+def container() -> Container:
+    """The container of the app serving this request."""
+    c: Container = current_app.extensions[CONTAINER]
+    return c
+
+
 def principal() -> Principal:
     """The authenticated caller (``Authorization: Bearer <token>``); 401 otherwise."""
     cached = g.get("principal")
@@ -117,7 +134,7 @@ def principal() -> Principal:
         token = request.args.get("access_token", "") if request.method == "GET" else ""
         if not token:
             raise Unauthorized("missing bearer token")
-    p = get_container().identity.verify(token.strip())
+    p = container().identity.verify(token.strip())
     g.principal = p
     return p
 

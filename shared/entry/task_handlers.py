@@ -1,33 +1,35 @@
-"""Task handlers by name: the same functions the Cloud Tasks HTTP target calls."""
+"""Task handlers by name: what the in-process queue runs and the Cloud Tasks target calls.
+
+The composition root registers :func:`task_handlers` on its queue; ``POST /tasks/<name>``
+(:mod:`shared.entry.routes.tasks`) runs the same functions. Each handler imports its module on
+first use, so a function that never runs a task never imports the agent.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.adapters.tasks.port import TaskHandler, TaskQueue
+from shared.adapters.tasks.port import TaskHandler
 
-HANDLERS: dict[str, str] = {
-    # name -> "module:function"; imported when the first task runs
-    "precompute": "shared.services.precompute:handle_task",
-    "agent_step": "shared.agent.runner:handle_task",
-}
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
 
-
-def resolve(name: str) -> TaskHandler:
-    import importlib
-
-    module, _, attr = HANDLERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+TASKS = ("agent_step", "precompute")
 
 
-def register_all(queue: TaskQueue) -> None:
-    """Register every handler on an in-process queue (lazily resolved)."""
-    for name in HANDLERS:
-        queue.register(name, _lazy(name))
+def task_handlers(c: Container) -> dict[str, TaskHandler]:
+    """Every task handler, bound to the instance's container."""
 
+    def agent_step(payload: dict[str, Any]) -> None:
+        from shared.agent import runner
 
-def _lazy(name: str) -> TaskHandler:
-    def run(payload: dict[str, Any]) -> None:
-        resolve(name)(payload)
+        runner.handle_task(c, payload)
 
-    return run
+    def precompute(payload: dict[str, Any]) -> None:
+        from shared.services import precompute
+
+        precompute.handle_task(c, payload)
+
+    handlers: dict[str, TaskHandler] = {"agent_step": agent_step, "precompute": precompute}
+    assert tuple(handlers) == TASKS
+    return handlers

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from shared.bootstrap import Container
 from shared.db.models import Connection, Dataset, Table, utcnow
+from shared.ports import Ports
 from shared.services.connections import open_warehouse
 
 
-def scan(c: Container, s: Session, conn: Connection) -> dict[str, int]:
+def scan(c: Ports, s: Session, conn: Connection) -> dict[str, int]:
     """Read the warehouse catalog in bulk and upsert it; tables that disappeared are removed."""
     found = open_warehouse(c, conn).scan_catalog()
     datasets = {

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.tasks.naming import task_name
-from shared.bootstrap import Container
 from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn
 from shared.errors import Conflict, NotFound
+from shared.ports import Ports
 from shared.services.teams import require_team
 
 ACTIVE = ("queued", "running")
@@ -56,7 +56,7 @@ def step_task_name(session_id: str, turn_id: str, step: int) -> str:
     return task_name("agent-step", session_id, turn_id, str(step))
 
 
-def start_turn(c: Container, s: Session, session: ChatSession, content: str) -> Turn:
+def start_turn(c: Ports, s: Session, session: ChatSession, content: str) -> Turn:
     """Queue a turn for ``content``; Conflict while another turn of the session is running."""
     active = s.scalar(select(Turn).where(Turn.session_id == session.id, Turn.status.in_(ACTIVE)))
     if active is not None:
@@ -76,7 +76,7 @@ def start_turn(c: Container, s: Session, session: ChatSession, content: str) -> 
     return turn
 
 
-def enqueue_step(c: Container, session_id: str, turn_id: str, step: int) -> None:
+def enqueue_step(c: Ports, session_id: str, turn_id: str, step: int) -> None:
     c.task_queue.enqueue(
         "agent_step",
         {"session_id": session_id, "turn_id": turn_id, "step": step},

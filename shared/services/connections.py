@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.keys.port import connection_aad
-from shared.bootstrap import Container
 from shared.db.models import Connection, TeamMember, new_id, utcnow
 from shared.errors import BadRequest, BridgeError, Conflict, NotFound, ValidationFailed
+from shared.ports import Ports
 from shared.services.teams import require_team
 
 if TYPE_CHECKING:
@@ -29,9 +29,7 @@ def secret_path(team_id: str, connection_id: str) -> str:
     return f"{team_id}/{connection_id}.json.enc"
 
 
-def create_connection(
-    c: Container, s: Session, who: Principal, team_id: str, body: dict[str, Any]
-) -> Connection:
+def create_connection(c: Ports, s: Session, who: Principal, team_id: str, body: dict[str, Any]) -> Connection:
     """Register a connection; service-account JSON is encrypted and stored as an object."""
     require_team(s, who, team_id, role="admin")
     if s.scalar(select(Connection.id).where(Connection.team_id == team_id, Connection.name == body["name"])):
@@ -94,13 +92,13 @@ def require_connection(s: Session, who: Principal, connection_id: str) -> Connec
     return conn
 
 
-def open_warehouse(c: Container, conn: Connection) -> Warehouse:
+def open_warehouse(c: Ports, conn: Connection) -> Warehouse:
     """The warehouse adapter of a connection, cached per instance."""
     key = f"warehouse:{conn.id}:{conn.credentials_path}:{json.dumps(conn.config, sort_keys=True)}"
-    return c.extra(key, lambda: _build_warehouse(c, conn))
+    return c.warehouses.get(key, lambda: _build_warehouse(c, conn))
 
 
-def _build_warehouse(c: Container, conn: Connection) -> Warehouse:
+def _build_warehouse(c: Ports, conn: Connection) -> Warehouse:
     if conn.warehouse_type == "duckdb":
         from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 
@@ -115,7 +113,7 @@ def _build_warehouse(c: Container, conn: Connection) -> Warehouse:
     )
 
 
-def validate_connection(c: Container, s: Session, conn: Connection) -> Connection:
+def validate_connection(c: Ports, s: Session, conn: Connection) -> Connection:
     """Dry-run ``SELECT 1`` and record the outcome on the row."""
     try:
         open_warehouse(c, conn).validate()

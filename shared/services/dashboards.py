@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.objectstore.port import ObjectInfo
-from shared.bootstrap import Container
 from shared.db.models import Connection, Dashboard, DashboardVersion, Team, utcnow
 from shared.errors import (
     BridgeError,
@@ -26,6 +25,7 @@ from shared.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from shared.ports import Ports
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.teams import require_team
 
@@ -79,7 +79,7 @@ def pick_connection(
 
 
 def check_dashboard(
-    c: Container, s: Session, team: Team, conn: Connection, text: str
+    c: Ports, s: Session, team: Team, conn: Connection, text: str
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """Validate the YAML and dry-run every query under the team's cap; all errors at once."""
     from shared.dashboards.params import bind_parameters
@@ -131,7 +131,7 @@ def check_dashboard(
 
 
 def save_dashboard(
-    c: Container,
+    c: Ports,
     s: Session,
     who: Principal,
     team_id: str,
@@ -238,7 +238,7 @@ def _record(
     return row
 
 
-def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | None:
+def repair(c: Ports, s: Session, team_id: str, slug: str) -> Dashboard | None:
     """Bring the pointer row in line with the live object (after a crash between the two writes).
 
     An object younger than ``REPAIR_AFTER_S`` may belong to a save still in flight, whose own
@@ -278,7 +278,7 @@ def repair(c: Container, s: Session, team_id: str, slug: str) -> Dashboard | Non
     )
 
 
-def get_dashboard(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> tuple[Dashboard, str]:
+def get_dashboard(c: Ports, s: Session, who: Principal, team_id: str, slug: str) -> tuple[Dashboard, str]:
     """The live dashboard row and its YAML text."""
     require_team(s, who, team_id)
     row = repair(c, s, team_id, slug)
@@ -299,7 +299,7 @@ def list_dashboards(s: Session, who: Principal, team_id: str) -> list[Dashboard]
     )
 
 
-def versions(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> list[DashboardVersion]:
+def versions(c: Ports, s: Session, who: Principal, team_id: str, slug: str) -> list[DashboardVersion]:
     row, _ = get_dashboard(c, s, who, team_id, slug)
     return list(
         s.scalars(
@@ -311,7 +311,7 @@ def versions(c: Container, s: Session, who: Principal, team_id: str, slug: str) 
 
 
 def version_text(
-    c: Container, s: Session, who: Principal, team_id: str, slug: str, n: int
+    c: Ports, s: Session, who: Principal, team_id: str, slug: str, n: int
 ) -> tuple[DashboardVersion, str]:
     row, _ = get_dashboard(c, s, who, team_id, slug)
     v = s.get(DashboardVersion, (row.id, n))
@@ -320,7 +320,7 @@ def version_text(
     return v, c.store(DASHBOARDS).get(row.yaml_path, generation=v.generation).data.decode()
 
 
-def delete_dashboard(c: Container, s: Session, who: Principal, team_id: str, slug: str) -> None:
+def delete_dashboard(c: Ports, s: Session, who: Principal, team_id: str, slug: str) -> None:
     """Remove the live dashboard; its versions stay in the store's history."""
 
     row, _ = get_dashboard(c, s, who, team_id, slug)

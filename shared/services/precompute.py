@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.bootstrap import Container, get_container
 from shared.db.models import Dashboard, ProcessedEvent, Team
 from shared.errors import Unavailable
 from shared.services.dashboards import DASHBOARDS
+
+if TYPE_CHECKING:
+    from shared.services.serving import ServingPorts
 
 log = logging.getLogger("bridge.precompute")
 _PATH = re.compile(r"^(?P<team>[A-Za-z0-9_-]+)/(?P<slug>[a-z0-9][a-z0-9-]{0,79})\.yaml$")
@@ -33,9 +35,8 @@ def event_fields(event: Any) -> tuple[str, str, int]:
     return str(data["bucket"]), str(data["name"]), int(data["generation"])
 
 
-def handle_finalize(event: Any, c: Container | None = None) -> str:
+def handle_finalize(c: ServingPorts, event: Any) -> str:
     """Handle one finalize event; returns what happened (warmed / duplicate / stale / ignored)."""
-    c = c or get_container()
     try:
         bucket, name, generation = event_fields(event)
     except (KeyError, TypeError, ValueError):
@@ -76,6 +77,6 @@ def handle_finalize(event: Any, c: Container | None = None) -> str:
     return "warmed"
 
 
-def handle_task(payload: dict[str, Any]) -> None:
+def handle_task(c: ServingPorts, payload: dict[str, Any]) -> None:
     """Task-queue entry (local): the payload carries the CloudEvent as a dict."""
-    handle_finalize(payload["event"])
+    handle_finalize(c, payload["event"])

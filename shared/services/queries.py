@@ -7,12 +7,12 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from shared.adapters.warehouse.port import DryRun, QueryOptions, QueryParam, QueryResult
-from shared.bootstrap import Container
 from shared.db.models import Connection, Team
+from shared.ports import Ports
 from shared.services.catalog import allowed_tables
 
 
-def byte_cap(c: Container, team: Team) -> int:
+def byte_cap(c: Ports, team: Team) -> int:
     """The team's ``maximum_bytes_billed``, or the default (100 MB)."""
     return team.byte_cap or c.settings.default_byte_cap
 
@@ -20,11 +20,11 @@ def byte_cap(c: Container, team: Team) -> int:
 class ConnectionSql:
     """Guards and runs SQL for one connection: every statement is checked before any warehouse call."""
 
-    def __init__(self, c: Container, conn: Connection, tables: set[str]) -> None:
+    def __init__(self, c: Ports, conn: Connection, tables: set[str]) -> None:
         self.c, self.conn, self._tables = c, conn, tables
 
     @classmethod
-    def load(cls, c: Container, s: Session, conn: Connection) -> ConnectionSql:
+    def load(cls, c: Ports, s: Session, conn: Connection) -> ConnectionSql:
         return cls(c, conn, allowed_tables(s, conn))
 
     @property

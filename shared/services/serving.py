@@ -17,16 +17,16 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.warehouse.port import QueryOptions, QueryParam
-from shared.bootstrap import Container
 from shared.db.models import Connection, Dashboard, Team, TeamMember
 from shared.errors import BridgeError, NotFound
+from shared.ports import Ports
 from shared.services.dashboards import DASHBOARDS, repair
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.result_cache import CachedResult, ResultCache, cache_key
@@ -82,7 +82,7 @@ class _Job:
 class DataService:
     """Per-instance serving state: parsed dashboards, result cache, coalescing, a worker pool."""
 
-    def __init__(self, c: Container) -> None:
+    def __init__(self, c: Ports) -> None:
         self.c = c
         self.cache = ResultCache(c.store("cache"))
         self.flights: SingleFlight[CachedResult] = SingleFlight()
@@ -363,13 +363,15 @@ class DataService:
         return version
 
 
-def data_service(c: Container) -> DataService:
-    """The instance's serving state (created once per container)."""
-    return c.extra("data_service", lambda: DataService(c))
+class ServingPorts(Ports, Protocol):
+    """The ports plus this instance's :class:`DataService` (built once by the composition root)."""
+
+    @property
+    def data_service(self) -> DataService: ...
 
 
 def dashboard_data(
-    c: Container,
+    c: ServingPorts,
     s: Session,
     who: Principal,
     team_id: str,
@@ -379,14 +381,14 @@ def dashboard_data(
     view_id: str | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
-    svc = data_service(c)
+    svc = c.data_service
     raw_body, _ = svc.response(s, who, team_id, slug, raw, view_id=view_id, force=force)
     return json.loads(raw_body)
 
 
-def warm(c: Container, s: Session, team: Team, slug: str) -> dict[str, Any]:
+def warm(c: ServingPorts, s: Session, team: Team, slug: str) -> dict[str, Any]:
     """Compute every view with default parameters unless a fresh result is cached."""
-    svc = data_service(c)
+    svc = c.data_service
     out = svc.views_data(s, svc.load(s, team, slug), {})
     return {"views": {v["view_id"]: {"status": v["status"], "cache": v["cache"]} for v in out["views"]}}
 

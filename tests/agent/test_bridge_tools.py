@@ -127,12 +127,12 @@ def test_column_values_respect_the_byte_cap(registry: ToolRegistry, ctx: AgentCo
 
     from shared.db.models import Team
 
-    with ctx.container.db.session() as s:
+    with ctx.ports.db.session() as s:
         s.scalar(select(Team).where(Team.id == ctx.team_id)).byte_cap = 10  # type: ignore[union-attr]
     try:
         outcome = registry.call("get_column_values", {"table": "users", "column": "country"}, ctx)
     finally:
-        with ctx.container.db.session() as s:
+        with ctx.ports.db.session() as s:
             s.scalar(select(Team).where(Team.id == ctx.team_id)).byte_cap = None  # type: ignore[union-attr]
     assert outcome.error is not None and outcome.error.code == "byte_cap_exceeded"
 

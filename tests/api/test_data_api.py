@@ -10,7 +10,6 @@ import requests
 from test_dashboards_api import GOOD, put, setup_team
 
 from shared.bootstrap import Container
-from shared.services.serving import data_service
 
 TWO_QUERIES = """\
 version: 1
@@ -105,7 +104,7 @@ def test_byte_cap_fails_only_the_view_over_it(dev_server, token, container: Cont
 
     with container.db.session() as s:
         s.get(Team, t).byte_cap = (small + large) // 2
-    data_service(container).cache.forget_local()
+    container.data_service.cache.forget_local()
     v = views(requests.post(f"{dev_server.url}/v1/teams/{t}/dashboards/cap/refresh", headers=h))
     assert v["centers"]["status"] == "ok" and v["centers"]["row_count"] > 0
     assert v["by_status"]["status"] == "error", (v["by_status"], small, large)
@@ -121,7 +120,7 @@ def test_cache_hit_miss_stale_and_refresh(dev_server, token, container: Containe
         "rev",
         GOOD.replace("title: Revenue overview", "title: Revenue overview\nrefresh: 10m"),
     )
-    svc = data_service(container)
+    svc = container.data_service
     container.task_queue.join(10)  # the save's warm-up has finished
     svc.cache.forget_local()
     first = views(requests.post(f"{dev_server.url}/v1/teams/{t}/dashboards/rev/refresh", headers=h))
@@ -159,7 +158,7 @@ def test_results_are_never_shared_across_teams(dev_server, token, container: Con
     put(dev_server, ha, ta, "rev", GOOD)
     put(dev_server, hb, tb, "rev", GOOD)
     container.task_queue.join(10)
-    svc = data_service(container)
+    svc = container.data_service
     views(data(dev_server, ha, ta, "rev"))
     calls = svc.warehouse_calls
     svc.cache.forget_local()
@@ -179,7 +178,7 @@ def test_saving_warms_the_cache_and_events_are_idempotent(dev_server, token, con
     h, t = setup_team(dev_server, token)
     assert put(dev_server, h, t, "rev", GOOD).status_code == 201
     assert container.task_queue.join(15)
-    svc = data_service(container)
+    svc = container.data_service
     assert {v["cache"] for v in views(data(dev_server, h, t, "rev")).values()} == {"hit"}
 
     store = container.store("dashboards")
@@ -188,14 +187,14 @@ def test_saving_warms_the_cache_and_events_are_idempotent(dev_server, token, con
 
     event = finalize_event(store.bucket, head)
     calls = svc.warehouse_calls
-    assert handle_finalize(event, container) == "duplicate"  # the save's own event was handled
+    assert handle_finalize(container, event) == "duplicate"  # the save's own event was handled
     assert svc.warehouse_calls == calls
     r = put(dev_server, h, t, "rev", GOOD.replace("Revenue overview", "Revenue 2"), version=1)
     assert r.status_code == 200
     assert container.task_queue.join(15)
-    assert handle_finalize(event, container) == "stale"  # older generation than the live one
+    assert handle_finalize(container, event) == "stale"  # older generation than the live one
     new_event = finalize_event(store.bucket, store.head(f"{t}/rev.yaml"))
-    assert handle_finalize(new_event, container) == "duplicate"
+    assert handle_finalize(container, new_event) == "duplicate"
     warm = requests.post(f"{dev_server.url}/v1/teams/{t}/dashboards/rev/warm", headers=h)
     assert warm.status_code == 200 and {v["cache"] for v in warm.json()["views"].values()} == {"hit"}
 
@@ -204,7 +203,7 @@ def test_concurrent_identical_requests_run_the_query_once(dev_server, token, con
     h, t = setup_team(dev_server, token)
     put(dev_server, h, t, "cap", TWO_QUERIES)
     container.task_queue.join(10)
-    svc = data_service(container)
+    svc = container.data_service
     original = svc._execute
 
     def slow_execute(*args, **kwargs):  # widen the window so the requests overlap

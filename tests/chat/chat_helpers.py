@@ -30,7 +30,7 @@ class ChatEnv:
 
     def install(self, script: list[Any]) -> ScriptedModel:
         model = ScriptedModel(script, by_history=True)
-        self.c.extras["model:"] = model
+        self.c.install_model(model)
         return model
 
 
@@ -65,5 +65,5 @@ def chat_env(container: Container) -> Iterator[ChatEnv]:
         env.tool_runs.append({"what": what, "turn": ctx.turn_id})
         return {"what": what, "found": len(what)}
 
-    container.extras["tool_registry"] = ToolRegistry([lookup])
+    container.tools = ToolRegistry([lookup])
     yield env

@@ -164,7 +164,7 @@ class FlakyModel:
 def test_model_failing_once_is_retried_and_the_turn_completes(chat_env: ChatEnv) -> None:
     from doubles.scripted_model import ScriptedModel
 
-    chat_env.c.extras["model:"] = FlakyModel(ScriptedModel(lookup_script(), by_history=True), failures=1)
+    chat_env.c.install_model(FlakyModel(ScriptedModel(lookup_script(), by_history=True), failures=1))
     session_id = create_session(chat_env.c, chat_env.user, chat_env.team_id, chat_env.connection_id)
     result = DashboardGenerationService(chat_env.c, timeout_s=30).generate(
         session_id, "hi", user=chat_env.user
@@ -209,12 +209,11 @@ def test_a_second_message_during_a_turn_is_refused(chat_env: ChatEnv) -> None:
 
 def test_team_overrides_model_and_region(chat_env: ChatEnv) -> None:
     from shared.adapters.model.gemini import GeminiModel
-    from shared.agent.runner import chat_model
 
-    default = chat_model(chat_env.c, None)
+    default = chat_env.c.chat_model(None)
     assert default.name == "offline" or type(default).__name__ == "OfflinePlanner"
-    override = chat_model(chat_env.c, "gemini-2.5-pro", "us-central1")
+    override = chat_env.c.chat_model("gemini-2.5-pro", "us-central1")
     assert isinstance(override, GeminiModel)
     assert (override.name, override.location) == ("gemini-2.5-pro", "us-central1")
-    assert chat_model(chat_env.c, "gemini-2.5-pro", "us-central1") is override  # one per instance
-    assert chat_model(chat_env.c, "gemini-2.5-pro", "europe-west4") is not override
+    assert chat_env.c.chat_model("gemini-2.5-pro", "us-central1") is override  # one per instance
+    assert chat_env.c.chat_model("gemini-2.5-pro", "europe-west4") is not override

@@ -43,7 +43,7 @@ def sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
 
 def test_live_text_arrives_before_the_model_finishes(dev_server, chat_env: ChatEnv) -> None:
     model = GatedModel()
-    chat_env.c.extras["model:"] = model
+    chat_env.c.install_model(model)
     h = {"Authorization": f"Bearer {chat_env.c.local_identity.issue(chat_env.user.email)}"}
     sid = requests.post(
         f"{dev_server.url}/v1/chat/sessions",

@@ -14,6 +14,7 @@ from shared.adapters.objectstore.gcs import GcsObjectStore
 from shared.adapters.objectstore.port import FinalizeSubscriber
 from shared.adapters.tasks.cloudtasks import CloudTasksQueue
 from shared.adapters.tasks.port import TaskHandler
+from shared.entry.task_handlers import TASKS
 
 from .fake_gcs import FakeGcsServer
 from .fake_kms import KEY_NAME as KMS_KEY_NAME
@@ -140,6 +141,7 @@ def cloud_tasks(*, max_attempts: int = 5) -> Iterator[tuple[DispatchedCloudTasks
             DispatchedCloudTasksQueue(
                 TASKS_QUEUE,
                 target_module.HANDLERS,
+                handlers=TASKS,
                 target_url=target.url,
                 service_account=TASKS_SERVICE_ACCOUNT,
                 transport="rest",

@@ -16,7 +16,7 @@ STEPS = [(200, f"conversation/step{n}.sse") for n in range(1, 5)]
 
 def test_recorded_gemini_conversation_builds_and_saves_a_dashboard(container, vertex, gemini) -> None:
     team_id, conn_id = prepare(container)
-    container.extras["model:"] = gemini
+    container.install_model(gemini)
     vertex.queue(*STEPS)
     user = Principal(DEMO_EMAIL, DEMO_EMAIL)
     session_id = create_session(container, user, team_id, conn_id)
@@ -49,7 +49,7 @@ def test_recorded_gemini_conversation_builds_and_saves_a_dashboard(container, ve
 def test_gemini_cannot_save_sql_it_did_not_dry_run(container, vertex, gemini) -> None:
     """The recorded model skips the dry run: the save tool refuses, by code, and nothing is stored."""
     team_id, conn_id = prepare(container)
-    container.extras["model:"] = gemini
+    container.install_model(gemini)
     vertex.queue((200, "conversation/step3.sse"), (200, "conversation/step4.sse"))
     user = Principal(DEMO_EMAIL, DEMO_EMAIL)
     session_id = create_session(container, user, team_id, conn_id)

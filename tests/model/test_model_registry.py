@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.model import registry
 from shared.adapters.model.gemini import GeminiModel
 from shared.adapters.model.registry import PROVIDERS, Provider, create_model, provider_for
 from shared.errors import BadRequest
@@ -39,7 +40,16 @@ def test_a_team_can_override_model_and_region(settings: Settings) -> None:
 
 
 def test_offline_maps_to_the_planner_without_importing_it() -> None:
-    assert provider_for("offline").target == "shared.adapters.model.offline.model:OfflinePlanner"
+    code = (
+        "import sys\n"
+        "from shared.adapters.model import registry\n"
+        "assert registry.provider_for('offline').factory is registry.offline\n"
+        "print('shared.adapters.model.offline.model' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+
+    assert provider_for("offline").factory is registry.offline
+    assert out.stdout.strip() == "False"
 
 
 def test_an_unknown_model_is_a_bad_request(settings: Settings) -> None:
@@ -60,7 +70,13 @@ def test_a_new_provider_is_one_module_and_one_entry(
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    providers = (*PROVIDERS, Provider("openai-compat:", "bridge_test_compat:CompatModel", prefix=True))
+
+    def compat(name: str, *, settings: Settings, region: str | None) -> object:
+        from bridge_test_compat import CompatModel  # type: ignore[import-not-found]
+
+        return CompatModel(name, settings=settings, region=region)
+
+    providers = (*PROVIDERS, Provider("openai-compat:", compat, prefix=True))  # type: ignore[arg-type]
 
     model = create_model("openai-compat:llama-3.1-8b", settings=settings, providers=providers)
 
@@ -69,7 +85,12 @@ def test_a_new_provider_is_one_module_and_one_entry(
 
 
 def test_a_provider_whose_module_is_missing_is_a_bad_request(settings: Settings) -> None:
-    providers = (Provider("ghost", "shared.adapters.model.no_such_provider:Ghost"),)
+    def ghost(name: str, *, settings: Settings, region: str | None) -> object:
+        from shared.adapters.model.no_such_provider import Ghost  # type: ignore[import-not-found]
+
+        return Ghost(name)
+
+    providers = (Provider("ghost", ghost),)  # type: ignore[arg-type]
 
     with pytest.raises(BadRequest, match="not installed"):
         create_model("ghost", settings=settings, providers=providers)

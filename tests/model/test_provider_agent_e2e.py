@@ -84,7 +84,7 @@ def install(container: Any, provider: str, wire: WireServer, vertex: Any, gemini
     else:
         vertex.queue(*[(200, f"conversation/step{n}.sse") for n in range(1, 5)])
         model = gemini
-    container.extras["model:"] = model
+    container.install_model(model)
 
 
 def _sse(resp: requests.Response) -> list[dict[str, Any]]:

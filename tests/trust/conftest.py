@@ -43,7 +43,7 @@ def two_teams(dev_server: Any, token: Any, container: Container) -> TwoTeams:
         timeout=30,
     )
     assert r.status_code == 201, r.text
-    container.extras["model:"] = answer_model()
+    container.install_model(answer_model())
     return TwoTeams(dev_server, container, a, b, carol)
 
 

@@ -153,9 +153,9 @@ class WarehouseCalls:
     def install(self, c: Container, monkeypatch: pytest.MonkeyPatch) -> WarehouseCalls:
         from shared.services import connections
 
-        for key, value in list(c.extras.items()):
-            if key.startswith("warehouse:") and not isinstance(value, CountingWarehouse):
-                c.extras[key] = CountingWarehouse(value, self.counter, self._lock, self.executed)
+        for key, value in c.warehouses.items():
+            if not isinstance(value, CountingWarehouse):
+                c.warehouses.replace(key, CountingWarehouse(value, self.counter, self._lock, self.executed))
         build = connections._build_warehouse
         monkeypatch.setattr(
             connections,

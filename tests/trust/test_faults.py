@@ -21,7 +21,6 @@ from shared.agent.tools import ToolRegistry, tool
 from shared.db.models import ChatEvent, DashboardVersion, ProcessedEvent, Team, Turn
 from shared.errors import BridgeError, PreconditionFailed, Timeout, Unavailable
 from shared.services import chat, dashboards, precompute
-from shared.services.serving import data_service
 
 from .conftest import TwoTeams
 from .figures import record, scaled
@@ -50,7 +49,7 @@ def failing(
 
 def no_warming(monkeypatch: pytest.MonkeyPatch) -> None:
     """Finalize events do nothing (tests where a background warm would race the request under test)."""
-    monkeypatch.setattr(precompute, "handle_task", lambda payload: None)
+    monkeypatch.setattr(precompute, "handle_task", lambda c, payload: None)
 
 
 def versions(env: TwoTeams, slug: str) -> list[int]:
@@ -196,7 +195,7 @@ def test_result_cache_refusing_writes_corrupts_nothing(
     env = two_teams
     no_warming(monkeypatch)
     assert save(env, "cached", "Cached").status_code == 201
-    svc = data_service(env.container)
+    svc = env.container.data_service
     cache_store = svc.cache._store
     monkeypatch.setattr(cache_store, "put", failing(cache_store.put, [error, error]))  # both views' writes
     url = f"{env.server.url}/v1/teams/{env.a.team_id}/dashboards/cached/data"
@@ -231,7 +230,7 @@ def test_finalize_events_duplicated_concurrently_and_out_of_order_warm_once(
     path = f"{env.a.team_id}/warm.yaml"
     gen1, gen2 = store.versions(path)[0], store.head(path)
     assert gen1 is not None and gen2 is not None and gen1.generation < gen2.generation
-    svc = data_service(env.container)
+    svc = env.container.data_service
     before = svc.warehouse_calls
     # the newer generation's event arrives eight times at once, then the older one, twice
     barrier = threading.Barrier(8)
@@ -239,14 +238,14 @@ def test_finalize_events_duplicated_concurrently_and_out_of_order_warm_once(
 
     def deliver() -> None:
         barrier.wait()
-        outcomes.append(precompute.handle_finalize(finalize_event(store.bucket, gen2), env.container))
+        outcomes.append(precompute.handle_finalize(env.container, finalize_event(store.bucket, gen2)))
 
     threads = [threading.Thread(target=deliver) for _ in range(8)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    late = [precompute.handle_finalize(finalize_event(store.bucket, gen1), env.container) for _ in range(2)]
+    late = [precompute.handle_finalize(env.container, finalize_event(store.bucket, gen1)) for _ in range(2)]
     assert sorted(outcomes) == ["duplicate"] * 7 + ["warmed"], outcomes
     assert late == ["stale", "stale"]
     with env.container.db.session() as s:
@@ -274,9 +273,9 @@ def test_a_failed_warm_releases_its_claim_and_the_redelivery_warms(
     event = finalize_event(store.bucket, store.head(f"{env.a.team_id}/flaky.yaml"))
     monkeypatch.setattr(serving, "warm", failing(serving.warm, [Unavailable("warehouse unavailable")]))
     with pytest.raises(Unavailable):
-        precompute.handle_finalize(event, env.container)
-    assert precompute.handle_finalize(event, env.container) == "warmed"
-    assert precompute.handle_finalize(event, env.container) == "duplicate"
+        precompute.handle_finalize(env.container, event)
+    assert precompute.handle_finalize(env.container, event) == "warmed"
+    assert precompute.handle_finalize(env.container, event) == "duplicate"
     record("faults: precompute deliveries", tried=3, rejected=1)
 
 
@@ -296,11 +295,13 @@ def test_agent_steps_delivered_shuffled_and_repeated_leave_one_transcript(two_te
         runs.append(f"{ctx.turn_id}:{n}")
         return {"n": n}
 
-    c.extras["tool_registry"] = ToolRegistry([probe])
+    c.tools = ToolRegistry([probe])
     steps = 5
-    c.extras["model:"] = ScriptedModel(
-        [[ToolCallEvent(f"c{i}", "probe", {"n": i})] for i in range(steps - 1)] + [["Finished."]],
-        by_history=True,
+    c.install_model(
+        ScriptedModel(
+            [[ToolCallEvent(f"c{i}", "probe", {"n": i})] for i in range(steps - 1)] + [["Finished."]],
+            by_history=True,
+        )
     )
     queue = InProcessTaskQueue(workers=1)  # records deliveries; the test delivers them itself
     delivered: list[dict[str, Any]] = []
@@ -353,7 +354,7 @@ def test_agent_steps_delivered_shuffled_and_repeated_leave_one_transcript(two_te
 def test_a_model_that_keeps_timing_out_fails_the_turn_cleanly(two_teams: TwoTeams) -> None:
     env, c = two_teams, two_teams.container
     model = ScriptedModel([Timeout("model call timed out after 60s")], by_history=True)
-    c.extras["model:"] = model
+    c.install_model(model)
     user = Principal("alice@a.example", "alice@a.example")
     session_id = create_session(c, user, env.a.team_id, env.a.connection_id)
     result = DashboardGenerationService(c, timeout_s=60).generate(session_id, "hello", user=user)
@@ -372,7 +373,7 @@ def test_a_model_that_keeps_timing_out_fails_the_turn_cleanly(two_teams: TwoTeam
         )
     assert seqs == [1, 2]
     # the session takes the next message, and the model answering again completes it
-    c.extras["model:"] = ScriptedModel([["Back again."]] * 3, by_history=True)
+    c.install_model(ScriptedModel([["Back again."]] * 3, by_history=True))
     again = DashboardGenerationService(c, timeout_s=60).generate(session_id, "hello again", user=user)
     assert again.status == "done" and again.message == "Back again."
     record("faults: model timeouts", tried=len(model.requests), rejected=len(model.requests), errors=0)

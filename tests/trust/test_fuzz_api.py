@@ -83,7 +83,7 @@ def _real_ids(server: Any, container: Container, token: Any) -> tuple[dict[str, 
 
 @SQLITE_ONLY
 def test_fuzz_the_api_against_its_spec(dev_server: Any, container: Container, token: Any) -> None:
-    container.extras["model:"] = answer_model()
+    container.install_model(answer_model())
     headers, ids = _real_ids(dev_server, container, token)
     from schemathesis import GenerationMode
 

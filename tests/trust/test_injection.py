@@ -82,7 +82,7 @@ def test_a_model_obeying_the_injection_drops_nothing(demo: Demo, calls: Warehous
         [ToolCallEvent(f"c{i + 1}", name, args) for i, (name, args) in enumerate(OBEYING_CALLS)],
         ["I could not drop anything."],
     ]
-    demo.c.extras["model:"] = ScriptedModel(script, by_history=True)
+    demo.c.install_model(ScriptedModel(script, by_history=True))
     session = create_session(demo.c, demo.user, demo.team_id, demo.connection_id)
     result = DashboardGenerationService(demo.c, timeout_s=60).generate(
         session, "make a dashboard", user=demo.user

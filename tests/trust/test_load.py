@@ -115,8 +115,11 @@ def parse_sse(text: str) -> Stream:
 def test_concurrent_chat_sessions_lose_no_events(two_teams: TwoTeams) -> None:
     env, a = two_teams, two_teams.a
     # each turn: one real catalog tool call, then an answer
-    env.container.extras["model:"] = ScriptedModel(
-        [[ToolCallEvent("c1", "list_datasets", {})], ["Here are your datasets. " * 4]] * 50, by_history=True
+    env.container.install_model(
+        ScriptedModel(
+            [[ToolCallEvent("c1", "list_datasets", {})], ["Here are your datasets. " * 4]] * 50,
+            by_history=True,
+        )
     )
     sessions, turns = scaled(4), 2
     url = env.server.url

@@ -129,17 +129,19 @@ def test_the_key_never_appears_in_plaintext(
         timeout=TIMEOUT,
     )
     # the agent on the BigQuery connection: every tool reaches for the credentials
-    container.extras["model:"] = ScriptedModel(
-        [
+    container.install_model(
+        ScriptedModel(
             [
-                ToolCallEvent("c1", "list_datasets", {}),
-                ToolCallEvent("c2", "run_dry_run_query", {"sql": "SELECT 1 AS x"}),
-                ToolCallEvent("c3", "get_column_values", {"table": "x.y.z", "column": "a"}),
-            ],
-            ["Done."],
-        ]
-        * 5,
-        by_history=True,
+                [
+                    ToolCallEvent("c1", "list_datasets", {}),
+                    ToolCallEvent("c2", "run_dry_run_query", {"sql": "SELECT 1 AS x"}),
+                    ToolCallEvent("c3", "get_column_values", {"table": "x.y.z", "column": "a"}),
+                ],
+                ["Done."],
+            ]
+            * 5,
+            by_history=True,
+        )
     )
     session = web.post(
         f"{url}/v1/chat/sessions",

@@ -67,7 +67,7 @@ def corpus_env(
     from shared.services import precompute
 
     # Cache warming on save is not under test here; off, so only the entry under test calls the warehouse.
-    monkeypatch.setattr(precompute, "handle_task", lambda payload: None)
+    monkeypatch.setattr(precompute, "handle_task", lambda c, payload: None)
     repair_at_once(monkeypatch)  # planted objects stand for old tampered ones
     a = onboard(dev_server, token, "alice@a.example", "Team A")
     with container.db.session() as s:

@@ -1,17 +1,14 @@
 """Model lookup by name: the one place a provider plugs in.
 
-A provider is a ``"module:callable"`` target imported only when chosen, so no SDK loads until a
-model of that kind is created. The callable is called as
-``factory(model_name, settings=settings, region=region)`` and returns a :class:`ChatModel`.
-
-Adding a provider is one new module plus one line in :data:`PROVIDERS`: ``openai:<id>``
+A provider is a plain function ``factory(model_name, *, settings, region) -> ChatModel`` that
+imports its adapter inside, so no SDK loads until a model of that kind is created. Adding a
+provider is one new module plus one factory and one line in :data:`PROVIDERS`: ``openai:<id>``
 (``openai_compat.py``, any Chat Completions server) and ``anthropic:<id>`` (``anthropic.py``) are
 built that way; the name after the colon is the remote model id.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +16,43 @@ from typing import Any
 from shared.adapters.model.port import ChatModel
 from shared.errors import BadRequest
 
+Factory = Callable[..., ChatModel]  # factory(model_name, *, settings, region) -> ChatModel
+
+
+def offline(name: str, *, settings: Any, region: str | None) -> ChatModel:
+    """The offline rule-based planner (the local stand-in for a model)."""
+    from shared.adapters.model.offline.model import OfflinePlanner
+
+    return OfflinePlanner(name, settings=settings, region=region)
+
+
+def gemini(name: str, *, settings: Any, region: str | None) -> ChatModel:
+    """Gemini on Vertex AI (google-genai, imported when the first request is sent)."""
+    from shared.adapters.model.gemini import from_settings
+
+    return from_settings(name, settings=settings, region=region)
+
+
+def openai(name: str, *, settings: Any, region: str | None) -> ChatModel:
+    """Any OpenAI Chat Completions server (OpenAI, Ollama, vLLM, ...), through the openai SDK."""
+    from shared.adapters.model.openai_compat import from_settings
+
+    return from_settings(name, settings=settings, region=region)
+
+
+def anthropic(name: str, *, settings: Any, region: str | None) -> ChatModel:
+    """Anthropic's Messages API, through the anthropic SDK."""
+    from shared.adapters.model.anthropic import from_settings
+
+    return from_settings(name, settings=settings, region=region)
+
 
 @dataclass(frozen=True)
 class Provider:
-    """Models named ``match`` (or starting with it when ``prefix``) are built by ``target``."""
+    """Models named ``match`` (or starting with it when ``prefix``) are built by ``factory``."""
 
     match: str
-    target: str  # "package.module:callable"
+    factory: Factory
     prefix: bool = False
 
     def matches(self, name: str) -> bool:
@@ -33,10 +60,10 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("offline", "shared.adapters.model.offline.model:OfflinePlanner"),
-    Provider("gemini-", "shared.adapters.model.gemini:from_settings", prefix=True),
-    Provider("openai:", "shared.adapters.model.openai_compat:from_settings", prefix=True),
-    Provider("anthropic:", "shared.adapters.model.anthropic:from_settings", prefix=True),
+    Provider("offline", offline),
+    Provider("gemini-", gemini, prefix=True),
+    Provider("openai:", openai, prefix=True),
+    Provider("anthropic:", anthropic, prefix=True),
 )
 
 
@@ -63,16 +90,6 @@ def provider_for(name: str, providers: Sequence[Provider] = PROVIDERS) -> Provid
     raise BadRequest(f"unknown model {name!r}; known models: {known}", details={"model": name})
 
 
-def load_target(target: str) -> Callable[..., Any]:
-    """Import ``"module:attr"`` and return the attribute."""
-    module_name, _, attr = target.partition(":")
-    try:
-        factory: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
-        return factory
-    except (ImportError, AttributeError) as exc:
-        raise BadRequest(f"model provider {target!r} is not installed: {exc}") from exc
-
-
 def create_model(
     name: str | None = None,
     *,
@@ -86,6 +103,8 @@ def create_model(
     connect on first use.
     """
     model_name = name or settings.model
-    factory = load_target(provider_for(model_name, providers).target)
-    model: ChatModel = factory(model_name, settings=settings, region=region or settings.model_region)
-    return model
+    factory = provider_for(model_name, providers).factory
+    try:
+        return factory(model_name, settings=settings, region=region or settings.model_region)
+    except ImportError as exc:
+        raise BadRequest(f"model provider {model_name!r} is not installed: {exc}") from exc

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ class CloudTasksQueue:
         transport: str | None = None,
         client_options: dict[str, Any] | None = None,
         credentials: Any = None,
+        handlers: Iterable[str] = (),
     ) -> None:
         if not _QUEUE_PATH.fullmatch(queue_path or ""):
             raise BadRequest(
@@ -60,7 +62,7 @@ class CloudTasksQueue:
         self._credentials = credentials
         self._lock = threading.Lock()
         self._client: Any = None
-        self._registered: set[str] = set()
+        self._registered: set[str] = set(handlers)  # the product's handlers, named by the root
 
     @property
     def client(self) -> Any:
@@ -86,11 +88,9 @@ class CloudTasksQueue:
             self._registered.add(handler)
 
     def handlers(self) -> set[str]:
-        """Handler names tasks may target: the product's handlers plus any registered here."""
-        from shared.entry.task_handlers import HANDLERS
-
+        """Handler names tasks may target: those named at construction plus any registered here."""
         with self._lock:
-            return set(HANDLERS) | self._registered
+            return set(self._registered)
 
     def enqueue(
         self, handler: str, payload: dict[str, Any], *, name: str | None = None, delay_s: float = 0.0

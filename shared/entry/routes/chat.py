@@ -9,8 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from shared.bootstrap import get_container
-from shared.entry.app import json_body, obj, principal
+from shared.entry.app import container, json_body, obj, principal
 from shared.errors import BadRequest
 from shared.services import chat
 
@@ -33,7 +32,7 @@ MAX_STREAM_S = 55.0  # below the function timeout; clients resume with Last-Even
 def create_session() -> Any:
     body = json_body(SESSION_BODY)
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         session = chat.create_session(s, who, body["team_id"], body["connection_id"])
         return {"id": session.id, "team_id": session.team_id, "connection_id": session.connection_id}, 201
 
@@ -41,7 +40,7 @@ def create_session() -> Any:
 @bp.get("/v1/chat/sessions/<session_id>")
 def get_session(session_id: str) -> Any:
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         return chat.session_json(s, chat.require_session(s, who, session_id))
 
 
@@ -50,7 +49,7 @@ def post_message(session_id: str) -> Any:
     """Queue a turn and stream its events until it is done."""
     body = json_body(MESSAGE_BODY)
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         session = chat.require_session(s, who, session_id)
         after = chat.last_event_id(s, session.id)
@@ -67,7 +66,7 @@ def events(session_id: str) -> Any:
     raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
     if not raw.isdigit():
         raise BadRequest("Last-Event-ID / after must be an event id", details=[{"path": "after"}])
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         chat.require_session(s, who, session_id)
     return _sse(session_id, int(raw), until_turn=None)
 
@@ -85,7 +84,7 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
     With ``until_turn`` the stream ends at that turn's ``done``; otherwise it follows whatever turn
     is running and ends after ``wait`` idle seconds (the browser reconnects with Last-Event-ID).
     """
-    c = get_container()
+    c = container()
     wait_s = _wait_s()
 
     def stream() -> Iterator[str]:

@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from shared.bootstrap import get_container
-from shared.entry.app import principal
+from shared.entry.app import container, principal
 from shared.entry.routes.teams import connection_json
 from shared.services import catalog, connections
 
@@ -18,7 +17,7 @@ scan_bp = Blueprint("scan", __name__)
 @validate_bp.post("/v1/connections/<connection_id>/validate")
 def validate(connection_id: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         conn = connections.validate_connection(c, s, connections.require_connection(s, who, connection_id))
         out = connection_json(conn)
@@ -33,7 +32,7 @@ def validate(connection_id: str) -> Any:
 @scan_bp.post("/v1/connections/<connection_id>/scan")
 def scan(connection_id: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         conn = connections.require_connection(s, who, connection_id)
         counts = catalog.scan(c, s, conn)
@@ -43,5 +42,5 @@ def scan(connection_id: str) -> Any:
 @scan_bp.get("/v1/connections/<connection_id>/catalog")
 def get_catalog(connection_id: str) -> Any:
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         return catalog.catalog(s, connections.require_connection(s, who, connection_id))

@@ -10,9 +10,8 @@ from flask import Blueprint, Response, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.bootstrap import get_container
 from shared.db.models import Dashboard, DashboardVersion
-from shared.entry.app import principal
+from shared.entry.app import container, principal
 from shared.errors import BadRequest, Conflict, UnsupportedMediaType
 from shared.services import dashboards
 
@@ -23,7 +22,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 
 def dashboard_json(row: Dashboard) -> dict[str, Any]:
-    c = get_container()
+    c = container()
     return {
         "id": row.id,
         "team_id": row.team_id,
@@ -79,7 +78,7 @@ def save(team_id: str, slug: str) -> Any:
         text = request.get_data(as_text=False).decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the YAML must be UTF-8") from None
-    c = get_container()
+    c = container()
     with saving(), c.db.session() as s:
         result = dashboards.save_dashboard(
             c,
@@ -99,14 +98,14 @@ def save(team_id: str, slug: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/dashboards")
 def list_all(team_id: str) -> Any:
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         return {"dashboards": [dashboard_json(d) for d in dashboards.list_dashboards(s, who, team_id)]}
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>")
 def get_one(team_id: str, slug: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
 
     def read(s: Session) -> tuple[dict[str, Any], str]:
         row, text = dashboards.get_dashboard(c, s, who, team_id, slug)
@@ -128,7 +127,7 @@ def get_one(team_id: str, slug: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions")
 def list_versions(team_id: str, slug: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
     return c.db.run(
         lambda s: {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
     )
@@ -137,7 +136,7 @@ def list_versions(team_id: str, slug: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")
 def get_version(team_id: str, slug: str, n: int) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
 
     def read(s: Session) -> dict[str, Any]:
         v, text = dashboards.version_text(c, s, who, team_id, slug, n)
@@ -149,7 +148,7 @@ def get_version(team_id: str, slug: str, n: int) -> Any:
 @read_bp.delete("/v1/teams/<team_id>/dashboards/<slug>")
 def delete(team_id: str, slug: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         dashboards.delete_dashboard(c, s, who, team_id, slug)
     _forget_pointers(team_id, slug)
@@ -158,6 +157,6 @@ def delete(team_id: str, slug: str) -> Any:
 
 def _forget_pointers(team_id: str, slug: str) -> None:
     """This instance serves the new version (or the deletion) at once, not after the pointer TTL."""
-    svc = get_container().extras.get("data_service")
-    if svc is not None:
-        svc.forget_pointers(team_id, slug)
+    c = container()
+    if "data_service" in c.__dict__:  # only if this instance has served data
+        c.data_service.forget_pointers(team_id, slug)

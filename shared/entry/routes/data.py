@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from shared.bootstrap import get_container
-from shared.entry.app import principal
+from shared.entry.app import container, principal
 from shared.services import serving
 from shared.services.teams import require_team
 
@@ -21,12 +20,10 @@ def _params() -> dict[str, str]:
 
 def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
     who = principal()
-    c = get_container()
+    c = container()
     params = {k: v for k, v in _params().items() if not (force and k == "view")}
     with c.db.session() as s:
-        raw, packed = serving.data_service(c).response(
-            s, who, team_id, slug, params, view_id=view_id, force=force
-        )
+        raw, packed = c.data_service.response(s, who, team_id, slug, params, view_id=view_id, force=force)
     resp = Response(mimetype="application/json")
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         resp.set_data(packed)
@@ -52,7 +49,7 @@ def one_view(team_id: str, slug: str, view_id: str) -> Any:
 def refresh(team_id: str, slug: str) -> Any:
     """Recompute every view (or ``?view=<id>``) now, bypassing the cache."""
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         return serving.dashboard_data(
             c,
@@ -69,6 +66,6 @@ def refresh(team_id: str, slug: str) -> Any:
 @bp.post(f"{BASE}/warm")
 def warm(team_id: str, slug: str) -> Any:
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         return serving.warm(c, s, require_team(s, who, team_id), slug)

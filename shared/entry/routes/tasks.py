@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from shared.bootstrap import get_container
+from shared.entry.app import container
 from shared.errors import BadRequest, NotFound, Unauthorized
 
 bp = Blueprint("tasks", __name__)
@@ -19,21 +19,21 @@ bp = Blueprint("tasks", __name__)
 
 @bp.post("/tasks/<handler>")
 def run_task(handler: str) -> Any:
-    from shared.entry.task_handlers import HANDLERS, resolve
+    from shared.entry.task_handlers import TASKS, task_handlers
 
     verify_task_token(request.headers.get("Authorization", ""))
-    if handler not in HANDLERS:
+    if handler not in TASKS:
         raise NotFound(f"unknown task handler {handler!r}")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise BadRequest("task payload must be a JSON object")
-    resolve(handler)(payload)
+    task_handlers(container())[handler](payload)
     return {"ok": True}
 
 
 def verify_task_token(header: str) -> None:
     """Accept only tokens minted for the tasks service account (OIDC on GCP)."""
-    c = get_container()
+    c = container()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing task token")

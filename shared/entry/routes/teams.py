@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Blueprint
 
-from shared.bootstrap import get_container
 from shared.db.models import Connection, Team
-from shared.entry.app import json_body, obj, principal
+from shared.entry.app import container, json_body, obj, principal
 from shared.services import connections, teams
 
 bp = Blueprint("teams", __name__)
@@ -61,7 +60,7 @@ def connection_json(conn: Connection) -> dict[str, Any]:
 def create_team() -> Any:
     body = json_body(TEAM_BODY)
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         team = teams.create_team(s, who, body["name"])
         return team_json(team, "admin"), 201
 
@@ -69,7 +68,7 @@ def create_team() -> Any:
 @bp.get("/v1/teams")
 def list_teams() -> Any:
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         return {"teams": [team_json(t, role) for t, role in teams.teams_of(s, who)]}
 
 
@@ -77,7 +76,7 @@ def list_teams() -> Any:
 def add_member(team_id: str) -> Any:
     body = json_body(MEMBER_BODY)
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         m = teams.add_member(s, who, team_id, body["email"], body["role"])
         return {"team_id": team_id, "email": m.user_id, "role": m.role}, 201
 
@@ -86,7 +85,7 @@ def add_member(team_id: str) -> Any:
 def create_connection(team_id: str) -> Any:
     body = json_body(CONNECTION_BODY)
     who = principal()
-    c = get_container()
+    c = container()
     with c.db.session() as s:
         conn = connections.create_connection(c, s, who, team_id, body)
         return connection_json(conn), 201
@@ -95,5 +94,5 @@ def create_connection(team_id: str) -> Any:
 @bp.get("/v1/teams/<team_id>/connections")
 def list_connections(team_id: str) -> Any:
     who = principal()
-    with get_container().db.session() as s:
+    with container().db.session() as s:
         return {"connections": [connection_json(c) for c in connections.connections_of(s, who, team_id)]}

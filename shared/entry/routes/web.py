@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request
 
 import shared
-from shared.bootstrap import get_container
-from shared.entry.app import json_body, obj
+from shared.entry.app import container, json_body, obj
 from shared.errors import NotFound
 
 bp = Blueprint("web", __name__)
@@ -35,9 +34,17 @@ VENDOR_FILES = {
 TOKEN_BODY = obj({"email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$", "maxLength": 320}}, ["email"])
 _IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 
-mimetypes.add_type("text/javascript", ".js")
-mimetypes.add_type("text/css", ".css")
-mimetypes.add_type("image/svg+xml", ".svg")
+# The types this app serves, fixed here rather than read from (or written to) the host's mimetypes.
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+def media_type(name: str) -> str:
+    """The Content-Type of a served file: ours for scripts, styles and SVG, else the stdlib's guess."""
+    return (
+        MEDIA_TYPES.get(Path(name).suffix.lower())
+        or mimetypes.guess_type(name)[0]
+        or "application/octet-stream"
+    )
 
 
 def vendor_dir() -> Path:
@@ -83,7 +90,7 @@ def _secure(resp: Response, csp: str | None = None) -> Response:
 
 
 def _page() -> Response:
-    settings = get_container().settings
+    settings = container().settings
     google = settings.identity != "local"
     extra = (_origin(settings.identity_toolkit_url), _origin(settings.securetoken_url)) if google else ()
     html, csp = _shell(extra)
@@ -106,7 +113,7 @@ def preview(team_id: str, slug: str) -> Response:
 
 def _file(path: Path, *, max_age: int) -> Response:
     data = path.read_bytes()
-    resp = Response(data, mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    resp = Response(data, mimetype=media_type(path.name))
     resp.set_etag(hashlib.sha256(data).hexdigest()[:32])
     resp.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "no-cache"
     resp.make_conditional(request)
@@ -136,7 +143,7 @@ def vendor(name: str) -> Response:
 @bp.get("/config.json")
 def config() -> Any:
     """What the page needs before sign-in: which sign-in flow this deployment offers."""
-    c = get_container()
+    c = container()
     resp = _secure(Response(mimetype="application/json"))
     body: dict[str, Any] = {"sign_in": "local" if c.settings.identity == "local" else "google"}
     if body["sign_in"] == "google":
@@ -154,7 +161,7 @@ def config() -> Any:
 @bp.post("/v1/dev/token")
 def dev_token() -> Any:
     """Local sign-in: a dev token for an email. Only with local identity; 404 otherwise."""
-    c = get_container()
+    c = container()
     if c.settings.identity != "local":
         raise NotFound("local sign-in is not available; sign in with Google")
     body = json_body(TOKEN_BODY)

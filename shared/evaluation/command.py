@@ -71,8 +71,9 @@ def scratch_container(model: str | None, base: Settings, data_dir: Path) -> Cont
     return c
 
 
-def run(args: argparse.Namespace, container: Container | None = None, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, container: Container | None = None, out: TextIO | None = None) -> int:
     """Run every selected set; print one table per set; 0 unless the run itself could not happen."""
+    out = out or sys.stdout
     if bool(args.team) != bool(args.connection):
         print("bridge eval: --team and --connection go together", file=sys.stderr)
         return 2

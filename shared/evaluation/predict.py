@@ -12,10 +12,22 @@ from typing import Any
 
 import sqlglot
 import yaml
+from pydantic import ValidationError
 from sqlglot import exp
 
-CHART_MARKS = {"bar": "bar", "line": "line", "area": "area", "pie": "pie", "scatter": "scatter"}
-SERIES_MARKS = ("bar", "line", "area", "scatter")
+from shared.dashboards.model import (
+    BarView,
+    ChartView,
+    Dashboard,
+    FieldEncoding,
+    HeatmapView,
+    PieView,
+    Query,
+    ScatterView,
+    TableView,
+    View,
+)
+
 _AGGS: dict[type[exp.Expression], str] = {
     exp.Sum: "sum",
     exp.Avg: "avg",
@@ -184,6 +196,8 @@ class QueryTracer:
             if len(args) >= 2:
                 inner = self._describe(args[1], select, depth + 1)
                 return Traced(inner.field, inner.aggregate, _FORMAT_BINS.get(args[0].name, inner.bin))
+        if isinstance(node, exp.Literal | exp.Null | exp.Parameter | exp.Placeholder):
+            return Traced(None)
         # arithmetic of one aggregate with constants (SUM(x) / 1000): that aggregate; else an expression
         parts = [self._describe(n, select, depth + 1) for n in _operands(node)]
         real = [p for p in parts if p.field is not None or p.aggregate != "none"]
@@ -202,110 +216,96 @@ def _operands(node: exp.Expression) -> list[Any]:
     return [node] if isinstance(node, exp.Column) else []
 
 
-def _channel(view: dict[str, Any], key: str) -> dict[str, Any]:
-    enc = view.get(key)
-    return enc if isinstance(enc, dict) else {}
-
-
-def _encode(enc: dict[str, Any], tracer: QueryTracer | None) -> Traced | None:
-    field = enc.get("field")
-    if not isinstance(field, str):
+def _encode(enc: FieldEncoding | None, tracer: QueryTracer | None) -> Traced | None:
+    """A channel as source column, aggregate and bin: the query's lineage, then the view's own encoding."""
+    if enc is None:
         return None
-    traced = tracer.column(field) if tracer is not None else Traced(field)
-    agg, grain = enc.get("aggregate"), enc.get("time_grain")
+    traced = tracer.column(enc.field) if tracer is not None else Traced(enc.field)
     aggregate = traced.aggregate
-    if isinstance(agg, str) and (traced.aggregate == "none" or agg not in ("sum", "min", "max")):
-        aggregate = (
-            agg if traced.aggregate == "none" else traced.aggregate if agg == traced.aggregate else agg
-        )
-    if traced.aggregate == "count" and agg == "sum":
-        aggregate = "count"
-    return Traced(traced.field, aggregate, grain if isinstance(grain, str) else traced.bin)
+    if enc.aggregate is not None and traced.aggregate != "expression":
+        if traced.aggregate == "none":
+            aggregate = enc.aggregate
+        elif not (enc.aggregate in ("sum", "min", "max") and traced.aggregate in ("count", enc.aggregate)):
+            aggregate = enc.aggregate  # re-aggregating: SUM of counts is still a count, MAX of MAX a MAX
+    return Traced(traced.field, aggregate, enc.time_grain or traced.bin)
 
 
-def view_prediction(view: dict[str, Any], queries: dict[str, Any]) -> dict[str, Any] | None:
+def _channels(view: ChartView) -> tuple[FieldEncoding | None, FieldEncoding | None, FieldEncoding | None]:
+    """The view's (category/time axis, measure, series) channels in the prediction's sense."""
+    if isinstance(view, PieView):
+        return view.color, view.theta, None
+    if isinstance(view, HeatmapView):
+        return view.x, view.color, view.y  # cell colour is the measure; y the second dimension
+    return view.x, view.y, view.color
+
+
+def view_prediction(view: View, queries: dict[str, Query]) -> dict[str, Any] | None:
     """One chart or table view in the prediction shape; None for KPI tiles and text."""
-    kind = view.get("type")
-    if kind == "table":
-        return {"mark": "table", "id": view.get("id")}
-    if kind not in CHART_MARKS and kind != "heatmap":
+    if isinstance(view, TableView):
+        return {"mark": "table", "id": view.id}
+    if not isinstance(view, ChartView):
         return None
-    query = queries.get(view.get("query") or "") or {}
-    sql = query.get("sql") if isinstance(query, dict) else None
-    tracer = QueryTracer(sql) if isinstance(sql, str) else None
-    if kind == "pie":
-        x, y, color = _encode(_channel(view, "color"), tracer), _encode(_channel(view, "theta"), tracer), None
-    elif kind == "heatmap":
-        x, y = _encode(_channel(view, "x"), tracer), _encode(_channel(view, "color"), tracer)
-        color = _encode(_channel(view, "y"), tracer)
-    else:
-        x, y = _encode(_channel(view, "x"), tracer), _encode(_channel(view, "y"), tracer)
-        color = _encode(_channel(view, "color"), tracer)
-    sort = _sort(view, tracer)
-    if (
-        kind not in ("scatter", "pie", "heatmap")
-        and x
-        and y
-        and x.aggregate != "none"
-        and y.aggregate == "none"
-    ):
+    query = queries.get(view.query)
+    tracer = QueryTracer(query.sql) if query is not None else None
+    x_enc, y_enc, color_enc = _channels(view)
+    x, y, color = _encode(x_enc, tracer), _encode(y_enc, tracer), _encode(color_enc, tracer)
+    sort = _sort(view, x_enc, y_enc, tracer)
+    horizontal = not isinstance(view, ScatterView | PieView | HeatmapView)
+    if horizontal and x and y and x.aggregate != "none" and y.aggregate == "none":
         x, y = y, x  # a horizontal bar: the category is on y, the measure on x
         if sort and sort["by"] in ("x", "y"):
             sort = {**sort, "by": "y" if sort["by"] == "x" else "x"}
-    out = {
-        "mark": CHART_MARKS.get(str(kind), str(kind)),
-        "id": view.get("id"),
-        "x": x.to_dict() if x else {"field": None, "aggregate": "none", "bin": None},
+    out: dict[str, Any] = {
+        "mark": view.type,
+        "id": view.id,
+        "x": (x or Traced(None)).to_dict(),
         "y": {"field": y.field, "aggregate": y.aggregate} if y else {"field": None, "aggregate": "none"},
         "color": color.field if color else None,
         "sort": sort,
-        "limit": view.get("top_n"),
+        "limit": getattr(view, "top_n", None),
     }
+    if isinstance(view, BarView) and view.color is not None:
+        out["stack"] = view.color.stack or "stacked"
     return out
 
 
-def _sort(view: dict[str, Any], tracer: QueryTracer | None) -> dict[str, Any] | None:
-    s = view.get("sort")
-    field, order = None, None
-    if isinstance(s, dict) and isinstance(s.get("field"), str):
-        field, order = s["field"], s.get("order", "asc")
+def _sort(
+    view: ChartView, x: FieldEncoding | None, y: FieldEncoding | None, tracer: QueryTracer | None
+) -> dict[str, Any] | None:
+    """The view's row order: its ``sort``, an axis's ``sort``, or the query's ORDER BY."""
+    field: str | None = None
+    order: str | None = None
+    sort = getattr(view, "sort", None)
+    if sort is not None:
+        field, order = sort.field, sort.order or "asc"
     else:
-        for axis in ("x", "y"):
-            enc = _channel(view, axis)
-            if enc.get("sort") in ("asc", "desc"):
-                return {"by": axis, "order": enc["sort"]}
+        for axis, enc in (("x", x), ("y", y)):
+            if enc is not None and enc.sort is not None:
+                return {"by": axis, "order": enc.sort}
         found = tracer.order_by() if tracer is not None else None
         if found is None:
             return None
         field, order = found
-    channels = {"x": "color", "y": "theta"} if view.get("type") == "pie" else {"x": "x", "y": "y"}
-    names = {axis: _channel(view, key).get("field") for axis, key in channels.items()}
-    for axis, name in names.items():
-        if isinstance(name, str) and name.lower() == str(field).lower():
+    for axis, enc in (("x", x), ("y", y)):
+        if enc is not None and enc.field.lower() == field.lower():
             return {"by": axis, "order": order}
     return {"by": "other", "field": field, "order": order}
 
 
-def _reading_key(view: dict[str, Any], index: int) -> tuple[int, int, int]:
-    layout = view.get("layout") if isinstance(view.get("layout"), dict) else {}
-    assert isinstance(layout, dict)
-    return int(layout.get("y", 0) or 0), int(layout.get("x", 0) or 0), index
+def load_dashboard(text: str) -> Dashboard | None:
+    """The typed dashboard of a saved YAML text (None when it is not one)."""
+    try:
+        data = yaml.safe_load(text)
+        return Dashboard.model_validate(data)
+    except (yaml.YAMLError, ValidationError):
+        return None
 
 
 def dashboard_views(text: str) -> list[dict[str, Any]]:
     """The chart (and table) views of a dashboard YAML in reading order: top to bottom, left to right."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
+    dashboard = load_dashboard(text)
+    if dashboard is None:
         return []
-    if not isinstance(doc, dict):
-        return []
-    views = [v for v in doc.get("views") or [] if isinstance(v, dict)]
-    queries = doc.get("queries") if isinstance(doc.get("queries"), dict) else {}
-    ordered = sorted(enumerate(views), key=lambda p: _reading_key(p[1], p[0]))
-    out = []
-    for _, view in ordered:
-        pred = view_prediction(view, queries or {})
-        if pred is not None:
-            out.append(pred)
-    return out
+    ordered = sorted(enumerate(dashboard.views), key=lambda p: (p[1].layout.y, p[1].layout.x, p[0]))
+    predictions = (view_prediction(view, dashboard.queries) for _, view in ordered)
+    return [p for p in predictions if p is not None]

@@ -44,6 +44,8 @@ def rates(results: Sequence[CaseResult]) -> dict[str, Any]:
     seconds = [r.seconds for r in results]
     out["median_s"] = round(statistics.median(seconds), 3) if seconds else 0.0
     out["p95_s"] = round(_p95(seconds), 3)
+    overhead = [r.overhead_seconds for r in results if r.agent_seconds]
+    out["overhead_median_s"] = round(statistics.median(overhead), 3) if overhead else 0.0
     return out
 
 
@@ -103,6 +105,7 @@ def case_json(r: CaseResult) -> dict[str, Any]:
         "hardness": r.case.hardness,
         "outcome": r.outcome,
         "seconds": round(r.seconds, 3),
+        "agent_seconds": round(r.agent_seconds, 3),
         **r.verdict.as_dict(),
         "views": r.views,
     }
@@ -140,9 +143,10 @@ def table(report: SetReport, baseline: dict[str, Any] | None = None) -> str:
 
     def line(label: str, key: str, lenient: str | None, unit: str = "%") -> None:
         value = o[key]
-        text = f"{label:27}{value:>7.1f}{unit}" + (f"{o[lenient]:>8.1f}{unit}" if lenient else f"{'':9}")
+        d = 2 if unit == " s" else 1
+        text = f"{label:27}{value:>7.{d}f}{unit}" + (f"{o[lenient]:>8.{d}f}{unit}" if lenient else f"{'':9}")
         if base:
-            text += f"{base.get(key, float('nan')):>9.1f}{unit}"
+            text += f"{base.get(key, float('nan')):>9.{d}f}{unit}"
         goal = GOALS.get(key)
         if goal is not None:
             text += f"{goal[0]:>10}" + ("  met" if goal[1](value) else "  not met")
@@ -157,6 +161,7 @@ def table(report: SetReport, baseline: dict[str, Any] | None = None) -> str:
     line("no dashboard (no question)", "no_dashboard", None)
     line("seconds/case median", "median_s", None, " s")
     line("seconds/case p95", "p95_s", None, " s")
+    line("  of which eval (median)", "overhead_median_s", None, " s")
     lines.append(
         f"{report.results.__len__()} cases in {report.wall_s:.1f} s "
         f"(setup: build + onboard databases {report.setup_s:.1f} s)"

@@ -36,6 +36,12 @@ class CaseResult:
     verdict: Verdict
     error: str | None = None
     tool_calls: list[str] = field(default_factory=list)
+    agent_seconds: float = 0.0
+
+    @property
+    def overhead_seconds(self) -> float:
+        """The eval's own share of the case: session, polling, reading and scoring the dashboard."""
+        return max(0.0, self.seconds - self.agent_seconds) if self.agent_seconds else 0.0
 
 
 @dataclass
@@ -57,7 +63,9 @@ def classify(outcome: TurnOutcome, views: list[dict[str, Any]]) -> str:
 
 
 def judge_case(case: Case, outcome: TurnOutcome) -> CaseResult:
+    started = time.perf_counter()
     views = dashboard_views(outcome.yaml) if outcome.yaml else []
+    outcome.seconds += time.perf_counter() - started  # reading the dashboard is part of the case
     kind = classify(outcome, views)
     error = None if kind != "error" else f"turn {outcome.status}: {outcome.message}"[:500]
     return CaseResult(
@@ -69,6 +77,7 @@ def judge_case(case: Case, outcome: TurnOutcome) -> CaseResult:
         judge(case.golds, views),
         error,
         outcome.tool_calls,
+        outcome.agent_seconds,
     )
 
 
@@ -103,6 +112,9 @@ class Evaluation:
         self._targets: dict[str, tuple[Principal, str, str]] = {}
         self._tables: dict[str, dict[str, str]] = {}
         self.setup_seconds = 0.0
+        if team and connection:  # a team's own connection must exist before any case runs
+            who, conn_id = onboard.existing_connection(c, team, connection)
+            self._targets[f"team:{team}:{connection}"] = (who, team, conn_id)
 
     def _target(self, case_set: CaseSet, case: Case) -> Target:
         started = time.perf_counter()

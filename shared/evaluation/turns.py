@@ -24,12 +24,24 @@ class TurnOutcome:
     yaml: str | None
     seconds: float
     tool_calls: list[str]
+    agent_seconds: float = 0.0  # from the turn's row: queued → its last step committed
 
 
 def run_turn(
-    c: Container, who: Principal, team_id: str, connection_id: str, question: str, *, timeout_s: float = 120.0
+    c: Container,
+    who: Principal,
+    team_id: str,
+    connection_id: str,
+    question: str,
+    *,
+    timeout_s: float = 120.0,
+    forget: bool = False,
 ) -> TurnOutcome:
-    """Open a new session, send ``question``, follow its steps to ``done``; read the saved dashboard."""
+    """Open a new session, send ``question``, follow its steps to ``done``; read the saved dashboard.
+
+    With ``forget`` a dashboard this turn created is deleted once read, so every case meets the
+    same team state (a new version of an existing dashboard is left alone).
+    """
     started = time.perf_counter()
     with c.db.session() as s:
         session = chat.create_session(s, who, team_id, connection_id)
@@ -43,6 +55,7 @@ def run_turn(
             row = s.get(Turn, turn_id)
             assert row is not None
             status = row.status
+            agent_s = (row.updated_at - row.created_at).total_seconds()
         if status in ("done", "failed"):
             break
         if time.monotonic() > deadline:
@@ -54,11 +67,14 @@ def run_turn(
         done = next((e.data for e in reversed(events) if e.type == "done"), {})
         calls = [str(e.data.get("name")) for e in events if e.type == "tool_call"]
         slug = done.get("dashboard_slug")
-        saved = any(e.type == "dashboard_saved" or e.type == "yaml_artifact" for e in events)
+        versions = [e.data.get("version") for e in events if e.type == "yaml_artifact"]
+        saved = bool(versions) or any(e.type == "dashboard_saved" for e in events)
         text = None
         if slug and saved:
             try:
                 text = dashboards.get_dashboard(c, s, who, team_id, slug)[1]
+                if forget and versions and versions[0] == 1:  # made by this turn: the next case won't see it
+                    dashboards.delete_dashboard(c, s, who, team_id, slug)
             except NotFound:
                 text = None
     return TurnOutcome(
@@ -68,4 +84,5 @@ def run_turn(
         text,
         time.perf_counter() - started,
         calls,
+        agent_s,
     )

@@ -1,0 +1,133 @@
+"""``bridge eval`` end to end on the project's own small case folder: offline planner, a team's own
+connection, and the Gemini adapter replaying a recorded Vertex conversation through google-genai."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.bootstrap import Container
+from shared.dev.cli import main as cli_main
+from shared.evaluation import onboard
+from shared.evaluation.command import add_arguments, run, scratch_container
+from shared.evaluation.scoring import VERDICTS, judge
+from shared.evaluation.tables import build_duckdb, nvbench1_databases
+from shared.settings import Settings
+
+OWN = Path(__file__).resolve().parents[1] / "fixtures" / "eval" / "own-cases"
+OUTCOMES = {"dashboard", "no_chart", "clarify", "no_dashboard", "error"}
+
+
+def args_of(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def check_report_is_consistent(doc: dict[str, Any], cases_file: Path) -> dict[str, Any]:
+    """Every figure is what the per-case verdicts give, and each verdict is what the views score."""
+    [one] = doc["sets"]
+    golds = {c["id"]: c for c in map(json.loads, cases_file.read_text().splitlines())}
+    n = len(one["cases"])
+    for row in one["cases"]:
+        assert row["outcome"] in OUTCOMES and row["seconds"] > 0
+        expect = judge([golds[row["id"]]["expect"]], row["views"]).as_dict()
+        assert {k: row[k] for k in VERDICTS} == expect, row["id"]
+        if row["outcome"] in ("clarify", "no_dashboard", "error"):
+            assert row["views"] == []
+    for key in VERDICTS:
+        assert one["overall"][key] == round(100.0 * sum(r[key] for r in one["cases"]) / n, 1)
+    assert sum(g["n"] for g in one["by_chart"].values()) == n
+    failing = {r["id"] for r in one["cases"] if not r["both"]}
+    assert {f["id"] for f in one["worst_failures"]} <= failing
+    for f in one["worst_failures"]:
+        assert f["question"] and f["expected"] and "reply" in f
+    return one
+
+
+def test_offline_eval_of_the_own_cases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "report.json"
+    argv = ["eval", "--cases", str(OWN), "--report", str(report), "--work", str(tmp_path / "w"), "--quiet"]
+    assert cli_main(argv) == 0
+    out = capsys.readouterr().out
+    one = check_report_is_consistent(json.loads(report.read_text()), OWN / "cases.jsonl")
+    assert one["model"] == "offline" and one["overall"]["n"] == 8
+    assert one["overall"]["error"] == 0.0, [f for f in one["worst_failures"] if f["outcome"] == "error"]
+    assert "== bridge eval: own-cases · all 8 cases · model offline ==" in out
+    for label in ("chart type", "both (chart + axes)", "clarify rate", "error rate", "seconds/case median"):
+        assert label in out
+    for chart in ("Bar", "Line", "Pie", "Scatter", "Stacked Bar"):
+        assert any(line.startswith(chart + " ") for line in out.splitlines()), chart
+    assert sorted((tmp_path / "w" / "own-cases").glob("*.duckdb")) == [
+        tmp_path / "w" / "own-cases" / "own-cases-orchard.duckdb",
+        tmp_path / "w" / "own-cases" / "own-cases-shelter.duckdb",
+    ]  # one warehouse per database, not per case
+
+
+def test_a_team_runs_its_own_cases_on_its_own_connection(container: Container, tmp_path: Path) -> None:
+    path = build_duckdb(nvbench1_databases(OWN / "tables")["shelter"], tmp_path / "mine.duckdb")
+    who = onboard.Principal("owner@example.com", "owner@example.com")
+    team_id = onboard.ensure_team(container, who, "Our team")
+    onboard.ensure_connection(container, who, team_id, "Our warehouse", path, "nvbench")
+    cases = tmp_path / "ours.jsonl"  # no tables/ folder beside it: the team's tables are used
+    lines = [line for line in (OWN / "cases.jsonl").read_text().splitlines() if '"shelter"' in line][:3]
+    cases.write_text("\n".join(lines) + "\n")
+    report = tmp_path / "r.json"
+    args = args_of(
+        "--cases", str(cases), "--team", team_id, "--connection", "Our warehouse", "--report", str(report)
+    )
+    out = io.StringIO()
+    assert run(args, container=container, out=out) == 0
+    one = check_report_is_consistent(json.loads(report.read_text()), cases)
+    assert one["overall"]["n"] == 3 and one["overall"]["error"] == 0.0
+    from shared.db.models import ChatSession, Connection
+
+    with container.db.session() as s:  # the questions were asked on the team's connection, nowhere else
+        conns = {c.id: c.name for c in s.query(Connection).all()}
+        asked = [conns[cs.connection_id] for cs in s.query(ChatSession).all()]
+    assert asked == ["Our warehouse"] * 3
+    wrong = args_of("--cases", str(cases), "--team", team_id, "--connection", "nope")
+    err = io.StringIO()
+    assert run(wrong, container=container, out=err) == 2
+
+
+def test_gemini_eval_replays_a_recorded_conversation(tmp_path: Path, vertex: Any, gemini: Any) -> None:
+    c = scratch_container("gemini-2.5-flash", Settings(), tmp_path / "data")
+    c.extras["model:"] = gemini  # the registry's Gemini model, its client pointed at the replay server
+    vertex.queue(*[(200, f"eval/step{n}.sse") for n in (1, 2, 3)])
+    report, out = tmp_path / "r.json", io.StringIO()
+    args = args_of(
+        "--cases", str(OWN), "--case-id", "own-3", "--model", "gemini-2.5-flash", "--report", str(report)
+    )
+    try:
+        assert run(args, container=c, out=out) == 0
+    finally:
+        c.__dict__["task_queue"].close()
+        c.db.engine.dispose()
+    one = check_report_is_consistent(json.loads(report.read_text()), OWN / "cases.jsonl")
+    [row] = one["cases"]
+    assert row["outcome"] == "dashboard" and row["both"] is True
+    assert row["views"][0]["x"] == {"field": "species", "aggregate": "none", "bin": None}
+    assert row["views"][0]["y"] == {"field": "weight_kg", "aggregate": "sum"}
+    assert "model gemini-2.5-flash" in out.getvalue()
+    sent = vertex.generate_calls
+    assert len(sent) == 3  # dry run, save, final answer: the whole recorded conversation was used
+    first_user = sent[0].body["contents"][0]["parts"][0]["text"]
+    assert first_user == "Pie chart of the total weight_kg for each species"
+    assert "nvbench" in json.dumps(sent[0].body["systemInstruction"])  # the eval connection is the context
+
+
+def test_missing_case_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["eval", "--cases", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    shutil.copytree(OWN, tmp_path / "copy")
+    (tmp_path / "copy" / "tables" / "shelter" / "schema.json").unlink()
+    assert cli_main(["eval", "--cases", str(tmp_path / "copy"), "--case-id", "own-1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "error rate" in out and "100.0%" in out.split("error rate")[1].splitlines()[0]

@@ -109,6 +109,12 @@ class Unavailable(BridgeError):
     status, code = 503, "unavailable"
 
 
+class RetryLater(Unavailable):
+    """An expected wait (another write has not landed yet): retried, and not logged as a failure."""
+
+    code = "retry_later"
+
+
 class DecryptionFailed(BridgeError):
     """Ciphertext was tampered with or bound to another team/connection."""
 

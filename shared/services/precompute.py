@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.models import Dashboard, ProcessedEvent, Team
-from shared.errors import Unavailable
+from shared.errors import RetryLater
 from shared.services.dashboards import DASHBOARDS
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def handle_finalize(c: ServingPorts, event: Any) -> str:
             )
             if row is None or row.generation < generation:
                 # the save that wrote this object has not committed its pointer row yet
-                raise Unavailable("dashboard row not updated yet; retry the event later")
+                raise RetryLater("waiting for the save to record this version; the event is retried shortly")
             if row.generation > generation or row.deleted_at is not None:
                 return "stale"
             warm(c, s, team, match["slug"])

@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.adapters.tasks.naming import validate_task_name
 from shared.adapters.tasks.port import TaskHandler
-from shared.errors import BadRequest, Conflict, NotFound, Unavailable
+from shared.errors import BadRequest, Conflict, NotFound, RetryLater, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,11 @@ class InProcessTaskQueue:
         task.attempts += 1
         try:
             self._handlers[task.handler](json.loads(task.body))
+        except RetryLater as e:  # expected: e.g. the cache warm-up waits for a save to commit
+            log.info(
+                "task %s (%s) will run again (attempt %d): %s", task.name, task.handler, task.attempts, e
+            )
+            return e
         except Exception as e:
             log.warning("task %s (%s) attempt %d failed: %r", task.name, task.handler, task.attempts, e)
             return e

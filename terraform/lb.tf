@@ -11,9 +11,14 @@ locals {
   lb_routes = [
     {
       priority    = 10
-      description = "Save a dashboard version"
+      description = "Save a dashboard version (also restore, rename and duplicate: each is a save)"
       backend     = "save_dashboard"
-      matches     = [{ path_template = "/v1/teams/*/dashboards/*", method = "PUT" }]
+      matches = [
+        { path_template = "/v1/teams/*/dashboards/*", method = "PUT" },
+        { path_template = "/v1/teams/*/dashboards/*", method = "PATCH" },
+        { path_template = "/v1/teams/*/dashboards/*/versions/*/restore", method = "POST" },
+        { path_template = "/v1/teams/*/dashboards/*/duplicate", method = "POST" },
+      ]
     },
     {
       priority    = 20
@@ -22,6 +27,7 @@ locals {
       matches = [
         { path_template = "/v1/teams/*/dashboards/*/data" },
         { path_template = "/v1/teams/*/dashboards/*/data/*" },
+        { path_template = "/v1/teams/*/dashboards/*/data/*/sql" },
         { path_template = "/v1/teams/*/dashboards/*/refresh" },
         { path_template = "/v1/teams/*/dashboards/*/warm" },
       ]

@@ -246,7 +246,9 @@ class DataService:
         from shared.dashboards.params import bind_parameters, select_parameters
 
         params = bind_parameters(loaded.dashboard, raw_params)
-        views = [v for v in loaded.compiled.views if view_id is None or v.view_id == view_id]
+        compiled, applied = cross_filtered(loaded, raw_params)
+        params = (*params, *compiled[1])
+        views = [v for v in compiled[0].views if view_id is None or v.view_id == view_id]
         if view_id is not None and not views:
             raise NotFound(f"view '{view_id}' not found")
         sql = ConnectionSql.load(self.c, s, loaded.conn)
@@ -269,7 +271,14 @@ class DataService:
                 "theme": loaded.dashboard.get("theme", "monotone"),
             },
             "parameters": _parameters_json(loaded.dashboard, params),
-            "views": [{**_view_meta(loaded.dashboard, v), **by_view[v.view_id]} for v in views],
+            "views": [
+                {
+                    **_view_meta(loaded.dashboard, v),
+                    **by_view[v.view_id],
+                    "filtered_by": applied.get(v.query_name or "", []),
+                }
+                for v in views
+            ],
         }
 
     def _view(
@@ -391,6 +400,20 @@ def warm(c: ServingPorts, s: Session, team: Team, slug: str) -> dict[str, Any]:
     svc = c.data_service
     out = svc.views_data(s, svc.load(s, team, slug), {})
     return {"views": {v["view_id"]: {"status": v["status"], "cache": v["cache"]} for v in out["views"]}}
+
+
+def cross_filtered(
+    loaded: LoadedDashboard, raw: dict[str, str]
+) -> tuple[tuple[Any, tuple[QueryParam, ...]], dict[str, list[str]]]:
+    """The compiled dashboard with the request's cross-filters (``filter.*``, ``range.*``) applied."""
+    from shared.dashboards.compile import compile_dashboard
+    from shared.dashboards.crossfilter import filter_queries, parse_filters
+
+    filters = parse_filters(raw)
+    if not filters:
+        return (loaded.compiled, ()), {}
+    queries, params, applied = filter_queries(loaded.dashboard.get("queries") or {}, filters)
+    return (compile_dashboard({**loaded.dashboard, "queries": queries}), params), applied
 
 
 def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:

@@ -108,7 +108,23 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/teams/<team_id>/dashboards/<slug>/warm"): Case(
         "/v1/teams/{team}/dashboards/{slug}/warm", 404
     ),
-    ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data/<view_id>.csv"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/data/{view}.csv", 404
+    ),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data/<view_id>/sql"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/data/{view}/sql", 404
+    ),
+    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>/restore"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/versions/{n}/restore", 404
+    ),
+    ("PATCH", "/v1/teams/<team_id>/dashboards/<slug>"): Case(
+        "/v1/teams/{team}/dashboards/{slug}", 404, body=lambda i: {"title": f"Renamed by {i['who']}"}
+    ),
+    ("POST", "/v1/teams/<team_id>/dashboards/<slug>/duplicate"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/duplicate", 404, body=lambda i: {"slug": f"copy-{i['who']}"}
+    ),
+    # deleting is for the dashboard's owner (alice saved it) and team admins
+    ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404, 403),
 }
 DESTRUCTIVE = ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>")
 
@@ -244,7 +260,7 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
         mismatches.append("the stranger's team list shows team A")
     # a member may read and write dashboards, not administer; the admin may do everything
     non_destructive = [k for k in keys if k != DESTRUCTIVE]
-    run("carol", env.member, "member", non_destructive)
+    run("carol", env.member, "member", keys)  # the member's delete is refused (403)
     run("alice", a.headers, "admin", [*non_destructive, DESTRUCTIVE])
     after_admin = _state(env)
     record("isolation", tried=tried, rejected=refused, errors=len(mismatches))
@@ -254,7 +270,9 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     assert (
         "zed@a.example" in after_admin["members"] and after_admin["connections"] == before["connections"] + 1
     )
-    assert ("rev", 1, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
+    # ... and rev got a version from each restore and rename (member and admin) before its deletion
+    assert ("rev", 5, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
+    assert {"copy-carol", "copy-alice"} <= {d[0] for d in after_admin["dashboards"]}
 
 
 def _session(env: TwoTeams) -> str:

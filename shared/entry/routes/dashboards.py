@@ -11,14 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Dashboard, DashboardVersion
-from shared.entry.app import container, principal
+from shared.entry.app import container, json_body, obj, principal
 from shared.errors import BadRequest, Conflict, UnsupportedMediaType
-from shared.services import dashboards
+from shared.services import dashboard_admin, dashboards
 
 save_bp = Blueprint("save_dashboard", __name__)
 read_bp = Blueprint("dashboards", __name__)
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+_SLUG = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,79}$"}
+_TITLE = {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"}
+RENAME_BODY = {**obj({"title": _TITLE, "slug": _SLUG}), "minProperties": 1}
+DUPLICATE_BODY = obj({"title": _TITLE, "slug": _SLUG})
 
 
 def dashboard_json(row: Dashboard) -> dict[str, Any]:
@@ -95,6 +99,54 @@ def save(team_id: str, slug: str) -> Any:
     return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
 
 
+def _saved(result: dashboards.SaveResult) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
+    return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
+
+
+@save_bp.post("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>/restore")
+def restore(team_id: str, slug: str, n: int) -> Any:
+    """Version ``n`` saved again as the newest version."""
+    who = principal()
+    c = container()
+    with saving(), c.db.session() as s:
+        out = _saved(dashboard_admin.restore(c, s, who, team_id, slug, n, if_match=_if_match()))
+    _forget_pointers(team_id, slug)
+    return out
+
+
+@save_bp.patch("/v1/teams/<team_id>/dashboards/<slug>")
+def rename(team_id: str, slug: str) -> Any:
+    """A new title (a new version) and/or a new slug (the dashboard moves)."""
+    who = principal()
+    body = json_body(RENAME_BODY)
+    c = container()
+    with saving(), c.db.session() as s:
+        result = dashboard_admin.rename(
+            c, s, who, team_id, slug, title=body.get("title"), new_slug=body.get("slug"), if_match=_if_match()
+        )
+        out = _saved(result)
+    _forget_pointers(team_id, slug)
+    _forget_pointers(team_id, out[0]["slug"])
+    return out
+
+
+@save_bp.post("/v1/teams/<team_id>/dashboards/<slug>/duplicate")
+def duplicate(team_id: str, slug: str) -> Any:
+    """A copy of the live version under a new slug, owned by the caller."""
+    who = principal()
+    body = json_body(DUPLICATE_BODY) if request.content_length else {}
+    c = container()
+    with saving(), c.db.session() as s:
+        out = _saved(
+            dashboard_admin.duplicate(
+                c, s, who, team_id, slug, new_slug=body.get("slug"), title=body.get("title")
+            )
+        )
+    _forget_pointers(team_id, out[0]["slug"])
+    return out
+
+
 @read_bp.get("/v1/teams/<team_id>/dashboards")
 def list_all(team_id: str) -> Any:
     who = principal()
@@ -150,7 +202,7 @@ def delete(team_id: str, slug: str) -> Any:
     who = principal()
     c = container()
     with c.db.session() as s:
-        dashboards.delete_dashboard(c, s, who, team_id, slug)
+        dashboard_admin.delete(c, s, who, team_id, slug)
     _forget_pointers(team_id, slug)
     return "", 204
 

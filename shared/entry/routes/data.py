@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from shared.entry.app import container, principal
-from shared.services import serving
+from shared.services import serving, view_export
 from shared.services.teams import require_team
 
 bp = Blueprint("data", __name__)
@@ -38,6 +38,30 @@ def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool
 @bp.get(f"{BASE}/data")
 def all_views(team_id: str, slug: str) -> Any:
     return _respond(team_id, slug)
+
+
+@bp.get(f"{BASE}/data/<view_id>.csv")
+def view_csv(team_id: str, slug: str, view_id: str) -> Any:
+    """One view's rows as CSV: the same rows, limits and byte cap as the data API."""
+    who = principal()
+    c = container()
+    with c.db.session() as s:
+        out = view_export.view_csv(c, s, who, team_id, slug, view_id, _params())
+    resp = Response(out.text, mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{slug}-{view_id}.csv"'
+    resp.headers["X-Bridge-Rows"] = str(out.rows)
+    resp.headers["X-Bridge-Truncated"] = "true" if out.truncated else "false"
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@bp.get(f"{BASE}/data/<view_id>/sql")
+def view_sql(team_id: str, slug: str, view_id: str) -> Any:
+    """The SQL one view runs, its bound parameters and a dry run under the team's byte cap."""
+    who = principal()
+    c = container()
+    with c.db.session() as s:
+        return view_export.view_sql(c, s, who, team_id, slug, view_id, _params())
 
 
 @bp.get(f"{BASE}/data/<view_id>")

@@ -99,7 +99,7 @@ def test_a_team_runs_its_own_cases_on_its_own_connection(container: Container, t
 
 def test_gemini_eval_replays_a_recorded_conversation(tmp_path: Path, vertex: Any, gemini: Any) -> None:
     c = scratch_container("gemini-2.5-flash", Settings(), tmp_path / "data")
-    c.extras["model:"] = gemini  # the registry's Gemini model, its client pointed at the replay server
+    c.install_model(gemini)  # the registry's Gemini model, its client pointed at the replay server
     vertex.queue(*[(200, f"eval/step{n}.sse") for n in (1, 2, 3)])
     report, out = tmp_path / "r.json", io.StringIO()
     args = args_of(

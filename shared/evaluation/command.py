@@ -15,7 +15,7 @@ from shared.bootstrap import Container, get_container
 from shared.errors import BridgeError
 from shared.evaluation.cases import Case, CaseSet, discover, per_group, stratified_sample
 from shared.evaluation.report import SetReport, table
-from shared.evaluation.runner import CaseResult, Evaluation, installed
+from shared.evaluation.runner import CaseResult, Evaluation
 from shared.settings import Settings, get_settings
 
 
@@ -78,53 +78,24 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
         print("bridge eval: --team and --connection go together", file=sys.stderr)
         return 2
     base = get_settings()
-    cases_path = args.cases or Path("../shared/eval")
-    try:
-        sets = discover(cases_path)
-    except BridgeError as e:
-        print(f"bridge eval: {e.message}", file=sys.stderr)
-        return 2
     scratch: Path | None = None
-    if container is None:
-        if args.team:
-            container = get_container()
-            if args.model:
-                container = Container(container.settings.model_copy(update={"model": args.model}))
-        else:
-            scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
-            container = scratch_container(args.model, base, scratch)
-    work = args.work or (base.data_dir / "eval")
-    reports: list[SetReport] = []
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     try:
-        with installed(container):
-            evaluation = Evaluation(
-                container,
-                warehouses_dir=work,
-                team=args.team,
-                connection=args.connection,
-                timeout_s=args.timeout,
-            )
-            for case_set in sets:
-                cases, how = select(case_set, args)
-                if not cases:
-                    continue
-                started = time.perf_counter()
-                results = evaluation.run(case_set, cases, None if args.quiet else _dots(out, len(cases)))
-                wall = time.perf_counter() - started
-                report = SetReport(
-                    case_set.name, container.settings.model, how, results, evaluation.setup_seconds, wall
-                )
-                evaluation.setup_seconds = 0.0
-                reports.append(report)
-                base_set = next((b for b in baseline.get("sets", []) if b.get("set") == case_set.name), None)
-                print(table(report, base_set), file=out, flush=True)
+        sets = discover(args.cases or Path("../shared/eval"))
+        if container is None:
+            if args.team:
+                container = get_container()
+                if args.model:
+                    container = Container(container.settings.model_copy(update={"model": args.model}))
+            else:
+                scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
+                container = scratch_container(args.model, base, scratch)
+        reports = run_sets(container, sets, args, args.work or (base.data_dir / "eval"), out)
     except BridgeError as e:
         print(f"bridge eval: {e.message}", file=sys.stderr)
         return 2
     finally:
-        _close(container, owned=scratch is not None)
-        if scratch is not None:
+        if scratch is not None and container is not None:
+            _close(container)
             shutil.rmtree(scratch, ignore_errors=True)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +103,30 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
         args.report.write_text(json.dumps(doc, indent=1, default=str) + "\n")
         print(f"report: {args.report}", file=out)
     return 0
+
+
+def run_sets(
+    c: Container, sets: list[CaseSet], args: argparse.Namespace, work: Path, out: TextIO
+) -> list[SetReport]:
+    """Each set's selected cases on one :class:`Evaluation`; prints its table as soon as it is done."""
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
+    evaluation = Evaluation(
+        c, warehouses_dir=work, team=args.team, connection=args.connection, timeout_s=args.timeout
+    )
+    reports = []
+    for case_set in sets:
+        cases, how = select(case_set, args)
+        if not cases:
+            continue
+        started = time.perf_counter()
+        results = evaluation.run(case_set, cases, None if args.quiet else _dots(out, len(cases)))
+        wall = time.perf_counter() - started
+        report = SetReport(case_set.name, c.settings.model, how, results, evaluation.setup_seconds, wall)
+        evaluation.setup_seconds = 0.0
+        reports.append(report)
+        base_set = next((b for b in baseline.get("sets", []) if b.get("set") == case_set.name), None)
+        print(table(report, base_set), file=out, flush=True)
+    return reports
 
 
 def _dots(out: TextIO, total: int) -> Any:
@@ -146,9 +141,7 @@ def _dots(out: TextIO, total: int) -> Any:
     return progress
 
 
-def _close(c: Container, *, owned: bool) -> None:
-    if not owned:
-        return
+def _close(c: Container) -> None:
     queue = c.__dict__.get("task_queue")
     if queue is not None and hasattr(queue, "close"):
         queue.close()

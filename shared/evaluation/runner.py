@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shared.adapters.identity.port import Principal
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import Container
 from shared.errors import BadRequest, BridgeError
 from shared.evaluation import onboard
 from shared.evaluation.cases import Case, CaseSet
@@ -178,16 +177,3 @@ class Evaluation:
             if progress is not None:
                 progress(n, result)
         return results
-
-
-@contextmanager
-def installed(c: Container) -> Iterator[Container]:
-    """Make ``c`` the process container while the eval runs (task handlers look it up), then restore."""
-    import shared.bootstrap as bootstrap
-
-    previous = bootstrap._container
-    set_container(c)
-    try:
-        yield c
-    finally:
-        set_container(previous)

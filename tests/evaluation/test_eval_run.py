@@ -37,7 +37,8 @@ def check_report_is_consistent(doc: dict[str, Any], cases_file: Path) -> dict[st
     n = len(one["cases"])
     for row in one["cases"]:
         assert row["outcome"] in OUTCOMES and row["seconds"] > 0
-        expect = judge([golds[row["id"]]["expect"]], row["views"]).as_dict()
+        case = golds[row["id"]]
+        expect = judge(case.get("accept") or [case["expect"]], row["views"]).as_dict()
         assert {k: row[k] for k in VERDICTS} == expect, row["id"]
         if row["outcome"] in ("clarify", "no_dashboard", "error"):
             assert row["views"] == []
@@ -121,6 +122,31 @@ def test_gemini_eval_replays_a_recorded_conversation(tmp_path: Path, vertex: Any
     first_user = sent[0].body["contents"][0]["parts"][0]["text"]
     assert first_user == "Pie chart of the total weight_kg for each species"
     assert "nvbench" in json.dumps(sent[0].body["systemInstruction"])  # the eval connection is the context
+
+
+def test_an_nvbench2_layout_folder_runs_with_any_of_several_accepted_charts(tmp_path: Path) -> None:
+    folder = tmp_path / "v2-style"
+    (folder / "tables").mkdir(parents=True)
+    shutil.copy(OWN / "tables" / "shelter" / "animals.csv", folder / "tables" / "shelter_animals.csv")
+    columns = json.loads((OWN / "tables" / "shelter" / "schema.json").read_text())["tables"][0]["columns"]
+    schema = {"tables": [{"name": "shelter_animals", "file": "shelter_animals.csv", "rows": 40,
+                          "source": {"db": "shelter", "table": "animals"}, "columns": columns}]}  # fmt: skip
+    (folder / "tables" / "schema.json").write_text(json.dumps(schema))
+    count = {"field": None, "aggregate": "count"}
+    species = {"field": "species", "bin": None, "aggregate": "none"}
+    accept = [
+        {"mark": "pie", "stacked_or_grouped": False, "x": species, "y": count, "color": None},
+        {"mark": "bar", "stacked_or_grouped": False, "x": species, "y": count, "color": None},
+    ]
+    case = {"id": "v2-0", "question": "How many animals of each species? Bar chart.", "table": "shelter_animals",
+            "chart": "pie", "accept": accept}  # fmt: skip
+    (folder / "cases.jsonl").write_text(json.dumps(case) + "\n")
+    report = tmp_path / "r.json"
+    argv = ["eval", "--cases", str(folder), "--report", str(report), "--work", str(tmp_path / "w"), "--quiet"]
+    assert cli_main(argv) == 0
+    one = check_report_is_consistent(json.loads(report.read_text()), folder / "cases.jsonl")
+    assert one["set"] == "v2-style" and one["cases"][0]["outcome"] != "error"
+    assert (tmp_path / "w" / "v2-style" / "v2-style-shelter_animals.duckdb").is_file()
 
 
 def test_missing_case_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

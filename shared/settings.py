@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     tasks_queue: str = Field("", description="projects/.../locations/.../queues/...")
     tasks_target_url: str = Field("", description="Base URL of the functions that receive tasks.")
     tasks_service_account: str = Field("", description="Email used for the tasks' OIDC token.")
+    requires_authentication: bool = Field(
+        False,
+        description="This function's service admits only authenticated callers (no allUsers invoker):"
+        " Cloud Run checked each token's signature before the request arrived (set by Terraform).",
+    )
     auth_audience: str = Field("", description="Expected audience of Google ID tokens (project id).")
     identity_api_key: str = Field(
         "", description="Identity Platform web API key (public; used by the sign-in page)."

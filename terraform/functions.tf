@@ -143,6 +143,7 @@ locals {
       memory          = coalesce(try(var.function_overrides[name].memory, null), "512Mi")
       cpu             = coalesce(try(var.function_overrides[name].cpu, null), "1")
       timeout_seconds = coalesce(try(var.function_overrides[name].timeout_seconds, null), spec.timeout)
+      threads         = try(var.function_overrides[name].threads, null)
     }
   }
 
@@ -181,6 +182,7 @@ module "function" {
   memory             = local.sizing[each.key].memory
   cpu                = local.sizing[each.key].cpu
   timeout_seconds    = local.sizing[each.key].timeout_seconds
+  threads            = local.sizing[each.key].threads
 
   database = each.value.db ? {
     instance_name   = module.database.instance_name

@@ -272,6 +272,7 @@ variable "function_overrides" {
     memory          = optional(string)
     cpu             = optional(string)
     timeout_seconds = optional(number)
+    threads         = optional(number)
   }))
   default = {}
 }

@@ -8,6 +8,9 @@ headers, the ``X-CloudTasks-*`` headers and an OIDC token it signs for the task'
 ``oidcToken`` (RS256, issuer ``https://accounts.google.com``). A non-2xx answer is retried with
 exponential backoff up to ``max_attempts``, then the task is recorded as dead. Its signing certs
 are served at ``/oauth2/v1/certs``, the path of Google's.
+
+With ``strip_signature`` set it plays the Cloud Run front end that, after its own IAM check,
+replaces the token's signature with ``SIGNATURE_REMOVED_BY_GOOGLE`` before the request arrives.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class FakeCloudTasksServer:
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
         self.created: list[dict[str, Any]] = []  # every CreateTask request body, as received
+        self.strip_signature = False
         self.dead: list[str] = []  # task ids that exhausted their attempts
         self._tasks: dict[str, dict[str, Any]] = {}
         self._attempts: dict[str, int] = {}
@@ -190,7 +194,10 @@ class FakeCloudTasksServer:
         oidc = http.get("oidcToken")
         if oidc:
             audience = oidc.get("audience") or http["url"]
-            headers["Authorization"] = f"Bearer {self.mint(audience, oidc['serviceAccountEmail'])}"
+            token = self.mint(audience, oidc["serviceAccountEmail"])
+            if self.strip_signature:
+                token = strip_signature(token)
+            headers["Authorization"] = f"Bearer {token}"
         body = base64.b64decode(http.get("body", ""))
         method = http.get("httpMethod", "POST")
         try:
@@ -200,6 +207,12 @@ class FakeCloudTasksServer:
         except requests.RequestException:
             return False
         return 200 <= response.status_code < 300
+
+
+def strip_signature(token: str) -> str:
+    """The token as Cloud Run forwards it after checking it: header and claims, signature removed."""
+    header, claims, _ = token.split(".")
+    return f"{header}.{claims}.SIGNATURE_REMOVED_BY_GOOGLE"
 
 
 def _parse_time(text: str) -> float:

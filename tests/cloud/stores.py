@@ -134,7 +134,10 @@ def cloud_tasks(*, max_attempts: int = 5) -> Iterator[tuple[DispatchedCloudTasks
     server = FakeCloudTasksServer(max_attempts=max_attempts)
     target = LocalHttpServer(app)
     target_module.CONFIG.update(
-        audience=target.url, email=TASKS_SERVICE_ACCOUNT, request=CertsFromFake(server.url)
+        audience=target.url,
+        email=TASKS_SERVICE_ACCOUNT,
+        request=CertsFromFake(server.url),
+        platform_verified=False,
     )
     try:
         yield (

@@ -2,7 +2,8 @@
 ``POST /tasks/<handler>`` route of agent_step (verify the OIDC token, run the handler by name).
 
 The harness fills ``HANDLERS`` (what the queue registered) and ``CONFIG`` (audience, service
-account email, and the google-auth request that fetches the signing certs).
+account email, the google-auth request that fetches the signing certs, and whether the
+service requires authentication, ``platform_verified``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ def task_target(request: Any) -> Any:
         if scheme.lower() != "bearer":
             raise Unauthorized("missing task token")
         verify_oidc_token(
-            token, audience=CONFIG["audience"], email=CONFIG["email"], request=CONFIG["request"]
+            token,
+            audience=CONFIG["audience"],
+            email=CONFIG["email"],
+            request=CONFIG["request"],
+            platform_verified=CONFIG.get("platform_verified", False),
         )
     except Unauthorized as e:
         return {"error": e.message}, 401

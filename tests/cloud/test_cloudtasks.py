@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from shared.bootstrap import Container, set_container
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.settings import Settings
 
-from .fake_tasks import QUEUE, FakeCloudTasksServer
+from .fake_tasks import QUEUE, FakeCloudTasksServer, strip_signature
 from .google_issuer import CertsFromFake
 from .stores import TASKS_SERVICE_ACCOUNT, DispatchedCloudTasksQueue, cloud_tasks
 
@@ -147,6 +149,73 @@ def test_other_tokens_are_unauthorized(issuer: FakeCloudTasksServer, case: str) 
         verify_oidc_token(
             token, audience=AUDIENCE, email=TASKS_SERVICE_ACCOUNT, request=CertsFromFake(issuer.url)
         )
+
+
+@pytest.mark.parametrize("platform_verified", [True, False])
+def test_a_token_whose_signature_google_removed_counts_only_where_the_platform_checked_it(
+    issuer: FakeCloudTasksServer, platform_verified: bool
+) -> None:
+    token = strip_signature(issuer.mint(AUDIENCE, TASKS_SERVICE_ACCOUNT))
+
+    def verify() -> dict[str, object]:
+        return verify_oidc_token(
+            token,
+            audience=AUDIENCE,
+            email=TASKS_SERVICE_ACCOUNT,
+            request=CertsFromFake(issuer.url),
+            platform_verified=platform_verified,
+        )
+
+    if platform_verified:
+        assert verify()["email"] == TASKS_SERVICE_ACCOUNT
+    else:
+        with pytest.raises(Unauthorized, match="no signature"):
+            verify()
+
+
+@pytest.mark.parametrize("case", ["other_email", "unverified", "other_audience", "expired", "future"])
+def test_an_unsigned_token_still_needs_the_right_claims(issuer: FakeCloudTasksServer, case: str) -> None:
+    minted = {
+        "other_email": lambda: issuer.mint(AUDIENCE, "intruder@bridge-test.iam.gserviceaccount.com"),
+        "unverified": lambda: issuer.mint(AUDIENCE, TASKS_SERVICE_ACCOUNT, verified=False),
+        "other_audience": lambda: issuer.mint("https://elsewhere.example", TASKS_SERVICE_ACCOUNT),
+        "expired": lambda: issuer.mint(AUDIENCE, TASKS_SERVICE_ACCOUNT, lifetime_s=-600),
+        "future": lambda: issuer._signer.mint(
+            iss="https://accounts.google.com",
+            aud=AUDIENCE,
+            email=TASKS_SERVICE_ACCOUNT,
+            email_verified=True,
+            iat=int(time.time()) + 3600,
+            exp=int(time.time()) + 7200,
+        ),
+    }[case]()
+
+    with pytest.raises(Unauthorized):
+        verify_oidc_token(
+            strip_signature(minted),
+            audience=AUDIENCE,
+            email=TASKS_SERVICE_ACCOUNT,
+            request=CertsFromFake(issuer.url),
+            platform_verified=True,
+        )
+
+
+@pytest.mark.parametrize("platform_verified", [True, False])
+def test_a_dispatch_through_a_front_end_that_strips_signatures(
+    tasks: tuple[DispatchedCloudTasksQueue, FakeCloudTasksServer], platform_verified: bool
+) -> None:
+    queue, server = tasks
+    server.strip_signature = True
+    server.max_attempts = 1
+    sys.modules["tasks_target"].CONFIG["platform_verified"] = platform_verified
+    calls: list[dict[str, object]] = []
+    queue.register("record", calls.append)
+
+    queue.enqueue("record", {"x": 1})
+
+    assert server.wait_idle(10)
+    assert calls == ([{"x": 1}] if platform_verified else [])
+    assert len(server.dead) == (0 if platform_verified else 1)
 
 
 @pytest.fixture

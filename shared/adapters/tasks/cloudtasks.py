@@ -153,17 +153,32 @@ def _api_error(queue: str, error: Exception) -> BridgeError:
 _default_request: Any = None
 
 
-def verify_oidc_token(token: str, *, audience: str, email: str, request: Any = None) -> dict[str, Any]:
+SIGNATURE_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
+CLOCK_SKEW_S = 30
+
+
+def verify_oidc_token(
+    token: str, *, audience: str, email: str, request: Any = None, platform_verified: bool = False
+) -> dict[str, Any]:
     """The claims of a Google-signed OIDC token minted for ``email`` with ``audience``.
 
     Raises :class:`Unauthorized` unless the signature, expiry, issuer and audience check out and
     the token's verified email is ``email``. ``request`` is a google-auth transport request
     (default: one shared :class:`shared.adapters.identity.google.CachingRequest`, so Google's certs are
     fetched once per their cache lifetime, not once per task) used to fetch Google's certs.
+
+    Cloud Run may replace the signature with ``SIGNATURE_REMOVED_BY_GOOGLE`` once its own IAM
+    check has verified the token. Such a token is accepted only with ``platform_verified`` (the
+    service requires authentication, so nothing unverified reaches it), and its audience, issuer,
+    email and expiry are still checked; anywhere else it is refused.
     """
     global _default_request
     if not token or not audience or not email:
         raise Unauthorized("task token, audience and service account are all required")
+    if token.count(".") == 2 and token.rsplit(".", 1)[1] == SIGNATURE_REMOVED:
+        if not platform_verified:
+            raise Unauthorized("task token has no signature and this service does not require authentication")
+        return _checked_claims(_unsigned_claims(token, audience), email)
     from google.auth import exceptions as auth_exceptions
     from google.oauth2 import id_token
 
@@ -174,11 +189,40 @@ def verify_oidc_token(token: str, *, audience: str, email: str, request: Any = N
             _default_request = CachingRequest()
         request = _default_request
     try:
-        claims: dict[str, Any] = id_token.verify_oauth2_token(token, request, audience=audience)
+        claims: dict[str, Any] = id_token.verify_oauth2_token(
+            token, request, audience=audience, clock_skew_in_seconds=CLOCK_SKEW_S
+        )
     except auth_exceptions.TransportError as e:
         raise Unavailable("could not fetch Google's token signing keys") from e
     except (ValueError, auth_exceptions.GoogleAuthError) as e:
         raise Unauthorized(f"invalid task token ({type(e).__name__})") from None
+    return _checked_claims(claims, email)
+
+
+def _unsigned_claims(token: str, audience: str) -> dict[str, Any]:
+    """Claims of a token whose signature the platform removed: audience and lifetime still checked."""
+    import time
+
+    from google.auth import jwt
+
+    try:
+        claims: dict[str, Any] = jwt.decode(token, verify=False)
+    except (ValueError, TypeError) as e:
+        raise Unauthorized(f"invalid task token ({type(e).__name__})") from None
+    now = time.time()
+    try:
+        issued, expires = float(claims["iat"]), float(claims["exp"])
+    except (KeyError, TypeError, ValueError):
+        raise Unauthorized("task token has no valid iat/exp") from None
+    if issued > now + CLOCK_SKEW_S or expires < now - CLOCK_SKEW_S:
+        raise Unauthorized("task token is expired or not yet valid")
+    audiences = claims.get("aud")
+    if audience not in (audiences if isinstance(audiences, list) else [audiences]):
+        raise Unauthorized("task token has the wrong audience")
+    return claims
+
+
+def _checked_claims(claims: dict[str, Any], email: str) -> dict[str, Any]:
     if claims.get("iss") not in _GOOGLE_ISSUERS:
         raise Unauthorized("task token was not issued by Google")
     if claims.get("email") != email or claims.get("email_verified") is not True:

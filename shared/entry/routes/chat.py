@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 
 from shared.entry.app import container, json_body, obj, principal
+from shared.entry.stream_slots import stream_slots
 from shared.errors import BadRequest
 from shared.services import chat
 
@@ -22,7 +23,10 @@ SESSION_BODY = obj(
 MESSAGE_BODY = obj(
     {"content": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"}}, ["content"]
 )
-POLL_S = 0.05
+POLL_S = 0.05  # right after an event; doubles while nothing happens, up to the caps below
+POLL_RUNNING_S = 0.25  # a turn is running: events may come any moment
+POLL_IDLE_S = 0.8
+BUSY_RETRY_MS = 1500  # EventSource reconnect delay when this instance has no stream slot free
 IDLE_WAIT_S = 25.0
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 55.0  # below the function timeout; clients resume with Last-Event-ID
@@ -83,14 +87,26 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
 
     With ``until_turn`` the stream ends at that turn's ``done``; otherwise it follows whatever turn
     is running and ends after ``wait`` idle seconds (the browser reconnects with Last-Event-ID).
+    Without a free stream slot (see :mod:`shared.entry.stream_slots`) it sends what is committed
+    and ends at once, asking the browser to reconnect a little later.
     """
     c = container()
     wait_s = _wait_s()
+    slots = stream_slots()
 
     def stream() -> Iterator[str]:
+        held = slots.acquire()
+        try:
+            yield from follow(held)
+        finally:
+            if held:
+                slots.release()
+
+    def follow(held: bool) -> Iterator[str]:
         last, live_seen, started = after, 0, time.monotonic()
         quiet_since = last_write = started
-        yield "retry: 1000\n\n"
+        idle_polls = 0
+        yield "retry: 1000\n\n" if held else f"retry: {BUSY_RETRY_MS}\n\n"
         while time.monotonic() - started < MAX_STREAM_S:
             with c.db.session() as s:
                 batch = chat.events_after(s, session_id, last)
@@ -112,16 +128,20 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
                 yield f"id: {e.seq}\nevent: {e.type}\ndata: {json.dumps(e.data, separators=(',', ':'))}\n\n"
                 if e.type == "done" and until_turn is not None and e.turn_id == until_turn:
                     return
+            if not held:
+                return
             now = time.monotonic()
             if batch or live:
                 quiet_since = last_write = now
+                idle_polls = 0
                 continue
             if until_turn is None and running is None and now - quiet_since >= wait_s:
                 return
             if now - last_write >= KEEPALIVE_S:
                 last_write = now
                 yield ": keep-alive\n\n"
-            time.sleep(POLL_S)
+            time.sleep(min(POLL_RUNNING_S if running else POLL_IDLE_S, POLL_S * 2**idle_polls))
+            idle_polls += 1
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

@@ -40,6 +40,11 @@ def verify_task_token(header: str) -> None:
     if c.settings.task_queue == "cloudtasks":
         from shared.adapters.tasks.cloudtasks import verify_oidc_token
 
-        verify_oidc_token(token, audience=c.settings.tasks_target_url, email=c.settings.tasks_service_account)
+        verify_oidc_token(
+            token,
+            audience=c.settings.tasks_target_url,
+            email=c.settings.tasks_service_account,
+            platform_verified=c.settings.requires_authentication,
+        )
         return
     raise Unauthorized("task endpoints accept Cloud Tasks OIDC tokens only")

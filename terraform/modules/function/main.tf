@@ -7,6 +7,14 @@ locals {
     BRIDGE_DB_USER           = trimsuffix(google_service_account.this.email, ".gserviceaccount.com")
     BRIDGE_DB_IAM_AUTH       = "true"
   }
+  # Without allUsers, Cloud Run admits only callers whose token its IAM check verified; the
+  # tasks route may then accept a token whose signature Google removed (claims still checked).
+  runtime_env = {
+    BRIDGE_REQUIRES_AUTHENTICATION = contains(values(var.invokers), "allUsers") ? "false" : "true"
+    # functions-framework's gunicorn threads: one per concurrent request, so a long SSE stream
+    # never leaves a request Cloud Run routed here waiting for a free thread.
+    THREADS = tostring(coalesce(var.threads, var.concurrency))
+  }
 }
 
 # One identity per function: it holds only the roles this function needs.
@@ -88,7 +96,7 @@ resource "google_cloudfunctions2_function" "this" {
     min_instance_count               = var.min_instances
     max_instance_count               = var.max_instances
     max_instance_request_concurrency = var.concurrency
-    environment_variables            = merge(var.environment, local.db_env)
+    environment_variables            = merge(var.environment, local.db_env, local.runtime_env)
 
     dynamic "secret_environment_variables" {
       for_each = var.secret_environment

@@ -195,3 +195,14 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "threads" {
+  description = "functions-framework worker threads (THREADS); null means one per concurrent request (concurrency)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.threads == null ? true : var.threads >= 1 && var.threads <= 1000
+    error_message = "threads must be between 1 and 1000."
+  }
+}

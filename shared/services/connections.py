@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -127,3 +128,31 @@ def validate_connection(c: Ports, s: Session, conn: Connection) -> Connection:
     conn.validated_at = utcnow()
     s.flush()
     return conn
+
+
+def delete_connection(c: Container, s: Session, who: Principal, team_id: str, connection_id: str) -> None:
+    """Remove a connection (admin only) with its catalog, chats and encrypted credentials.
+
+    Refused (Conflict) while live dashboards read from it: delete those first.
+    """
+    from shared.db.models import Dashboard
+
+    require_team(s, who, team_id, role="admin")
+    conn = s.scalar(select(Connection).where(Connection.id == connection_id, Connection.team_id == team_id))
+    if conn is None:
+        raise NotFound("connection not found")
+    used_by = sorted(
+        s.scalars(
+            select(Dashboard.slug).where(Dashboard.connection_id == conn.id, Dashboard.deleted_at.is_(None))
+        )
+    )
+    if used_by:
+        raise Conflict(
+            f"dashboards still use connection {conn.name!r}: {', '.join(used_by)}",
+            details={"dashboards": used_by},
+        )
+    if conn.credentials_path:
+        with contextlib.suppress(NotFound):
+            c.store(SECRETS).delete(conn.credentials_path)
+    s.delete(conn)
+    s.flush()

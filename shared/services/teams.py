@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,3 +74,58 @@ def add_member(s: Session, who: Principal, team_id: str, email: str, role: str) 
         member.role = role
     s.flush()
     return member
+
+
+def members_of(s: Session, who: Principal, team_id: str) -> list[TeamMember]:
+    """The team's members, admins first (any member may list them)."""
+    require_team(s, who, team_id)
+    rows = s.scalars(select(TeamMember).where(TeamMember.team_id == team_id))
+    return sorted(rows, key=lambda m: (m.role != "admin", m.user_id))
+
+
+def remove_member(s: Session, who: Principal, team_id: str, email: str) -> None:
+    """Remove a member (admin only); the team always keeps at least one admin."""
+    require_team(s, who, team_id, role="admin")
+    member = s.get(TeamMember, (team_id, email.strip().lower()))
+    if member is None:
+        raise NotFound("member not found")
+    if member.role == "admin":
+        admins = s.scalars(
+            select(TeamMember.user_id).where(TeamMember.team_id == team_id, TeamMember.role == "admin")
+        ).all()
+        if len(admins) <= 1:
+            raise Conflict("a team keeps at least one admin: make someone else admin first")
+    s.delete(member)
+    s.flush()
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """What a team may set; ``None`` means the deployment's default (settings)."""
+
+    model: str | None
+    model_region: str | None
+    byte_cap: int | None
+
+
+SETTINGS_FIELDS = ("model", "model_region", "byte_cap")
+
+
+def update_settings(s: Session, who: Principal, team_id: str, changes: dict[str, Any]) -> Team:
+    """Apply ``changes`` (admin only): name, model (a known provider's), model region, byte cap."""
+    from shared.adapters.model.registry import validate_model_name
+
+    team = require_team(s, who, team_id, role="admin")
+    if changes.get("model") is not None:
+        validate_model_name(changes["model"])
+    if "name" in changes:
+        team.name = changes["name"].strip()
+    for key in SETTINGS_FIELDS:
+        if key in changes:
+            setattr(team, key, changes[key])
+    s.flush()
+    return team
+
+
+def settings_of(team: Team) -> TeamSettings:
+    return TeamSettings(team.model, team.model_region, team.byte_cap)

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from shared.db.models import ChatSession, Connection, Dashboard, DashboardVersion, TeamMember, Turn
+from shared.db.models import ChatSession, Connection, Dashboard, DashboardVersion, Team, TeamMember, Turn
 from shared.entry.functions import dev_app
 
 from .conftest import TwoTeams
@@ -72,6 +72,18 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/v1/teams/{team}/connections", 404, 403, body=_connection_body
     ),
     ("GET", "/v1/teams/<team_id>/connections"): Case("/v1/teams/{team}/connections", 404),
+    ("GET", "/v1/teams/<team_id>"): Case("/v1/teams/{team}", 404),
+    ("PATCH", "/v1/teams/<team_id>"): Case(
+        "/v1/teams/{team}", 404, 403, body=lambda i: {"byte_cap": 50_000_000, "model": "offline"}
+    ),
+    ("GET", "/v1/teams/<team_id>/members"): Case("/v1/teams/{team}/members", 404),
+    ("DELETE", "/v1/teams/<team_id>/members/<email>"): Case(
+        "/v1/teams/{team}/members/dave@a.example", 404, 403
+    ),
+    # the admin is refused too, by the guard: a live dashboard still reads from the connection
+    ("DELETE", "/v1/teams/<team_id>/connections/<connection_id>"): Case(
+        "/v1/teams/{team}/connections/{conn}", 404, 403, 409
+    ),
     ("POST", "/v1/connections/<connection_id>/validate"): Case("/v1/connections/{conn}/validate", 404),
     ("POST", "/v1/connections/<connection_id>/scan"): Case("/v1/connections/{conn}/scan", 404),
     ("GET", "/v1/connections/<connection_id>/catalog"): Case("/v1/connections/{conn}/catalog", 404),
@@ -127,6 +139,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404, 403),
 }
 DESTRUCTIVE = ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>")
+REMOVES_MEMBER = ("DELETE", "/v1/teams/<team_id>/members/<email>")
 
 
 def served_routes() -> set[tuple[str, str]]:
@@ -189,6 +202,7 @@ def _state(env: TwoTeams) -> dict[str, Any]:
     with env.container.db.session() as s:
         return {
             "members": sorted(s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == a))),
+            "settings": [(t.byte_cap, t.model) for t in s.scalars(select(Team).where(Team.id == a))],
             "connections": s.scalar(
                 select(func.count()).select_from(Connection).where(Connection.team_id == a)
             ),
@@ -251,6 +265,13 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
             if problem:
                 mismatches.append(f"{column}: {problem}")
 
+    dave = requests.post(
+        f"{server.url}/v1/teams/{a.team_id}/members",
+        json={"email": "dave@a.example", "role": "member"},
+        headers=a.headers,
+        timeout=TIMEOUT,
+    )
+    assert dave.status_code == 201, dave.text
     keys = sorted(MATRIX)
     before = _state(env)
     run("bob", env.b.headers, "stranger", keys)
@@ -259,9 +280,9 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     if a.team_id in {t["id"] for t in listed}:
         mismatches.append("the stranger's team list shows team A")
     # a member may read and write dashboards, not administer; the admin may do everything
-    non_destructive = [k for k in keys if k != DESTRUCTIVE]
-    run("carol", env.member, "member", keys)  # the member's delete is refused (403)
-    run("alice", a.headers, "admin", [*non_destructive, DESTRUCTIVE])
+    non_destructive = [k for k in keys if k not in (DESTRUCTIVE, REMOVES_MEMBER)]
+    run("carol", env.member, "member", keys)  # the member's deletes are refused (403)
+    run("alice", a.headers, "admin", [*non_destructive, DESTRUCTIVE, REMOVES_MEMBER])
     after_admin = _state(env)
     record("isolation", tried=tried, rejected=refused, errors=len(mismatches))
     assert mismatches == []
@@ -273,6 +294,8 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     # ... and rev got a version from each restore and rename (member and admin) before its deletion
     assert ("rev", 5, False) in after_admin["dashboards"] and after_admin["turns"] == before["turns"] + 2
     assert {"copy-carol", "copy-alice"} <= {d[0] for d in after_admin["dashboards"]}
+    assert "dave@a.example" in before["members"] and "dave@a.example" not in after_admin["members"]
+    assert after_admin["settings"] == [(50_000_000, "offline")]
 
 
 def _session(env: TwoTeams) -> str:

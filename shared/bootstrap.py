@@ -130,8 +130,8 @@ class Container:
 
     @cached_property
     def tools(self) -> ToolRegistry:
-        """The agent's tools (:mod:`shared.agent.bridge_tools`)."""
-        from shared.agent.bridge_tools import build_registry
+        """The agent's tools (:mod:`shared.agent.tools`)."""
+        from shared.agent.tools import build_registry
 
         return build_registry()
 

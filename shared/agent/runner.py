@@ -34,6 +34,7 @@ from shared.adapters.model.messages import (
     message_from_dict,
     message_to_dict,
 )
+from shared.adapters.model.protocol import CurrentDashboard
 from shared.agent.context import AgentContext, AgentPorts, TurnState
 from shared.db.models import ChatSession, Connection, LiveToken, Team, Turn
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
@@ -214,11 +215,17 @@ def _compute(c: AgentPorts, loaded: Loaded, step: int) -> StepRecord:
     if turn_state.dashboard_slug is None and loaded.session.dashboard_slug:
         turn_state.dashboard_slug = loaded.session.dashboard_slug
     context = raw.get("context") or turn_context(loaded, turn_state)  # fixed for the turn: a stable prefix
+    editing = raw.get("editing", turn_state.dashboard_slug)  # fixed for the turn too
     events: list[tuple[str, dict[str, Any]]] = []
     messages: list[dict[str, Any]] = []
 
     def state_dict() -> dict[str, Any]:
-        return {"limits": tracker.to_dict(), "turn": turn_state.to_dict(), "context": context}
+        return {
+            "limits": tracker.to_dict(),
+            "turn": turn_state.to_dict(),
+            "context": context,
+            "editing": editing,
+        }
 
     def record(final: bool, status: str = "running", error: str | None = None) -> StepRecord:
         return StepRecord(messages, events, state_dict(), final, status, error)
@@ -226,7 +233,13 @@ def _compute(c: AgentPorts, loaded: Loaded, step: int) -> StepRecord:
     try:
         tracker.start_step()
         response_text, calls = _call_model(
-            c, loaded, tracker, context, events, _live_publisher(c, loaded, step)
+            c,
+            loaded,
+            tracker,
+            context,
+            current_dashboard(c, loaded, editing),
+            events,
+            _live_publisher(c, loaded, step),
         )
     except LimitExceeded as err:
         return _failed(record, events, turn_state, err)
@@ -275,6 +288,7 @@ def _call_model(
     loaded: Loaded,
     tracker: Any,
     context: str,
+    dashboard: CurrentDashboard | None,
     events: list[tuple[str, dict[str, Any]]],
     live: Callable[[str], None],
 ) -> tuple[str, list[Any]]:
@@ -285,6 +299,7 @@ def _call_model(
         messages=tuple(loaded.history),
         tools=tuple(c.tools.specs()),
         max_output_tokens=tracker.output_budget(),
+        dashboard=dashboard,
     )
     text: list[str] = []
     pending = ""
@@ -393,6 +408,20 @@ def _summary(name: str, result: Any) -> str:
         if "tables" in result and isinstance(result["tables"], list):
             return f"{len(result['tables'])} tables"
     return f"{name} done"
+
+
+def current_dashboard(c: AgentPorts, loaded: Loaded, slug: str | None) -> CurrentDashboard | None:
+    """The dashboard this session edits, as the model request carries it (YAML None if unreadable)."""
+    if not slug:
+        return None
+    from shared.services.dashboards import get_dashboard
+
+    user = Principal(loaded.session.user_id, loaded.session.user_id)
+    try:
+        row, text = c.db.run(lambda s: get_dashboard(c, s, user, loaded.team.id, slug))
+    except BridgeError:  # deleted or no longer readable: the model still learns the slug
+        return CurrentDashboard(slug)
+    return CurrentDashboard(slug, row.version, text)
 
 
 def turn_context(loaded: Loaded, turn_state: TurnState) -> str:

@@ -2,7 +2,7 @@
 
 Rules: save refuses SQL that has not passed a dry run under the cap in this turn; invalid YAML is
 never stored; dry runs over the partition threshold that scan a partitioned table unfiltered get a
-suggestion (the threshold is lowered through ``bridge_tools.PARTITION_HINT_BYTES``, since a real
+suggestion (the threshold is lowered through ``query_tools.PARTITION_HINT_BYTES``, since a real
 1 GB scan needs a multi-GB table); a dashboard without theme is saved monotone; chart-rule errors
 block a save. Everything runs on the real demo DuckDB warehouse, SQLite and the folder store.
 """
@@ -31,9 +31,9 @@ from shared.adapters.model.messages import (
     UserMessage,
 )
 from shared.adapters.model.port import ChatModel
-from shared.agent import bridge_tools
-from shared.agent.bridge_tools import build_registry
 from shared.agent.context import AgentContext
+from shared.agent.tools import build_registry
+from shared.agent.tools import queries as query_tools
 from shared.bootstrap import Container, set_container
 from shared.db.models import Team
 from shared.dev.seed import DEMO_EMAIL, seed_demo
@@ -289,7 +289,7 @@ def test_pie_over_time_is_a_chart_rule_error_that_blocks_the_save(env: Env) -> N
 def test_partition_suggestion_when_a_big_scan_skips_the_partition_filter(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bridge_tools, "PARTITION_HINT_BYTES", 1_000)
+    monkeypatch.setattr(query_tools, "PARTITION_HINT_BYTES", 1_000)
     unfiltered = f"SELECT SUM(sale_price) AS revenue FROM {ITEMS}"
     filtered = unfiltered + " WHERE DATE(created_at) >= DATE '2020-01-01'"
     small_table = "SELECT category, COUNT(*) AS n FROM `demo.thelook_ecommerce.products` GROUP BY category"
@@ -315,13 +315,13 @@ def test_no_suggestion_under_the_threshold(env: Env) -> None:
         ScriptedModel([call("run_dry_run_query", sql=f"SELECT SUM(sale_price) AS r FROM {ITEMS}"), ["ok"]])
     )
     result = results(messages, "run_dry_run_query")[0].result
-    assert result["bytes_processed"] < bridge_tools.PARTITION_HINT_BYTES and "suggestion" not in result
+    assert result["bytes_processed"] < query_tools.PARTITION_HINT_BYTES and "suggestion" not in result
 
 
 def test_planner_follows_the_partition_suggestion(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.adapters.model.offline.model import OfflinePlanner
 
-    monkeypatch.setattr(bridge_tools, "PARTITION_HINT_BYTES", 1_000)
+    monkeypatch.setattr(query_tools, "PARTITION_HINT_BYTES", 1_000)
     messages, ctx = env.turn(OfflinePlanner(), "revenue by category")
     dry_runs = results(messages, "run_dry_run_query")
     assert any(m.result.get("suggestion") for m in dry_runs)

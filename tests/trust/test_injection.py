@@ -113,7 +113,7 @@ def test_the_offline_planner_stays_within_its_tools(demo: Demo, calls: Warehouse
         Exception
     ) as err:  # the offline planner (shared/adapters/model/offline) is being written in parallel
         pytest.skip(f"the offline planner is not available yet: {err}")
-    from shared.agent.bridge_tools import build_registry
+    from shared.agent.tools import build_registry
 
     rows = users_rows(demo.path)
     tools = set(build_registry().names())

@@ -167,9 +167,9 @@ def test_corpus_through_dashboard_save(corpus_env: CorpusEnv) -> None:
 @SQLITE_ONLY
 def test_corpus_through_the_agent_dry_run_tool(corpus_env: CorpusEnv) -> None:
     try:
-        from shared.agent.bridge_tools import build_registry
+        from shared.agent.tools import build_registry
     except ImportError as err:  # pragma: no cover - the tools module is being written in parallel
-        pytest.skip(f"shared.agent.bridge_tools is not available yet: {err}")
+        pytest.skip(f"shared.agent.tools is not available yet: {err}")
     from shared.agent.context import AgentContext
 
     env, tally = corpus_env, Tally("agent run_dry_run_query")
@@ -206,9 +206,9 @@ def test_corpus_through_the_agent_dry_run_tool(corpus_env: CorpusEnv) -> None:
 def test_corpus_through_the_agent_save_tool_even_with_a_forged_dry_run(corpus_env: CorpusEnv) -> None:
     """Defence in depth: the save tool refuses hostile SQL even when the turn's state claims it passed."""
     try:
-        from shared.agent.bridge_tools import build_registry
+        from shared.agent.tools import build_registry
     except ImportError as err:  # pragma: no cover - the tools module is being written in parallel
-        pytest.skip(f"shared.agent.bridge_tools is not available yet: {err}")
+        pytest.skip(f"shared.agent.tools is not available yet: {err}")
     from shared.agent.context import AgentContext, sql_fingerprint
 
     env, tally = corpus_env, Tally("agent save_dashboard_yaml")

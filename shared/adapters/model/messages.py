@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shared.adapters.model.protocol import CurrentDashboard
 from shared.errors import BadRequest
 
 JSON = Any  # a value json.dumps accepts
@@ -120,7 +121,11 @@ ModelEvent = TextDelta | ToolCallEvent | Finish
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """One model call. ``system`` and ``tools`` form the cacheable prefix: keep them stable."""
+    """One model call. ``system`` and ``tools`` form the cacheable prefix: keep them stable.
+
+    ``dashboard`` is the dashboard the session is editing (fixed for the turn); prompt-based
+    providers see its slug in the context block, the offline planner reads it from here.
+    """
 
     system: tuple[SystemBlock, ...]
     messages: tuple[Message, ...]
@@ -128,6 +133,7 @@ class ModelRequest:
     max_output_tokens: int = 4096
     temperature: float = 0.0
     timeout_s: float = 60.0
+    dashboard: CurrentDashboard | None = None
 
     def __post_init__(self) -> None:
         problems = [

@@ -1,18 +1,19 @@
 """Read a model request back into facts: the latest message, this turn's tool results, the session's dashboard.
 
+Tool names and the session's dashboard come from the agent↔model protocol
+(:mod:`shared.adapters.model.protocol`), never from the prompt's prose.
+
 The planner is stateless; every step re-reads the conversation, so a retried step plans the same.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import AssistantMessage, ModelRequest, ToolResultMessage, UserMessage
 from shared.adapters.model.offline.catalog_match import TableSchema
-
-_CONTEXT_SLUG = re.compile(r"editing dashboard '([a-z0-9][a-z0-9-]*)'")
 
 
 @dataclass
@@ -36,15 +37,11 @@ class Facts:
 
 def read(request: ModelRequest) -> Facts:
     """Facts of the current turn (everything after the last user message)."""
-    facts = Facts()
-    for block in request.system:
-        found = _CONTEXT_SLUG.search(block.text)
-        if found:
-            facts.session_slug = found.group(1)
+    facts = Facts(session_slug=request.dashboard.slug if request.dashboard else None)
     messages = list(request.messages)
     last_user = max((i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1)
     for m in messages[:last_user]:
-        if isinstance(m, ToolResultMessage) and m.name == "save_dashboard_yaml" and m.ok:
+        if isinstance(m, ToolResultMessage) and m.name == proto.SAVE_DASHBOARD_YAML and m.ok:
             facts.session_slug = m.result.get("dashboard_slug") or facts.session_slug
     if last_user >= 0:
         facts.message = messages[last_user].text  # type: ignore[union-attr]
@@ -64,30 +61,30 @@ def _record(facts: Facts, name: str, args: dict[str, Any], m: ToolResultMessage)
     result: Any = m.result
     if not m.ok:
         facts.errors.append({"tool": name, **(m.error or {})})
-    if name == "list_tables" and m.ok:
+    if name == proto.LIST_TABLES and m.ok:
         facts.tables = list(result["tables"])
-    elif name == "list_dashboards" and m.ok:
+    elif name == proto.LIST_DASHBOARDS and m.ok:
         facts.dashboards = list(result["dashboards"])
-    elif name == "get_dashboard":
+    elif name == proto.GET_DASHBOARD:
         if m.ok:
             facts.existing = dict(result)
         else:
             facts.existing_error = m.error
-    elif name == "get_table_schema":
+    elif name == proto.GET_TABLE_SCHEMA:
         if m.ok:
             facts.schemas[result["name"]] = TableSchema.from_result(result)
         else:
             facts.schema_errors.add(str(args.get("table")))
-    elif name == "get_column_values":
+    elif name == proto.GET_COLUMN_VALUES:
         key = (str(args.get("search", "")), str(args.get("table")), str(args.get("column")))
         facts.values[key] = list(result["values"]) if m.ok else []
-    elif name == "run_dry_run_query":
+    elif name == proto.RUN_DRY_RUN_QUERY:
         sql = str(args.get("sql", ""))
         facts.dry_runs[sql] = dict(result) if m.ok else {"passed": False, "error": m.error, "schema": []}
-    elif name == "validate_dashboard_yaml":
+    elif name == proto.VALIDATE_DASHBOARD_YAML:
         yaml = str(args.get("yaml", ""))
         facts.validations[yaml] = dict(result) if m.ok else {"valid": False, "errors": [m.error]}
-    elif name == "save_dashboard_yaml":
+    elif name == proto.SAVE_DASHBOARD_YAML:
         if m.ok:
             facts.saved = dict(result)
         else:

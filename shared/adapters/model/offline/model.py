@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
 from shared.adapters.model.offline import replies
 from shared.adapters.model.offline.catalog_match import Catalog
@@ -70,9 +71,11 @@ class OfflinePlanner(StreamingChatModel):
             return f"I could not save the dashboard: {facts.save_error.get('message', 'unknown error')}. Nothing was changed."
         editing = facts.session_slug is not None and is_edit(facts.message)
         if facts.tables is None:
-            calls: list[tuple[str, dict[str, Any]]] = [("list_tables", {})]
+            calls: list[tuple[str, dict[str, Any]]] = [(proto.LIST_TABLES, {})]
             calls.append(
-                ("get_dashboard", {"slug": facts.session_slug}) if editing else ("list_dashboards", {})
+                (proto.GET_DASHBOARD, {"slug": facts.session_slug})
+                if editing
+                else (proto.LIST_DASHBOARDS, {})
             )
             return calls
         if editing and facts.existing is None:
@@ -82,7 +85,7 @@ class OfflinePlanner(StreamingChatModel):
         wanted = self._schema_targets(facts)
         missing = [t for t in wanted if t not in facts.schemas and t not in facts.schema_errors]
         if missing:
-            return [("get_table_schema", {"table": t}) for t in missing]
+            return [(proto.GET_TABLE_SCHEMA, {"table": t}) for t in missing]
         catalog = Catalog(list(facts.schemas.values()))
         if is_greeting(facts.message) or not normalize(facts.message):
             return replies.clarifying_question(catalog, facts.tables)
@@ -116,7 +119,7 @@ class OfflinePlanner(StreamingChatModel):
         ]
         if lookups:
             return [
-                ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
+                (proto.GET_COLUMN_VALUES, {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
                 for w, t, c in lookups
             ]
         filters = match_filters(intent, res, catalog, facts.values)
@@ -147,13 +150,15 @@ class OfflinePlanner(StreamingChatModel):
         ]
         if lookups:
             return [
-                ("get_column_values", {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
+                (proto.GET_COLUMN_VALUES, {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
                 for w, t, c in lookups
             ]
         result: EditResult = apply_edits(facts.message, current, catalog, facts.values, self.today)
         if not result.changed and resolve(parse(facts.message, self.today), catalog) is not None:
             if facts.dashboards is None:
-                return [("list_dashboards", {})]  # not a change after all: a new dashboard needs a free slug
+                return [
+                    (proto.LIST_DASHBOARDS, {})
+                ]  # not a change after all: a new dashboard needs a free slug
             return self._create(facts, catalog)
         if not result.changed:
             return (
@@ -184,7 +189,7 @@ class OfflinePlanner(StreamingChatModel):
                 ]
                 if params:
                     args["params"] = params
-                calls.append(("run_dry_run_query", args))
+                calls.append((proto.RUN_DRY_RUN_QUERY, args))
         return calls
 
     def _validate_and_save(
@@ -193,14 +198,14 @@ class OfflinePlanner(StreamingChatModel):
         text = to_yaml(dashboard)
         checked = facts.validations.get(text)
         if checked is None:
-            return [("validate_dashboard_yaml", {"yaml": text})]
+            return [(proto.VALIDATE_DASHBOARD_YAML, {"yaml": text})]
         if not checked.get("valid"):
             problems = "; ".join(str(e.get("message")) for e in checked.get("errors", [])[:3])
             return f"The dashboard I drafted did not validate ({problems}), so I did not save it. Could you rephrase the request?"
         args: dict[str, Any] = {"slug": slug, "yaml": text}
         if version is not None:
             args["expected_version"] = version
-        return [("save_dashboard_yaml", args)]
+        return [(proto.SAVE_DASHBOARD_YAML, args)]
 
     def _failure(self, facts: Facts, dashboard: dict[str, Any], failed: list[str]) -> str:
         reasons = []

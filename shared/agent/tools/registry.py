@@ -1,7 +1,8 @@
 """The tool registry: JSON-Schema-checked tools whose failures become results, never exceptions.
 
-A tool is a function ``fn(ctx, **arguments) -> JSON``. :meth:`ToolRegistry.call` validates the
-arguments before running it, turns unknown tools, invalid arguments and any error the tool
+A tool is a function ``fn(ctx, **arguments)`` returning JSON or a typed
+:class:`~shared.adapters.model.protocol.Result` (whose JSON Schema is then the tool's result
+schema). :meth:`ToolRegistry.call` validates the arguments before running it, turns unknown tools, invalid arguments and any error the tool
 raises into a :class:`ToolOutcome` with an ``error`` the model can read and act on, and checks
 the result against the tool's result schema.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.adapters.model.messages import ToolCall, ToolResultMessage, ToolSpec
+from shared.adapters.model.protocol import Result
 from shared.errors import BridgeError, Conflict, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -72,12 +74,17 @@ class Tool:
 
 
 def tool(
-    name: str, description: str, parameters: dict[str, JSON], result: dict[str, JSON] | None = None
+    name: str,
+    description: str,
+    parameters: dict[str, JSON],
+    result: dict[str, JSON] | type[Result] | None = None,
 ) -> Callable[[ToolFn], Tool]:
-    """Decorator turning ``fn(ctx, **arguments)`` into a :class:`Tool`."""
+    """Decorator turning ``fn(ctx, **arguments)`` into a :class:`Tool`; ``result`` is a JSON Schema
+    or the :class:`Result` model the function returns."""
 
     def wrap(fn: ToolFn) -> Tool:
-        return Tool(name, description, parameters, fn, result or {})
+        schema = result.model_json_schema(by_alias=True) if isinstance(result, type) else result
+        return Tool(name, description, parameters, fn, schema or {})
 
     return wrap
 
@@ -145,6 +152,8 @@ class ToolRegistry:
             )
         try:
             result = item.fn(ctx, **arguments)
+            if isinstance(result, Result):
+                result = result.to_json()
         except BridgeError as exc:
             return ToolOutcome(False, error=ToolError(exc.code, exc.message, exc.details))
         except Exception:

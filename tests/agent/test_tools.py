@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from shared.adapters.identity.port import Principal
-from shared.agent.bridge_tools import build_registry
 from shared.agent.context import AgentContext
-from shared.agent.tools import ToolOutcome, ToolRegistry
+from shared.agent.tools import ToolOutcome, ToolRegistry, build_registry
 from shared.bootstrap import Container, set_container
 from shared.dev.seed import DEMO_EMAIL, seed_demo
 from shared.settings import Settings

@@ -1,0 +1,193 @@
+"""Dashboard tools: validate YAML, save it (new or a new version), list and read dashboards.
+
+Invalid YAML never reaches the object store; a save refuses SQL whose exact text has not passed
+the dry run in this turn; a dashboard without a theme is saved with ``theme: monotone``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.adapters.model import protocol as p
+from shared.agent.chart_rules import ERROR, check_dashboard_views
+from shared.agent.context import sql_fingerprint
+from shared.agent.tools.registry import tool
+from shared.agent.tools.scope import Scope, scoped
+from shared.errors import Conflict, ValidationFailed
+
+DEFAULT_THEME_LINE = "theme: monotone"
+_YAML_ARG = {"type": "string", "minLength": 1, "maxLength": 262_144}
+_SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,79}$"}
+
+
+def with_default_theme(text: str) -> str:
+    """``text`` with ``theme: monotone`` added when the document sets no theme."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(data, dict) or "theme" in data:
+        return text
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if re.match(r"^version\s*:", line):
+            end = "" if line.endswith("\n") else "\n"
+            return "".join([*lines[: i + 1], end, DEFAULT_THEME_LINE + "\n", *lines[i + 1 :]])
+    return DEFAULT_THEME_LINE + "\n" + text
+
+
+def check_yaml(scope: Scope, text: str) -> p.ValidationResult:
+    """Schema + semantic errors (with lines), chart-rule findings and queries not yet dry-run."""
+    from shared.dashboards.validate import validate_dashboard
+
+    sql = scope.sql
+    report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
+    errors = [
+        p.YamlError(path=e.get("path"), line=e.get("line"), column=e.get("column"), message=e["message"])
+        for e in report.errors
+    ]
+    findings: list[p.ChartWarning] = []
+    not_dry_run: list[str] = []
+    if report.dashboard is not None:
+        for f in check_dashboard_views(report.dashboard):
+            findings.append(p.ChartWarning(view=f.view, level=f.level, message=f.message))
+            if f.level == ERROR:
+                errors.append(p.YamlError(path=f"views.{f.view}", line=None, column=None, message=f.message))
+        not_dry_run = [
+            name
+            for name, query in report.dashboard["queries"].items()
+            if sql_fingerprint(query["sql"]) not in scope.ctx.state.dry_run_passed
+        ]
+    return p.ValidationResult(valid=not errors, errors=errors, warnings=findings, not_dry_run=not_dry_run)
+
+
+@tool(
+    p.VALIDATE_DASHBOARD_YAML,
+    "Validate dashboard YAML against the dashboard JSON Schema, the SQL guard and the chart rules "
+    "without saving. Errors carry the YAML line; warnings are chart-type advice; not_dry_run lists "
+    "queries whose exact SQL has not passed run_dry_run_query in this turn.",
+    parameters={
+        "type": "object",
+        "properties": {"yaml": _YAML_ARG},
+        "required": ["yaml"],
+        "additionalProperties": False,
+    },
+    result=p.ValidationResult,
+)
+@scoped
+def validate_dashboard_yaml(scope: Scope, yaml: str) -> p.ValidationResult:
+    return check_yaml(scope, yaml)
+
+
+@tool(
+    p.SAVE_DASHBOARD_YAML,
+    "Save dashboard YAML as a new dashboard (slug not taken) or a new version of an existing one "
+    "(pass expected_version = the version you read with get_dashboard). Refused unless the YAML is "
+    "valid and every query's exact SQL passed run_dry_run_query under the byte cap in this turn. "
+    "A YAML without theme is saved with theme: monotone.",
+    parameters={
+        "type": "object",
+        "properties": {
+            "slug": {**_SLUG, "description": "lower-case words joined by '-', e.g. monthly-revenue"},
+            "yaml": _YAML_ARG,
+            "expected_version": {"type": "integer", "minimum": 1},
+        },
+        "required": ["slug", "yaml"],
+        "additionalProperties": False,
+    },
+    result=p.SavedDashboard,
+)
+@scoped
+def save_dashboard_yaml(
+    scope: Scope, slug: str, yaml: str, expected_version: int | None = None
+) -> p.SavedDashboard:
+    from shared.services.dashboards import PreconditionRequired, get_dashboard, save_dashboard
+
+    ctx, s = scope.ctx, scope.session
+    text = with_default_theme(yaml)
+    checked = check_yaml(scope, yaml)  # lines as the model wrote them
+    if checked.errors:
+        raise ValidationFailed(
+            f"the dashboard YAML is invalid ({len(checked.errors)} errors); nothing was saved",
+            details=[e.to_json() for e in checked.errors],
+        )
+    if checked.not_dry_run:
+        names = ", ".join(f"'{n}'" for n in checked.not_dry_run)
+        raise ValidationFailed(
+            f"query {names} has not passed run_dry_run_query under the byte cap in this turn; "
+            "dry-run the exact SQL of every query, then save again",
+            details=[
+                {"path": f"queries.{n}.sql", "line": None, "column": None, "message": "not dry-run"}
+                for n in checked.not_dry_run
+            ],
+        )
+    try:
+        row = save_dashboard(
+            ctx.ports,
+            s,
+            ctx.user,
+            ctx.team_id,
+            slug,
+            text,
+            if_match=expected_version,
+            connection_id=scope.conn.id,
+        ).dashboard
+    except (Conflict, PreconditionRequired):
+        # A retried step may replay a save that already happened: the same text at the head is success.
+        row, current = get_dashboard(ctx.ports, s, ctx.user, ctx.team_id, slug)
+        if current != text:
+            raise
+    saved = p.SavedDashboard(
+        dashboard_slug=slug,
+        version=row.version,
+        yaml_path=row.yaml_path,
+        preview_url=f"{ctx.ports.settings.public_url}/d/{ctx.team_id}/{slug}",
+    )
+    record = saved.to_json()
+    ctx.emit("yaml_artifact", {"dashboard_slug": slug, "version": row.version, "yaml": text})
+    ctx.emit("dashboard_saved", dict(record))
+    ctx.state.saved = dict(record)
+    ctx.state.dashboard_slug, ctx.state.dashboard_version = slug, row.version
+    saved.warnings = checked.warnings
+    return saved
+
+
+@tool(
+    p.LIST_DASHBOARDS,
+    "The team's saved dashboards (slug, title, description, version), most recently changed first.",
+    parameters={"type": "object", "properties": {}, "additionalProperties": False},
+    result=p.ListDashboardsResult,
+)
+@scoped
+def list_dashboards(scope: Scope) -> p.ListDashboardsResult:
+    from shared.services.dashboards import list_dashboards as rows_of
+
+    return p.ListDashboardsResult(
+        dashboards=[
+            p.DashboardSummary(slug=d.slug, title=d.title, description=d.description, version=d.version)
+            for d in rows_of(scope.session, scope.ctx.user, scope.ctx.team_id)
+        ]
+    )
+
+
+@tool(
+    p.GET_DASHBOARD,
+    "One saved dashboard: its YAML and current version. Edit the YAML and save it with "
+    "expected_version set to this version.",
+    parameters={
+        "type": "object",
+        "properties": {"slug": _SLUG},
+        "required": ["slug"],
+        "additionalProperties": False,
+    },
+    result=p.DashboardText,
+)
+@scoped
+def get_dashboard(scope: Scope, slug: str) -> p.DashboardText:
+    from shared.services.dashboards import get_dashboard as read_dashboard
+
+    ctx = scope.ctx
+    row, text = read_dashboard(ctx.ports, scope.session, ctx.user, ctx.team_id, slug)
+    return p.DashboardText(slug=row.slug, title=row.title, version=row.version, yaml=text)

@@ -71,6 +71,26 @@ def scratch_container(model: str | None, base: Settings, data_dir: Path) -> Cont
     return c
 
 
+def team_container(c: Container, team_id: str, model: str | None) -> Container:
+    """The configured container, or (with ``model``) one whose every model lookup for the team is ``model``.
+
+    A team's own model setting wins over the configured default, so ``--model`` is installed under
+    the team's (model, region) key on a container of this run only; the team is not changed.
+    """
+    if not model:
+        return c
+    from shared.adapters.model.registry import create_model
+    from shared.db.models import Team
+
+    run_c = Container(c.settings.model_copy(update={"model": model}))
+    with run_c.db.session() as s:
+        team = s.get(Team, team_id)
+        key = (team.model, team.model_region) if team is not None else (None, None)
+    if key[0]:
+        run_c.install_model(create_model(model, settings=run_c.settings, region=key[1]), key[0], key[1])
+    return run_c
+
+
 def run(args: argparse.Namespace, container: Container | None = None, out: TextIO | None = None) -> int:
     """Run every selected set; print one table per set; 0 unless the run itself could not happen."""
     out = out or sys.stdout
@@ -83,9 +103,7 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
         sets = discover(args.cases or Path("../shared/eval"))
         if container is None:
             if args.team:
-                container = get_container()
-                if args.model:
-                    container = Container(container.settings.model_copy(update={"model": args.model}))
+                container = team_container(get_container(), args.team, args.model)
             else:
                 scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
                 container = scratch_container(args.model, base, scratch)

@@ -157,3 +157,23 @@ def test_missing_case_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.Cap
     assert cli_main(["eval", "--cases", str(tmp_path / "copy"), "--case-id", "own-1", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "error rate" in out and "100.0%" in out.split("error rate")[1].splitlines()[0]
+
+
+def test_model_flag_overrides_a_teams_own_model_without_changing_the_team(container: Container) -> None:
+    from shared.adapters.model.offline.model import OfflinePlanner
+    from shared.db.models import Team
+    from shared.evaluation.command import team_container
+    from shared.services import teams
+
+    who = onboard.Principal("owner@example.com", "owner@example.com")
+    team_id = onboard.ensure_team(container, who, "Gemini team")
+    with container.db.session() as s:
+        teams.update_settings(s, who, team_id, {"model": "gemini-2.5-flash", "model_region": "us-central1"})
+    assert team_container(container, team_id, None) is container
+    run_c = team_container(container, team_id, "offline")
+    try:
+        assert isinstance(run_c.chat_model("gemini-2.5-flash", "us-central1"), OfflinePlanner)
+        with run_c.db.session() as s:
+            assert s.get(Team, team_id).model == "gemini-2.5-flash"  # type: ignore[union-attr]
+    finally:
+        run_c.db.engine.dispose()

@@ -8,6 +8,7 @@ port can still be chosen on its own (``BRIDGE_OBJECT_STORE=gcs`` ...).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -89,8 +90,14 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(3600, description="Result cache time-to-live when the YAML sets none.")
     max_body_bytes: int = Field(1_000_000, description="Largest request body accepted.")
 
-    # Demo warehouse
+    # Local warehouses (DuckDB)
     demo_scale: float = Field(1.0, description="1.0 = about 100k order items.")
+    duckdb_roots: str = Field(
+        "",
+        description="Folders users' DuckDB files may come from, os.pathsep-separated; default data_dir/warehouses.",
+    )
+    duckdb_memory_limit_mb: int = Field(1024, description="DuckDB memory_limit per local warehouse.")
+    warehouse_timeout_s: float = Field(60.0, description="Deadline of one warehouse call (dry run or query).")
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -116,6 +123,12 @@ class Settings(BaseSettings):
     @property
     def demo_warehouse_path(self) -> Path:
         return self.data_dir / "demo.duckdb"
+
+    @property
+    def duckdb_root_paths(self) -> tuple[Path, ...]:
+        """The folders of ``duckdb_roots``; the default is a folder for the user's own files."""
+        roots = tuple(Path(part).expanduser() for part in self.duckdb_roots.split(os.pathsep) if part.strip())
+        return roots or (self.data_dir / "warehouses",)
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.keys.port import connection_aad
+from shared.adapters.warehouse.duckdb_files import UNAVAILABLE, DuckDBFilePolicy
 from shared.db.models import Connection, TeamMember, new_id, utcnow
 from shared.errors import BadRequest, BridgeError, Conflict, NotFound, ValidationFailed
 from shared.ports import Ports
@@ -65,10 +65,10 @@ def create_connection(c: Ports, s: Session, who: Principal, team_id: str, body: 
             raise ValidationFailed(
                 "path is required for duckdb", details=[{"path": "path", "message": "required"}]
             )
-        conn.config = {
-            "path": str(Path(raw).expanduser().resolve()),
-            "project": body.get("project") or "demo",
-        }
+        resolved = duckdb_policy(c).resolve(raw)
+        if resolved is None:  # existence is checked on open, with the same message
+            raise ValidationFailed(UNAVAILABLE, details=[{"path": "path", "message": UNAVAILABLE}])
+        conn.config = {"path": str(resolved), "project": body.get("project") or "demo"}
     s.add(conn)
     s.flush()
     return conn
@@ -99,11 +99,23 @@ def open_warehouse(c: Ports, conn: Connection) -> Warehouse:
     return c.warehouses.get(key, lambda: _build_warehouse(c, conn))
 
 
+def duckdb_policy(c: Ports) -> DuckDBFilePolicy:
+    """Where local connections' DuckDB files may come from (``BRIDGE_DUCKDB_ROOTS``)."""
+    settings = c.settings
+    return DuckDBFilePolicy(settings.duckdb_root_paths, settings.data_dir, settings.demo_warehouse_path)
+
+
 def _build_warehouse(c: Ports, conn: Connection) -> Warehouse:
     if conn.warehouse_type == "duckdb":
         from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 
-        return DuckDBWarehouse(conn.config["path"], project=conn.config.get("project", "demo"))
+        return DuckDBWarehouse(
+            conn.config["path"],
+            project=conn.config.get("project", "demo"),
+            allow=duckdb_policy(c).resolve,
+            memory_limit_mb=c.settings.duckdb_memory_limit_mb,
+            timeout_s=c.settings.warehouse_timeout_s,
+        )
     from shared.adapters.warehouse.bigquery import BigQueryWarehouse
 
     assert conn.credentials_path

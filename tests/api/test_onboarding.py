@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 import requests
@@ -56,10 +57,17 @@ def test_onboarding_flow(dev_server, token, container: Container) -> None:
     assert [t["id"] for t in teams] == [team["id"]]
 
 
-def test_invalid_connection_is_recorded(dev_server, token, tmp_path) -> None:
+def user_folder(container: Container) -> Path:
+    """The folder users' own DuckDB files are allowed from (the default ``BRIDGE_DUCKDB_ROOTS``)."""
+    folder = container.settings.duckdb_root_paths[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_invalid_connection_is_recorded(dev_server, token, container: Container) -> None:
     h = token("bob@example.com")
     team = requests.post(f"{dev_server.url}/v1/teams", json={"name": "B"}, headers=h).json()
-    missing = tmp_path / "nope.duckdb"
+    missing = user_folder(container) / "nope.duckdb"
     conn = requests.post(
         f"{dev_server.url}/v1/teams/{team['id']}/connections",
         json={"name": "w", "warehouse_type": "duckdb", "path": str(missing)},
@@ -71,10 +79,10 @@ def test_invalid_connection_is_recorded(dev_server, token, tmp_path) -> None:
     assert not missing.exists(), "validation must not create the file"
 
 
-def test_rescan_removes_tables_that_disappeared(dev_server, token, tmp_path) -> None:
+def test_rescan_removes_tables_that_disappeared(dev_server, token, container: Container) -> None:
     import duckdb
 
-    path = tmp_path / "own.duckdb"
+    path = user_folder(container) / "own.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA sales; CREATE TABLE sales.a(x INT); CREATE TABLE sales.b(y VARCHAR)")
     con.execute("INSERT INTO sales.a VALUES (1),(2)")
@@ -90,7 +98,7 @@ def test_rescan_removes_tables_that_disappeared(dev_server, token, tmp_path) -> 
         requests.post(f"{dev_server.url}/v1/connections/{conn['id']}/scan", headers=h).json()["tables"] == 2
     )
     # the user rewrites their file (as another process would): the next scan sees the change
-    new = tmp_path / "own-v2.duckdb"
+    new = path.parent / "own-v2.duckdb"
     con = duckdb.connect(str(new))
     con.execute("CREATE SCHEMA sales; CREATE TABLE sales.a(x INT)")
     con.close()

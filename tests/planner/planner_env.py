@@ -99,6 +99,7 @@ def build_env(
         data_dir=root / "data",
         database_url=f"sqlite:///{root / 'bridge.db'}",
         auth_secret="test-secret-0123456789-0123456789-abcdef",
+        duckdb_roots=str(root),
     )
     c = Container(settings)
     upgrade(c.db.engine)

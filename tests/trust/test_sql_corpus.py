@@ -75,7 +75,8 @@ def corpus_env(
         assert team is not None
         team.byte_cap = TEAM_CAP
     # team B's own warehouse: its table names must never be readable from team A's connection
-    other = tmp_path / "bprod.duckdb"
+    other = container.settings.duckdb_root_paths[0] / "bprod.duckdb"
+    other.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(other))
     con.execute("CREATE SCHEMA sales; CREATE TABLE sales.secret AS SELECT 42 AS pay")
     con.close()

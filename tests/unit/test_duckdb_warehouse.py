@@ -254,7 +254,7 @@ def test_invalid_parameter_values_are_rejected(demo_warehouse: Path, param: Quer
 
 def test_missing_file_fails_validation_clearly(tmp_path: Path) -> None:
     wh = DuckDBWarehouse(tmp_path / "absent.duckdb")
-    with pytest.raises(WarehouseError, match="does not exist"):
+    with pytest.raises(WarehouseError, match="DuckDB file is not available"):
         wh.validate()
     assert wh.data_version(()) is None
 
@@ -262,7 +262,7 @@ def test_missing_file_fails_validation_clearly(tmp_path: Path) -> None:
 def test_corrupt_file_fails_validation_clearly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.duckdb"
     bad.write_bytes(b"not a database" * 100)
-    with pytest.raises(WarehouseError, match="Cannot open local warehouse"):
+    with pytest.raises(WarehouseError, match="DuckDB file is not available"):
         DuckDBWarehouse(bad).validate()
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 TYPE_WIDTHS = {
     "INT64": 8,
@@ -88,6 +88,10 @@ def analyze_reads(
                 owner = scope.sources.get(column.table)
                 if isinstance(owner, exp.Table) and (key := _key(owner, project)) in reads:
                     reads[key].columns.add(column.name.lower())
+            for alias in _whole_rows(scope):
+                owner = scope.sources.get(alias)
+                if isinstance(owner, exp.Table) and (key := _key(owner, project)) in reads:
+                    reads[key].columns.update(schema[key])
         for key in unfiltered:
             reads[key].partition_filters = None
         return reads
@@ -97,6 +101,27 @@ def analyze_reads(
             for table in query.find_all(exp.Table)
             if (key := _key(table, project)) in schema
         }
+
+
+def _whole_rows(scope: Scope) -> set[str]:
+    """Aliases of sources whose every column ``scope`` may return without naming them: a row used
+    as a value (``SELECT t``, ``TO_JSON_STRING(t)``), a star sqlglot left unexpanded (struct ``.*``),
+    ``COLUMNS(...)``, or a column sqlglot could not place (all sources then)."""
+    everything = set(scope.sources)
+    whole: set[str] = set()
+    for node in scope.find_all(exp.Columns, exp.Star, exp.Column, exp.TableColumn):
+        if isinstance(node, exp.Columns):
+            return everything
+        if isinstance(node, exp.Star):
+            if not isinstance(node.parent, exp.AggFunc | exp.Anonymous):  # COUNT(*) reads nothing
+                return everything
+        elif isinstance(node, exp.TableColumn):
+            whole.update({node.name} & everything or everything)
+        elif isinstance(node, exp.Column) and node.is_star:
+            whole.update({node.table} & everything or everything)
+        elif isinstance(node, exp.Column) and node.table and node.table not in scope.sources:
+            whole.update(everything)
+    return whole
 
 
 def _partition_filter(select: exp.Expr, alias: str, column: str | None) -> exp.Expr | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,6 +31,8 @@ from shared.adapters.warehouse.bytes_estimate import (
     fixed_width,
 )
 from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
+from shared.adapters.warehouse.duckdb_call import DeadlineCall
+from shared.adapters.warehouse.duckdb_files import SOURCE_ALIAS, UNAVAILABLE, open_snapshot
 from shared.adapters.warehouse.port import (
     Column,
     DatasetInfo,
@@ -40,11 +42,12 @@ from shared.adapters.warehouse.port import (
     QueryResult,
     TableInfo,
 )
-from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
+from shared.adapters.warehouse.size_bounds import check_sizes
+from shared.errors import ByteCapExceeded, NotFound, WarehouseError
 
 META_SCHEMA = "_bridge"
 _HIDDEN_SCHEMAS = frozenset({META_SCHEMA, "information_schema", "pg_catalog"})
-_RESERVED_ALIASES = frozenset({"memory", "system", "temp", "main"})
+_RESERVED_ALIASES = frozenset({"memory", "system", "temp", "main", SOURCE_ALIAS})
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,29 @@ class _Plan:
 
 
 class DuckDBWarehouse:
-    """A DuckDB file (the demo dataset or a user's own) as a read-only BigQuery-like warehouse."""
+    """A DuckDB file (the demo dataset or a user's own) as a read-only BigQuery-like warehouse.
 
-    def __init__(self, path: Path | str, *, project: str = "demo") -> None:
+    ``allow`` maps the configured path to the file that may be opened (None: refused); by default
+    any file is. Each port call runs under one deadline (``timeout_s`` for dry runs and catalog
+    reads, the query's own for queries) covering planning, estimates and execution alike.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        project: str = "demo",
+        allow: Callable[[Path], Path | None] | None = None,
+        memory_limit_mb: int = 1024,
+        timeout_s: float = 60.0,
+    ) -> None:
         if not project or project.lower() in _RESERVED_ALIASES:
             raise WarehouseError(f"Project name {project!r} cannot be used for a local warehouse")
         self.path = Path(path)
         self.project = project
+        self.timeout_s = timeout_s
+        self._allow = allow or (lambda p: p.resolve())
+        self._memory_limit_mb = memory_limit_mb
         self._lock = threading.Lock()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._conn_version: str | None = None
@@ -96,34 +115,29 @@ class DuckDBWarehouse:
             return self._conn.cursor()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        if not self.path.is_file():
-            raise WarehouseError(f"Local warehouse file {self.path} does not exist")
-        conn = duckdb.connect(":memory:")
         try:
-            location = str(self.path).replace("'", "''")
-            conn.execute(f"ATTACH '{location}' AS {_ident(self.project)} (READ_ONLY)")
-            conn.execute("SET TimeZone = 'UTC'")
-            conn.execute("SET enable_external_access = false")
-            conn.execute("SET lock_configuration = true")
-        except duckdb.Error as error:
-            conn.close()
-            raise WarehouseError(f"Cannot open local warehouse {self.path}: {_clean(error)}") from None
-        return conn
+            source = self._allow(self.path)
+            if source is None or not source.is_file():
+                raise WarehouseError(UNAVAILABLE)
+            return open_snapshot(source, _ident(self.project), memory_limit_mb=self._memory_limit_mb)
+        except (duckdb.Error, OSError, ValueError):
+            raise WarehouseError(UNAVAILABLE) from None
 
     @contextmanager
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cursor = self._connection()
+    def _cursor(self, timeout_s: float | None = None) -> Iterator[DeadlineCall]:
+        """One port call: a cursor whose every statement runs under the call's one deadline."""
+        call = DeadlineCall(self._connection(), timeout_s if timeout_s is not None else self.timeout_s)
         try:
-            self._run(cursor, f"USE {_ident(self.project)}")
-            yield cursor
+            call.run(f"USE {_ident(self.project)}")
+            yield call
         finally:
-            cursor.close()
+            call.close()
 
     def _run(
-        self, cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+        self, call: DeadlineCall, sql: str, params: dict[str, Any] | None = None
     ) -> duckdb.DuckDBPyConnection:
-        """Every statement the adapter sends goes through here."""
-        return cursor.execute(sql, params) if params else cursor.execute(sql)
+        """Every statement of a query or an estimate goes through here."""
+        return call.run(sql, params)
 
     # -- Warehouse port -------------------------------------------------------------------
 
@@ -133,42 +147,42 @@ class DuckDBWarehouse:
 
     def scan_catalog(self) -> list[DatasetInfo]:
         """Every dataset (schema) with its tables and columns, in a fixed number of queries."""
-        return list(self._load_catalog().datasets)
+        with self._cursor() as call:
+            return list(self._load_catalog(call).datasets)
 
     def table(self, fully_qualified_name: str) -> TableInfo:
         """One table by ``project.dataset.table`` or ``dataset.table``; NotFound when absent."""
         key = self._table_key(fully_qualified_name)
-        info = self._load_catalog().tables.get(key) if key else None
+        with self._cursor() as call:
+            info = self._load_catalog(call).tables.get(key) if key else None
         if info is None:
             raise NotFound(f"Table {fully_qualified_name} not found in project {self.project}")
         return info
 
     def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
         """Validate ``sql`` against the file and estimate the bytes it would process."""
-        return self._plan(sql, params).dry_run
+        with self._cursor() as call:
+            return self._plan(call, sql, params).dry_run
 
     def query(self, sql: str, params: tuple[QueryParam, ...], options: QueryOptions) -> QueryResult:
-        """Run ``sql`` unless its estimate exceeds the byte cap; at most ``row_limit`` rows back."""
-        plan = self._plan(sql, params)
-        estimate = plan.dry_run.total_bytes_processed
-        if estimate > options.max_bytes_billed:
-            raise ByteCapExceeded(
-                f"Query would process {estimate:,} bytes, over the cap of {options.max_bytes_billed:,} bytes",
-                details={"bytes_estimated": estimate, "max_bytes_billed": options.max_bytes_billed},
-            )
-        with self._cursor() as cursor:
-            timer = threading.Timer(options.timeout_s, cursor.interrupt)
-            timer.start()
+        """Run ``sql`` unless its estimate exceeds the byte cap; at most ``row_limit`` rows back.
+
+        Planning, the estimate and the execution share the one deadline ``options.timeout_s``."""
+        with self._cursor(options.timeout_s) as call:
+            plan = self._plan(call, sql, params)
+            estimate = plan.dry_run.total_bytes_processed
+            if estimate > options.max_bytes_billed:
+                raise ByteCapExceeded(
+                    f"Query would process {estimate:,} bytes, over the cap of {options.max_bytes_billed:,} bytes",
+                    details={"bytes_estimated": estimate, "max_bytes_billed": options.max_bytes_billed},
+                )
             try:
-                self._run(cursor, plan.duckdb_sql, plan.bound)
-                description = cursor.description or []
-                fetched = cursor.fetchmany(options.row_limit + 1)
-            except duckdb.InterruptException:
-                raise Timeout(f"Query exceeded the time limit of {options.timeout_s:g} s") from None
+                self._run(call, plan.duckdb_sql, plan.bound)
+                with call.interruptible():
+                    description = call.cursor.description or []
+                    fetched = call.cursor.fetchmany(options.row_limit + 1)
             except duckdb.Error as error:
                 raise WarehouseError(_clean(error)) from None
-            finally:
-                timer.cancel()
         columns = tuple(Column(name, bigquery_type(str(typ))) for name, typ, *_ in description)
         return QueryResult(
             columns=columns,
@@ -182,36 +196,33 @@ class DuckDBWarehouse:
         """``mtime_ns-size`` of the file: any rewrite changes it. None when the file is missing."""
         try:
             stat = self.path.stat()
-        except OSError:
+        except (OSError, ValueError):
             return None
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     # -- planning -------------------------------------------------------------------------
 
-    def _plan(self, sql: str, params: tuple[QueryParam, ...]) -> _Plan:
+    def _plan(self, call: DeadlineCall, sql: str, params: tuple[QueryParam, ...]) -> _Plan:
         transpiled = transpile(sql)
         given = {p.name: p for p in params}
         missing = [name for name in transpiled.parameters if name not in given]
         if missing:
             raise WarehouseError(f"Query parameter @{missing[0]} has no value")
         bound = {name: _bind(given[name]) for name in transpiled.parameters}
-        with self._cursor() as cursor:
-            try:
-                relation = cursor.sql(transpiled.duckdb_sql, params=bound or None)
-                schema = tuple(
-                    Column(name, bigquery_type(str(typ)))
-                    for name, typ in zip(relation.columns, relation.types, strict=True)
-                )
-            except duckdb.Error as error:
-                raise WarehouseError(_clean(error)) from None
+        check_sizes(transpiled.expression, bound)
+        try:
+            described = call.run(f"DESCRIBE {transpiled.duckdb_sql}", bound or None).fetchall()
+        except duckdb.Error as error:
+            raise WarehouseError(_clean(error)) from None
+        schema = tuple(Column(str(name), bigquery_type(str(typ))) for name, typ, *_ in described)
         referenced: dict[TableKey, TableRead] = {}
         total = 0
         if any(True for _ in transpiled.expression.find_all(exp.Table)):
-            catalog = self._load_catalog()
+            catalog = self._load_catalog(call)
             referenced = analyze_reads(
                 transpiled.expression, catalog.schema, self.project, catalog.partitioning
             )
-            kept = self._partition_shares(referenced, bound)
+            kept = self._partition_shares(call, referenced, bound)
             total = estimate_bytes(referenced, catalog.column_bytes, kept)
         dry_run = DryRun(
             total_bytes_processed=total,
@@ -221,7 +232,7 @@ class DuckDBWarehouse:
         return _Plan(duckdb_sql=transpiled.duckdb_sql, bound=bound, dry_run=dry_run)
 
     def _partition_shares(
-        self, reads: dict[TableKey, TableRead], bound: dict[str, Any]
+        self, call: DeadlineCall, reads: dict[TableKey, TableRead], bound: dict[str, Any]
     ) -> dict[TableKey, float]:
         """Share of rows each partition-filtered table keeps: one counting query per such table."""
         shares: dict[TableKey, float] = {}
@@ -231,11 +242,10 @@ class DuckDBWarehouse:
             counts = ", ".join(f"count(*) FILTER (WHERE {to_duckdb(f)})" for f in read.partition_filters)
             used = {n: bound[n] for f in read.partition_filters for n in parameters_of(f) if n in bound}
             sql = f"SELECT count(*), {counts} FROM {_ident(self.project)}.{_ident(dataset)}.{_ident(table)}"
-            with self._cursor() as cursor:
-                try:
-                    total, *kept = self._run(cursor, sql, used or None).fetchone() or (0,)
-                except duckdb.Error:
-                    continue  # an unusual filter: count the whole table
+            try:
+                total, *kept = self._run(call, sql, used or None).fetchone() or (0,)
+            except duckdb.Error:
+                continue  # an unusual filter: count the whole table
             shares[(dataset, table)] = max(kept) / total if total else 1.0
         return shares
 
@@ -249,21 +259,20 @@ class DuckDBWarehouse:
 
     # -- catalog --------------------------------------------------------------------------
 
-    def _load_catalog(self) -> _Catalog:
+    def _load_catalog(self, call: DeadlineCall) -> _Catalog:
         version = self.data_version(())
         catalog = self._catalog
         if catalog is not None and catalog.version == version:
             return catalog
-        with self._cursor() as cursor:
-            try:
-                catalog = self._read_catalog(cursor, version)
-            except duckdb.Error as error:
-                raise WarehouseError(f"Cannot read the catalog of {self.path}: {_clean(error)}") from None
+        try:
+            catalog = self._read_catalog(call, version)
+        except duckdb.Error as error:
+            raise WarehouseError(f"Cannot read the catalog of {self.project}: {_clean(error)}") from None
         with self._lock:
             self._catalog = catalog
         return catalog
 
-    def _read_catalog(self, cursor: duckdb.DuckDBPyConnection, version: str | None) -> _Catalog:
+    def _read_catalog(self, cursor: DeadlineCall, version: str | None) -> _Catalog:
         db = {"db": self.project}
         relations = self._run(
             cursor,
@@ -340,7 +349,7 @@ class DuckDBWarehouse:
 
     def _column_bytes(
         self,
-        cursor: duckdb.DuckDBPyConnection,
+        cursor: DeadlineCall,
         by_table: dict[TableKey, list[tuple[str, str, str | None]]],
         row_counts: dict[TableKey, int],
     ) -> dict[TableKey, dict[str, int]]:

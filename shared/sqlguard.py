@@ -15,7 +15,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
+from sqlglot.optimizer.scope import build_scope
 from sqlglot.tokens import TokenType
 
 from shared.errors import UnsafeSql
@@ -93,7 +94,7 @@ def guard_select(
         problems.add(f"only a SELECT is allowed, not {_describe(root, sql)}", root)
         problems.raise_if_any()
 
-    cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+    cte_references = _cte_references(root)
     tables: list[str] = []
     parameters: dict[str, tuple[int, int]] = {}
     for node in root.walk():
@@ -101,7 +102,7 @@ def guard_select(
         if kind:
             problems.add(f"{kind} is not allowed; only a read-only SELECT", node)
         elif isinstance(node, exp.Table):
-            name = _check_table(node, cte_names, allowed_tables, default_project, problems)
+            name = _check_table(node, cte_references, allowed_tables, default_project, problems)
             if name and name not in tables:
                 tables.append(name)
         elif isinstance(node, exp.Parameter):
@@ -143,26 +144,96 @@ def _parse(sql: str, problems: _Problems) -> list[exp.Expr]:
     return [statement for statement in parsed if statement is not None]
 
 
+def _cte_references(root: exp.Expr) -> set[int]:
+    """Ids of the Table nodes that name a CTE visible where they stand, by sqlglot's scope analysis.
+
+    A bare name is a CTE only inside the scope its WITH covers; the same name anywhere else is a
+    table (and must pass the allow-list). If the scopes cannot be built, no name is a CTE.
+    """
+    try:
+        top = build_scope(root)
+    except (OptimizeError, SqlglotError, RecursionError):
+        return set()
+    found: set[int] = set()
+    for scope in top.traverse() if top else ():
+        for table in scope.tables:
+            if not table.args.get("db") and table.name in scope.cte_sources:
+                found.add(id(table))
+    return found
+
+
+_GENERATORS = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray, exp.Repeat)
+MAX_JOINED_ARRAY = 100
+
+
 def _check_join(node: exp.Join, problems: _Problems) -> None:
-    """Refuse joins without a condition: a cross join multiplies rows without bound, and BigQuery's
-    byte-based cap does not see it (COUNT(*) over events x events x events scans zero bytes)."""
+    """Refuse joins that are cross joins: a cross join multiplies rows without bound, and BigQuery's
+    byte-based cap does not see it (COUNT(*) over events x events x events scans zero bytes).
+
+    A join needs USING, or an ON comparing columns of two different sources
+    (``ON a.id = a.id``, ``ON TRUE`` and ``ON 1 = 1`` are cross joins in disguise). ``UNNEST`` may
+    expand the joined rows' own arrays (it names their columns) or a short literal array, never a
+    generated one. An aggregate without GROUP BY is one row and may be joined freely.
+    """
     if node.args.get("using"):
         return
-    condition = node.args.get("on")
-    if condition is not None and condition.find(exp.Column) is not None:
-        return  # a condition on columns (ON TRUE or ON 1 = 1 is a cross join in disguise)
     joined = node.this
     if isinstance(joined, exp.Unnest):
-        return  # one row's array
+        if _row_array(joined):
+            return
+        problems.add(
+            "UNNEST in a join must expand an array column of the joined rows or a short literal array",
+            node,
+        )
+        return
+    condition = node.args.get("on")
+    if condition is not None and _relates_two_sources(condition):
+        return
     inner = joined.this if isinstance(joined, exp.Subquery) else None
     if isinstance(inner, exp.Select) and not inner.args.get("group") and inner.find(exp.AggFunc):
         return  # an aggregate without GROUP BY is exactly one row
-    problems.add("a join needs ON or USING: a cross join multiplies rows without bound", node)
+    problems.add(
+        "a join needs USING or an ON condition comparing columns of both sides:"
+        " a cross join multiplies rows without bound",
+        node,
+    )
+
+
+def _row_array(unnest: exp.Unnest) -> bool:
+    if any(expression.find(*_GENERATORS) for expression in unnest.expressions):
+        return False
+    if all(isinstance(e, exp.Array) and len(e.expressions) <= MAX_JOINED_ARRAY for e in unnest.expressions):
+        return not any(e.find(exp.Query) for e in unnest.expressions)
+    return all(e.find(exp.Column) is not None and e.find(exp.Query) is None for e in unnest.expressions)
+
+
+_JOIN_COMPARISONS = (exp.EQ, exp.NullSafeEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _relates_two_sources(condition: exp.Expr) -> bool:
+    """True when a top-level conjunct of ``condition`` compares (``=``, ``<``, ``>=`` ...) different
+    columns, not all of one source: a real join condition, not a tautology (``<>`` is not one)."""
+    conjuncts = condition.flatten() if isinstance(condition, exp.And) else [condition]
+    for conjunct in conjuncts:
+        while isinstance(conjunct, exp.Paren):
+            conjunct = conjunct.this
+        if not isinstance(conjunct, _JOIN_COMPARISONS):
+            continue
+        left = list(conjunct.this.find_all(exp.Column))
+        right = list(conjunct.expression.find_all(exp.Column))
+        if not left or not right:
+            continue
+        if {c.sql() for c in left} & {c.sql() for c in right}:
+            continue  # the same column on both sides
+        sources = {c.table.lower() for c in left}, {c.table.lower() for c in right}
+        if "" in sources[0] or "" in sources[1] or not sources[0] & sources[1]:
+            return True
+    return False
 
 
 def _check_table(
     table: exp.Table,
-    cte_names: set[str],
+    cte_references: set[int],
     allowed_tables: Callable[[str], bool] | None,
     default_project: str | None,
     problems: _Problems,
@@ -172,7 +243,7 @@ def _check_table(
         problems.add(f"table function {function} is not allowed", table)
         return None
     parts = [piece for part in table.parts for piece in part.name.split(".")]
-    if len(parts) == 1 and not table.args.get("db") and parts[0].lower() in cte_names:
+    if id(table) in cte_references and len(parts) == 1:
         return None
     name = ".".join(parts)
     if any("*" in part for part in parts):
@@ -221,11 +292,53 @@ def _locate_parameters(sql: str, parameters: dict[str, tuple[int, int]]) -> None
 
 
 def _check_function(node: exp.Func, problems: _Problems) -> None:
+    """Only BigQuery's own functions: sqlglot knows them by class; a function it leaves anonymous is
+    user-defined or another engine's (``current_setting``) unless listed below. Qualified names are
+    user-defined functions (``ds.fn``, ``proj.ds.fn``) in every quoting form (`` `p.ds.fn` ``,
+    `` `p`.ds.fn ``) and with ``SAFE.``; only BigQuery's namespaced built-ins are let through."""
     name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
     if name in _FORBIDDEN_FUNCTIONS:
         problems.add(f"{name} is not allowed", node)
-    elif isinstance(node.parent, exp.Dot) and isinstance(node, exp.Anonymous):
-        problems.add(f"user-defined function {node.parent.sql('bigquery')[:60]} is not allowed", node)
+        return
+    dot = node.parent if isinstance(node.parent, exp.Dot) and node.parent.expression is node else None
+    if dot is None and not isinstance(node, exp.Anonymous):
+        return
+    parts = [*(_qualifier(dot.this) if dot else []), *node.name.split(".")]
+    parts = [part.upper() for part in parts if part]
+    if len(parts) > 1 and parts[0] == "SAFE":
+        parts = parts[1:]
+    full = ".".join(parts)
+    if full in _NAMESPACED_BUILTINS or (len(parts) == 1 and _anonymous_builtin(parts[0])):
+        return
+    shown = (dot or node).sql("bigquery")
+    problems.add(
+        f"function {shown[:60]} is not allowed: only BigQuery's built-in functions"
+        " (no user-defined or other projects' functions)",
+        node,
+    )
+
+
+def _qualifier(node: exp.Expr) -> list[str]:
+    return [part for part in node.sql("bigquery").replace("`", "").split(".") if part]
+
+
+# BigQuery built-ins that sqlglot parses as anonymous functions.
+_ANONYMOUS_BUILTINS = frozenset(
+    {"DATE_BUCKET", "DATETIME_BUCKET", "TIMESTAMP_BUCKET", "IEEE_DIVIDE", "ERROR"}
+)
+_NAMESPACED_BUILTINS = frozenset(
+    f"{namespace}.{name}"
+    for namespace, names in {
+        "NET": "HOST REG_DOMAIN PUBLIC_SUFFIX IP_FROM_STRING SAFE_IP_FROM_STRING IP_TO_STRING IP_NET_MASK"
+        " IP_TRUNC IPV4_FROM_INT64 IPV4_TO_INT64",
+        "HLL_COUNT": "INIT MERGE MERGE_PARTIAL EXTRACT",
+    }.items()
+    for name in names.split()
+)
+
+
+def _anonymous_builtin(name: str) -> bool:
+    return name in _ANONYMOUS_BUILTINS or name.startswith("ST_")
 
 
 def _output_columns(root: exp.Expr) -> tuple[str, ...] | None:

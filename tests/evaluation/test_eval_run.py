@@ -21,6 +21,7 @@ from shared.evaluation.tables import build_duckdb, nvbench1_databases
 from shared.settings import Settings
 
 OWN = Path(__file__).resolve().parents[1] / "fixtures" / "eval" / "own-cases"
+VERTEX_EVAL = Path(__file__).resolve().parents[1] / "fixtures" / "vertex" / "eval"
 OUTCOMES = {"dashboard", "no_chart", "clarify", "no_dashboard", "error"}
 
 
@@ -179,3 +180,51 @@ def test_model_flag_overrides_a_teams_own_model_without_changing_the_team(contai
             assert s.get(Team, team_id).model == "gemini-2.5-flash"  # type: ignore[union-attr]
     finally:
         run_c.db.engine.dispose()
+
+
+def _eval_script() -> list[tuple[list[str], list[tuple[str, str, str]]]]:
+    """The recorded eval conversation (tests/fixtures/vertex/eval) as text pieces and tool calls per step."""
+    steps = []
+    for n in (1, 2, 3):
+        text, calls = [], []
+        for line in (VERTEX_EVAL / f"step{n}.sse").read_text().splitlines():
+            if line.startswith("data: "):
+                for part in json.loads(line[6:])["candidates"][0]["content"]["parts"]:
+                    if "text" in part:
+                        text.append(part["text"])
+                    if "functionCall" in part:
+                        fc = part["functionCall"]
+                        calls.append((f"call_{n}", fc["name"], json.dumps(fc["args"])))
+        steps.append((text, calls))
+    return steps
+
+
+def test_openai_provider_eval_goes_through_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--model openai:<id>``: the registry builds the OpenAI-compatible adapter from settings; a local
+    server speaking Chat Completions (tests/provider_wire.py) plays the same conversation."""
+    from provider_wire import openai_stream, serve
+
+    script = _eval_script()
+    server_gen = serve()
+    wire = next(server_gen)
+
+    def respond(got: Any) -> Any:
+        step = sum(m.get("role") == "assistant" for m in got.body.get("messages") or [])
+        return openai_stream(*script[min(step, len(script) - 1)])
+
+    wire.responder = respond
+    monkeypatch.setenv("BRIDGE_OPENAI_BASE_URL", f"{wire.url}/v1")
+    report, argv = tmp_path / "r.json", ["eval", "--cases", str(OWN), "--case-id", "own-3", "--quiet"]
+    try:
+        assert (
+            cli_main([*argv, "--model", "openai:qwen2.5", "--report", str(report), "--work", str(tmp_path)])
+            == 0
+        )
+    finally:
+        next(server_gen, None)
+    one = check_report_is_consistent(json.loads(report.read_text()), OWN / "cases.jsonl")
+    assert one["model"] == "openai:qwen2.5"
+    assert one["cases"][0]["outcome"] == "dashboard" and one["cases"][0]["both"] is True
+    assert [r.body["model"] for r in wire.received] == ["qwen2.5"] * 3

@@ -16,10 +16,24 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=8080)
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="create the demo warehouse, team and connection")
+    mcp = sub.add_parser("mcp", help="serve Bridge's tools to an MCP client over stdio")
+    mcp.add_argument("--url", default=None, help="Bridge's base URL (default BRIDGE_PUBLIC_URL)")
+    mcp.add_argument("--token", default=None, help="bearer token (default the BRIDGE_TOKEN variable)")
     from shared.evaluation.command import add_arguments
 
     add_arguments(sub.add_parser("eval", help="run evaluation cases through the chat path and score them"))
     args = parser.parse_args(argv)
+    if args.cmd == "mcp":
+        import os
+
+        from shared.entry.mcp.server import run as run_mcp
+        from shared.settings import get_settings
+
+        token = args.token or os.environ.get("BRIDGE_TOKEN", "")
+        if not token:
+            parser.error("bridge mcp needs a token: --token or BRIDGE_TOKEN (bridge token EMAIL locally)")
+        run_mcp(args.url or get_settings().public_url, token)
+        return 0
     if args.cmd == "eval":
         from shared.evaluation.command import run as run_eval
 

@@ -1,0 +1,90 @@
+"""A small client of Bridge's HTTP API for the MCP tools: bearer token, JSON errors, chat SSE."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from shared.errors import BridgeError, NotFound, Unavailable
+
+
+class ApiRefused(BridgeError):
+    """Bridge answered with its JSON error shape; ``status`` and ``code`` are Bridge's."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.status, self.code = status, code
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+@dataclass
+class BridgeApi:
+    """Bridge at ``base_url`` as the user holding ``token``."""
+
+    base_url: str
+    token: str
+    timeout_s: float = 30.0
+    turn_timeout_s: float = 300.0
+
+    def __repr__(self) -> str:  # never the token
+        return f"BridgeApi({self.base_url!r})"
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        timeout = kwargs.pop("timeout", self.timeout_s)
+        try:
+            resp = requests.request(
+                method, self.base_url.rstrip("/") + path, headers=headers, timeout=timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise Unavailable(f"Bridge at {self.base_url} cannot be reached: {type(exc).__name__}") from exc
+        if resp.status_code >= 400:
+            try:
+                err = resp.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                err = {"code": "http_error", "message": f"HTTP {resp.status_code}"}
+            if resp.status_code == 404:
+                raise NotFound(str(err.get("message", "not found")), details=err.get("details"))
+            raise ApiRefused(
+                resp.status_code, str(err.get("code")), str(err.get("message")), err.get("details")
+            )
+        return resp
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._request("GET", path, params=params or None).json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._request("POST", path, json=body).json()
+
+    def text(self, path: str, **params: Any) -> str:
+        return self._request("GET", path, params=params or None).text
+
+    def chat_events(self, session_id: str, content: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Send a message and yield the turn's committed events (type, data) until ``done``."""
+        resp = self._request(
+            "POST",
+            f"/v1/chat/sessions/{q(session_id)}/messages",
+            json={"content": content},
+            stream=True,
+            timeout=self.turn_timeout_s,
+        )
+        with resp:
+            event: dict[str, Any] = {}
+            for raw in resp.iter_lines(decode_unicode=True):
+                if raw == "":
+                    if "event" in event and "id" in event:  # live tokens carry no id
+                        yield event["event"], event.get("data", {})
+                        if event["event"] == "done":
+                            return
+                    event = {}
+                elif not raw.startswith(":"):
+                    key, _, value = raw.partition(": ")
+                    event[key] = json.loads(value) if key == "data" else value

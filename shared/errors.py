@@ -7,11 +7,17 @@ Every error a user can see is a :class:`BridgeError`. Each carries an HTTP statu
 
 ``details`` is a list of ``{path, line, column, message}`` records for validation errors and free
 JSON for others.
+
+Every error class lives here and declares its HTTP status and code once; :data:`ERRORS` is the
+table of them all (in declaration order) and :func:`for_status` maps an HTTP status the web
+framework raises itself (405, 413, ...) to its class, so there is no second table of codes.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+ERRORS: list[type[BridgeError]] = []  # every error class, base first (filled as classes are defined)
 
 
 class BridgeError(Exception):
@@ -19,6 +25,10 @@ class BridgeError(Exception):
 
     status: int = 500
     code: str = "internal"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ERRORS.append(cls)
 
     def __init__(self, message: str = "", *, details: Any = None) -> None:
         super().__init__(message or self.code)
@@ -75,6 +85,12 @@ class PreconditionFailed(Conflict):
     code = "precondition_failed"
 
 
+class PreconditionRequired(BridgeError):
+    """Replacing an existing resource needs its version (``If-Match``)."""
+
+    status, code = 428, "precondition_required"
+
+
 class PayloadTooLarge(BridgeError):
     status, code = 413, "payload_too_large"
 
@@ -125,3 +141,16 @@ class LimitExceeded(BridgeError):
     """An agent or rate limit was hit (steps, tokens, retries, deadline)."""
 
     status, code = 429, "limit_exceeded"
+
+
+ERRORS.insert(0, BridgeError)
+
+
+def for_status(status: int, message: str = "") -> BridgeError:
+    """The error of HTTP ``status``: the first class declared with it, else a generic one."""
+    for cls in ERRORS:
+        if cls.status == status:
+            return cls(message)
+    err = BridgeError(message or f"HTTP {status}")
+    err.status, err.code = status, "http_error"
+    return err

@@ -19,6 +19,7 @@ from shared.errors import (
     Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
+    for_status,
 )
 
 if TYPE_CHECKING:
@@ -26,17 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.http")
 CONTAINER = "bridge.container"  # app.extensions key of the container the app serves
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
 
 
 def error_response(err: BridgeError) -> Response:
@@ -71,9 +61,7 @@ def create_app(
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException) -> Response:
         code = err.code or 500
-        bridge = BridgeError(err.description or err.name)
-        bridge.status, bridge.code = code, _HTTP_CODES.get(code, "http_error")
-        resp = error_response(bridge)
+        resp = error_response(for_status(code, err.description or err.name))
         if code == 405 and err.valid_methods:  # type: ignore[attr-defined]
             resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
         return resp

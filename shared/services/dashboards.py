@@ -23,6 +23,7 @@ from shared.errors import (
     Conflict,
     NotFound,
     PreconditionFailed,
+    PreconditionRequired,
     ValidationFailed,
 )
 from shared.ports import Ports
@@ -32,10 +33,6 @@ from shared.services.teams import require_team
 DASHBOARDS = "dashboards"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write and its row update
-
-
-class PreconditionRequired(BridgeError):
-    status, code = 428, "precondition_required"
 
 
 @dataclass

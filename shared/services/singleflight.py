@@ -38,7 +38,3 @@ class SingleFlight(Generic[T]):
         finally:
             with self._lock:
                 self._inflight.pop(key, None)
-
-    def running(self, key: str) -> bool:
-        with self._lock:
-            return key in self._inflight

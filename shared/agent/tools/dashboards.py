@@ -13,7 +13,7 @@ from shared.agent.chart_rules import ERROR, check_dashboard_views
 from shared.agent.context import sql_fingerprint
 from shared.agent.tools.registry import tool
 from shared.agent.tools.scope import Scope, scoped
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, PreconditionRequired, ValidationFailed
 
 DEFAULT_THEME_LINE = "theme: monotone"
 _YAML_ARG = {"type": "string", "minLength": 1, "maxLength": 262_144}
@@ -103,7 +103,7 @@ def validate_dashboard_yaml(scope: Scope, yaml: str) -> p.ValidationResult:
 def save_dashboard_yaml(
     scope: Scope, slug: str, yaml: str, expected_version: int | None = None
 ) -> p.SavedDashboard:
-    from shared.services.dashboards import PreconditionRequired, get_dashboard, save_dashboard
+    from shared.services.dashboards import get_dashboard, save_dashboard
 
     ctx, s = scope.ctx, scope.session
     text = with_default_theme(yaml)

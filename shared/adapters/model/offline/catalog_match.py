@@ -163,10 +163,6 @@ class Measure:
     scale: int = 1  # divide by this (amount_cents → 100)
     score: float = 0.0
 
-    @property
-    def additive(self) -> bool:
-        return self.kind in ("sum", "count_rows")
-
 
 @dataclass(frozen=True)
 class Dimension:

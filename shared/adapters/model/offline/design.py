@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure
-from shared.adapters.model.offline.intent import GREETINGS, Intent, MeasureAsk, Period, singular
+from shared.adapters.model.offline.intent import GREETINGS, Intent, Period, singular
 from shared.adapters.model.offline.sql_build import PERIOD_PARAM, QuerySpec, ValueFilter, build_sql
 from shared.agent.chart_rules import recommend_view
 
@@ -462,7 +462,3 @@ def slug_for(title: str, taken: set[str]) -> str:
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
-
-
-def measure_ask(phrase: str) -> MeasureAsk:
-    return MeasureAsk(phrase)

@@ -194,10 +194,6 @@ class Intent:
     filter_words: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # content words left for catalog matching
 
-    @property
-    def has_substance(self) -> bool:
-        return bool(self.measures or self.dimensions or self.grain)
-
 
 def normalize(text: str) -> str:
     text = text.lower().replace("\u2019", "'")

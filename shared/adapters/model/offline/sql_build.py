@@ -40,10 +40,6 @@ class QuerySpec:
     period: bool = False
     filters: tuple[ValueFilter, ...] = field(default_factory=tuple)
 
-    @property
-    def time_field(self) -> str | None:
-        return self.grain
-
 
 def _aliases(tables: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}

@@ -18,7 +18,16 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from shared.dashboards.schema import DEFAULT_REFRESH, DEFAULT_THEME
+from shared.dashboards.model import (
+    BarView,
+    Dashboard,
+    FieldEncoding,
+    KpiView,
+    Query,
+    TableView,
+    TextView,
+    View,
+)
 from shared.dashboards.theme import theme_config
 from shared.errors import NotFound, ValidationFailed
 
@@ -121,39 +130,40 @@ def refresh_seconds(refresh: Any) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def d3_format(encoding: Mapping[str, Any]) -> str | None:
-    """The d3 format string for a field encoding's ``format`` (time format for dates)."""
-    fmt = encoding.get("format")
-    if fmt == "date" or (encoding.get("type") == "temporal" and fmt is None):
-        return _TIME_FORMATS.get(str(encoding.get("time_grain")), "%Y-%m-%d")
+def d3_format(encoding: FieldEncoding, kind: str | None = None) -> str | None:
+    """The d3 format string for a field encoding's ``format`` (time format for dates).
+
+    ``kind`` overrides the encoding's measurement type (the channel's default when it has none).
+    """
+    fmt, kind = encoding.format, kind or encoding.type
+    if fmt == "date" or (kind == "temporal" and fmt is None):
+        return _TIME_FORMATS.get(str(encoding.time_grain), "%Y-%m-%d")
     return _NUMBER_FORMATS.get(str(fmt)) if fmt else None
 
 
-def compile_dashboard(dashboard: Mapping[str, Any]) -> CompiledDashboard:
-    """Compile a dashboard that passed :func:`validate_dashboard` (its ``.dashboard``)."""
-    theme = str(dashboard.get("theme") or DEFAULT_THEME)
-    queries: Mapping[str, Any] = dashboard.get("queries") or {}
-    views = tuple(_compile_view(view, queries, theme) for view in dashboard["views"])
+def compile_dashboard(dashboard: Dashboard | Mapping[str, Any]) -> CompiledDashboard:
+    """Compile a loaded dashboard (plain data with the same shape is typed first)."""
+    if not isinstance(dashboard, Dashboard):
+        dashboard = Dashboard.model_validate(dashboard)
+    views = tuple(_compile_view(view, dashboard.queries, dashboard.theme) for view in dashboard.views)
     return CompiledDashboard(
-        title=str(dashboard.get("title", "")),
-        theme=theme,
-        refresh_seconds=refresh_seconds(dashboard.get("refresh", DEFAULT_REFRESH)),
+        title=dashboard.title,
+        theme=dashboard.theme,
+        refresh_seconds=refresh_seconds(dashboard.refresh),
         views=views,
     )
 
 
-def _compile_view(view: Mapping[str, Any], queries: Mapping[str, Any], theme: str) -> CompiledView:
-    view_id, view_type = str(view["id"]), str(view["type"])
-    if view_type == "text":
-        spec = {"kind": "text", "title": view.get("title", ""), "markdown": view["text"]}
-        return CompiledView(view_id, view_type, None, None, (), spec)
-    query_name = str(view["query"])
-    if query_name not in queries:
-        raise NotFound(f"view '{view_id}' uses unknown query '{query_name}'")
-    query_sql = str(queries[query_name]["sql"]).strip()
+def _compile_view(view: View, queries: Mapping[str, Query], theme: str) -> CompiledView:
+    if isinstance(view, TextView):
+        spec = {"kind": "text", "title": view.title, "markdown": view.text}
+        return CompiledView(view.id, view.type, None, None, (), spec)
+    if view.query not in queries:
+        raise NotFound(f"view '{view.id}' uses unknown query '{view.query}'")
+    query_sql = queries[view.query].sql.strip()
     sql = _wrap(query_sql, view) or query_sql
     names = _parameter_names(query_sql)
-    return CompiledView(view_id, view_type, query_name, sql, names, _spec(view, theme))
+    return CompiledView(view.id, view.type, view.query, sql, names, _spec(view, theme))
 
 
 @cache
@@ -170,23 +180,31 @@ def _parameter_names(sql: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- SQL
 
 
-def _encodings(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    if view["type"] == "table":
-        return list(view.get("columns") or ())
-    channels = _CHANNELS.get(str(view["type"]), ())
-    return [view[channel] for channel, _ in channels if isinstance(view.get(channel), Mapping)]
+def _channel_encodings(view: View) -> list[tuple[str, str, FieldEncoding]]:
+    """(channel, default Vega-Lite type, encoding) for each channel the view sets."""
+    return [
+        (channel, default_type, encoding)
+        for channel, default_type in _CHANNELS.get(view.type, ())
+        if isinstance(encoding := getattr(view, channel, None), FieldEncoding)
+    ]
 
 
-def _wrap(query_sql: str, view: Mapping[str, Any]) -> str | None:
+def _encodings(view: View) -> list[FieldEncoding]:
+    if isinstance(view, TableView):
+        return list(view.columns)
+    return [encoding for _, _, encoding in _channel_encodings(view)]
+
+
+def _wrap(query_sql: str, view: View) -> str | None:
     """The view's SQL over ``(query)`` when it aggregates, truncates, sorts or limits; else None."""
     encodings = _encodings(view)
-    aggregated = any(e.get("aggregate") for e in encodings)
-    grained = any(e.get("time_grain") for e in encodings)
+    aggregated = any(e.aggregate for e in encodings)
+    grained = any(e.time_grain for e in encodings)
     if grained and not aggregated:
         encodings = _sum_measures(view, encodings)
-        aggregated = any(e.get("aggregate") for e in encodings)
-    top_n, sort = view.get("top_n"), view.get("sort")
-    column_sorts = [e for e in encodings if e.get("sort")] if view["type"] == "table" else []
+        aggregated = any(e.aggregate for e in encodings)
+    top_n, sort = getattr(view, "top_n", None), getattr(view, "sort", None)
+    column_sorts = [e for e in encodings if e.sort] if isinstance(view, TableView) else []
     if not (aggregated or grained or top_n or sort or column_sorts):
         return None
 
@@ -194,13 +212,11 @@ def _wrap(query_sql: str, view: Mapping[str, Any]) -> str | None:
     group_positions: list[int] = []
     seen: set[str] = set()
     for encoding in encodings:
-        field = str(encoding["field"])
-        if field in seen:
+        if encoding.field in seen:
             continue
-        seen.add(field)
-        expression = _field_expression(encoding)
-        projections.append(exp.alias_(expression, field, quoted=True))
-        if not encoding.get("aggregate"):
+        seen.add(encoding.field)
+        projections.append(exp.alias_(_field_expression(encoding), encoding.field, quoted=True))
+        if not encoding.aggregate:
             group_positions.append(len(projections))
 
     inner = sqlglot.parse_one(query_sql.rstrip().rstrip(";"), read="bigquery")
@@ -218,27 +234,24 @@ def _wrap(query_sql: str, view: Mapping[str, Any]) -> str | None:
     return select.sql(dialect="bigquery", pretty=True)
 
 
-def _sum_measures(view: Mapping[str, Any], encodings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _sum_measures(view: View, encodings: list[FieldEncoding]) -> list[FieldEncoding]:
     """A time grain groups rows, so measures without an aggregate are summed per period."""
     measures = {
-        id(view[channel])
-        for channel, default_type in _CHANNELS.get(str(view["type"]), ())
-        if isinstance(view.get(channel), Mapping)
-        and not view[channel].get("time_grain")
-        and view[channel].get("type", default_type) == "quantitative"
+        id(encoding)
+        for _, default_type, encoding in _channel_encodings(view)
+        if not encoding.time_grain and (encoding.type or default_type) == "quantitative"
     }
-    measures |= {id(e) for e in encodings if e.get("type") == "quantitative" and not e.get("time_grain")}
-    return [{**e, "aggregate": "sum"} if id(e) in measures else e for e in encodings]
+    measures |= {id(e) for e in encodings if e.type == "quantitative" and not e.time_grain}
+    return [e.model_copy(update={"aggregate": "sum"}) if id(e) in measures else e for e in encodings]
 
 
-def _field_expression(encoding: Mapping[str, Any]) -> exp.Expr:
-    column = exp.column(str(encoding["field"]), quoted=True)
-    expression: exp.Expr = column
-    if encoding.get("time_grain"):
-        unit = _GRAIN_UNITS[str(encoding["time_grain"])]
+def _field_expression(encoding: FieldEncoding) -> exp.Expr:
+    expression: exp.Expr = exp.column(encoding.field, quoted=True)
+    if encoding.time_grain:
+        unit = _GRAIN_UNITS[encoding.time_grain]
         expression = _template(_GRAIN_TEMPLATE.format(unit=unit), expression)
-    if encoding.get("aggregate"):
-        expression = _template(_AGGREGATE_TEMPLATES[str(encoding["aggregate"])], expression)
+    if encoding.aggregate:
+        expression = _template(_AGGREGATE_TEMPLATES[encoding.aggregate], expression)
     return expression
 
 
@@ -254,88 +267,90 @@ def _parsed_template(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read="bigquery")
 
 
-def _order(view: Mapping[str, Any], encodings: list[Mapping[str, Any]]) -> list[tuple[str, bool]]:
-    sort = view.get("sort")
-    if isinstance(sort, Mapping):
-        return [(str(sort["field"]), sort.get("order", "asc") == "desc")]
-    if view["type"] == "table":
-        sorted_columns = [(str(e["field"]), e["sort"] == "desc") for e in encodings if e.get("sort")]
+def _order(view: View, encodings: list[FieldEncoding]) -> list[tuple[str, bool]]:
+    sort = getattr(view, "sort", None)
+    if sort is not None:
+        return [(sort.field, sort.order == "desc")]
+    if isinstance(view, TableView):
+        sorted_columns = [(e.field, e.sort == "desc") for e in encodings if e.sort]
         if sorted_columns:
             return sorted_columns
-    if view.get("top_n"):
+    if getattr(view, "top_n", None):
         measure = _measure(view, encodings)
         return [(measure, True)] if measure else []
-    temporal = [str(e["field"]) for e in encodings if e.get("time_grain") or e.get("type") == "temporal"]
+    temporal = [e.field for e in encodings if e.time_grain or e.type == "temporal"]
     return [(temporal[0], False)] if temporal else []
 
 
-def _measure(view: Mapping[str, Any], encodings: list[Mapping[str, Any]]) -> str | None:
+def _measure(view: View, encodings: list[FieldEncoding]) -> str | None:
     for channel in ("theta", "y", "value", "color", "size"):
-        encoding = view.get(channel)
-        if isinstance(encoding, Mapping) and (
-            encoding.get("aggregate") or encoding.get("type", "quantitative") == "quantitative"
+        encoding = getattr(view, channel, None)
+        if isinstance(encoding, FieldEncoding) and (
+            encoding.aggregate or (encoding.type or "quantitative") == "quantitative"
         ):
-            return str(encoding["field"])
+            return encoding.field
     for encoding in encodings:
-        if encoding.get("aggregate") or encoding.get("type") == "quantitative":
-            return str(encoding["field"])
+        if encoding.aggregate or encoding.type == "quantitative":
+            return encoding.field
     return None
 
 
 # ---------------------------------------------------------------- specs
 
 
-def _spec(view: Mapping[str, Any], theme: str) -> dict[str, Any]:
-    view_type = str(view["type"])
-    if view_type == "kpi":
-        value = view["value"]
+def _currency(encoding: FieldEncoding) -> str | None:
+    return (encoding.currency or "USD") if encoding.format == "currency" else None
+
+
+def _spec(view: View, theme: str) -> dict[str, Any]:
+    if isinstance(view, KpiView):
+        value = view.value
         return {
             "kind": "kpi",
-            "title": view.get("title", ""),
-            "field": value["field"],
-            "aggregate": value.get("aggregate"),
-            "format": value.get("format"),
+            "title": view.title,
+            "field": value.field,
+            "aggregate": value.aggregate,
+            "format": value.format,
             "d3_format": d3_format(value),
-            "currency": value.get("currency", "USD") if value.get("format") == "currency" else None,
+            "currency": _currency(value),
         }
-    if view_type == "table":
+    if isinstance(view, TableView):
         columns = [
             {
-                "field": column["field"],
-                "title": column.get("title") or _humanize(str(column["field"])),
-                "type": column.get("type"),
-                "format": column.get("format"),
+                "field": column.field,
+                "title": column.title or _humanize(column.field),
+                "type": column.type,
+                "format": column.format,
                 "d3_format": d3_format(column),
-                "currency": column.get("currency", "USD") if column.get("format") == "currency" else None,
+                "currency": _currency(column),
             }
-            for column in view["columns"]
+            for column in view.columns
         ]
-        return {"kind": "table", "title": view.get("title", ""), "columns": columns}
-    return _vega_lite(view, view_type, theme)
+        return {"kind": "table", "title": view.title, "columns": columns}
+    return _vega_lite(view, theme)
 
 
-def _vega_lite(view: Mapping[str, Any], view_type: str, theme: str) -> dict[str, Any]:
+def _vega_lite(view: View, theme: str) -> dict[str, Any]:
     encoding: dict[str, Any] = {}
     tooltip: list[dict[str, Any]] = []
     currencies: list[str] = []
-    for channel, default_type in _CHANNELS[view_type]:
-        source = view.get(channel)
-        if not isinstance(source, Mapping):
-            continue
-        definition, tip = _channel(channel, source, default_type, view_type)
+    for channel, default_type, source in _channel_encodings(view):
+        definition, tip = _channel(channel, source, default_type, view.type)
         encoding[channel] = definition
         tooltip.append(tip)
-        if source.get("format") == "currency" and source.get("currency"):
-            currencies.append(str(source["currency"]))
-    _sort_categories(view, view_type, encoding)
-    if view_type == "pie":
+        if source.format == "currency" and source.currency:
+            currencies.append(source.currency)
+    if isinstance(view, BarView):
+        _sort_categories(view, encoding)
+        _group_series(view, encoding)
+    if view.type == "pie":
         encoding["order"] = {"field": encoding["theta"]["field"], "sort": "descending"}
     encoding["tooltip"] = tooltip
     spec: dict[str, Any] = {
         "$schema": VEGA_LITE_SCHEMA,
-        "description": str(view.get("title") or view["id"]),
+        "description": str(view.title or view.id),
         "data": {"name": "table"},
-        "mark": _mark(view_type),
+        "mark": _mark(view.type),
         "encoding": encoding,
         "width": "container",
         "height": "container",
@@ -363,18 +378,18 @@ def _mark(view_type: str) -> dict[str, Any]:
 
 
 def _channel(
-    channel: str, source: Mapping[str, Any], default_type: str, view_type: str
+    channel: str, source: FieldEncoding, default_type: str, view_type: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    field = str(source["field"])
-    kind = str(source.get("type") or ("temporal" if source.get("time_grain") else default_type))
-    title = source.get("title") or _humanize(field)
+    field = source.field
+    kind = source.type or ("temporal" if source.time_grain else default_type)
+    title = source.title or _humanize(field)
     definition: dict[str, Any] = {"field": field, "type": kind, "title": title}
     tip: dict[str, Any] = {"field": field, "type": kind, "title": title}
-    fmt = d3_format({**source, "type": kind})
+    fmt = d3_format(source, kind)
     guide = "legend" if channel in ("color", "size", "theta") else "axis"
     if kind == "temporal":
         definition["scale"] = {"type": "utc"}
-        tip["timeUnit"] = _TIME_UNITS.get(str(source.get("time_grain")), "utcyearmonthdate")
+        tip["timeUnit"] = _TIME_UNITS.get(str(source.time_grain), "utcyearmonthdate")
     if fmt:
         if channel != "theta":
             definition[guide] = {"format": fmt}
@@ -385,25 +400,32 @@ def _channel(
         definition["stack"] = True
     if channel == "color" and kind == "quantitative" and view_type != "heatmap":
         definition["scale"] = {"scheme": "greys"}
-    if source.get("sort") and channel != "theta":
-        definition["sort"] = "descending" if source["sort"] == "desc" else "ascending"
+    if source.sort and channel != "theta":
+        definition["sort"] = "descending" if source.sort == "desc" else "ascending"
     return definition, tip
 
 
-def _sort_categories(view: Mapping[str, Any], view_type: str, encoding: dict[str, Any]) -> None:
+def _sort_categories(view: BarView, encoding: dict[str, Any]) -> None:
     """Order a bar chart's categories by the measure when the view sorts or keeps the top N."""
-    if view_type != "bar" or "sort" in encoding.get("x", {}) or "sort" in encoding.get("y", {}):
+    if "sort" in encoding.get("x", {}) or "sort" in encoding.get("y", {}):
         return
     x, y = encoding.get("x", {}), encoding.get("y", {})
     category, measure = ("x", "y") if y.get("type") == "quantitative" else ("y", "x")
     if encoding.get(category, {}).get("type") not in ("nominal", "ordinal"):
         return
-    sort = view.get("sort")
     measure_field = (x if measure == "x" else y).get("field")
-    if isinstance(sort, Mapping) and sort.get("field") == measure_field:
-        encoding[category]["sort"] = f"{'-' if sort.get('order') == 'desc' else ''}{measure}"
-    elif view.get("top_n") and not sort:
+    if view.sort is not None and view.sort.field == measure_field:
+        encoding[category]["sort"] = f"{'-' if view.sort.order == 'desc' else ''}{measure}"
+    elif view.top_n and view.sort is None:
         encoding[category]["sort"] = f"-{measure}"
+
+
+def _group_series(view: BarView, encoding: dict[str, Any]) -> None:
+    """``stack: grouped`` sets a series' bars side by side within each category (offset channel)."""
+    if view.color is None or view.color.stack != "grouped":
+        return
+    category = "y" if encoding.get("x", {}).get("type") == "quantitative" else "x"
+    encoding[f"{category}Offset"] = {"field": view.color.field}
 
 
 def _humanize(field: str) -> str:

@@ -6,15 +6,22 @@ A ``date_range`` parameter ``period`` binds ``@period_start`` and ``@period_end`
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
-from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from dateutil.relativedelta import relativedelta
 
 from shared.adapters.warehouse.port import QueryParam
 from shared.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+    from shared.dashboards.model import Dashboard, NumberParameter, Parameter
 
 __all__ = ["bind_parameters", "bound_names", "resolve_date", "select_parameters"]
 
@@ -38,29 +45,38 @@ def resolve_date(text: str, *, today: date | None = None) -> date:
     if not match.group(1):
         return base
     amount, unit = int(match.group(1)), match.group(2)
-    if unit == "d":
-        return base + timedelta(days=amount)
-    if unit == "w":
-        return base + timedelta(weeks=amount)
-    months = amount * (12 if unit == "y" else 1)
-    year, month = divmod(base.month - 1 + months, 12)
-    year += base.year
-    if not 1 <= year <= 9999:
-        raise ValueError(f"'{text}' is out of range")
-    day = min(base.day, calendar.monthrange(year, month + 1)[1])
-    return date(year, month + 1, day)
+    step = {"d": "days", "w": "weeks", "m": "months", "y": "years"}[unit]
+    try:
+        return base + relativedelta(**{step: amount})  # months/years keep the day, clipped to the month
+    except (ValueError, OverflowError):
+        raise ValueError(f"'{text}' is out of range") from None
 
 
 def bound_names(parameter: Mapping[str, Any]) -> tuple[str, ...]:
-    """The ``@names`` a declared parameter binds."""
+    """The ``@names`` a declared parameter (as plain data, possibly invalid) binds."""
     name = str(parameter.get("name", ""))
     if parameter.get("type") == "date_range":
         return (f"{name}_start", f"{name}_end")
     return (name,)
 
 
+@cache
+def _parameter_list() -> TypeAdapter[list[Parameter]]:
+    from pydantic import TypeAdapter
+
+    from shared.dashboards.model import Parameter
+
+    return TypeAdapter(list[Parameter])
+
+
+def _parameters(dashboard: Dashboard | Mapping[str, Any]) -> Sequence[Parameter]:
+    if isinstance(dashboard, Mapping):  # plain data (tests, older callers): typed here
+        return _parameter_list().validate_python(list(dashboard.get("parameters") or ()))
+    return dashboard.parameters
+
+
 def bind_parameters(
-    dashboard: Mapping[str, Any], raw: Mapping[str, str], *, today: date | None = None
+    dashboard: Dashboard | Mapping[str, Any], raw: Mapping[str, str], *, today: date | None = None
 ) -> tuple[QueryParam, ...]:
     """Typed query parameters for every declared parameter: ``raw`` value, else the default.
 
@@ -70,8 +86,8 @@ def bind_parameters(
     """
     params: list[QueryParam] = []
     problems: list[dict[str, Any]] = []
-    for parameter in dashboard.get("parameters") or ():
-        name = str(parameter["name"])
+    for parameter in _parameters(dashboard):
+        name = parameter.name
         try:
             params.extend(_bind_one(parameter, raw, today or date.today()))
         except ValueError as error:
@@ -89,27 +105,28 @@ def select_parameters(params: Iterable[QueryParam], names: Iterable[str]) -> tup
     return tuple(param for param in params if param.name in wanted)
 
 
-def _bind_one(parameter: Mapping[str, Any], raw: Mapping[str, str], today: date) -> list[QueryParam]:
-    name, kind, default = str(parameter["name"]), parameter["type"], parameter.get("default")
-    if kind == "date_range":
-        start_text, end_text = _range_texts(name, raw, default)
+def _bind_one(parameter: Parameter, raw: Mapping[str, str], today: date) -> list[QueryParam]:
+    from shared.dashboards.model import DateParameter, DateRangeParameter, EnumParameter, NumberParameter
+
+    name = parameter.name
+    if isinstance(parameter, DateRangeParameter):
+        start_text, end_text = _range_texts(name, raw, parameter.default.start, parameter.default.end)
         start = _date(start_text, today, "start")
         end = _date(end_text, today, "end")
         if start > end:
             raise ValueError(f"start {start} is after end {end}")
         return [QueryParam(f"{name}_start", "DATE", start), QueryParam(f"{name}_end", "DATE", end)]
-    value: Any = _raw_value(raw, name)
-    if kind == "date":
-        return [QueryParam(name, "DATE", _date(value if value is not None else str(default), today, "value"))]
-    if kind == "number":
-        return [_number(name, parameter, value)]
-    if kind == "enum":
-        chosen = value if value is not None else default
-        options = [str(option) for option in parameter.get("options", ())]
-        if chosen not in options:
-            raise ValueError(f"'{chosen}' is not one of {', '.join(options)}")
+    value = _raw_value(raw, name)
+    if isinstance(parameter, DateParameter):
+        return [QueryParam(name, "DATE", _date(value if value is not None else parameter.default, today, "value"))]
+    if isinstance(parameter, NumberParameter):
+        return [_number(parameter, value)]
+    if isinstance(parameter, EnumParameter):
+        chosen = value if value is not None else parameter.default
+        if chosen not in parameter.options:
+            raise ValueError(f"'{chosen}' is not one of {', '.join(parameter.options)}")
         return [QueryParam(name, "STRING", chosen)]
-    return [QueryParam(name, "STRING", value if value is not None else str(default))]
+    return [QueryParam(name, "STRING", value if value is not None else parameter.default)]
 
 
 def _raw_value(raw: Mapping[str, str], key: str) -> str | None:
@@ -123,9 +140,7 @@ def _raw_value(raw: Mapping[str, str], key: str) -> str | None:
     return value
 
 
-def _range_texts(name: str, raw: Mapping[str, str], default: Any) -> tuple[str, str]:
-    defaults = default if isinstance(default, Mapping) else {}
-    start, end = str(defaults.get("start", "")), str(defaults.get("end", ""))
+def _range_texts(name: str, raw: Mapping[str, str], start: str, end: str) -> tuple[str, str]:
     combined = _raw_value(raw, name)
     if combined is not None:
         if ".." not in combined:
@@ -143,10 +158,11 @@ def _date(text: str, today: date, what: str) -> date:
         raise ValueError(f"{what}: {error}") from None
 
 
-def _number(name: str, parameter: Mapping[str, Any], value: str | None) -> QueryParam:
+def _number(parameter: NumberParameter, value: str | None) -> QueryParam:
+    name = parameter.name
     number: float
     if value is None:
-        number = parameter["default"]
+        number = parameter.default
     else:
         try:
             number = float(value.strip())
@@ -154,12 +170,12 @@ def _number(name: str, parameter: Mapping[str, Any], value: str | None) -> Query
             raise ValueError(f"'{value}' is not a number") from None
     if isinstance(number, bool) or not math.isfinite(number):
         raise ValueError(f"'{value}' is not a finite number")
-    low, high = parameter.get("min"), parameter.get("max")
+    low, high = parameter.min, parameter.max
     if low is not None and number < low:
         raise ValueError(f"{number:g} is below the minimum {low}")
     if high is not None and number > high:
         raise ValueError(f"{number:g} is above the maximum {high}")
-    if parameter.get("integer"):
+    if parameter.integer:
         if number != int(number) or abs(number) >= 2**63:
             raise ValueError(f"{number:g} is not a whole number within INT64")
         return QueryParam(name, "INT64", int(number))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +33,9 @@ from shared.services.teams import require_team
 DASHBOARDS = "dashboards"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write and its row update
+
+if TYPE_CHECKING:
+    from shared.dashboards.model import Dashboard as DashboardModel
 
 
 @dataclass
@@ -77,28 +80,28 @@ def pick_connection(
 
 def check_dashboard(
     c: Ports, s: Session, team: Team, conn: Connection, text: str
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """Validate the YAML and dry-run every query under the team's cap; all errors at once."""
+) -> tuple[DashboardModel, dict[str, int]]:
+    """Load the YAML (parsed and validated once) and dry-run every query under the team's cap.
+
+    Every error is reported at once, located in the YAML.
+    """
     from shared.dashboards.params import bind_parameters
     from shared.dashboards.validate import validate_dashboard
 
     sql = ConnectionSql.load(c, s, conn)
     report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
-    if not report.ok:
+    if report.model is None or report.source is None:
         raise ValidationFailed(_summary(report.errors), details=report.errors)
-    dashboard = report.dashboard or {}
+    dashboard, source = report.model, report.source
     params = bind_parameters(dashboard, {})
     cap = byte_cap(c, team)
     errors: list[dict[str, Any]] = []
     bytes_by_query: dict[str, int] = {}
     columns: dict[str, list[str]] = {}
-    from shared.dashboards.yaml_source import load_source
-
-    source = load_source(text)
-    for name, query in (dashboard.get("queries") or {}).items():
+    for name, query in dashboard.queries.items():
         loc = source.error(("queries", name, "sql"), "")
         try:
-            dry = sql.dry_run(query["sql"], params)
+            dry = sql.dry_run(query.sql, params)
         except BridgeError as err:
             errors.append({**loc, "message": f"dry run failed: {err.message}"})
             continue
@@ -113,10 +116,7 @@ def check_dashboard(
                 }
             )
     if not errors:
-        second = validate_dashboard(
-            text, allowed_tables=sql.allows(), default_project=sql.project, query_columns=columns
-        )
-        errors.extend(second.errors)
+        errors.extend(report.column_errors(columns))
     if errors:
         err_cls = (
             ByteCapExceeded
@@ -202,7 +202,7 @@ def _record(
     team_id: str,
     slug: str,
     info: ObjectInfo,
-    dashboard: dict[str, Any],
+    dashboard: DashboardModel | None,
     connection_id: str,
     author: str,
     existing: Dashboard | None,
@@ -212,8 +212,8 @@ def _record(
     if existing is None:
         row.owner_user_id = author
         s.add(row)
-    row.title = str(dashboard.get("title") or slug)[:300]
-    row.description = dashboard.get("description")
+    row.title = (dashboard.title if dashboard is not None else slug)[:300]
+    row.description = dashboard.description if dashboard is not None else None
     row.connection_id, row.version, row.generation, row.deleted_at = (
         connection_id,
         version,
@@ -268,7 +268,7 @@ def repair(c: Ports, s: Session, team_id: str, slug: str) -> Dashboard | None:
         team_id,
         slug,
         head,
-        report.dashboard or {"title": slug},
+        report.model,
         conn.id,
         meta.get("author", "unknown"),
         row,

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -39,6 +39,10 @@ STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TT
 DATA_VERSION_TTL_S = 30.0
 POINTER_TTL_S = 2.0  # how long a cache hit may trust a remembered membership + dashboard version
 
+if TYPE_CHECKING:
+    from shared.dashboards.compile import CompiledDashboard, CompiledView
+    from shared.dashboards.model import Dashboard as DashboardModel
+
 
 _LIVE_GENERATION = (
     select(Dashboard.generation)
@@ -57,8 +61,8 @@ class LoadedDashboard:
     row: Dashboard
     team: Team
     conn: Connection
-    dashboard: dict[str, Any]
-    compiled: Any  # shared.dashboards.compile.CompiledDashboard
+    dashboard: DashboardModel
+    compiled: CompiledDashboard
     ttl_s: int | None  # ``refresh`` as written in the YAML (None: the team's default applies)
 
 
@@ -87,7 +91,9 @@ class DataService:
         self.cache = ResultCache(c.store("cache"))
         self.flights: SingleFlight[CachedResult] = SingleFlight()
         self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
-        self._parsed: OrderedDict[tuple[str, int], tuple[dict[str, Any], Any, int | None]] = OrderedDict()
+        self._parsed: OrderedDict[tuple[str, int], tuple[DashboardModel, CompiledDashboard, int | None]] = (
+            OrderedDict()
+        )
         self._versions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
         self._lock = threading.Lock()
         self.warehouse_calls = 0  # observable by tests and benchmarks
@@ -106,7 +112,9 @@ class DataService:
             raise NotFound("the dashboard's connection no longer exists")
         return self._loaded(team, row, conn)
 
-    def _parse(self, row: Dashboard, conn: Connection) -> tuple[dict[str, Any], Any, int | None]:
+    def _parse(
+        self, row: Dashboard, conn: Connection
+    ) -> tuple[DashboardModel, CompiledDashboard, int | None]:
         key = (row.id, row.generation)
         with self._lock:
             if key in self._parsed:
@@ -114,17 +122,15 @@ class DataService:
                 return self._parsed[key]
         from shared.dashboards.compile import compile_dashboard, refresh_seconds
         from shared.dashboards.validate import validate_dashboard
-        from shared.dashboards.yaml_source import load_source
 
         text = self.c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation).data.decode()
         report = validate_dashboard(text, default_project=conn.config.get("project"))
-        if not report.ok:
+        dashboard = report.model
+        if dashboard is None:
             raise BridgeError(
                 "the stored dashboard no longer validates; save it again", details=report.errors
             )
-        written = load_source(text).data.get("refresh")  # None: the team's default applies
-        ttl = None if written is None else refresh_seconds(written)
-        dashboard = report.dashboard or {}
+        ttl = refresh_seconds(dashboard.refresh) if dashboard.refresh_written else None
         parsed = (dashboard, compile_dashboard(dashboard), ttl)
         with self._lock:
             self._parsed[key] = parsed
@@ -257,7 +263,7 @@ class DataService:
             ttl = loaded.team.cache_ttl_seconds or self.c.settings.cache_ttl_seconds
         cap = byte_cap(self.c, loaded.team)
 
-        def one(view: Any) -> dict[str, Any]:
+        def one(view: CompiledView) -> dict[str, Any]:
             bound = select_parameters(params, view.parameter_names)
             return self._view(loaded, sql, view, bound, ttl=ttl, cap=cap, force=force)
 
@@ -268,7 +274,7 @@ class DataService:
                 "slug": loaded.row.slug,
                 "title": loaded.row.title,
                 "version": loaded.row.version,
-                "theme": loaded.dashboard.get("theme", "monotone"),
+                "theme": loaded.dashboard.theme,
             },
             "parameters": _parameters_json(loaded.dashboard, params),
             "views": [
@@ -449,27 +455,25 @@ def _empty(view_id: str, *, error: dict[str, Any] | None = None) -> dict[str, An
     }
 
 
-def _view_meta(dashboard: dict[str, Any], view: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = next((v for v in dashboard.get("views", []) if v.get("id") == view.view_id), {})
+def _view_meta(dashboard: DashboardModel, view: CompiledView) -> dict[str, Any]:
+    source = dashboard.view(view.view_id)
     return {
         "view_id": view.view_id,
         "type": view.type,
-        "title": spec.get("title"),
-        "layout": spec.get("layout"),
+        "title": source.title if source is not None else None,
+        "layout": source.layout.model_dump() if source is not None else None,
         "spec": view.spec,
     }
 
 
-def _parameters_json(dashboard: dict[str, Any], params: tuple[QueryParam, ...]) -> list[dict[str, Any]]:
+def _parameters_json(dashboard: DashboardModel, params: tuple[QueryParam, ...]) -> list[dict[str, Any]]:
     values = {p.name: _json_value(p.value) for p in params}
     out = []
-    for p in dashboard.get("parameters") or ():
-        name = p["name"]
-        item = {k: v for k, v in p.items() if k in ("name", "type", "label", "options")}
-        if p.get("type") == "date_range":
-            item["value"] = [values.get(f"{name}_start"), values.get(f"{name}_end")]
-        else:
-            item["value"] = values.get(name)
+    for p in dashboard.parameters:
+        item = p.model_dump(include={"name", "type", "label", "options"})
+        item["value"] = (
+            [values.get(n) for n in p.bound_names()] if p.type == "date_range" else values.get(p.name)
+        )
         out.append(item)
     return out
 

@@ -219,8 +219,9 @@ class Dashboard(Closed):
     )
     queries: dict[Annotated[str, StringConstraints(pattern=NAME_PATTERN)], Query] = Field(
         default_factory=dict,
-        min_length=1,
         max_length=50,
+        # the YAML may not write an empty map; the model (defaults filled in) may hold one
+        json_schema_extra={"minProperties": 1},
         description="Named queries, referenced by views.",
         examples=[{"monthly": {"sql": "SELECT 1 AS one"}}],
     )

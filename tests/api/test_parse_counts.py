@@ -1,0 +1,105 @@
+"""A save and a cold serve each parse the YAML once and run the dashboard schema once.
+
+Counts every YAML document parsed (PyYAML's composer) and every validation against the
+dashboard JSON Schema while real HTTP requests run; ``-s`` prints the figures of a chat turn too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+import yaml.composer
+from jsonschema import Draft202012Validator
+from test_dashboards_api import GOOD, put, setup_team
+
+from shared.bootstrap import Container
+from shared.dashboards.schema import SCHEMA_ID
+from shared.dev.seed import DEMO_EMAIL
+
+
+@dataclass
+class Counts:
+    yaml_parses: int = 0
+    schema_runs: int = 0
+
+    def take(self) -> tuple[int, int]:
+        taken = (self.yaml_parses, self.schema_runs)
+        self.yaml_parses = self.schema_runs = 0
+        return taken
+
+
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
+    found = Counts()
+    compose = yaml.composer.Composer.get_single_node
+    iter_errors = Draft202012Validator.iter_errors
+
+    def counted_compose(self: Any) -> Any:
+        found.yaml_parses += 1
+        return compose(self)
+
+    def counted_iter_errors(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.schema.get("$id") == SCHEMA_ID:
+            found.schema_runs += 1
+        return iter_errors(self, *args, **kwargs)
+
+    monkeypatch.setattr(yaml.composer.Composer, "get_single_node", counted_compose)
+    monkeypatch.setattr(Draft202012Validator, "iter_errors", counted_iter_errors)
+    yield found
+
+
+def _cold(container: Container) -> None:
+    """Forget this instance's serving state, as a new instance would start."""
+    container.extras.pop("data_service", None)
+
+
+def test_save_and_cold_serve_parse_once(dev_server, token, container: Container, counts: Counts) -> None:
+    h, t = setup_team(dev_server, token)
+    assert container.task_queue.join(15)
+    counts.take()
+    assert put(dev_server, h, t, "rev", GOOD).status_code == 201
+    saved = counts.take()
+    assert container.task_queue.join(15)  # the save's finalize event warms the cache (a cold load)
+    warmed = counts.take()
+    _cold(container)
+    r = requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards/rev/data", headers=h)
+    assert r.status_code == 200 and all(v["status"] == "ok" for v in r.json()["views"])
+    served = counts.take()
+    r = requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards/rev/data", headers=h)
+    assert r.status_code == 200
+    warm_served = counts.take()
+    print(f"\nper save: {saved}; warm after save: {warmed}; cold serve: {served}; warm serve: {warm_served}")
+    assert saved == (1, 1)
+    assert warmed == (1, 1)
+    assert served == (1, 1)
+    assert warm_served == (0, 0)
+
+
+def test_chat_turn_counts(dev_server, container: Container, counts: Counts) -> None:
+    h = {"Authorization": f"Bearer {container.local_identity.issue(DEMO_EMAIL)}"}
+    team = requests.get(f"{dev_server.url}/v1/teams", headers=h).json()["teams"][0]
+    conn = requests.get(f"{dev_server.url}/v1/teams/{team['id']}/connections", headers=h).json()["connections"][0]
+    sid = requests.post(
+        f"{dev_server.url}/v1/chat/sessions", json={"team_id": team["id"], "connection_id": conn["id"]}, headers=h
+    ).json()["id"]
+    assert container.task_queue.join(15)
+    counts.take()
+    with requests.post(
+        f"{dev_server.url}/v1/chat/sessions/{sid}/messages",
+        json={"content": "revenue by month by country"},
+        headers=h,
+        stream=True,
+        timeout=60,
+    ) as r:
+        assert r.status_code == 200
+        body = r.text
+    assert "dashboard_saved" in body
+    turn = counts.take()
+    assert container.task_queue.join(15)
+    warmed = counts.take()
+    print(f"\nper chat turn (YAML parses, schema runs): {turn}; warm after its save: {warmed}")
+    assert turn[0] >= 1 and turn[1] >= 1  # the turn validated and saved a dashboard

@@ -118,7 +118,9 @@ def _bind_one(parameter: Parameter, raw: Mapping[str, str], today: date) -> list
         return [QueryParam(f"{name}_start", "DATE", start), QueryParam(f"{name}_end", "DATE", end)]
     value = _raw_value(raw, name)
     if isinstance(parameter, DateParameter):
-        return [QueryParam(name, "DATE", _date(value if value is not None else parameter.default, today, "value"))]
+        return [
+            QueryParam(name, "DATE", _date(value if value is not None else parameter.default, today, "value"))
+        ]
     if isinstance(parameter, NumberParameter):
         return [_number(parameter, value)]
     if isinstance(parameter, EnumParameter):

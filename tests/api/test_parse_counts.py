@@ -82,9 +82,13 @@ def test_save_and_cold_serve_parse_once(dev_server, token, container: Container,
 def test_chat_turn_counts(dev_server, container: Container, counts: Counts) -> None:
     h = {"Authorization": f"Bearer {container.local_identity.issue(DEMO_EMAIL)}"}
     team = requests.get(f"{dev_server.url}/v1/teams", headers=h).json()["teams"][0]
-    conn = requests.get(f"{dev_server.url}/v1/teams/{team['id']}/connections", headers=h).json()["connections"][0]
+    conn = requests.get(f"{dev_server.url}/v1/teams/{team['id']}/connections", headers=h).json()[
+        "connections"
+    ][0]
     sid = requests.post(
-        f"{dev_server.url}/v1/chat/sessions", json={"team_id": team["id"], "connection_id": conn["id"]}, headers=h
+        f"{dev_server.url}/v1/chat/sessions",
+        json={"team_id": team["id"], "connection_id": conn["id"]},
+        headers=h,
     ).json()["id"]
     assert container.task_queue.join(15)
     counts.take()

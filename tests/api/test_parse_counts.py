@@ -54,7 +54,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
 
 def _cold(container: Container) -> None:
     """Forget this instance's serving state, as a new instance would start."""
-    container.extras.pop("data_service", None)
+    container.__dict__.pop("data_service", None)  # a cached_property: built again on next use
 
 
 def test_save_and_cold_serve_parse_once(dev_server, token, container: Container, counts: Counts) -> None:

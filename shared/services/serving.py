@@ -418,8 +418,13 @@ def cross_filtered(
     filters = parse_filters(raw)
     if not filters:
         return (loaded.compiled, ()), {}
-    queries, params, applied = filter_queries(loaded.dashboard.get("queries") or {}, filters)
-    return (compile_dashboard({**loaded.dashboard, "queries": queries}), params), applied
+    from shared.dashboards.model import Query
+
+    dashboard = loaded.dashboard
+    plain = {name: query.model_dump(exclude_none=True) for name, query in dashboard.queries.items()}
+    queries, params, applied = filter_queries(plain, filters)
+    typed = {name: Query.model_validate(query) for name, query in queries.items()}
+    return (compile_dashboard(dashboard.model_copy(update={"queries": typed})), params), applied
 
 
 def _payload(view_id: str, r: CachedResult, status: str) -> dict[str, Any]:

@@ -47,3 +47,21 @@ class Api:
             headers={**self.headers, "Content-Type": "application/yaml"},
             timeout=60,
         )
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Serious and critical accessibility violations axe-core (from npm, injected) finds in the page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(
+            AXE.read_text(encoding="utf-8")
+        )  # evaluated by the test driver: the page's CSP stays strict
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes']}" for v in found if v["impact"] in ("serious", "critical")
+    ]

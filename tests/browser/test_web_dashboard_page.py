@@ -190,7 +190,7 @@ def test_dashboard_renders_matches_the_data_api_and_reacts(
 
     # YAML one click away, and downloadable
     page.get_by_role("button", name="YAML", exact=True).click()
-    assert "title: Revenue overview" in page.locator(".yaml-panel pre").inner_text()
+    assert "title: Revenue overview" in page.get_by_label("revenue.yaml").input_value()
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download YAML").click()
     assert dl.value.suggested_filename == "revenue.yaml"

@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/static/<path:name>"): Case("/static/app.js", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/vendor/<name>"): Case("/vendor/vega.min.js", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/config.json"): Case("/config.json", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/schemas/dashboard.schema.json"): Case("/schemas/dashboard.schema.json", PUBLIC, PUBLIC, PUBLIC),
     ("POST", "/v1/dev/token"): Case(
         "/v1/dev/token", PUBLIC, PUBLIC, PUBLIC, body=lambda i: {"email": f"{i['who']}@x.example"}
     ),

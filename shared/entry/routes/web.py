@@ -146,6 +146,8 @@ def config() -> Any:
     c = container()
     resp = _secure(Response(mimetype="application/json"))
     body: dict[str, Any] = {"sign_in": "local" if c.settings.identity == "local" else "google"}
+    if body["sign_in"] == "local":
+        body["demo_email"] = _demo_owner()
     if body["sign_in"] == "google":
         s = c.settings
         body["identity"] = {
@@ -154,6 +156,28 @@ def config() -> Any:
             "securetoken_url": s.securetoken_url.rstrip("/"),
         }
     resp.set_data(json.dumps(body))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _demo_owner() -> str | None:
+    """Locally: the email that owns the seeded demo team (shown on the sign-in page), if seeded."""
+    from sqlalchemy import select
+
+    from shared.db.models import Team
+    from shared.dev.seed import DEMO_EMAIL, DEMO_TEAM
+
+    with container().db.session() as s:
+        found = s.scalar(select(Team.id).where(Team.admin_user_id == DEMO_EMAIL, Team.name == DEMO_TEAM))
+    return DEMO_EMAIL if found else None
+
+
+@bp.get("/schemas/dashboard.schema.json")
+def dashboard_schema() -> Response:
+    """The dashboard JSON Schema (the YAML editor completes keys from it)."""
+    from shared.dashboards.schema import dashboard_schema_json
+
+    resp = _secure(Response(dashboard_schema_json(), mimetype="application/schema+json"))
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 

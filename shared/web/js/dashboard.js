@@ -1,31 +1,14 @@
-// The dashboard view: parameters, a 12-column grid of views, freshness + refresh, YAML panel.
+// The dashboard view: parameters, cross-filters, a 12-column grid of views with tile actions,
+// freshness + refresh, the YAML editor, history, rename / duplicate / delete.
 
 import { api, get, post, enc, ApiError } from "./api.js";
 import { h, clear, spinner, errorBox, toast } from "./dom.js";
 import { ago } from "./format.js";
 import { renderView } from "./views.js";
-
-function paramControl(p, onChange) {
-  const id = `param-${p.name}`;
-  const label = p.label || p.name.replace(/_/g, " ");
-  let control;
-  if (p.options && p.options.length) {
-    control = h("select", { id, name: p.name }, p.options.map((o) => h("option", { value: String(o), text: String(o) })));
-    control.value = p.value === null || p.value === undefined ? "" : String(p.value);
-  } else if (p.type === "date_range") {
-    const [a, b] = Array.isArray(p.value) ? p.value : String(p.value || "").split(",");
-    const start = h("input", { type: "date", id, name: `${p.name}_start`, value: a || "", "aria-label": `${label} start` });
-    const end = h("input", { type: "date", name: `${p.name}_end`, value: b || "", "aria-label": `${label} end` });
-    start.addEventListener("change", onChange);
-    end.addEventListener("change", onChange);
-    return h("div", { class: "field param" }, h("label", { for: id, text: label }), h("div", { class: "range" }, start, end));
-  } else {
-    const type = p.type === "date" ? "date" : p.type === "number" ? "number" : "text";
-    control = h("input", { type, id, name: p.name, value: p.value === null || p.value === undefined ? "" : String(p.value), step: type === "number" ? "any" : undefined });
-  }
-  control.addEventListener("change", onChange);
-  return h("div", { class: "field param" }, h("label", { for: id, text: label }), control);
-}
+import { tileMenu, download } from "./tiles.js";
+import { paramControl, filtersOf, filterChips, filterField, timeField } from "./params.js";
+import { mountEditor } from "./editor.js";
+import { showHistory } from "./history.js";
 
 /** The dashboard's theme: as the API names it, else read from its charts' background. */
 function themeOf(data) {
@@ -37,36 +20,39 @@ function themeOf(data) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b < 96 ? "dark" : "light";
 }
 
-function queryString(form) {
-  const q = new URLSearchParams();
-  for (const el of form.elements) if (el.name && el.value !== "") q.set(el.name, el.value);
-  return q.toString();
-}
+const dateOf = (v) => new Date(v).toISOString().slice(0, 10);
 
 /**
  * Mount the dashboard `slug` of `teamId` into `root`.
- * `options.compact` hides the page chrome (used beside the chat); `options.initialQuery` seeds parameters.
+ * `options.compact` hides the page chrome (used beside the chat); `options.initialQuery` seeds parameters and filters.
  */
 export function mountDashboard(root, teamId, slug, options = {}) {
   const base = `/v1/teams/${enc(teamId)}/dashboards/${enc(slug)}`;
-  const state = { meta: null, data: null, query: options.initialQuery || "", loading: 0, timer: 0 };
+  const state = { meta: null, data: null, query: options.initialQuery || "", loading: 0, timer: 0, panel: null, editor: null };
   const title = h(options.compact ? "h2" : "h1", { class: "dash-title", text: slug });
   const desc = h("p", { class: "muted dash-desc" });
   const status = h("span", { class: "freshness", "aria-live": "polite" });
-  const refreshBtn = h("button", { type: "button", class: "btn", text: "Refresh" });
-  const yamlBtn = h("button", { type: "button", class: "btn", "aria-expanded": "false", "aria-controls": `yaml-${slug}`, text: "YAML" });
-  const downloadBtn = h("button", { type: "button", class: "btn", text: "Download YAML" });
+  const button = (text, attrs = {}) => h("button", { type: "button", class: "btn", text, ...attrs });
+  const refreshBtn = button("Refresh");
+  const yamlBtn = button("YAML", { "aria-expanded": "false", "aria-controls": `panel-${slug}` });
+  const historyBtn = button("History", { "aria-expanded": "false", "aria-controls": `panel-${slug}` });
+  const renameBtn = button("Rename");
+  const copyBtn = button("Duplicate");
+  const deleteBtn = button("Delete", { class: "btn danger" });
+  const downloadBtn = button("Download YAML");
   const openLink = options.compact ? h("a", { class: "btn", href: `/d/${enc(teamId)}/${enc(slug)}`, text: "Open" }) : null;
-  const paramsForm = h("form", { class: "params", "aria-label": "Parameters" });
-  const yamlPanel = h("section", { class: "yaml-panel", id: `yaml-${slug}`, hidden: true, "aria-label": "Dashboard YAML" });
+  const actions = h("div", { class: "dash-actions", hidden: true }, status, refreshBtn, yamlBtn, options.compact ? null : [historyBtn, renameBtn, copyBtn, deleteBtn], openLink);
+  const paramsForm = h("form", { class: "params", "aria-label": "Parameters", hidden: true });
+  const chips = h("div", { class: "chips-row" });
+  const panel = h("section", { class: "side-panel", id: `panel-${slug}`, hidden: true, "aria-label": "Dashboard YAML and history" });
   const grid = h("div", { class: "grid", "aria-busy": "true" });
   const message = h("div", { class: "dash-message" });
   const el = h("section", { class: `dashboard${options.compact ? " compact" : ""}`, dataset: { slug } },
-    h("div", { class: "dash-head" },
-      h("div", { class: "dash-heading" }, title, desc),
-      h("div", { class: "dash-actions" }, status, refreshBtn, yamlBtn, openLink)),
-    paramsForm, yamlPanel, message, grid);
+    h("div", { class: "dash-head" }, h("div", { class: "dash-heading" }, title, desc), actions),
+    paramsForm, chips, panel, message, grid);
   clear(root, el);
+
+  const ctx = { base, slug, teamId, query: () => state.query, title: () => state.meta?.title || slug };
 
   const showFreshness = () => {
     const times = (state.data?.views || []).map((v) => v.cached_at).filter(Boolean).sort();
@@ -79,10 +65,14 @@ export function mountDashboard(root, teamId, slug, options = {}) {
       state.meta = await get(base);
       title.textContent = state.meta.title || slug;
       desc.textContent = state.meta.description || "";
+      actions.hidden = false;
       if (!options.compact) document.title = `${state.meta.title} · Bridge`;
     } catch (err) {
-      clear(message, errorBox(err.status === 404 ? new Error("This dashboard does not exist or you cannot see it.") : err));
-      grid.setAttribute("aria-busy", "false");
+      // nothing to act on: no actions, no parameters, just what to do next
+      clear(message, errorBox(err.status === 404 ? new Error("This dashboard does not exist or you cannot see it.") : err),
+        err.status === 404 ? h("p", {}, h("a", { href: "/#/dashboards", text: "See your dashboards" }), " or ", h("a", { href: "/#/chat", text: "ask for a new one" }), ".") : null);
+      grid.remove();
+      el.dataset.ready = "true";
       throw err;
     }
   }
@@ -98,12 +88,17 @@ export function mountDashboard(root, teamId, slug, options = {}) {
       state.data = data;
       el.classList.toggle("theme-dark", themeOf(data) === "dark");
       clear(message);
+      grid.classList.remove("stale");
       renderParams(data.parameters || []);
+      renderChips();
       await renderGrid(data.views || []);
       showFreshness();
     } catch (err) {
       if (seq !== state.loading) return;
-      clear(message, errorBox(err));
+      // the charts below are from before: dimmed, and the error says why
+      grid.classList.toggle("stale", grid.childElementCount > 0);
+      clear(message, errorBox(err), grid.childElementCount ? h("p", { class: "muted small", text: "The charts below show the previous data." }) : null);
+      renderChips();
     } finally {
       if (seq === state.loading) {
         grid.setAttribute("aria-busy", "false");
@@ -120,12 +115,60 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     paramsForm.hidden = !parameters.length;
   }
 
-  function apply() {
-    const query = queryString(paramsForm);
+  function renderChips() {
+    clear(chips, filterChips(filtersOf(state.query), (key) => setFilter(key, null), () => setQuery(paramQuery())));
+  }
+
+  function paramQuery() {
+    const q = new URLSearchParams();
+    for (const el2 of paramsForm.elements) if (el2.name && el2.value !== "") q.set(el2.name, el2.value);
+    return q;
+  }
+
+  function setQuery(q) {
+    const query = q.toString();
     if (query === state.query && state.data) return; // Enter after a change: already loading
     state.query = query;
     if (!options.compact) history.replaceState(null, "", `${location.pathname}${state.query ? `?${state.query}` : ""}${location.hash}`);
     loadData();
+  }
+
+  function apply() {
+    const q = paramQuery();
+    for (const f of filtersOf(state.query)) q.set(f.key, f.value);
+    setQuery(q);
+  }
+
+  function setFilter(key, value) {
+    const q = new URLSearchParams(state.query);
+    if (value === null) q.delete(key); else q.set(key, value);
+    setQuery(q);
+  }
+
+  function interactive(view, body) {
+    const vega = body._vega;
+    if (!vega) return;
+    const field = filterField(view);
+    if (field) {
+      vega.view.addEventListener("click", (_event, item) => {
+        const datum = item && item.datum;
+        if (!datum) return;
+        const value = datum[field] ?? datum.value; // a mark, or a legend entry
+        if (value === undefined || value === null) return;
+        setFilter(`filter.${field}`, String(value));
+      });
+    }
+    const time = timeField(view);
+    if (time) {
+      let pending = 0;
+      vega.view.addSignalListener("brush", (_name, value) => {
+        clearTimeout(pending);
+        const range = value && value[time];
+        pending = setTimeout(() => {
+          if (range && range.length === 2) setFilter(`range.${time}`, `${dateOf(range[0])}..${dateOf(range[1])}`);
+        }, 600);
+      });
+    }
   }
 
   async function renderGrid(views) {
@@ -133,18 +176,40 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     const cards = sorted.map((v) => {
       const l = v.layout || { x: 0, y: 0, w: 12, h: 4 };
       const body = h("div", { class: "view-body" });
+      const filtered = (v.filtered_by || []).length ? h("span", { class: "badge filtered", title: `Filtered by ${v.filtered_by.join(", ")}`, text: "filtered" }) : null;
       const card = h("article", {
         class: `view view-${(v.spec && v.spec.kind) || v.type}${v.status === "error" ? " has-error" : ""}`,
         dataset: { viewId: v.view_id, type: v.type },
         "aria-label": v.title || v.view_id,
         style: `--x:${l.x + 1};--w:${l.w};--y:${l.y + 1};--h:${l.h}`,
-      }, v.title ? h("h3", { class: "view-title", text: v.title }) : null, body);
+      }, h("div", { class: "view-head" }, h("h3", { class: "view-title", text: v.title || "" }), filtered, tileMenu(ctx, v, body)), body);
       return { card, body, view: v };
     });
     clear(grid, cards.map((c) => c.card));
-    await Promise.all(cards.map(({ body, view }) => renderView(body, view).catch((err) => {
-      clear(body, h("div", { class: "view-error", role: "alert" }, h("p", { text: `This view could not be drawn: ${err.message}` })));
-    })));
+    await Promise.all(cards.map(({ body, view }) => renderView(body, view, { brush: !!timeField(view), clickable: !!filterField(view) })
+      .then(() => interactive(view, body))
+      .catch((err) => {
+        clear(body, h("div", { class: "view-error", role: "alert" }, h("p", { text: `This view could not be drawn: ${err.message}` })));
+      })));
+  }
+
+  function togglePanel(which, btn) {
+    const open = state.panel !== which;
+    state.panel = open ? which : null;
+    panel.hidden = !open;
+    yamlBtn.setAttribute("aria-expanded", String(open && which === "yaml"));
+    historyBtn.setAttribute("aria-expanded", String(open && which === "history"));
+    if (!open) return false;
+    btn.focus();
+    return true;
+  }
+
+  async function afterSave(saved) {
+    state.meta = await get(base);
+    title.textContent = state.meta.title || slug;
+    if (state.editor) state.editor.setMeta(state.meta);
+    await loadData();
+    return saved;
   }
 
   paramsForm.addEventListener("submit", (e) => { e.preventDefault(); apply(); });
@@ -164,34 +229,68 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   });
 
   yamlBtn.addEventListener("click", async () => {
-    const open = yamlPanel.hidden;
-    yamlPanel.hidden = !open;
-    yamlBtn.setAttribute("aria-expanded", String(open));
-    if (open) {
-      try {
-        state.meta = await get(base);
-        clear(yamlPanel, h("div", { class: "yaml-head" }, h("div", {}, h("strong", { text: `${slug}.yaml` }), h("span", { class: "muted", text: ` version ${state.meta.version}` })), downloadBtn), h("pre", { class: "yaml", tabindex: "0", text: state.meta.yaml }));
-      } catch (err) {
-        clear(yamlPanel, errorBox(err));
-      }
+    if (!togglePanel("yaml", yamlBtn)) return;
+    try {
+      state.meta = await get(base);
+      const editorBox = h("div");
+      clear(panel, editorBox, h("div", { class: "row-actions" }, downloadBtn));
+      state.editor = mountEditor(editorBox, { base, slug, meta: state.meta, onSaved: afterSave });
+    } catch (err) {
+      clear(panel, errorBox(err));
     }
+  });
+
+  historyBtn.addEventListener("click", () => {
+    if (!togglePanel("history", historyBtn)) return;
+    state.editor = null;
+    const restored = async (saved) => { await afterSave(saved); await showHistory(panel, base, state.meta, restored); };
+    showHistory(panel, base, state.meta, restored);
+  });
+
+  renameBtn.addEventListener("click", () => {
+    const input = h("input", { name: "title", required: true, maxlength: 300, value: state.meta.title, "aria-label": "New title" });
+    const form = h("form", { class: "rename-form" }, input, h("button", { type: "submit", class: "btn primary", text: "Save title" }), h("button", { type: "button", class: "btn", text: "Cancel", onclick: () => form.replaceWith(title) }));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const saved = await api("PATCH", base, { json: { title: input.value.trim() }, headers: { "If-Match": String(state.meta.version) } });
+        form.replaceWith(title);
+        toast(`Renamed (version ${saved.version})`);
+        await afterSave(saved);
+      } catch (err) { toast(`Rename failed: ${err.message}`); }
+    });
+    title.replaceWith(form);
+    input.focus();
+    input.select();
+  });
+
+  copyBtn.addEventListener("click", async () => {
+    try {
+      const copy = await post(`${base}/duplicate`, {});
+      toast(`Copied to ${copy.title}`);
+      location.href = `/d/${enc(teamId)}/${enc(copy.slug)}`;
+    } catch (err) { toast(`Duplicate failed: ${err.message}`); }
+  });
+
+  deleteBtn.addEventListener("click", async () => {
+    if (!window.confirm(`Delete the dashboard "${state.meta.title}"? Its versions stay in the history, but the dashboard leaves the list.`)) return;
+    try {
+      await api("DELETE", base);
+      toast(`Deleted ${state.meta.title}`);
+      location.href = "/#/dashboards";
+    } catch (err) { toast(err.status === 403 ? "Only the dashboard's owner or a team admin can delete it." : `Delete failed: ${err.message}`); }
   });
 
   downloadBtn.addEventListener("click", async () => {
     try {
       const resp = await api("GET", `${base}?format=yaml`, { raw: true, headers: { Accept: "application/yaml" } });
-      const url = URL.createObjectURL(await resp.blob());
-      const a = h("a", { href: url, download: `${slug}.yaml`, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      download(await resp.blob(), `${slug}.yaml`);
     } catch (err) {
       toast(`Download failed: ${err.message}`);
     }
   });
 
   state.timer = setInterval(showFreshness, 30000);
-  const ready = loadMeta().then(loadData, () => {});
+  const ready = loadMeta().then(() => loadData(), () => {});
   return { el, ready, reload: () => loadData(), destroy: () => clearInterval(state.timer) };
 }

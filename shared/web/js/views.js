@@ -53,7 +53,7 @@ export function errorText(err) {
 }
 
 /** Fill `body` with the view; returns a Promise that settles once charts are drawn. */
-export async function renderView(body, view) {
+export async function renderView(body, view, options = {}) {
   if (view.status === "error") {
     clear(body, h("div", { class: "view-error", role: "alert" }, h("strong", { text: view.error && view.error.code === "byte_cap_exceeded" ? "Over the byte cap" : "Could not load" }), h("p", { text: errorText(view.error) })));
     return;
@@ -62,7 +62,7 @@ export async function renderView(body, view) {
   if (spec.kind === "kpi") return renderKpi(body, view);
   if (spec.kind === "table") return renderTable(body, view);
   if (spec.kind === "text") return renderText(body, spec);
-  return renderChart(body, view);
+  return renderChart(body, view, options);
 }
 
 function renderKpi(body, view) {
@@ -143,7 +143,7 @@ export function chartSummary(view, rows) {
   return `${parts.join("; ")}.`;
 }
 
-async function renderChart(body, view) {
+async function renderChart(body, view, options = {}) {
   const rows = rowsOf(view);
   const summary = chartSummary(view, rows);
   const target = h("div", { class: "chart", role: "img", "aria-label": summary });
@@ -153,10 +153,15 @@ async function renderChart(body, view) {
     return;
   }
   const spec = { ...view.spec, description: summary, data: { values: rows } };
+  if (options.brush && spec.mark && !spec.params) spec.params = [{ name: "brush", select: { type: "interval", encodings: ["x"] } }];
+  if (options.clickable) spec.config = { ...(spec.config || {}), mark: { ...((spec.config || {}).mark || {}), cursor: "pointer" } };
   const expr = await expressionInterpreter();
   const result = await globalThis.vegaEmbed(target, spec, {
     actions: false, renderer: "svg", ast: true, expr, defaultStyle: false, tooltip: { theme: "light" },
     config: { axisBand: { labelOverlap: "greedy" } }, // crowded category labels thin out instead of overlapping
   });
+  // the container is the chart's one image with its text alternative; Vega's marks (and a brush's
+  // rectangles) are not separate, unlabelled images to assistive technology
+  target.querySelector("svg")?.setAttribute("aria-hidden", "true");
   body._vega = result;
 }

@@ -60,16 +60,21 @@ export async function api(method, path, { json, body, headers = {}, raw = false,
 export const get = (path, opts) => api("GET", path, opts);
 export const post = (path, json, opts = {}) => api("POST", path, { json, ...opts });
 
-/** Which sign-in flow this deployment offers: "local" (dev tokens) or "google" (Identity Platform). */
-export async function signInFlow() {
+/** What the deployment offers before sign-in: {sign_in: "local" | "google", demo_email?}. */
+export async function signInConfig() {
   try {
     const resp = await fetch("/config.json", { headers: { Accept: "application/json" } });
     const config = resp.ok ? await resp.json() : { sign_in: "google" };
     if (config.identity) configure(config.identity);
-    return config.sign_in;
+    return config;
   } catch {
-    return "google";
+    return { sign_in: "google" };
   }
+}
+
+/** Which sign-in flow this deployment offers: "local" (dev tokens) or "google" (Identity Platform). */
+export async function signInFlow() {
+  return (await signInConfig()).sign_in;
 }
 
 export function eventsUrl(sessionId) {

@@ -1,34 +1,18 @@
 // Chat: pick a team + connection, send messages, follow the turn's events, show the dashboard.
 
-import { get, post, enc, eventsUrl, api } from "./api.js";
+import { get, post, enc, eventsUrl, api, signInConfig } from "./api.js";
 import { h, clear, spinner, errorBox, field } from "./dom.js";
 import { mountDashboard } from "./dashboard.js";
 import { prefs } from "./prefs.js";
+import { renderMarkdown, localHref } from "./markdown.js";
+import { stepLabel, resultLabel } from "./steps.js";
+import { ASK_KEY } from "./tiles.js";
 
 const SESSION_KEY = "bridge.chat";
 const EVENT_TYPES = ["token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done"];
 
-/** The preview page on this server (the API's preview_url may name another host in development). */
-function localPath(url) {
-  try {
-    const u = new URL(url, location.href);
-    return u.pathname.startsWith("/d/") ? `${u.pathname}${u.search}` : u.href;
-  } catch {
-    return "/#/dashboards";
-  }
-}
-
-/** Turn http(s) URLs in a text element into links, without ever parsing HTML. */
-function linkify(el) {
-  const text = el.textContent;
-  const parts = text.split(/(https?:\/\/[^\s<>"'`)]+[^\s<>"'`).,;:])/);
-  if (parts.length === 1) return;
-  el.replaceChildren(...parts.map((part, i) => (i % 2 ? h("a", { href: localPath(part), rel: "noopener", text: part }) : document.createTextNode(part))));
-}
-
-function oneLine(obj) {
-  const s = JSON.stringify(obj ?? {});
-  return s.length > 140 ? `${s.slice(0, 137)}…` : s;
+function rawJson(label, obj) {
+  return h("details", { class: "raw" }, h("summary", { text: label }), h("pre", { class: "args", text: JSON.stringify(obj ?? {}, null, 2) }));
 }
 
 export async function chatPage(main) {
@@ -48,12 +32,19 @@ export async function chatPage(main) {
       h("section", { class: "chat-pane", "aria-label": "Chat" }, h("h1", { class: "sr-only", text: "Chat" }), picker, notice, log, composer),
       h("section", { class: "preview-pane", "aria-label": "Dashboard preview" }, preview)));
 
-  const st = { session: null, source: null, running: false, turns: new Map(), userByTurn: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null };
+  const st = { session: null, source: null, running: false, turns: new Map(), userByTurn: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null, timed: false, noTeam: false };
 
   async function loadTeams() {
     const { teams } = await get("/v1/teams");
     if (!teams.length) {
-      clear(notice, h("p", { class: "callout" }, "You are not in a team yet. ", h("a", { href: "/#/teams", text: "Create a team" }), " and add a connection first."));
+      st.noTeam = true;
+      const { demo_email: demo } = await signInConfig();
+      clear(notice, h("div", { class: "callout empty-state" },
+        h("p", { text: "You are not in a team yet, so there is no data to ask about." }),
+        h("p", {}, h("a", { href: "/#/teams", text: "Create a team" }), " and add a connection to your warehouse",
+          demo ? [", or sign out and sign in as ", h("strong", { text: demo }), " to try the demo team."] : ".")));
+      send.disabled = true;
+      input.disabled = true;
       return;
     }
     clear(teamSel, teams.map((t) => h("option", { value: t.id, text: t.name })));
@@ -80,6 +71,7 @@ export async function chatPage(main) {
   }
 
   function suggestions() {
+    if (st.noTeam) return null;
     const examples = ["Revenue by month", "Top 10 product categories by revenue", "Orders by country since 2023"];
     return h("li", { class: "suggestions" }, h("p", { class: "muted", text: "Ask for a dashboard in plain words. For example:" }),
       h("div", { class: "chips" }, examples.map((text) => {
@@ -91,7 +83,7 @@ export async function chatPage(main) {
 
   function setRunning(running, label = "") {
     clearInterval(ticker);
-    if (running) { started = Date.now(); ticker = setInterval(() => { if (st.running && !st.reconnecting) working(); }, 1000); }
+    if (running) { started = Date.now(); st.timed = !!label; ticker = setInterval(() => { if (st.running && !st.reconnecting) working(); }, 1000); }
     st.running = running;
     send.disabled = running;
     composer.classList.toggle("busy", running);
@@ -106,7 +98,7 @@ export async function chatPage(main) {
     st.dashboard = null;
     resetPreview();
     st.lastId = 0;
-    clear(log);
+    clear(log, suggestions());
     prefs.connection = connSel.value;
     const s = await post("/v1/chat/sessions", { team_id: teamSel.value, connection_id: connSel.value });
     st.session = s.id;
@@ -196,11 +188,10 @@ export async function chatPage(main) {
         break;
       case "tool_call": {
         const status = h("span", { class: "step-status pending", text: "running" });
-        const summary = h("span", { class: "step-summary muted" });
-        const det = h("details", { class: "step" },
-          h("summary", {}, h("code", { text: data.name }), " ", status, " ", summary),
-          h("pre", { class: "args", text: JSON.stringify(data.arguments ?? {}, null, 2) }));
-        t.calls.set(data.call_id, { det, status, summary });
+        const summary = h("span", { class: "step-summary", text: stepLabel(data.name, data.arguments || {}) });
+        const raw = h("div", { class: "raw-box" }, rawJson(`Raw call: ${data.name}`, data.arguments));
+        const det = h("div", { class: "step", dataset: { tool: data.name || "" } }, h("div", { class: "step-line" }, status, " ", summary), raw);
+        t.calls.set(data.call_id, { det, status, summary, raw, args: data.arguments || {} });
         t.stepList.append(det);
         t.steps.hidden = false;
         t.stepsLabel.textContent = `Working: ${t.calls.size} ${t.calls.size === 1 ? "step" : "steps"}`;
@@ -209,18 +200,17 @@ export async function chatPage(main) {
       case "tool_result": {
         let call = t.calls.get(data.call_id);
         if (!call) { onEvent("tool_call", { ...data, arguments: {} }); call = t.calls.get(data.call_id); }
-        call.status.textContent = data.ok ? "ok" : "error";
+        call.status.textContent = data.ok ? "done" : "error";
         call.status.className = `step-status ${data.ok ? "ok" : "bad"}`;
-        const line = data.summary || (data.ok ? oneLine(data.result) : data.error?.message || "failed");
-        call.summary.textContent = line === `${data.name} done` ? "" : line;
-        if (!data.ok && data.error) call.det.append(h("p", { class: "error-text", text: `${data.error.code}: ${data.error.message}` }));
+        call.summary.textContent = resultLabel(data.name, call.args, data);
+        call.raw.append(rawJson("Raw result", data.ok ? data.result : data.error));
         break;
       }
       case "yaml_artifact":
         t.extras.append(h("details", { class: "artifact" }, h("summary", {}, `YAML: ${data.slug || data.dashboard_slug || "draft"}.yaml`, data.version ? ` (version ${data.version})` : "", data.valid === false ? " (not valid yet)" : ""), h("pre", { class: "yaml", tabindex: "0", text: data.yaml })));
         break;
       case "dashboard_saved":
-        t.extras.append(h("p", { class: "saved" }, `Saved dashboard ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: localPath(data.preview_url), text: "Open it" })));
+        t.extras.append(h("p", { class: "saved" }, `Saved ${data.dashboard_slug} (version ${data.version}). `, h("a", { href: localHref(data.preview_url), class: "open-dashboard", text: "Open dashboard" })));
         showDashboard(data.dashboard_slug, data.version);
         break;
       case "error":
@@ -229,7 +219,7 @@ export async function chatPage(main) {
         break;
       case "done":
         if (!t.hasText && data.message && !t.errors.has(data.message)) t.text.textContent = data.message;
-        linkify(t.text);
+        t.text.replaceChildren(...renderMarkdown(t.text.textContent));
         if (t.calls.size) {
           const failed = [...t.calls.values()].filter((c) => c.status.classList.contains("bad")).length;
           t.stepsLabel.textContent = `${t.calls.size} ${t.calls.size === 1 ? "step" : "steps"}${failed ? `, ${failed} with errors` : ""}`;
@@ -237,7 +227,8 @@ export async function chatPage(main) {
         }
         if (data.dashboard_slug) showDashboard(data.dashboard_slug);
         t.li.dataset.status = data.status || "done";
-        setRunning(false, data.status === "failed" ? "The turn failed." : st.running ? `Answered in ${elapsed()}.` : "");
+        // after a reload the page did not see the turn start: no duration counted from the reload
+        setRunning(false, data.status === "failed" ? "The turn failed." : st.running ? (st.timed ? `Answered in ${elapsed()}.` : "Answered.") : "");
         input.focus();
         break;
       default:
@@ -264,6 +255,17 @@ export async function chatPage(main) {
     if (mounted) mounted.destroy();
     mounted = null;
     clear(preview, h("div", { class: "placeholder" }, h("p", { class: "muted", text: "Your dashboard appears here once the assistant saves it." })));
+  }
+
+  /** Arrived from a tile's "Ask about this": the question starts with the view it is about. */
+  function askAbout() {
+    let ask = null;
+    try { ask = JSON.parse(sessionStorage.getItem(ASK_KEY) || "null"); } catch { ask = null; }
+    sessionStorage.removeItem(ASK_KEY);
+    if (!ask || st.noTeam) return;
+    if ([...teamSel.options].some((o) => o.value === ask.team) && teamSel.value !== ask.team) { teamSel.value = ask.team; loadConnections().catch(() => {}); }
+    input.value = `About "${ask.title}" (view ${ask.view_id}) on the dashboard "${ask.dashboard}" (${ask.slug}): `;
+    clear(notice, h("p", { class: "callout ask-context" }, "Asking about ", h("strong", { text: ask.title }), " on ", h("a", { href: `/d/${enc(ask.team)}/${enc(ask.slug)}`, text: ask.dashboard }), ". Finish the question and send it."));
   }
 
   picker.addEventListener("submit", async (e) => {
@@ -302,7 +304,8 @@ export async function chatPage(main) {
   });
 
   try { await loadTeams(); await restore(); } catch (err) { clear(notice, errorBox(err)); }
-  if (!st.session) log.append(suggestions());
+  if (!st.session) clear(log, suggestions());
+  askAbout();
   input.focus();
   return () => { clearInterval(ticker); resetPreview(); if (st.source) st.source.close(); };
 }

@@ -1,7 +1,7 @@
 // Sign-in. Locally: an email → POST /v1/dev/token. On Google Cloud: Identity Platform (email and
 // password over its REST API) → a Google ID token the API verifies.
 
-import { api, signInFlow, session } from "./api.js";
+import { api, signInConfig, session } from "./api.js";
 import { h, clear, errorBox, field } from "./dom.js";
 import { signInWithPassword } from "./identity.js";
 
@@ -27,14 +27,18 @@ export async function signInPage(main, next) {
   const box = h("div", { class: "signin" });
   clear(main, h("div", { class: "page narrow" }, box));
   clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Checking how to sign in…" }));
-  if ((await signInFlow()) !== "local") {
+  const config = await signInConfig();
+  if (config.sign_in !== "local") {
     googleForm(box, next);
     return;
   }
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "email", placeholder: "you@example.com" });
   const msg = h("div");
   const form = h("form", { class: "card-form" }, field("Email", email, "Local development sign-in: no password, a dev token is issued for this email."), msg, h("button", { type: "submit", class: "btn primary", text: "Sign in" }));
-  clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Ask a question about your data; get a live dashboard." }), form);
+  const demo = config.demo_email ? h("div", { class: "callout demo-hint" },
+    h("p", {}, "Trying Bridge? The demo team, with a sample shop warehouse, belongs to ", h("strong", { text: config.demo_email }), ". Sign in with that email to use it; any other email starts with no team."),
+    h("button", { type: "button", class: "btn small", text: `Use ${config.demo_email}`, onclick: () => { email.value = config.demo_email; form.requestSubmit(); } })) : null;
+  clear(box, h("h1", { text: "Sign in to Bridge" }), h("p", { class: "muted", text: "Ask a question about your data; get a live dashboard." }), demo, form);
   email.focus();
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

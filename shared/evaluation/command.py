@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -18,9 +19,17 @@ from shared.evaluation.report import SetReport, table
 from shared.evaluation.runner import CaseResult, Evaluation
 from shared.settings import Settings, get_settings
 
+DEFAULT_CASES = "../shared/eval"  # the handout folder beside the repository
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cases", type=Path, help="a cases.jsonl, a folder with one, or a folder of such folders")
+    p.add_argument(
+        "--cases",
+        type=Path,
+        default=Path(os.environ.get("BRIDGE_EVAL_CASES") or DEFAULT_CASES),
+        help=f"a cases.jsonl, a folder with one, or a folder of such folders "
+        f"(default: $BRIDGE_EVAL_CASES or {DEFAULT_CASES})",
+    )
     p.add_argument("--model", help="the model to evaluate (default: the configured one, e.g. offline)")
     pick = p.add_mutually_exclusive_group()
     pick.add_argument("--sample", type=int, help="N cases per set, stratified by chart type")
@@ -104,7 +113,7 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
     base = get_settings()
     scratch: Path | None = None
     try:
-        sets = discover(args.cases or Path("../shared/eval"))
+        sets = discover(args.cases)
         if container is None:
             if args.team:
                 container = team_container(get_container(), args.team, args.model)

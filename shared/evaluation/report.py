@@ -128,6 +128,7 @@ def failure_json(r: CaseResult) -> dict[str, Any]:
         "expected": list(r.case.golds),
         "predicted": r.views,
         "reply": r.reply,
+        "tool_calls": r.tool_calls,
         **({"error": r.error} if r.error else {}),
     }
 

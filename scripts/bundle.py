@@ -1,7 +1,7 @@
 """Build one deployable zip per Cloud Function into dist/, plus dist/bundles.json for Terraform.
 
 A bundle holds the function folder's files at the zip root (``main.py`` ...), the ``shared/``
-library, ``schemas/``, the function's entry in :data:`EXTRA_FILES` and a ``requirements.txt``:
+library, ``schemas/``, the function's entries in :data:`EXTRA_DIRS` and :data:`EXTRA_FILES` and a ``requirements.txt``:
 the function's own when it has one, else the repository's pinned runtime requirements minus
 dev tools. Zips are deterministic (sorted
 entries, fixed timestamps and permissions), so identical content gives an identical sha256 and
@@ -40,6 +40,9 @@ EXTRA_FILES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Repository folders a function needs beside shared/: the migrate function runs the migrations.
+EXTRA_DIRS: dict[str, tuple[str, ...]] = {"migrate": ("migrations",)}
+
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _SKIP_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"})
@@ -75,6 +78,10 @@ def bundle_files(name: str, root: Path = ROOT) -> dict[str, bytes]:
         if not (root / lib).is_dir():
             raise ValidationFailed(f"cannot bundle {name!r}: the {lib}/ folder is missing from {root}")
         files.update((arc, path.read_bytes()) for arc, path in _walk(root / lib, prefix=f"{lib}/"))
+    for rel in EXTRA_DIRS.get(name, ()):
+        if not (root / rel).is_dir():
+            raise ValidationFailed(f"cannot bundle {name!r}: the {rel}/ folder is missing from {root}")
+        files.update((arc, path.read_bytes()) for arc, path in _walk(root / rel, prefix=f"{rel}/"))
     for rel in EXTRA_FILES.get(name, ()):
         if not (root / rel).is_file():
             raise ValidationFailed(f"cannot bundle {name!r}: {rel} is missing (run 'make node')")

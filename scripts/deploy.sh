@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Deploy Bridge to Google Cloud: bundle the functions, terraform init/plan/apply, then migrate the
-# directory database through the Cloud SQL connector. See docs/deploy.md.
+# Deploy Bridge to Google Cloud: bundle the functions, keep Terraform state in a GCS bucket,
+# apply the migrate function first and run it, then apply everything else, so no function's new
+# code serves against an old schema. See docs/deploy.md.
 #
 #   make deploy                      # asks before applying
 #   AUTO_APPROVE=1 make deploy       # no question (CI)
+#   TF_STATE_BUCKET=name make deploy # state bucket (default <project_id>-bridge-tfstate)
+#   TF_BACKEND=local make deploy     # keep state on this machine instead (not recommended)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +22,7 @@ tf() { terraform -chdir="$TF_DIR" "$@"; }
 # ---- preflight: tools and credentials, before anything changes ---------------------------
 need terraform "Install Terraform >= 1.5: https://developer.hashicorp.com/terraform/install"
 need gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+need curl "Install curl (apt-get install curl)."
 [[ -x "$PY" ]] || die "no Python at $PY. Run 'make deps' first."
 [[ -f "$TF_DIR/terraform.tfvars" ]] \
   || die "terraform/terraform.tfvars is missing. Copy terraform/terraform.tfvars.example and fill it in."
@@ -33,33 +37,55 @@ gcloud auth application-default print-access-token >/dev/null 2>&1 \
 step "Bundling functions into dist/"
 "$PY" "$ROOT/scripts/bundle.py"
 
-# ---- 2. infrastructure -----------------------------------------------------------------
-step "terraform init"
-tf init -input=false
+# ---- 2. state --------------------------------------------------------------------------
+tfvar() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\([^\"]*\)\".*/\1/p" "$TF_DIR/terraform.tfvars" | head -n1; }
+PROJECT="$(tfvar project_id)"
+REGION="$(tfvar region)"
+REGION="${REGION:-europe-west1}"
+[[ -n "$PROJECT" ]] || die "project_id is not set in terraform/terraform.tfvars."
+if [[ "${TF_BACKEND:-gcs}" == local ]]; then
+  printf 'terraform {\n  backend "local" {}\n}\n' >"$TF_DIR/backend_override.tf"
+  step "terraform init (local state)"
+  tf init -input=false -reconfigure
+else
+  rm -f "$TF_DIR/backend_override.tf"
+  STATE_BUCKET="${TF_STATE_BUCKET:-$PROJECT-bridge-tfstate}"
+  if ! gcloud storage buckets describe "gs://$STATE_BUCKET" --project="$PROJECT" >/dev/null 2>&1; then
+    step "Creating the state bucket gs://$STATE_BUCKET (versioned, private)"
+    gcloud storage buckets create "gs://$STATE_BUCKET" --project="$PROJECT" --location="$REGION" \
+      --uniform-bucket-level-access --public-access-prevention
+  fi
+  gcloud storage buckets update "gs://$STATE_BUCKET" --versioning >/dev/null
+  step "terraform init (state in gs://$STATE_BUCKET)"
+  tf init -input=false -reconfigure -backend-config="bucket=$STATE_BUCKET" -backend-config="prefix=bridge"
+fi
+
+# ---- 3. plan ---------------------------------------------------------------------------
 step "terraform plan"
 tf plan -input=false -out=tfplan
 if [[ "${AUTO_APPROVE:-0}" != 1 ]]; then
   read -r -p "Apply this plan? [y/N] " answer
   [[ "$answer" =~ ^[Yy] ]] || die "not applied."
 fi
-step "terraform apply"
-tf apply -input=false tfplan
 rm -f "$TF_DIR/tfplan"
+
+# ---- 4. the database and the migrate function first ------------------------------------
+step "terraform apply: database and migrate function"
+tf apply -input=false -auto-approve -target=module.migrate
 
 INSTANCE="$(tf output -raw cloudsql_connection_name)"
 DATABASE="$(tf output -raw database_name)"
-PROJECT="${INSTANCE%%:*}"
 INSTANCE_NAME="${INSTANCE##*:}"
+MIGRATOR="$(tf output -raw migrate_db_user)"
 
-# ---- 3. database -----------------------------------------------------------------------
 # PostgreSQL 15 lets only the database owner create tables in "public"; the built-in postgres
-# user (password rotated on every run, never stored) lets the migrator create them once.
-step "Letting $ACCOUNT create tables (as the built-in postgres user)"
+# user (password rotated on every run, never stored) lets the migrate function create them.
+step "Letting the migrate function create tables (as the built-in postgres user)"
 PGPASSWORD_ONCE="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')"
 gcloud sql users set-password postgres --project="$PROJECT" --instance="$INSTANCE_NAME" \
   --password="$PGPASSWORD_ONCE" --quiet >/dev/null
-INSTANCE="$INSTANCE" DATABASE="$DATABASE" MIGRATOR="$ACCOUNT" PGPASSWORD_ONCE="$PGPASSWORD_ONCE" "$PY" - <<'PY' \
-  || die "could not grant schema rights. Is $ACCOUNT listed in sql_migrators in terraform.tfvars?"
+INSTANCE="$INSTANCE" DATABASE="$DATABASE" MIGRATOR="$MIGRATOR" PGPASSWORD_ONCE="$PGPASSWORD_ONCE" "$PY" - <<'PY' \
+  || die "could not grant schema rights to $MIGRATOR."
 import os
 
 from google.cloud.sql.connector import Connector
@@ -77,33 +103,26 @@ with Connector() as connector:
 PY
 unset PGPASSWORD_ONCE
 
-export BRIDGE_CLOUD=gcp BRIDGE_CLOUDSQL_INSTANCE="$INSTANCE" BRIDGE_DB_NAME="$DATABASE" \
-  BRIDGE_DB_USER="$ACCOUNT" BRIDGE_DB_IAM_AUTH=true BRIDGE_GCP_PROJECT="$PROJECT"
+step "Running migrations (the migrate function, before any new code serves)"
+MIGRATE_URL="$(tf output -raw migrate_uri)"
+curl -fsS --retry 3 --retry-all-errors --max-time 620 -X POST \
+  -H "Authorization: Bearer $(gcloud auth print-identity-token)" "$MIGRATE_URL" \
+  || die "migrations failed; nothing else was deployed. See the migrate function's logs."
+echo
 
-step "alembic upgrade head (as $ACCOUNT, IAM auth through the Cloud SQL connector)"
-(cd "$ROOT" && "$BIN/alembic" upgrade head) \
-  || die "migrations failed. Is $ACCOUNT listed in sql_migrators in terraform.tfvars?"
+# ---- 5. everything else ----------------------------------------------------------------
+step "terraform apply: everything else"
+tf apply -input=false -auto-approve
 
-# Every function's service account is a member of cloudsqliamserviceaccount.
-step "Granting the functions read/write on the tables"
-(cd "$ROOT" && "$PY" - <<'PY') || die "could not grant table rights to the functions."
-from sqlalchemy import text
-
-from shared.db.engine import make_engine
-from shared.settings import get_settings
-
-ROLE = "cloudsqliamserviceaccount"
-with make_engine(get_settings()).begin() as conn:
-    for statement in (
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {ROLE}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {ROLE}",
-    ):
-        conn.execute(text(statement))
-PY
+if [[ "$(tf output -raw public_access)" == no-invoker-iam-check ]]; then
+  step "Turning off Cloud Run's invoker check on the public functions (no allUsers binding)"
+  for service in $(tf output -json public_services | "$PY" -c 'import json, sys; print(" ".join(json.load(sys.stdin)))'); do
+    gcloud run services update "$service" --project="$PROJECT" --region="$REGION" --no-invoker-iam-check --quiet
+  done
+fi
 
 step "Done"
 echo "Origin:     $(tf output -raw url)"
 echo "IP address: $(tf output -raw ip_address)  (point the domain's A record here; the certificate"
 echo "            becomes active once DNS resolves, which can take up to an hour)"
+echo "Sign-in:    create users with a verified email (docs/deploy.md, 'Users')."

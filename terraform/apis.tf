@@ -3,6 +3,7 @@ module "apis" {
   project_id = var.project_id
   services = [
     "aiplatform.googleapis.com",
+    "apikeys.googleapis.com",
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",
@@ -12,6 +13,7 @@ module "apis" {
     "compute.googleapis.com",
     "eventarc.googleapis.com",
     "iam.googleapis.com",
+    "identitytoolkit.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",

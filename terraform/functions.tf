@@ -127,7 +127,7 @@ locals {
     BRIDGE_TASKS_TARGET_URL      = local.tasks_target_url
     BRIDGE_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     BRIDGE_AUTH_AUDIENCE         = var.auth_audience == "" ? var.project_id : var.auth_audience
-    BRIDGE_IDENTITY_API_KEY      = var.identity_api_key
+    BRIDGE_IDENTITY_API_KEY      = var.identity_api_key != "" ? var.identity_api_key : google_apikeys_key.identity.key_string
     BRIDGE_DB_POOL_SIZE          = tostring(var.db_pool_size)
     BRIDGE_DB_MAX_OVERFLOW       = tostring(var.db_max_overflow)
     BRIDGE_DEFAULT_BYTE_CAP      = tostring(var.default_byte_cap)
@@ -164,7 +164,7 @@ module "function" {
   name_prefix           = var.name_prefix
   description           = each.value.description
   runtime               = var.runtime
-  build_service_account = var.build_service_account
+  build_service_account = local.build_service_account
   labels                = var.labels
   source_bucket         = module.bucket["sources"].name
   bundle = {
@@ -197,12 +197,22 @@ module "function" {
   # Browsers reach API functions only through the load balancer (ingress internal-and-gclb);
   # callers are authenticated by the app with Google ID tokens, so the LB may invoke them.
   invokers = merge(
-    each.value.public ? { public = "allUsers" } : {},
+    each.value.public && var.public_access == "allUsers" ? { public = "allUsers" } : {},
     each.key == "agent_step" ? { tasks = google_service_account.tasks_invoker.member } : {},
   )
 
-  # Eventarc validates a Cloud Storage trigger against the storage agent's publisher grant.
-  depends_on = [module.apis, google_project_iam_member.storage_agent_pubsub]
+  # Without allUsers (public_access = "no-invoker-iam-check"), deploy.sh turns off Cloud Run's
+  # invoker check on the public services; the app still authenticates every request.
+  invoker_iam_check = !(each.value.public && var.public_access == "no-invoker-iam-check")
+
+  # Eventarc validates a Cloud Storage trigger against the storage agent's publisher grant;
+  # builds run as the build service account, which needs its role first.
+  depends_on = [
+    module.apis,
+    google_project_iam_member.storage_agent_pubsub,
+    google_project_iam_member.build,
+    google_service_account_iam_member.deployer_uses_build,
+  ]
 }
 
 # Fails the plan when the worst-case connection count cannot fit in the database.

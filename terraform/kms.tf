@@ -16,7 +16,7 @@ module "kms" {
 
   project_id      = var.project_id
   location        = var.region
-  key_ring_name   = "${var.name_prefix}-keyring"
+  key_ring_name   = "${var.name_prefix}-keyring${var.recreate_suffix}"
   key_name        = "${var.name_prefix}-credentials"
   rotation_period = var.kms_rotation_period
   labels          = var.labels

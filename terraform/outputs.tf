@@ -52,3 +52,23 @@ output "db_connection_budget" {
   description = "Worst-case connections the functions may open: sum of max instances x (pool + overflow)."
   value       = local.db_connection_budget
 }
+
+output "migrate_uri" {
+  description = "The migrate function; scripts/deploy.sh calls it before the other functions are applied."
+  value       = module.migrate.uri
+}
+
+output "migrate_db_user" {
+  description = "The migrate function's IAM database user (deploy.sh lets it create tables)."
+  value       = trimsuffix(module.migrate.service_account_email, ".gserviceaccount.com")
+}
+
+output "public_access" {
+  description = "How browsers pass the invoker check (var.public_access)."
+  value       = var.public_access
+}
+
+output "public_services" {
+  description = "Cloud Run services of the functions behind the load balancer."
+  value       = [for name, spec in local.functions : module.function[name].name if spec.public]
+}

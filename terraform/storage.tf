@@ -39,7 +39,7 @@ locals {
     sources = {}
   }
 
-  build_sa_email = var.build_service_account == null ? null : element(split("/", var.build_service_account), 3)
+  build_sa_email = element(split("/", local.build_service_account), 3)
 }
 
 module "bucket" {
@@ -63,7 +63,7 @@ module "bucket" {
         member = module.function[fn].service_account_member
       }
     },
-    each.key == "sources" && local.build_sa_email != null ? {
+    each.key == "sources" ? {
       build = { role = local.storage_viewer, member = "serviceAccount:${local.build_sa_email}" }
     } : {},
   )

@@ -3,7 +3,7 @@ module "tasks_queue" {
 
   project_id                = var.project_id
   location                  = var.region
-  name                      = "${var.name_prefix}-agent-steps"
+  name                      = "${var.name_prefix}-agent-steps${var.recreate_suffix}"
   max_attempts              = var.tasks_max_attempts
   min_backoff               = var.tasks_min_backoff
   max_backoff               = var.tasks_max_backoff

@@ -115,9 +115,36 @@ variable "runtime" {
 }
 
 variable "build_service_account" {
-  description = "Full resource name of the service account Cloud Build uses for function builds; null for the default."
+  description = "Full resource name (projects/P/serviceAccounts/EMAIL) of the account Cloud Build uses for function builds; null creates <name_prefix>-build with roles/cloudbuild.builds.builder."
   type        = string
   default     = null
+}
+
+variable "public_access" {
+  description = <<-EOT
+    How browsers' requests pass Cloud Run's invoker check on the public functions (the app then
+    authenticates each one): "allUsers" grants roles/run.invoker to allUsers, which the Domain
+    Restricted Sharing org policy refuses; "no-invoker-iam-check" grants nothing and deploy.sh
+    disables the invoker check on those services (ingress stays internal-and-load-balancer).
+  EOT
+  type        = string
+  default     = "allUsers"
+
+  validation {
+    condition     = contains(["allUsers", "no-invoker-iam-check"], var.public_access)
+    error_message = "public_access must be allUsers or no-invoker-iam-check."
+  }
+}
+
+variable "recreate_suffix" {
+  description = "Appended to the KMS key ring and task queue names. After a destroy, set e.g. \"-2\": key rings are never deleted and queue names stay taken for days."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(-[a-z0-9]{1,8})?$", var.recreate_suffix))
+    error_message = "recreate_suffix is empty or a dash and up to 8 lowercase letters or digits."
+  }
 }
 
 variable "labels" {
@@ -212,7 +239,7 @@ variable "sql_deletion_protection" {
 }
 
 variable "sql_migrators" {
-  description = "Emails of people allowed to log in to the database with IAM auth (scripts/deploy.sh runs migrations as the gcloud account)."
+  description = "Emails of people allowed to log in to the database with IAM auth (migrations run in the migrate function, not as these)."
   type        = list(string)
   default     = []
 }
@@ -342,6 +369,6 @@ variable "security_policy" {
 
 variable "identity_api_key" {
   type        = string
-  description = "Identity Platform web API key the sign-in page uses (BRIDGE_IDENTITY_API_KEY); public by design, restrict it to your domain in the console."
+  description = "Identity Platform web API key the sign-in page uses (BRIDGE_IDENTITY_API_KEY); empty uses the browser key Terraform creates (identity.tf), restricted to the domain and the sign-in APIs."
   default     = ""
 }

@@ -1,5 +1,8 @@
 terraform {
   required_version = ">= 1.5"
+
+  # State lives in a GCS bucket; scripts/deploy.sh creates it (versioned) and passes its name.
+  backend "gcs" {}
   required_providers {
     google = {
       source  = "hashicorp/google"

@@ -156,6 +156,14 @@ def test_each_real_bundle_imports_and_serves_on_its_own(
             " 'ce-type': 'google.cloud.storage.object.v1.finalized'})\n"
             "assert r.status_code == 200, (r.status_code, r.data)\n"
         )
+    elif name == "migrate":  # the migrations ship inside the bundle and run from it
+        probe += (
+            "import functions_framework\n"
+            "app = functions_framework.create_app(target='migrate', source='main.py')\n"
+            "r = app.test_client().post('/')\n"
+            "assert r.status_code == 200 and r.get_json()['from'] is None, (r.status_code, r.data)\n"
+            "assert r.get_json()['revision'], r.data\n"
+        )
     else:
         probe += (
             "import functions_framework\n"

@@ -36,7 +36,10 @@ def test_functions_folder_is_not_empty() -> None:
 
 
 def test_each_function_folder_is_one_deployed_function_and_vice_versa() -> None:
-    assert sorted(_functions()) == function_folders()
+    # migrate is its own module call: the deploy applies and runs it before the others.
+    assert sorted([*_functions(), "migrate"]) == function_folders()
+    migrate = labelled(TERRAFORM, "module")["migrate"]
+    assert (migrate["source"], migrate["name"]) == ("./modules/function", "migrate")
     call = labelled(TERRAFORM, "module")["function"]
     assert call["source"] == "./modules/function"
     assert call["for_each"] == "${local.functions}"
@@ -244,3 +247,16 @@ def test_model_keys_come_from_secret_manager_into_the_agent_function_only() -> N
     assert call["secret_environment"] == '${each.key == "agent_step" ? var.model_secrets : {}}'
     assert "BRIDGE_MODEL" in locals_(TERRAFORM)["common_env"]
     assert not any("API_KEY" in k and "IDENTITY" not in k for k in locals_(TERRAFORM)["common_env"])
+
+
+def test_only_the_iam_guarded_migrate_function_takes_requests_from_outside_google() -> None:
+    modules = labelled(TERRAFORM, "module")
+    assert modules["migrate"]["ingress"] == "ALLOW_ALL"
+    assert modules["migrate"]["invokers"] == {"deployer": "${local.deployer_member}"}
+    assert {spec["ingress"] for spec in _functions().values()} <= {
+        "ALLOW_INTERNAL_AND_GCLB",
+        "ALLOW_INTERNAL_ONLY",
+    }
+    fn = resources(FUNCTION_MODULE, "google_cloudfunctions2_function")["this"]
+    (precondition,) = fn["lifecycle"][0]["precondition"]
+    assert 'var.ingress != "ALLOW_ALL"' in precondition["condition"]

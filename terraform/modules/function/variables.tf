@@ -82,13 +82,16 @@ variable "secret_environment" {
 }
 
 variable "ingress" {
-  description = "ALLOW_INTERNAL_AND_GCLB (behind the load balancer) or ALLOW_INTERNAL_ONLY (tasks, events)."
+  description = <<-EOT
+    ALLOW_INTERNAL_AND_GCLB (behind the load balancer) or ALLOW_INTERNAL_ONLY (tasks, events).
+    ALLOW_ALL only for a function no one may invoke without IAM (the deploy's migrate function).
+  EOT
   type        = string
   default     = "ALLOW_INTERNAL_AND_GCLB"
 
   validation {
-    condition     = contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_INTERNAL_ONLY"], var.ingress)
-    error_message = "ingress must be ALLOW_INTERNAL_AND_GCLB or ALLOW_INTERNAL_ONLY; nothing is open to the internet directly."
+    condition     = contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_INTERNAL_ONLY", "ALLOW_ALL"], var.ingress)
+    error_message = "ingress must be ALLOW_INTERNAL_AND_GCLB, ALLOW_INTERNAL_ONLY or (IAM-only functions) ALLOW_ALL."
   }
 }
 
@@ -205,4 +208,10 @@ variable "threads" {
     condition     = var.threads == null ? true : var.threads >= 1 && var.threads <= 1000
     error_message = "threads must be between 1 and 1000."
   }
+}
+
+variable "invoker_iam_check" {
+  description = "false when deploy.sh turns Cloud Run's invoker IAM check off for this service (public_access = no-invoker-iam-check)."
+  type        = bool
+  default     = true
 }

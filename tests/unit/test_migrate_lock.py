@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,15 +18,19 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_engine(pg_server: str) -> Iterator[Engine]:
-    from conftest import fresh_pg_database
-
-    url, drop = fresh_pg_database(pg_server)
-    engine = create_engine(url)
+    """A fresh, empty PostgreSQL database."""
+    name = f"bridge_migrate_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(pg_server.rsplit("/", 1)[0] + "/" + name)
     try:
         yield engine
     finally:
         engine.dispose()
-        drop()  # type: ignore[operator]
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_a_migrator_waits_for_the_lock_and_a_second_run_changes_nothing(pg_engine: Engine) -> None:

@@ -95,6 +95,10 @@ class PayloadTooLarge(BridgeError):
     status, code = 413, "payload_too_large"
 
 
+class HeadersTooLarge(BridgeError):
+    status, code = 431, "headers_too_large"
+
+
 class UnsupportedMediaType(BridgeError):
     status, code = 415, "unsupported_media_type"
 

@@ -39,7 +39,15 @@ class LiveServer:
     def __init__(self, app: object) -> None:
         from werkzeug.serving import make_server
 
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+        from shared.dev.server import request_handler
+
+        self._server = make_server(
+            "127.0.0.1",
+            0,
+            app,  # type: ignore[arg-type]
+            threaded=True,
+            request_handler=request_handler(),
+        )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -40,12 +40,32 @@ def redact(line: str) -> str:
     return _TOKEN_IN_URL.sub(r"\1[redacted]", line)
 
 
-def _request_handler() -> Any:
+def request_handler() -> Any:
+    """The dev server's request handler: tokens redacted from logs, and the errors the HTTP server
+    itself answers (a header line over 64 KiB: 431, a malformed request line: 400) in the shared
+    JSON error shape instead of http.server's HTML page."""
+    import json
+
     from werkzeug.serving import WSGIRequestHandler
+
+    from shared.errors import for_status
 
     class RedactingHandler(WSGIRequestHandler):
         def log(self, type: str, message: str, *args: Any) -> None:
             super().log(type, redact(message % args) if args else redact(message))
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            text = message or self.responses.get(code, ("error",))[0]
+            body = json.dumps(for_status(code, text).to_dict()).encode()
+            self.log_error("code %d, message %s", code, text)
+            self.send_response(code, text)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+            self.close_connection = True
 
     return RedactingHandler
 
@@ -69,5 +89,5 @@ def run(c: Container, *, host: str, port: int) -> None:
         threaded=True,
         use_reloader=False,
         use_debugger=False,
-        request_handler=_request_handler(),
+        request_handler=request_handler(),
     )

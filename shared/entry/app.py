@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.adapters.identity.port import Principal
+from shared.entry import input_guard
 from shared.errors import (
     BadRequest,
     BridgeError,
@@ -48,6 +49,7 @@ def create_app(
     app.extensions[CONTAINER] = container
     app.config["MAX_CONTENT_LENGTH"] = container.settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    input_guard.install(app)  # before the blueprints: their <int:...> rules use the bounded converter
     for bp in blueprints:
         app.register_blueprint(bp)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
@@ -131,9 +133,13 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
     """The request's JSON object, validated against ``schema`` (400 with field paths otherwise)."""
     if not request.is_json:
         raise UnsupportedMediaType("expected Content-Type: application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest(f"JSON nests deeper than {input_guard.MAX_JSON_DEPTH} levels") from None
     if data is None:
         raise BadRequest("request body is not valid JSON")
+    input_guard.check_json(data)
     check(data, schema)
     return data
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 
 from shared.entry.app import container, json_body, obj, principal
+from shared.entry.input_guard import parse_int
 from shared.entry.stream_slots import stream_slots
 from shared.errors import BadRequest
 from shared.services import chat
@@ -68,11 +69,10 @@ def events(session_id: str) -> Any:
     """Replay events after ``Last-Event-ID`` (or ``?after=``), then follow the running turn."""
     who = principal()
     raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not raw.isdigit():
-        raise BadRequest("Last-Event-ID / after must be an event id", details=[{"path": "after"}])
+    after = parse_int(raw, "after")
     with container().db.session() as s:
         chat.require_session(s, who, session_id)
-    return _sse(session_id, int(raw), until_turn=None)
+    return _sse(session_id, after, until_turn=None)
 
 
 def _wait_s() -> float:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import Dashboard, DashboardVersion
 from shared.entry.app import container, json_body, obj, principal
+from shared.entry.input_guard import parse_int
 from shared.errors import BadRequest, Conflict, UnsupportedMediaType
 from shared.services import dashboard_admin, dashboards
 
@@ -56,10 +57,7 @@ def _if_match() -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    raw = raw.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise BadRequest("If-Match must be a dashboard version number", details=[{"path": "If-Match"}])
-    return int(raw)
+    return parse_int(raw.strip().removeprefix("W/").strip('"'), "If-Match")
 
 
 @contextmanager

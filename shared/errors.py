@@ -95,10 +95,6 @@ class PayloadTooLarge(BridgeError):
     status, code = 413, "payload_too_large"
 
 
-class UriTooLong(BridgeError):
-    status, code = 414, "uri_too_long"
-
-
 class HeadersTooLarge(BridgeError):
     status, code = 431, "headers_too_large"
 

@@ -2,7 +2,7 @@
 
 Installed on every app by :func:`install`, before any route runs:
 
-* paths and query strings are bounded (414; a segment over 255 characters: 400);
+* paths, their segments and query strings are bounded (400);
 * path, query string and header values may not hold NUL or lone surrogates (the directory
   database cannot store them), and headers together are bounded (431, as JSON);
 * ``<int:...>`` path segments are at most 18 digits (an INT64 always holds them);
@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from shared.errors import BadRequest, HeadersTooLarge, UriTooLong
+from shared.errors import BadRequest, HeadersTooLarge
 
 MAX_HEADER_BYTES = 16_384
 MAX_PATH_CHARS = 2048
@@ -45,7 +45,7 @@ def install(app: Flask) -> None:
 
 def check_request() -> None:
     if len(request.path) > MAX_PATH_CHARS or len(request.query_string) > MAX_PATH_CHARS:
-        raise UriTooLong(f"the path and the query string are each at most {MAX_PATH_CHARS} characters")
+        raise BadRequest(f"the path and the query string are each at most {MAX_PATH_CHARS} characters")
     if any(len(segment) > MAX_SEGMENT_CHARS for segment in request.path.split("/")):
         raise BadRequest(
             f"a path segment is longer than {MAX_SEGMENT_CHARS} characters", details=[{"path": "path"}]

@@ -17,6 +17,9 @@ from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
 from shared.adapters.model.offline import replies
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.chart_build import build_dashboard
+from shared.adapters.model.offline.chart_grammar import ChartSpec
+from shared.adapters.model.offline.chart_plan import chart_notes, chart_request
 from shared.adapters.model.offline.conversation import Facts, read
 from shared.adapters.model.offline.design import (
     Draft,
@@ -112,6 +115,9 @@ class OfflinePlanner(StreamingChatModel):
     def _create(self, facts: Facts, catalog: Catalog) -> Action:
         intent = parse(facts.message, self.today)
         res = resolve(intent, catalog)
+        chart = chart_request(facts.message, catalog, intent, res)
+        if chart is not None:
+            return self._save_chart(facts, chart)
         if res is None:
             return replies.clarifying_question(catalog, facts.tables or [])
         lookups = [
@@ -140,6 +146,17 @@ class OfflinePlanner(StreamingChatModel):
                 return self._failure(facts, dashboard, failed)
             dashboard = prune_queries(dashboard, set(failed))
         slug = slug_for(draft.title, {d["slug"] for d in facts.dashboards or []})
+        return self._validate_and_save(facts, dashboard, slug, None)
+
+    def _save_chart(self, facts: Facts, spec: ChartSpec) -> Action:
+        dashboard = build_dashboard(spec)
+        pending = self._dry_runs(facts, dashboard)
+        if pending:
+            return pending
+        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
+        if failed:
+            return self._failure(facts, dashboard, failed)
+        slug = slug_for(dashboard["title"], {d["slug"] for d in facts.dashboards or []})
         return self._validate_and_save(facts, dashboard, slug, None)
 
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
@@ -234,7 +251,13 @@ class OfflinePlanner(StreamingChatModel):
             catalog = Catalog(list(facts.schemas.values()))
             current = from_yaml(facts.existing["yaml"])
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
-        return replies.summary(dashboard, tables, saved, notes)
+        text = replies.summary(dashboard, tables, saved, notes)
+        if notes is None and facts.schemas:
+            catalog = Catalog(list(facts.schemas.values()))
+            left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
+            if left_out:
+                text += " " + " ".join(left_out)
+        return text
 
     def _resolve_date(self, value: str) -> date:
         from shared.dashboards.params import resolve_date

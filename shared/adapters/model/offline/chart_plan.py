@@ -1,0 +1,78 @@
+"""Decide when a request is a chart request over one table, and say what of it the chart leaves out.
+
+A request goes the chart way when it links to columns of one table and nothing in it names a
+measure of the catalog that the chart would not draw (so "revenue by category as a pie" keeps its
+revenue, built by the dashboard designer, instead of becoming a count).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.chart_build import chart_title
+from shared.adapters.model.offline.chart_grammar import ChartSpec, parse_chart
+from shared.adapters.model.offline.design import Resolution
+from shared.adapters.model.offline.intent import Intent, singular
+from shared.adapters.model.offline.linking import FUNCTION_WORDS, pick_table, table_mentions, tokens
+
+
+def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution | None) -> ChartSpec | None:
+    """The chart spec to build for ``text``, or None to leave the request to the dashboard designer."""
+    picked = pick_table(text, list(catalog.tables.values()))
+    if picked is None:
+        return None
+    table, ms = picked
+    spec = parse_chart(text, table, ms)
+    if spec is None:
+        return None
+    if res is not None and _designer_answers(res, spec):
+        return None
+    covered = {i for m in ms for i in range(m.first, m.last)}
+    covered |= {i for a, b in table_mentions(text, table) for i in range(a, b)}
+    toks = tokens(text)
+    if res is not None and spec.guessed_measure:
+        words = {toks[i].word for i in covered} | {w for c in spec.conditions for w in c.lower().split()}
+        if any(w not in words and singular(w) not in words for w in res.unresolved):
+            return None  # words the designer could not place and the chart does not explain either
+    for i, tok in enumerate(toks):
+        if i in covered or tok.word in FUNCTION_WORDS or len(tok.word) < 3 or tok.word.isdigit():
+            continue
+        if any(m.kind != "count_rows" for m in catalog.measures(_ask(tok.word))):
+            return None  # a measure word the chart would not use
+    dated = any(ch.isdigit() for c in spec.conditions for ch in c)
+    if intent.period is not None and table.time_column is not None and not dated:
+        spec.period = (intent.period.start, intent.period.end)
+    return spec
+
+
+def _designer_answers(res: Resolution, spec: ChartSpec) -> bool:
+    """The dashboard designer places every word (and charts it, or answers with KPIs when no chart is
+    named), or found a measure and a grouping and no chart type was named."""
+    charted = bool(res.dims or res.grain)
+    if not res.unresolved:
+        return charted or not spec.explicit_mark
+    return charted and not res.default_measure and not spec.explicit_mark
+
+
+def _ask(word: str) -> Any:
+    from shared.adapters.model.offline.intent import MeasureAsk
+
+    return MeasureAsk(word)
+
+
+def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: dict[str, Any]) -> list[str]:
+    """Sentences naming what the request asked that the saved chart does not show."""
+    spec = chart_request(text, catalog, intent, None)
+    if spec is None or chart_title(spec) != dashboard.get("title"):
+        return []
+    notes = []
+    if spec.conditions:
+        notes.append(
+            "I did not apply the condition"
+            + ("s" if len(spec.conditions) > 1 else "")
+            + " "
+            + "; ".join(f"“{c}”" for c in spec.conditions)
+            + ": the chart covers all rows, so add a filter if you need it."
+        )
+    return notes

@@ -307,8 +307,16 @@ class _Semantics:
                 self._error(("parameters", index, "min"), f"min {low} is above max {high}")
         elif kind == "enum" and isinstance(parameter.get("options"), list):
             options = [str(option) for option in parameter["options"]]
-            if default is not None and default not in options:
-                self._error(path, f"default {_short(default)} is not one of: {', '.join(options)}")
+            multiple = parameter.get("multiple") is True
+            if isinstance(default, list) != multiple:
+                want = (
+                    "a list of options (multiple: true)" if multiple else "one option (multiple is not set)"
+                )
+                self._error(path, f"default must be {want}")
+                return
+            for chosen in default if isinstance(default, list) else [default]:
+                if chosen is not None and chosen not in options:
+                    self._error(path, f"default {_short(chosen)} is not one of: {', '.join(options)}")
 
     def _check_date(self, path: Path, value: Any) -> Any:
         if not isinstance(value, str):

@@ -102,13 +102,21 @@ class EnumParameter(_Parameter):
     name: ParameterName
     type: Literal["enum"] = _parameter_kind("enum")
     label: ParameterLabel = None
-    default: str = Field(description="Default option (one of options).", examples=["Complete"])
+    default: str | list[str] = Field(
+        description="Default option (one of options); with multiple: true, a list of options.",
+        examples=["Complete", ["Complete", "Shipped"]],
+    )
     options: list[str] = Field(
         min_length=1,
         max_length=200,
         json_schema_extra={"uniqueItems": True},
         description="Allowed values.",
         examples=[["Complete", "Shipped"]],
+    )
+    multiple: bool | None = Field(
+        None,
+        description="Several options may be chosen: bound as ARRAY<STRING>, written `col IN UNNEST(@name)`.",
+        examples=[True],
     )
 
 

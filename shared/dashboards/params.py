@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 
     from shared.dashboards.model import Dashboard, NumberParameter, Parameter
 
-__all__ = ["bind_parameters", "bound_names", "resolve_date", "select_parameters"]
+__all__ = ["MULTI_SEPARATOR", "bind_parameters", "bound_names", "resolve_date", "select_parameters"]
 
 _RELATIVE = re.compile(r"^today(?:([+-]\d{1,4})([dwmy]))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_VALUE_CHARS = 1000
+MULTI_SEPARATOR = "\n"  # a multi-value parameter given several times in the query string
 
 
 def resolve_date(text: str, *, today: date | None = None) -> date:
@@ -123,6 +124,15 @@ def _bind_one(parameter: Parameter, raw: Mapping[str, str], today: date) -> list
         ]
     if isinstance(parameter, NumberParameter):
         return [_number(parameter, value)]
+    if isinstance(parameter, EnumParameter) and parameter.multiple:
+        # several values: repeated in the query string (joined by newlines on the way in)
+        chosen_all = value.split(MULTI_SEPARATOR) if value is not None else list(parameter.default)
+        unknown = [c for c in chosen_all if c not in parameter.options]
+        if unknown:
+            raise ValueError(f"'{unknown[0]}' is not one of {', '.join(parameter.options)}")
+        if not chosen_all:
+            raise ValueError("choose at least one option")
+        return [QueryParam(name, "ARRAY<STRING>", tuple(dict.fromkeys(chosen_all)))]
     if isinstance(parameter, EnumParameter):
         chosen = value if value is not None else parameter.default
         if chosen not in parameter.options:

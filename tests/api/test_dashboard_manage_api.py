@@ -172,3 +172,49 @@ def test_restore_rename_duplicate_and_who_may_delete(dev_server, token) -> None:
     assert own.status_code == 201 and own.json()["owner"] == "bob@example.com"
     assert requests.delete(url(dev_server, t, "bobs"), headers=bob).status_code == 204
     assert requests.delete(url(dev_server, t, "rev"), headers=h).status_code == 204
+
+
+MULTI = """\
+version: 1
+title: Several statuses
+parameters:
+  - {name: statuses, type: enum, label: Statuses, multiple: true, default: [Complete, Shipped], options: [Complete, Shipped, Processing, Cancelled, Returned]}
+queries:
+  by_status:
+    sql: |
+      SELECT status, COUNT(*) AS items FROM `demo.thelook_ecommerce.order_items`
+      WHERE status IN UNNEST(@statuses) GROUP BY status
+views:
+  - id: items
+    type: table
+    query: by_status
+    columns: [{field: status}, {field: items}]
+    layout: {x: 0, y: 0, w: 12, h: 4}
+"""
+
+
+def test_a_multi_value_parameter_binds_an_array(dev_server, token) -> None:
+    h, t = setup_team(dev_server, token)
+    r = put(dev_server, h, t, "multi", MULTI)
+    assert r.status_code == 201, r.text
+    data = requests.get(url(dev_server, t, "multi", "/data"), headers=h).json()
+    assert data["parameters"][0]["multiple"] is True and data["parameters"][0]["value"] == [
+        "Complete",
+        "Shipped",
+    ]
+    assert sorted(views_of(data)["items"]["values"][0]) == ["Complete", "Shipped"]
+    three = requests.get(
+        url(dev_server, t, "multi", "/data"),
+        params=[("statuses", s) for s in ("Cancelled", "Returned", "Processing")],
+        headers=h,
+    ).json()
+    assert sorted(views_of(three)["items"]["values"][0]) == ["Cancelled", "Processing", "Returned"]
+    bad = requests.get(url(dev_server, t, "multi", "/data"), params={"statuses": "Nope"}, headers=h)
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["path"] == "parameters.statuses"
+    single = MULTI.replace("default: [Complete, Shipped]", "default: Complete")
+    r = put(dev_server, h, t, "multi", single, version=1)
+    assert r.status_code == 400 and "a list of options" in r.text
+
+
+def views_of(data):
+    return {v["view_id"]: v for v in data["views"]}

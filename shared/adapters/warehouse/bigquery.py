@@ -364,10 +364,14 @@ class BigQueryWarehouse:
 def _parameters(params: tuple[QueryParam, ...]) -> list[Any]:
     from google.cloud import bigquery
 
-    converted = []
+    converted: list[Any] = []
     for p in params:
         kind = _PARAM_TYPES.get(p.type.upper(), p.type.upper())
         value = p.value
+        if kind.startswith("ARRAY<") and kind.endswith(">"):
+            inner = kind[len("ARRAY<") : -1]
+            converted.append(bigquery.ArrayQueryParameter(p.name, inner, list(value or ())))
+            continue
         if kind == "DATE" and isinstance(value, str):
             try:
                 value = date.fromisoformat(value)

@@ -422,6 +422,9 @@ def _bind(param: QueryParam) -> Any:
     value, kind = param.value, param.type.upper()
     if value is None:
         return None
+    if kind.startswith("ARRAY<") and kind.endswith(">") and isinstance(value, list | tuple):
+        inner = kind[len("ARRAY<") : -1]
+        return [_bind(QueryParam(param.name, inner, v)) for v in value]
     try:
         if kind == "STRING" and isinstance(value, str):
             return value

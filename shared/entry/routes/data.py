@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from shared.dashboards.params import MULTI_SEPARATOR
 from shared.entry.app import container, principal
 from shared.services import serving, view_export
 from shared.services.teams import require_team
@@ -15,7 +16,8 @@ BASE = "/v1/teams/<team_id>/dashboards/<slug>"
 
 
 def _params() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k != "access_token"}
+    """Query-string arguments; a repeated one (a multi-value parameter) joined by newlines."""
+    return {k: MULTI_SEPARATOR.join(vs) for k, vs in request.args.lists() if k != "access_token"}
 
 
 def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:

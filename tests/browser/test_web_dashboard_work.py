@@ -290,3 +290,51 @@ def test_a_missing_dashboard_offers_no_actions_and_errors_dim_old_charts(
     assert "after end" in page.locator(".dash-message .error-box").inner_text()
     assert "stale" in (page.locator(".grid").get_attribute("class") or "")
     screenshot(page, "dashboard-error-dimmed")
+
+
+MULTI = """\
+version: 1
+title: Several statuses
+parameters:
+  - {name: statuses, type: enum, label: Statuses, multiple: true, default: [Complete, Shipped], options: [Complete, Shipped, Processing, Cancelled, Returned]}
+queries:
+  by_status:
+    sql: |
+      SELECT status, COUNT(*) AS items FROM `demo.thelook_ecommerce.order_items`
+      WHERE status IN UNNEST(@statuses) GROUP BY status ORDER BY status
+views:
+  - id: items
+    type: table
+    title: Items
+    query: by_status
+    columns: [{field: status, title: Status}, {field: items, title: Items}]
+    layout: {x: 0, y: 0, w: 12, h: 4}
+"""
+
+
+def test_a_multi_select_parameter(dev_server: Any, token: Any, open_page: Any) -> None:
+    api, team_id = demo_api(dev_server, token)
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/multi", MULTI).status_code == 201
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/multi")
+    wait_ready(page)
+    rows = page.locator("[data-view-id='items'] tbody tr td:first-child")
+    expect(rows).to_have_count(2)
+    group = page.get_by_role("group", name="Statuses")
+    with page.expect_response(lambda r: "/data?" in r.url and r.url.count("statuses=") == 3):
+        group.get_by_label("Processing").check()
+    wait_ready(page)
+    assert sorted(rows.all_inner_texts()) == ["Complete", "Processing", "Shipped"]
+    assert "statuses=Processing" in page.url
+    with page.expect_response(lambda r: "/data?" in r.url and r.url.count("statuses=") == 5):
+        group.get_by_label("All").check()
+    wait_ready(page)
+    expect(rows).to_have_count(5)
+    expected = api.get(
+        f"/v1/teams/{team_id}/dashboards/multi/data",
+        params=[("statuses", s) for s in ("Cancelled", "Returned")],
+    ).json()
+    assert sorted(expected["views"][0]["values"][0]) == ["Cancelled", "Returned"]
+    assert axe_violations(page) == []
+    screenshot(page, "multi-select")

@@ -121,7 +121,10 @@ export function mountDashboard(root, teamId, slug, options = {}) {
 
   function paramQuery() {
     const q = new URLSearchParams();
-    for (const el2 of paramsForm.elements) if (el2.name && el2.value !== "") q.set(el2.name, el2.value);
+    for (const el2 of paramsForm.elements) {
+      if (!el2.name) continue;
+      if (el2.type === "checkbox") { if (el2.checked) q.append(el2.name, el2.value); } else if (el2.value !== "") q.set(el2.name, el2.value);
+    }
     return q;
   }
 

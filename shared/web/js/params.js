@@ -15,10 +15,30 @@ export function presets(today = new Date()) {
   ];
 }
 
+/** Checkboxes for a multi-value parameter: "All", each option, and a search box when there are many. */
+function multiControl(p, label, onChange) {
+  const chosen = new Set((Array.isArray(p.value) ? p.value : [p.value]).map(String));
+  const boxes = p.options.map((o) => h("input", { type: "checkbox", name: p.name, value: String(o), checked: chosen.has(String(o)) }));
+  const all = h("input", { type: "checkbox", class: "all", checked: boxes.every((b) => b.checked) });
+  const sync = () => { all.checked = boxes.every((b) => b.checked); };
+  all.addEventListener("change", () => { for (const b of boxes) b.checked = all.checked; if (all.checked) onChange(); });
+  for (const b of boxes) b.addEventListener("change", () => { sync(); if (boxes.some((x) => x.checked)) onChange(); });
+  const items = boxes.map((b) => h("label", { class: "check" }, b, ` ${b.value}`));
+  const search = p.options.length > 8 ? h("input", { type: "search", class: "option-search", placeholder: "Search", "aria-label": `Search ${label}` }) : null;
+  search?.addEventListener("input", () => {
+    const q = search.value.trim().toLowerCase();
+    items.forEach((item, i) => { item.hidden = !!q && !boxes[i].value.toLowerCase().includes(q); });
+  });
+  search?.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
+  return h("fieldset", { class: "field param multi" }, h("legend", { text: label }), search,
+    h("div", { class: "checks" }, h("label", { class: "check all-label" }, all, " All"), items));
+}
+
 export function paramControl(p, onChange) {
   const id = `param-${p.name}`;
   const label = p.label || p.name.replace(/_/g, " ");
   let control;
+  if (p.multiple && p.options && p.options.length) return multiControl(p, label, onChange);
   if (p.options && p.options.length) {
     control = h("select", { id, name: p.name }, p.options.map((o) => h("option", { value: String(o), text: String(o) })));
     control.value = p.value === null || p.value === undefined ? "" : String(p.value);

@@ -51,10 +51,10 @@ class Container:
         """The object store of one kind: dashboards, cache, sessions or secrets."""
         with self._lock:
             if kind not in self._stores:
-                self._stores[kind] = self._make_store(self.settings.bucket(kind))
+                self._stores[kind] = self._make_store(self.settings.bucket(kind), versioned=kind != "cache")
             return self._stores[kind]
 
-    def _make_store(self, bucket: str) -> ObjectStore:
+    def _make_store(self, bucket: str, *, versioned: bool = True) -> ObjectStore:
         s = self.settings
         if s.object_store == "gcs":
             from shared.adapters.objectstore.gcs import GcsObjectStore
@@ -62,7 +62,8 @@ class Container:
             return GcsObjectStore(bucket, project=s.gcp_project or None)
         from shared.adapters.objectstore.local import LocalObjectStore
 
-        return LocalObjectStore(s.data_dir / "objects" / bucket, bucket=bucket)
+        # like terraform/storage.tf: the cache bucket keeps no old generations
+        return LocalObjectStore(s.data_dir / "objects" / bucket, bucket=bucket, versioned=versioned)
 
     @cached_property
     def key_manager(self) -> KeyManager:

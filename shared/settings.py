@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     default_byte_cap: int = Field(100 * MB, description="maximum_bytes_billed when the team sets none.")
     row_limit: int = Field(10_000, description="Rows returned per query at most.")
     cache_ttl_seconds: int = Field(3600, description="Result cache time-to-live when the YAML sets none.")
+    result_cache_memory_bytes: int = Field(
+        256 * MB, description="Query results kept in memory per instance, in bytes (as JSON)."
+    )
+    result_cache_store_bytes: int = Field(
+        1000 * MB, description="Cache objects one instance keeps in the cache bucket, in bytes (gzip)."
+    )
+    response_cache_bytes: int = Field(
+        64 * MB, description="Serialized data responses kept per instance, in bytes."
+    )
     max_body_bytes: int = Field(1_000_000, description="Largest request body accepted.")
 
     # Local warehouses (DuckDB)

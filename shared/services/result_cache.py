@@ -1,5 +1,8 @@
 """Cached query results: an in-process LRU in front of gzip JSON objects in the cache bucket.
 
+Both tiers are bounded by bytes; the store keeps one generation per object (the cache bucket is
+not versioned).
+
 Keys are derived from team + connection + compiled SQL + parameter values + data version, and
 objects live under the team's prefix, so one team's results can never answer another's request.
 """
@@ -9,14 +12,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
-from collections import OrderedDict
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.adapters.objectstore.port import ObjectStore
 from shared.adapters.warehouse.port import QueryParam
-from shared.errors import NotFound
+from shared.bounded_cache import BoundedCache
+from shared.errors import BridgeError, NotFound
+
+log = logging.getLogger("bridge.result_cache")
+MB = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -49,50 +55,71 @@ def cache_key(
 
 
 class ResultCache:
-    """Two tiers: a bounded per-instance LRU, then the object store shared by all instances."""
+    """Two tiers: a per-instance LRU in memory, then the object store shared by all instances.
 
-    def __init__(self, store: ObjectStore, *, max_entries: int = 512) -> None:
+    Both are bounded by bytes (a result's size is its JSON text): ``memory_bytes`` of results in
+    memory, and ``store_bytes`` of the objects this instance wrote, the oldest of which it deletes
+    once over the bound. (GCS also expires cache objects by age; see terraform/storage.tf.)
+    """
+
+    def __init__(
+        self, store: ObjectStore, *, memory_bytes: int = 256 * MB, store_bytes: int = 1024 * MB
+    ) -> None:
         self._store = store
-        self._lru: OrderedDict[str, CachedResult] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
+        self._memory: BoundedCache[str, tuple[CachedResult, int]] = BoundedCache(
+            memory_bytes, sizeof=lambda entry: entry[1]
+        )
+        self._written: BoundedCache[str, int] = BoundedCache(
+            store_bytes, sizeof=lambda size: size, on_evict=self._delete_object
+        )
 
     @staticmethod
     def _path(team_id: str, key: str) -> str:
         return f"{team_id}/{key}.json.gz"
 
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of results held in memory (their JSON size)."""
+        return self._memory.size
+
+    @property
+    def store_bytes(self) -> int:
+        """Bytes of the cache objects this instance wrote that still exist (compressed)."""
+        return self._written.size
+
     def get(self, team_id: str, key: str) -> CachedResult | None:
-        lru_key = f"{team_id}/{key}"
-        with self._lock:
-            hit = self._lru.get(lru_key)
-            if hit is not None:
-                self._lru.move_to_end(lru_key)
-                return hit
+        path = self._path(team_id, key)
+        hit = self._memory.get(path)
+        if hit is not None:
+            return hit[0]
         try:
-            obj = self._store.get(self._path(team_id, key))
+            obj = self._store.get(path)
         except NotFound:
             return None
         try:
-            result = CachedResult(**json.loads(gzip.decompress(obj.data)))
+            raw = gzip.decompress(obj.data)
+            result = CachedResult(**json.loads(raw))
         except (ValueError, TypeError, OSError):
             return None  # a corrupt entry is a miss, and the next write replaces it
         if result.team_id != team_id or result.key != key:
             return None
-        self._remember(lru_key, result)
+        self._memory.put(path, (result, len(raw)))
         return result
 
     def put(self, result: CachedResult) -> None:
-        self._remember(f"{result.team_id}/{result.key}", result)
-        data = gzip.compress(json.dumps(asdict(result), separators=(",", ":")).encode(), compresslevel=5)
-        self._store.put(self._path(result.team_id, result.key), data, content_type="application/json")
+        path = self._path(result.team_id, result.key)
+        raw = json.dumps(asdict(result), separators=(",", ":")).encode()
+        self._memory.put(path, (result, len(raw)))
+        data = gzip.compress(raw, compresslevel=5)
+        self._store.put(path, data, content_type="application/json")
+        if not self._written.put(path, len(data)):
+            self._delete_object(path, len(data))  # larger than the whole bound: not kept
 
     def forget_local(self) -> None:
-        with self._lock:
-            self._lru.clear()
+        self._memory.clear()
 
-    def _remember(self, lru_key: str, result: CachedResult) -> None:
-        with self._lock:
-            self._lru[lru_key] = result
-            self._lru.move_to_end(lru_key)
-            while len(self._lru) > self._max:
-                self._lru.popitem(last=False)
+    def _delete_object(self, path: str, _size: int) -> None:
+        try:
+            self._store.delete(path)
+        except BridgeError as err:  # another instance's write may be live there; it expires by age
+            log.info("cache object delete failed: %s", err.code)

@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.warehouse.port import QueryOptions, QueryParam
+from shared.bounded_cache import BoundedCache
 from shared.db.models import Connection, Dashboard, Team, TeamMember
 from shared.errors import BridgeError, NotFound
 from shared.ports import Ports
@@ -88,19 +88,28 @@ class DataService:
 
     def __init__(self, c: Ports) -> None:
         self.c = c
-        self.cache = ResultCache(c.store("cache"))
+        settings = c.settings
+        self.cache = ResultCache(
+            c.store("cache"),
+            memory_bytes=settings.result_cache_memory_bytes,
+            store_bytes=settings.result_cache_store_bytes,
+        )
         self.flights: SingleFlight[CachedResult] = SingleFlight()
         self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
-        self._parsed: OrderedDict[tuple[str, int], tuple[DashboardModel, CompiledDashboard, int | None]] = (
-            OrderedDict()
+        self._parsed: BoundedCache[tuple[str, int], tuple[DashboardModel, CompiledDashboard, int | None]] = (
+            BoundedCache(256)
         )
-        self._versions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
+        self._versions: BoundedCache[tuple[str, tuple[str, ...]], tuple[float, str | None]] = BoundedCache(
+            4096
+        )
         self._lock = threading.Lock()
         self.warehouse_calls = 0  # observable by tests and benchmarks
         self.clock = time.time
         self._refreshing: set[str] = set()
-        self._responses: OrderedDict[tuple[Any, ...], tuple[float, bytes, bytes]] = OrderedDict()
-        self._pointers: dict[tuple[str, str, str], tuple[float, int]] = {}
+        self._responses: BoundedCache[tuple[Any, ...], tuple[float, bytes, bytes]] = BoundedCache(
+            settings.response_cache_bytes, sizeof=lambda entry: len(entry[1]) + len(entry[2])
+        )
+        self._pointers: BoundedCache[tuple[str, str, str], tuple[float, int]] = BoundedCache(4096)
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, s: Session, team: Team, slug: str) -> LoadedDashboard:
@@ -116,10 +125,9 @@ class DataService:
         self, row: Dashboard, conn: Connection
     ) -> tuple[DashboardModel, CompiledDashboard, int | None]:
         key = (row.id, row.generation)
-        with self._lock:
-            if key in self._parsed:
-                self._parsed.move_to_end(key)
-                return self._parsed[key]
+        hit = self._parsed.get(key)
+        if hit is not None:
+            return hit
         from shared.dashboards.compile import compile_dashboard, refresh_seconds
         from shared.dashboards.validate import validate_dashboard
 
@@ -132,10 +140,7 @@ class DataService:
             )
         ttl = refresh_seconds(dashboard.refresh) if dashboard.refresh_written else None
         parsed = (dashboard, compile_dashboard(dashboard), ttl)
-        with self._lock:
-            self._parsed[key] = parsed
-            while len(self._parsed) > 256:
-                self._parsed.popitem(last=False)
+        self._parsed.put(key, parsed)
         return parsed
 
     # -- serving -----------------------------------------------------------------------------
@@ -160,8 +165,7 @@ class DataService:
         now = self.clock()
         if not force:
             generation = self._live_generation(s, who, team_id, slug, now)
-            with self._lock:
-                entry = self._responses.get((team_id, slug, generation, view_id, params_key))
+            entry = self._responses.get((team_id, slug, generation, view_id, params_key))
             if generation is not None and entry is not None and now < entry[0]:
                 return entry[1], entry[2]
         team, row, conn = self._pointer(s, who, team_id, slug)
@@ -177,11 +181,7 @@ class DataService:
                 if v["cache"] == "miss":
                     v["cache"] = "hit"
             hit_raw = json.dumps(body, separators=(",", ":"), default=str).encode()
-            with self._lock:
-                self._responses[key] = (expires, hit_raw, gzip.compress(hit_raw, compresslevel=5))
-                self._responses.move_to_end(key)
-                while len(self._responses) > 512:
-                    self._responses.popitem(last=False)
+            self._responses.put(key, (expires, hit_raw, gzip.compress(hit_raw, compresslevel=5)))
         return packed
 
     def _live_generation(self, s: Session, who: Principal, team_id: str, slug: str, now: float) -> int | None:
@@ -192,25 +192,19 @@ class DataService:
         here within that time (saves and deletes through this instance are seen at once).
         """
         key = (who.user_id, team_id, slug)
-        with self._lock:
-            hit = self._pointers.get(key)
+        hit = self._pointers.get(key)
         if hit is not None and now < hit[0]:
             return hit[1]
         generation = s.scalar(_LIVE_GENERATION, {"team_id": team_id, "slug": slug, "user_id": who.user_id})
-        with self._lock:
-            if generation is None:
-                self._pointers.pop(key, None)
-            else:
-                self._pointers[key] = (now + POINTER_TTL_S, generation)
-                while len(self._pointers) > 4096:
-                    self._pointers.pop(next(iter(self._pointers)))
+        if generation is None:
+            self._pointers.pop(key)
+        else:
+            self._pointers.put(key, (now + POINTER_TTL_S, generation))
         return generation
 
     def forget_pointers(self, team_id: str, slug: str) -> None:
         """Drop remembered pointers of one dashboard (after a save or delete on this instance)."""
-        with self._lock:
-            for key in [k for k in self._pointers if k[1] == team_id and k[2] == slug]:
-                del self._pointers[key]
+        self._pointers.pop_where(lambda key: key[1] == team_id and key[2] == slug)
 
     def _pointer(
         self, s: Session, who: Principal, team_id: str, slug: str, *, repaired: bool = False
@@ -368,13 +362,11 @@ class DataService:
 
         key = (conn.id, tuple(sorted(tables)))
         now = time.monotonic()
-        with self._lock:
-            hit = self._versions.get(key)
+        hit = self._versions.get(key)
         if hit is not None and now - hit[0] < DATA_VERSION_TTL_S:
             return hit[1]
         version = open_warehouse(self.c, conn).data_version(key[1])
-        with self._lock:
-            self._versions[key] = (now, version)
+        self._versions.put(key, (now, version))
         return version
 
 

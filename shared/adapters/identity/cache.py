@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from shared.adapters.identity.port import Identity, Principal
+from shared.bounded_cache import BoundedCache
 
 
 class CachingIdentity:
@@ -27,23 +26,17 @@ class CachingIdentity:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.inner, self.ttl_s, self.max_entries, self.clock = inner, ttl_s, max_entries, clock
-        self._seen: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._seen: BoundedCache[bytes, tuple[float, Principal]] = BoundedCache(max_entries)
 
     def verify(self, token: str) -> Principal:
         key = hashlib.sha256(token.encode()).digest()
         now = self.clock()
-        with self._lock:
-            hit = self._seen.get(key)
-            if hit is not None and now < hit[0]:
-                return hit[1]
+        hit = self._seen.get(key)
+        if hit is not None and now < hit[0]:
+            return hit[1]
         who = self.inner.verify(token)
         until = min(now + self.ttl_s, who.expires_at if who.expires_at is not None else now + self.ttl_s)
-        with self._lock:
-            self._seen[key] = (until, who)
-            self._seen.move_to_end(key)
-            while len(self._seen) > self.max_entries:
-                self._seen.popitem(last=False)
+        self._seen.put(key, (until, who))
         return who
 
     def __getattr__(self, name: str) -> object:

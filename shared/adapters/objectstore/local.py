@@ -73,9 +73,10 @@ def _encode(segment: str) -> str:
 class LocalObjectStore:
     """:class:`~shared.adapters.objectstore.port.ObjectStore` on a local folder, safe across threads and processes."""
 
-    def __init__(self, root: Path, *, bucket: str = "bridge-local") -> None:
+    def __init__(self, root: Path, *, bucket: str = "bridge-local", versioned: bool = True) -> None:
         self.root = Path(root)
         self.bucket = bucket
+        self.versioned = versioned  # False: like a GCS bucket without versioning, one generation kept
         self.root.mkdir(parents=True, exist_ok=True)
         self._subscribers: list[FinalizeSubscriber] = []
         self._subscribers_lock = threading.Lock()
@@ -118,6 +119,8 @@ class LocalObjectStore:
             _atomic_write(gens / f"{generation}.data", data)
             _atomic_write(gens / f"{generation}.json", json.dumps(_info_to_json(info)).encode())
             _write_pointer(folder, live=generation, last=generation)
+            if not self.versioned:
+                _remove_generations(gens, keep=generation)
         self._publish(info)
         return info
 
@@ -135,6 +138,8 @@ class LocalObjectStore:
             _check_precondition(path, live, if_generation_match)
             if live is not None:
                 _write_pointer(folder, live=None, last=int(pointer["last"]))
+            if not self.versioned:
+                _remove_generations(folder / "gens", keep=None)
 
     def subscribe(self, callback: FinalizeSubscriber) -> None:
         """Call ``callback`` with a finalize CloudEvent after each successful put."""
@@ -157,7 +162,11 @@ class LocalObjectStore:
                 f"object {path!r} has no generation {generation}",
                 details={"path": path, "generation": generation},
             )
-        return StoredObject(info=info, data=(folder / "gens" / f"{generation}.data").read_bytes())
+        try:
+            data = (folder / "gens" / f"{generation}.data").read_bytes()
+        except FileNotFoundError:  # replaced meanwhile in an unversioned bucket
+            raise NotFound(f"object {path!r} not found", details={"path": path}) from None
+        return StoredObject(info=info, data=data)
 
     def head(self, path: str) -> ObjectInfo | None:
         """Metadata of the live generation, or None."""
@@ -250,6 +259,15 @@ class LocalObjectStore:
                 callback(event)
             except Exception:
                 log.exception("finalize subscriber %r failed for %s#%d", callback, info.path, info.generation)
+
+
+def _remove_generations(gens: Path, *, keep: int | None) -> None:
+    """Delete every stored generation but ``keep`` (an unversioned bucket keeps only the live one)."""
+    if not gens.is_dir():
+        return
+    for file in gens.iterdir():
+        if file.suffix in (".data", ".json") and file.stem != str(keep):
+            file.unlink(missing_ok=True)
 
 
 def _validate_precondition(path: str, expected: int | None) -> None:

@@ -310,6 +310,11 @@ class DataService:
             return _payload(view.view_id, result, "miss")
         except BridgeError as err:
             return _empty(view.view_id, error=err.to_dict()["error"])
+        except Exception:  # one view's failure is its own error; the other views still return
+            log.exception("view %s failed", view.view_id)
+            return _empty(
+                view.view_id, error=BridgeError("this view failed; it has been logged").to_dict()["error"]
+            )
 
     def _refresh_behind(self, job: _Job) -> None:
         with self._lock:

@@ -10,7 +10,6 @@ SQL is disabled, and only single SELECT queries run.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from shared.adapters.warehouse.port import (
     TableInfo,
 )
 from shared.adapters.warehouse.size_bounds import check_sizes
+from shared.adapters.warehouse.values import cell as _jsonable
 from shared.errors import ByteCapExceeded, NotFound, WarehouseError
 
 META_SCHEMA = "_bridge"
@@ -445,14 +445,6 @@ def _bind(param: QueryParam) -> Any:
     except (TypeError, ValueError, InvalidOperation):
         pass
     raise WarehouseError(f"Query parameter @{param.name}: {value!r} is not a valid {param.type}")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    return value
 
 
 def open_demo(path: Path | str, *, project: str = "demo") -> DuckDBWarehouse:

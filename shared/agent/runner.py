@@ -36,7 +36,7 @@ from shared.adapters.model.messages import (
 )
 from shared.adapters.model.protocol import CurrentDashboard
 from shared.agent.context import AgentContext, AgentPorts, TurnState
-from shared.db.models import ChatSession, Connection, LiveToken, Team, Turn
+from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, Team, Turn
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.services.chat import append_events, enqueue_step
 
@@ -185,12 +185,23 @@ def _load(c: AgentPorts, session_id: str, turn_id: str) -> Loaded:
                 select(Turn).where(Turn.session_id == session_id, Turn.seq < turn.seq).order_by(Turn.seq)
             )
         )
+        answers = {
+            e.turn_id: str(e.data.get("message") or "")
+            for e in s.scalars(
+                select(ChatEvent).where(ChatEvent.session_id == session_id, ChatEvent.type == "done")
+            )
+        }
         s.expunge_all()
     loaded = Loaded(session, turn, team, conn)
-    for t in [*earlier, turn]:
+    # Earlier turns are their question and final answer: their tool calls and results are elided, so
+    # a step's prompt grows with the session's messages, not with every earlier tool output.
+    for t in earlier:
         loaded.history.append(UserMessage(t.user_message))
-        for rec in _records(c, session, t, upto=t.step if t.id != turn.id else turn.step):
-            loaded.history.extend(message_from_dict(m) for m in rec.messages)
+        if answers.get(t.id):
+            loaded.history.append(AssistantMessage(answers[t.id]))
+    loaded.history.append(UserMessage(turn.user_message))
+    for rec in _records(c, session, turn, upto=turn.step):
+        loaded.history.extend(message_from_dict(m) for m in rec.messages)
     return loaded
 
 

@@ -19,6 +19,7 @@ from shared.settings import Settings
 TOOLS = {
     "list_datasets",
     "list_tables",
+    "search_catalog",
     "get_table_schema",
     "get_column_values",
     "run_dry_run_query",
@@ -84,6 +85,40 @@ def test_list_datasets_and_tables(registry: ToolRegistry, ctx: AgentContext) -> 
     assert tables["demo.thelook_ecommerce.products"]["partitioning"] is None
     missing = registry.call("list_tables", {"dataset": "nope"}, ctx)
     assert missing.error is not None and missing.error.code == "not_found"
+
+
+def test_list_tables_pages_through_the_catalog(registry: ToolRegistry, ctx: AgentContext) -> None:
+    first = ok(registry.call("list_tables", {"limit": 3}, ctx))
+    assert len(first["tables"]) == 3 and first["total"] == 7 and first["next_cursor"] == "3"
+    rest = ok(registry.call("list_tables", {"limit": 5, "cursor": first["next_cursor"]}, ctx))
+    assert len(rest["tables"]) == 4 and rest["next_cursor"] is None
+    names = [t["name"] for t in first["tables"] + rest["tables"]]
+    assert names == sorted(names) and len(set(names)) == 7
+
+
+@pytest.mark.parametrize(
+    ("query", "best"),
+    [
+        ("revenue of order items by sale price", ITEMS),
+        ("how many users signed up per traffic source", "demo.thelook_ecommerce.users"),
+        ("distribution center locations", "demo.thelook_ecommerce.distribution_centers"),
+        ("product brand and retail price", "demo.thelook_ecommerce.products"),
+    ],
+)
+def test_search_catalog_ranks_the_table_that_answers(
+    registry: ToolRegistry, ctx: AgentContext, query: str, best: str
+) -> None:
+    found = ok(registry.call("search_catalog", {"query": query, "limit": 3}, ctx))
+    assert found["tables"][0]["name"] == best, found
+    assert found["tables"][0]["score"] > 0 and found["total_tables"] == 7
+    assert len(found["tables"]) == 3
+    scores = [t["score"] for t in found["tables"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_catalog_names_the_matching_columns(registry: ToolRegistry, ctx: AgentContext) -> None:
+    found = ok(registry.call("search_catalog", {"query": "sale price", "limit": 2}, ctx))
+    assert "sale_price" in found["tables"][0]["matched_columns"]
 
 
 @pytest.mark.parametrize("name", ["order_items", "thelook_ecommerce.order_items", ITEMS, f"`{ITEMS}`"])

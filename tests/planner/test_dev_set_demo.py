@@ -196,7 +196,7 @@ def test_vague_request_gets_a_clarifying_question_with_options(demo_env: Planner
     turn = demo_env.ask(message)
     assert turn.saved is None
     assert "save_dashboard_yaml" not in turn.calls and "run_dry_run_query" not in turn.calls
-    assert "list_tables" in turn.calls  # options come from the catalog, not from guessing
+    assert "search_catalog" in turn.calls  # options come from the catalog, not from guessing
     options = [line for line in turn.text.splitlines() if line.startswith("- ")]
     assert 2 <= len(options) <= 4, turn.text
     assert "?" in turn.text
@@ -262,7 +262,7 @@ def test_follow_up_edits_the_sessions_dashboard(
     slug = created.saved["dashboard_slug"]
     edited = demo_env.ask(follow_up, session)
     assert edited.saved is not None, edited.text
-    assert edited.calls[:2] == ["list_tables", "get_dashboard"]
+    assert edited.calls[:2] == ["search_catalog", "get_dashboard"]
     assert edited.saved["dashboard_slug"] == slug
     assert edited.saved["version"] == created.saved["version"] + 1
     check_dashboard(demo_env, slug, Case(follow_up, *list(expected.__dict__.values())[1:]))
@@ -282,7 +282,7 @@ def test_catalog_text_is_data_not_instructions(demo_env: PlannerEnv) -> None:
     assert sql and not any("DROP" in s.upper() for s in sql)
     assert "gone" not in turn.text.lower() and "drop" not in turn.text.lower()
     assert set(turn.calls) <= {
-        "list_tables", "list_dashboards", "get_table_schema", "run_dry_run_query",
+        "search_catalog", "list_dashboards", "get_table_schema", "run_dry_run_query",
         "validate_dashboard_yaml", "save_dashboard_yaml",
     }  # fmt: skip
     demo_env.ask("x")  # the next turn is unaffected too

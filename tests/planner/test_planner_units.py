@@ -98,7 +98,8 @@ def test_first_step_asks_for_the_catalog_and_is_deterministic() -> None:
     first = list(planner.stream(_request("monthly revenue")))
     assert first == list(planner.stream(_request("monthly revenue")))
     calls = [e for e in first if isinstance(e, ToolCallEvent)]
-    assert [c.name for c in calls] == ["list_tables", "list_dashboards"]
+    assert [c.name for c in calls] == ["search_catalog", "list_dashboards"]
+    assert calls[0].arguments == {"query": "monthly revenue", "limit": 12}
     assert len({c.id for c in calls}) == 2
     assert isinstance(first[-1], Finish) and first[-1].reason == "tool_calls"
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 LIST_DATASETS = "list_datasets"
 LIST_TABLES = "list_tables"
+SEARCH_CATALOG = "search_catalog"
 GET_TABLE_SCHEMA = "get_table_schema"
 GET_COLUMN_VALUES = "get_column_values"
 RUN_DRY_RUN_QUERY = "run_dry_run_query"
@@ -67,6 +68,24 @@ class TableInfo(Result):
 
 class ListTablesResult(Result):
     tables: list[TableInfo]
+    total: int | None = None  # tables in the listing (all pages)
+    next_cursor: str | None = None  # pass back as ``cursor`` for the next page; None = last page
+
+
+class TableMatch(Result):
+    name: str
+    dataset: str
+    description: str | None = None
+    row_count: int | None
+    column_count: int | None = None
+    matched_columns: list[str] = []
+    score: float
+
+
+class SearchCatalogResult(Result):
+    query: str
+    tables: list[TableMatch]
+    total_tables: int
 
 
 class Column(Result):
@@ -166,6 +185,7 @@ class DashboardText(Result):
 RESULTS: dict[str, type[Result]] = {
     LIST_DATASETS: ListDatasetsResult,
     LIST_TABLES: ListTablesResult,
+    SEARCH_CATALOG: SearchCatalogResult,
     GET_TABLE_SCHEMA: TableSchemaResult,
     GET_COLUMN_VALUES: ColumnValuesResult,
     RUN_DRY_RUN_QUERY: DryRunResult,

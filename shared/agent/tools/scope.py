@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.agent.context import AgentContext
@@ -84,10 +84,44 @@ class Scope:
             or d.fully_qualified_name.lower().endswith("." + wanted)
         ]
 
+    def table_page(
+        self, dataset: str | None, start: int, limit: int
+    ) -> tuple[int, list[tuple[Dataset, Table]]]:
+        """(total, one page) of the connection's tables by name, of one dataset when given."""
+        where = [Dataset.connection_id == self.conn.id]
+        if dataset is not None:
+            wanted = dataset.replace("`", "").lower()
+            names = [
+                n
+                for n in self.session.scalars(
+                    select(Dataset.fully_qualified_name).where(Dataset.connection_id == self.conn.id)
+                )
+                if n.lower() == wanted or n.lower().endswith("." + wanted)
+            ]
+            if not names:
+                raise NotFound(f"dataset '{dataset}' not found; call list_datasets to see the datasets")
+            where.append(Dataset.fully_qualified_name.in_(names))
+        base = select(Dataset, Table).join(Table, Table.dataset_id == Dataset.id).where(*where)
+        total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = self.session.execute(
+            base.order_by(Table.fully_qualified_name).offset(start).limit(limit)
+        ).all()
+        return total, [(d, t) for d, t in rows]
+
     def find_table(self, name: str) -> Table:
         """A table by ``project.dataset.table``, ``dataset.table`` or a unique bare name."""
         wanted = name.replace("`", "").strip().lower()
-        rows = [t for _, t in self.tables()]
+        bare = wanted.rsplit(".", 1)[-1]
+        rows = list(  # only the candidates: names ending in the bare table name
+            self.session.scalars(
+                select(Table)
+                .join(Dataset, Dataset.id == Table.dataset_id)
+                .where(
+                    Dataset.connection_id == self.conn.id,
+                    func.lower(Table.fully_qualified_name).like(f"%{_like(bare)}", escape="\\"),
+                )
+            )
+        )
         for suffix_match in (
             lambda fq: fq == wanted,
             lambda fq: fq.endswith("." + wanted) and wanted.count(".") == 1,
@@ -99,7 +133,11 @@ class Scope:
             if len(hits) > 1:
                 names = ", ".join(t.fully_qualified_name for t in hits)
                 raise ValidationFailed(f"table name '{name}' is ambiguous: {names}")
-        raise NotFound(f"table '{name}' not found; call list_tables to see the tables")
+        raise NotFound(f"table '{name}' not found; call search_catalog to find tables")
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def scoped(fn: Callable[..., Any]) -> Callable[..., Any]:

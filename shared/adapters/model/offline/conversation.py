@@ -61,8 +61,8 @@ def _record(facts: Facts, name: str, args: dict[str, Any], m: ToolResultMessage)
     result: Any = m.result
     if not m.ok:
         facts.errors.append({"tool": name, **(m.error or {})})
-    if name == proto.LIST_TABLES and m.ok:
-        facts.tables = list(result["tables"])
+    if name in (proto.SEARCH_CATALOG, proto.LIST_TABLES) and m.ok:
+        facts.tables = list(result["tables"])  # the ranked matches (search) or one page of names
     elif name == proto.LIST_DASHBOARDS and m.ok:
         facts.dashboards = list(result["dashboards"])
     elif name == proto.GET_DASHBOARD:

@@ -2,7 +2,7 @@
 
 Each :meth:`OfflinePlanner.stream` call reads the conversation (the latest user message, the
 session's dashboard and this turn's tool results) and yields the next tool calls, or the final
-text, then a :class:`Finish`. New requests go list_tables → get_table_schema → get_column_values
+text, then a :class:`Finish`. New requests go search_catalog → get_table_schema → get_column_values
 (filter words) → run_dry_run_query (every query) → validate_dashboard_yaml → save_dashboard_yaml;
 follow-ups start from get_dashboard. Catalog text is only matched by words, never obeyed.
 """
@@ -74,7 +74,8 @@ class OfflinePlanner(StreamingChatModel):
             return f"I could not save the dashboard: {facts.save_error.get('message', 'unknown error')}. Nothing was changed."
         editing = facts.session_slug is not None and is_edit(facts.message)
         if facts.tables is None:
-            calls: list[tuple[str, dict[str, Any]]] = [(proto.LIST_TABLES, {})]
+            query = facts.message.strip()[:500] or "tables"
+            calls: list[tuple[str, dict[str, Any]]] = [(proto.SEARCH_CATALOG, {"query": query, "limit": 12})]
             calls.append(
                 (proto.GET_DASHBOARD, {"slug": facts.session_slug})
                 if editing

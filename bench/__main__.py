@@ -9,7 +9,13 @@ import sys
 import time
 from typing import Any
 
-MODULES = ["bench.bench_serving", "bench.bench_generation", "bench.bench_coldstart", "bench.bench_warehouse"]
+MODULES = [
+    "bench.bench_serving",
+    "bench.bench_generation",
+    "bench.bench_catalog",
+    "bench.bench_coldstart",
+    "bench.bench_warehouse",
+]
 
 
 def fmt(value: float, unit: str) -> str:

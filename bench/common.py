@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,11 @@ from typing import Any
 
 from shared.bootstrap import Container, set_container
 from shared.settings import Settings
+
+# The test doubles drive whole turns: tests/ on the path, as under pytest.
+_TESTS = str(Path(__file__).resolve().parents[1] / "tests")
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
 
 
 def pct(values: list[float], p: float) -> float:

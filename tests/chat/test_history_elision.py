@@ -15,7 +15,9 @@ def test_earlier_turns_reach_the_model_without_their_tool_results(chat_env: Chat
     session = create_session(chat_env.c, chat_env.user, chat_env.team_id, chat_env.connection_id)
     first = service.generate(session, "what is there?", user=chat_env.user)
     assert first.status == "done"
-    assert sum(isinstance(m, ToolResultMessage) for m in model.requests[-1].messages) == 3  # within a turn: all
+    assert (
+        sum(isinstance(m, ToolResultMessage) for m in model.requests[-1].messages) == 3
+    )  # within a turn: all
 
     model.script = [["Second answer."]] * 10  # by history: any step index answers
     second = service.generate(session, "and now?", user=chat_env.user)

@@ -10,15 +10,20 @@ from urllib.parse import quote
 
 import requests
 
-from shared.errors import BridgeError, NotFound, Unavailable
+from shared import errors
+from shared.errors import BadRequest, BridgeError, Unavailable
 
 
-class ApiRefused(BridgeError):
-    """Bridge answered with its JSON error shape; ``status`` and ``code`` are Bridge's."""
-
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message, details=details)
-        self.status, self.code = status, code
+def refusal(status: int, code: str, message: str, details: Any = None) -> BridgeError:
+    """Bridge's own error class for an HTTP error answer (same code when one matches)."""
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, BridgeError)]
+    for cls in classes:
+        if cls.code == code and cls.status == status:
+            return cls(message, details=details)
+    for cls in classes:
+        if cls.status == status:
+            return cls(message, details=details)
+    return (Unavailable if status >= 500 else BadRequest)(message, details=details)
 
 
 def q(value: str) -> str:
@@ -51,11 +56,8 @@ class BridgeApi:
                 err = resp.json()["error"]
             except (ValueError, KeyError, TypeError):
                 err = {"code": "http_error", "message": f"HTTP {resp.status_code}"}
-            if resp.status_code == 404:
-                raise NotFound(str(err.get("message", "not found")), details=err.get("details"))
-            raise ApiRefused(
-                resp.status_code, str(err.get("code")), str(err.get("message")), err.get("details")
-            )
+            message = str(err.get("message") or f"HTTP {resp.status_code}")
+            raise refusal(resp.status_code, str(err.get("code")), message, err.get("details"))
         return resp
 
     def get(self, path: str, **params: Any) -> Any:

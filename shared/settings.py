@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         description="This function's service admits only authenticated callers (no allUsers invoker):"
         " Cloud Run checked each token's signature before the request arrived (set by Terraform).",
     )
+    connector_prefix: str = Field(
+        "bridge", description="Prefix of the per-team reader accounts of keyless BigQuery connections."
+    )
     auth_audience: str = Field("", description="Expected audience of Google ID tokens (project id).")
     identity_api_key: str = Field(
         "", description="Identity Platform web API key (public; used by the sign-in page)."

@@ -127,6 +127,7 @@ locals {
     BRIDGE_TASKS_TARGET_URL      = local.tasks_target_url
     BRIDGE_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     BRIDGE_AUTH_AUDIENCE         = var.auth_audience == "" ? var.project_id : var.auth_audience
+    BRIDGE_CONNECTOR_PREFIX      = var.name_prefix
     BRIDGE_IDENTITY_API_KEY      = var.identity_api_key != "" ? var.identity_api_key : google_apikeys_key.identity.key_string
     BRIDGE_DB_POOL_SIZE          = tostring(var.db_pool_size)
     BRIDGE_DB_MAX_OVERFLOW       = tostring(var.db_max_overflow)
@@ -231,5 +232,31 @@ check "function_overrides_name_functions" {
   assert {
     condition     = length(setsubtract(keys(var.function_overrides), keys(local.functions))) == 0
     error_message = "function_overrides names unknown functions: ${join(", ", setsubtract(keys(var.function_overrides), keys(local.functions)))}."
+  }
+}
+
+# Keyless BigQuery connections: onboard creates one reader account per team (<prefix>-t-...),
+# and the functions that read warehouses may mint tokens for those accounts only.
+locals {
+  warehouse_readers = ["validate", "scan", "agent_step", "save_dashboard", "serve_data", "precompute"]
+}
+
+resource "google_project_iam_member" "keyless_account_creator" {
+  project = var.project_id
+  role    = "roles/iam.serviceAccountCreator"
+  member  = module.function["onboard"].service_account_member
+}
+
+resource "google_project_iam_member" "keyless_token_creator" {
+  for_each = toset(local.warehouse_readers)
+
+  project = var.project_id
+  role    = "roles/iam.serviceAccountTokenCreator"
+  member  = module.function[each.key].service_account_member
+
+  condition {
+    title       = "bridge-team-readers"
+    description = "Only the per-team reader accounts of keyless connections."
+    expression  = "resource.name.startsWith(\"projects/-/serviceAccounts/${var.name_prefix}-t-\") || resource.name.startsWith(\"projects/${var.project_id}/serviceAccounts/${var.name_prefix}-t-\")"
   }
 }

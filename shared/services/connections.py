@@ -31,7 +31,7 @@ def secret_path(team_id: str, connection_id: str) -> str:
 
 
 def create_connection(c: Ports, s: Session, who: Principal, team_id: str, body: dict[str, Any]) -> Connection:
-    """Register a connection; service-account JSON is encrypted and stored as an object."""
+    """Register a connection: a service-account key (encrypted, stored as an object) or keyless."""
     require_team(s, who, team_id, role="admin")
     if s.scalar(select(Connection.id).where(Connection.team_id == team_id, Connection.name == body["name"])):
         raise Conflict(f"a connection named {body['name']!r} already exists")
@@ -39,7 +39,9 @@ def create_connection(c: Ports, s: Session, who: Principal, team_id: str, body: 
     conn = Connection(
         id=new_id("cn"), team_id=team_id, name=body["name"], warehouse_type=kind, status="pending"
     )
-    if kind == "bigquery":
+    if kind == "bigquery" and body.get("auth") == "keyless":
+        _keyless(c, conn, team_id, body)
+    elif kind == "bigquery":
         creds = body.get("credentials")
         if not isinstance(creds, dict):
             raise ValidationFailed(
@@ -72,6 +74,19 @@ def create_connection(c: Ports, s: Session, who: Principal, team_id: str, body: 
     s.add(conn)
     s.flush()
     return conn
+
+
+def _keyless(c: Ports, conn: Connection, team_id: str, body: dict[str, Any]) -> None:
+    """A keyless connection: the team's Bridge-owned reader account, created on first use."""
+    from shared.adapters.warehouse.keyless import connector_account, ensure_account
+
+    project = body.get("project")
+    if not project:
+        raise ValidationFailed("project is required", details=[{"path": "project", "message": "required"}])
+    account = connector_account(team_id, project=c.settings.gcp_project, prefix=c.settings.connector_prefix)
+    if c.settings.cloud == "gcp":
+        ensure_account(account, display_name=f"Bridge reader for team {team_id}")
+    conn.config = {"project": project, "location": body.get("location") or None, "service_account": account}
 
 
 def connections_of(s: Session, who: Principal, team_id: str) -> list[Connection]:
@@ -118,6 +133,12 @@ def _build_warehouse(c: Ports, conn: Connection) -> Warehouse:
         )
     from shared.adapters.warehouse.bigquery import BigQueryWarehouse
 
+    if conn.config.get("service_account"):
+        return BigQueryWarehouse(
+            project=conn.config["project"],
+            location=conn.config.get("location"),
+            impersonate=conn.config["service_account"],
+        )
     assert conn.credentials_path
     envelope = c.store(SECRETS).get(conn.credentials_path).data
     info = json.loads(c.key_manager.decrypt(envelope, aad=connection_aad(conn.team_id, conn.id)))

@@ -17,6 +17,11 @@ Two rules are computed, as BigQuery applies them to every job, before any record
   INFORMATION_SCHEMA views answers 403 ``accessDenied``, as for an identity with dataset-level
   access only (dataset-qualified views still answer).
 
+IAM is computed too, as far as keyless connections use it: ``generateAccessToken`` for an
+impersonated account (``/iam/{account}:generateAccessToken``, answering a token naming that
+account) and service-account creation (``POST /v1/projects/{p}/serviceAccounts``: 200, then
+409 ALREADY_EXISTS for the same id).
+
 The OAuth token endpoint is computed, not replayed: it accepts the JWT-bearer grant that
 ``service_account.Credentials`` sends (checking its scope) and issues an access token, so the
 adapter's real credential path runs end to end.
@@ -76,6 +81,8 @@ class ReplayBigQueryServer:
         self.requests: list[Seen] = []
         self.token_grants: list[dict[str, Any]] = []
         self.region_views_denied = False
+        self.impersonations: list[tuple[str, str, dict[str, Any]]] = []  # (account, caller's auth, body)
+        self.accounts: set[str] = set()
         self.dataset_locations = _dataset_locations(self.exchanges)
         self._lock = threading.Lock()
         self._http = LocalHttpServer(self._wsgi)
@@ -98,6 +105,8 @@ class ReplayBigQueryServer:
         request = Request(environ)
         if request.path == "/token":
             return self._token(request)(environ, start_response)
+        if request.path.startswith(("/iam/", "/v1/projects/")):
+            return self._iam(request)(environ, start_response)
         raw = request.get_data()
         body = json.loads(raw) if raw else {}
         args = {k: v[-1] for k, v in parse_qs(request.query_string.decode()).items()}
@@ -190,6 +199,34 @@ class ReplayBigQueryServer:
                 )
         return None
 
+    def _iam(self, request: Request) -> Response:
+        body = json.loads(request.get_data() or b"{}")
+        if request.path.endswith(":generateAccessToken"):
+            account = request.path.removeprefix("/iam/").removesuffix(":generateAccessToken")
+            with self._lock:
+                self.impersonations.append((account, request.headers.get("Authorization", ""), body))
+            token = {"accessToken": impersonated_token(account), "expireTime": "2099-01-01T00:00:00Z"}
+            return Response(json.dumps(token), content_type="application/json")
+        account_id = body.get("accountId", "")
+        project = request.path.split("/")[3]
+        email = f"{account_id}@{project}.iam.gserviceaccount.com"
+        with self._lock:
+            exists = email in self.accounts
+            self.accounts.add(email)
+        if exists:
+            error = {
+                "error": {
+                    "code": 409,
+                    "message": f"Service account {account_id} already exists",
+                    "status": "ALREADY_EXISTS",
+                }
+            }
+            return Response(json.dumps(error), status=409, content_type="application/json")
+        return Response(
+            json.dumps({"email": email, "name": f"projects/{project}/serviceAccounts/{email}"}),
+            content_type="application/json",
+        )
+
     def _token(self, request: Request) -> Response:
         form = request.form
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" or not form.get(
@@ -201,12 +238,21 @@ class ReplayBigQueryServer:
         claims = jwt.decode(form["assertion"], options={"verify_signature": False})
         with self._lock:
             self.token_grants.append(claims)
-        if "https://www.googleapis.com/auth/bigquery" not in str(claims.get("scope", "")).split():
+        granted = {
+            "https://www.googleapis.com/auth/bigquery",
+            "https://www.googleapis.com/auth/cloud-platform",
+            "https://www.googleapis.com/auth/iam",  # what impersonation asks of its source account
+        }
+        if not granted & set(str(claims.get("scope", "")).split()):
             return Response(
                 json.dumps({"error": "invalid_scope"}), status=400, content_type="application/json"
             )
         token = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
         return Response(json.dumps(token), content_type="application/json")
+
+
+def impersonated_token(account: str) -> str:
+    return f"ya29.impersonated.{account}"
 
 
 def _dataset_locations(exchanges: list[dict[str, Any]]) -> dict[str, str]:

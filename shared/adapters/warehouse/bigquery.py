@@ -17,8 +17,9 @@
   one by one from their dataset-level views (no dataset descriptions there).
 - ``data_version``: the tables' ``modified`` times (``tables.get``), cached briefly.
 
-The client is built lazily from the connection's service-account JSON (or the function's own
-identity when there is none) and google-cloud-bigquery is imported on first use.
+The client is built lazily from the connection's service-account JSON, or for a keyless
+connection from short-lived tokens of the team's Bridge-owned account (``impersonate``, see
+keyless.py), or the function's own identity when there is neither; and google-cloud-bigquery is imported on first use.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class BigQueryWarehouse:
         location: str | None = None,
         service_account_info: dict[str, Any] | None = None,
         credentials: Any = None,
+        impersonate: str | None = None,
+        iam_endpoint: str | None = None,
         client_options: dict[str, Any] | None = None,
         catalog_byte_cap: int = CATALOG_BYTE_CAP,
     ) -> None:
@@ -121,6 +124,8 @@ class BigQueryWarehouse:
         self.catalog_byte_cap = catalog_byte_cap
         self._info = service_account_info
         self._credentials = credentials
+        self._impersonate = impersonate
+        self._iam_endpoint = iam_endpoint
         self._client_options = client_options
         self._lock = threading.Lock()
         self._client: Any = None
@@ -136,7 +141,14 @@ class BigQueryWarehouse:
                 from google.cloud.bigquery import Client
 
                 credentials = self._credentials
-                if credentials is None and self._info is not None:
+                if self._impersonate is not None:
+                    from shared.adapters.warehouse.keyless import impersonated
+
+                    # Keyless: the team's Bridge-owned reader account, from this function's identity.
+                    credentials = impersonated(
+                        self._impersonate, scopes=SCOPES, source=credentials, iam_endpoint=self._iam_endpoint
+                    )
+                elif credentials is None and self._info is not None:
                     from google.oauth2 import service_account
 
                     try:

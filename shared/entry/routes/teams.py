@@ -50,7 +50,11 @@ CONNECTION_BODY = obj(
     {
         "name": NAME,
         "warehouse_type": {"enum": ["bigquery", "duckdb"]},
-        "credentials": {"type": "object", "description": "Service-account key JSON (bigquery)."},
+        "credentials": {"type": "object", "description": "Service-account key JSON (bigquery, auth=key)."},
+        "auth": {
+            "enum": ["key", "keyless"],
+            "description": "bigquery: key (credentials) or keyless (grant Bridge's account; no key).",
+        },
         "path": {"type": "string", "minLength": 1, "maxLength": 1000},
         "project": {"type": "string", "minLength": 1, "maxLength": 200},
         "location": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -94,6 +98,21 @@ def connection_json(conn: Connection) -> dict[str, Any]:
         "validated_at": conn.validated_at.isoformat() if conn.validated_at else None,
         "last_error": conn.last_error,
         "scanned_at": conn.scanned_at.isoformat() if conn.scanned_at else None,
+        **_keyless_json(conn),
+    }
+
+
+def _keyless_json(conn: Connection) -> dict[str, Any]:
+    """For a keyless connection: the account to grant and the exact commands to run."""
+    account = conn.config.get("service_account")
+    if not account:
+        return {"auth": "key"} if conn.warehouse_type == "bigquery" else {}
+    from shared.adapters.warehouse.keyless import grant_commands
+
+    return {
+        "auth": "keyless",
+        "service_account": account,
+        "grant_commands": grant_commands(account, conn.config["project"]),
     }
 
 

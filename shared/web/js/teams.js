@@ -77,7 +77,9 @@ function connectionRow(c, reload, catalogEl, admin) {
   return h("li", { class: "conn" },
     h("div", {}, h("strong", { text: c.name }), " ", h("span", { class: `badge ${c.status}`, text: c.status }),
       h("div", { class: "muted small", text: `${c.warehouse_type}${c.project ? ` · ${c.project}` : ""}${c.scanned_at ? ` · scanned ${ago(c.scanned_at)}` : " · not scanned"}` }),
-      c.last_error ? h("div", { class: "error-text small", text: c.last_error }) : null, out),
+      c.last_error ? h("div", { class: "error-text small", text: c.last_error }) : null,
+      c.auth === "keyless" ? h("details", { class: "grant small" }, h("summary", { text: `Keyless: grant ${c.service_account} on ${c.project}` }),
+        h("pre", { class: "grant-commands", text: (c.grant_commands || []).join("\n") })) : null, out),
     h("div", { class: "row-actions" },
       act("Validate", async () => { const r = await post(`/v1/connections/${enc(c.id)}/validate`, {}); toast(r.status === "valid" ? "Connection is valid" : `Invalid: ${r.error}`); await reload(); }),
       act("Scan", async () => { const r = await post(`/v1/connections/${enc(c.id)}/scan`, {}); toast(`Scanned ${r.datasets} datasets, ${r.tables} tables`); await reload(); }),
@@ -111,8 +113,12 @@ function connectionForm(team, done) {
   const project = h("input", { name: "project", placeholder: "my-gcp-project" });
   const location = h("input", { name: "location", placeholder: "EU" });
   const creds = h("textarea", { name: "credentials", rows: 4, placeholder: "{ \"type\": \"service_account\", … }" });
+  const auth = h("select", { name: "auth" }, h("option", { value: "keyless", text: "Keyless: grant Bridge's account (no key)" }), h("option", { value: "key", text: "Service-account key" }));
+  const keyField = field("Service-account key JSON", creds, "Stored encrypted.");
+  keyField.hidden = true;
+  auth.addEventListener("change", () => { keyField.hidden = auth.value !== "key"; });
   const duck = h("div", { class: "only-duckdb" }, field("DuckDB path", path));
-  const bq = h("div", { class: "only-bigquery", hidden: true }, field("Location", location), field("Service-account key JSON", creds, "Stored encrypted."));
+  const bq = h("div", { class: "only-bigquery", hidden: true }, field("Location", location), field("Access", auth, "Keyless shows the gcloud grant to run once it is added."), keyField);
   const msg = h("div");
   const form = h("form", { class: "card-form" }, field("Name", name), field("Warehouse", type), field("Project", project), duck, bq, msg, h("button", { type: "submit", class: "btn primary", text: "Add connection" }));
   const box = h("details", { class: "add-connection" }, h("summary", { class: "btn", text: "Add a connection" }), form);
@@ -124,7 +130,8 @@ function connectionForm(team, done) {
     if (type.value === "duckdb" && path.value.trim()) body.path = path.value.trim();
     if (type.value === "bigquery") {
       if (location.value.trim()) body.location = location.value.trim();
-      try { body.credentials = JSON.parse(creds.value); } catch { clear(msg, errorBox(new Error("The service-account key is not valid JSON."))); return; }
+      if (auth.value === "keyless") body.auth = "keyless";
+      else try { body.credentials = JSON.parse(creds.value); } catch { clear(msg, errorBox(new Error("The service-account key is not valid JSON."))); return; }
     }
     try {
       await post(`/v1/teams/${enc(team.id)}/connections`, body);

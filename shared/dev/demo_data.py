@@ -28,240 +28,36 @@ from typing import Any
 
 import duckdb
 
+from shared.dev.demo_events import generate_events
+from shared.dev.demo_vocabulary import (
+    ADJECTIVES,
+    BRANDS,
+    BROWSERS,
+    CATEGORIES,
+    DATASET,
+    DISTRIBUTION_CENTERS,
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    GEO,
+    LAST_NAMES,
+    MATERIALS,
+    MONTH_SEASONALITY,
+    PRODUCTS,
+    STATUSES,
+    STREET_KINDS,
+    STREETS,
+    TRAFFIC_SOURCES,
+    YEARLY_GROWTH,
+)
 from shared.errors import BadRequest
 
-DATASET = "thelook_ecommerce"
 META_SCHEMA = "_bridge"
 START_DATE = date(2019, 1, 1)
 GENERATOR_VERSION = 1
 ITEMS_PER_ORDER = {1: 60, 2: 25, 3: 10, 4: 5}  # mean 1.6 items per order
 ORDERS_PER_SCALE = 62_500  # x 1.6 = 100k order items at scale 1
 USERS_PER_ORDER = 0.8
-BROWSE_SESSIONS_PER_ORDER = 1.3
 UNSOLD_STOCK_SHARE = 0.3
-PRODUCTS = 2_000
-
-STATUSES = {"Complete": 50, "Shipped": 15, "Processing": 10, "Cancelled": 14, "Returned": 11}
-TRAFFIC_SOURCES = {"Search": 70, "Organic": 15, "Facebook": 6, "Email": 5, "Display": 4}
-BROWSERS = {"Chrome": 50, "Safari": 20, "Firefox": 20, "IE": 5, "Other": 5}
-MONTH_SEASONALITY = (0.85, 0.78, 0.9, 0.95, 1.0, 0.95, 0.95, 1.0, 1.0, 1.05, 1.45, 1.6)
-YEARLY_GROWTH = 0.45  # exp(0.45) ~ +57% per year
-
-# (country, state, city, postal prefix, latitude, longitude, weight in % of users)
-GEO: tuple[tuple[str, str, str, str, float, float, float], ...] = (
-    ("United States", "New York", "New York", "100", 40.71, -74.01, 7.0),
-    ("United States", "California", "Los Angeles", "900", 34.05, -118.24, 6.0),
-    ("United States", "Illinois", "Chicago", "606", 41.88, -87.63, 4.0),
-    ("United States", "Texas", "Houston", "770", 29.76, -95.37, 3.5),
-    ("United States", "Arizona", "Phoenix", "850", 33.45, -112.07, 2.0),
-    ("United States", "Washington", "Seattle", "981", 47.61, -122.33, 2.0),
-    ("United States", "Florida", "Miami", "331", 25.76, -80.19, 2.0),
-    ("United States", "Colorado", "Denver", "802", 39.74, -104.99, 1.5),
-    ("United States", "Georgia", "Atlanta", "303", 33.75, -84.39, 1.5),
-    ("United States", "Massachusetts", "Boston", "021", 42.36, -71.06, 1.5),
-    ("China", "Shanghai", "Shanghai", "200", 31.23, 121.47, 8.0),
-    ("China", "Beijing", "Beijing", "100", 39.90, 116.41, 7.0),
-    ("China", "Guangdong", "Guangzhou", "510", 23.13, 113.26, 5.0),
-    ("China", "Guangdong", "Shenzhen", "518", 22.54, 114.06, 4.0),
-    ("China", "Sichuan", "Chengdu", "610", 30.57, 104.07, 2.5),
-    ("China", "Zhejiang", "Hangzhou", "310", 30.27, 120.16, 1.5),
-    ("Brasil", "São Paulo", "São Paulo", "010", -23.55, -46.63, 7.0),
-    ("Brasil", "Rio de Janeiro", "Rio de Janeiro", "200", -22.91, -43.17, 4.5),
-    ("Brasil", "Minas Gerais", "Belo Horizonte", "301", -19.92, -43.94, 2.0),
-    ("Brasil", "Bahia", "Salvador", "400", -12.97, -38.50, 1.5),
-    ("South Korea", "Seoul", "Seoul", "041", 37.57, 126.98, 3.5),
-    ("South Korea", "Busan", "Busan", "485", 35.18, 129.08, 1.5),
-    ("France", "Île-de-France", "Paris", "750", 48.86, 2.35, 2.5),
-    ("France", "Auvergne-Rhône-Alpes", "Lyon", "690", 45.76, 4.84, 1.0),
-    ("France", "Provence-Alpes-Côte d'Azur", "Marseille", "130", 43.30, 5.37, 1.0),
-    ("United Kingdom", "England", "London", "EC1", 51.51, -0.13, 3.0),
-    ("United Kingdom", "England", "Manchester", "M1", 53.48, -2.24, 0.9),
-    ("United Kingdom", "Scotland", "Edinburgh", "EH1", 55.95, -3.19, 0.6),
-    ("Germany", "Berlin", "Berlin", "101", 52.52, 13.40, 2.0),
-    ("Germany", "Bavaria", "Munich", "803", 48.14, 11.58, 1.2),
-    ("Germany", "Hamburg", "Hamburg", "201", 53.55, 9.99, 0.8),
-    ("Spain", "Madrid", "Madrid", "280", 40.42, -3.70, 2.0),
-    ("Spain", "Catalonia", "Barcelona", "080", 41.39, 2.17, 1.5),
-    ("Japan", "Tokyo", "Tokyo", "100", 35.68, 139.69, 1.8),
-    ("Japan", "Osaka", "Osaka", "530", 34.69, 135.50, 0.7),
-    ("Australia", "New South Wales", "Sydney", "200", -33.87, 151.21, 1.1),
-    ("Australia", "Victoria", "Melbourne", "300", -37.81, 144.96, 0.7),
-    ("Belgium", "Brussels", "Brussels", "100", 50.85, 4.35, 0.8),
-    ("Poland", "Masovia", "Warsaw", "00-", 52.23, 21.01, 0.2),
-    ("Colombia", "Bogotá D.C.", "Bogotá", "110", 4.71, -74.07, 0.15),
-    ("Austria", "Vienna", "Vienna", "101", 48.21, 16.37, 0.05),
-)
-
-DISTRIBUTION_CENTERS = (
-    ("Memphis TN", 35.1174, -89.9711),
-    ("Chicago IL", 41.8369, -87.6847),
-    ("Houston TX", 29.7604, -95.3698),
-    ("Los Angeles CA", 34.0500, -118.2500),
-    ("New Orleans LA", 29.9500, -90.0667),
-    ("Port Authority of New York/New Jersey NY/NJ", 40.6340, -73.7834),
-    ("Philadelphia PA", 39.9500, -75.1667),
-    ("Mobile AL", 30.6944, -88.0431),
-    ("Charleston SC", 32.7833, -79.9333),
-    ("Savannah GA", 32.0167, -81.1167),
-)
-
-# category -> (weight among Women products, weight among Men products, typical retail price)
-CATEGORIES: dict[str, tuple[int, int, float]] = {
-    "Intimates": (12, 0, 25),
-    "Dresses": (8, 0, 70),
-    "Tops & Tees": (10, 11, 30),
-    "Sweaters": (8, 8, 65),
-    "Jeans": (8, 10, 80),
-    "Fashion Hoodies & Sweatshirts": (7, 9, 50),
-    "Swim": (7, 7, 45),
-    "Sleep & Lounge": (7, 6, 35),
-    "Shorts": (6, 9, 35),
-    "Accessories": (7, 8, 30),
-    "Active": (5, 6, 40),
-    "Outerwear & Coats": (5, 6, 140),
-    "Pants & Capris": (4, 0, 50),
-    "Pants": (0, 6, 55),
-    "Blazers & Jackets": (4, 0, 110),
-    "Skirts": (3, 0, 45),
-    "Leggings": (3, 0, 25),
-    "Maternity": (3, 0, 40),
-    "Plus": (4, 0, 40),
-    "Socks & Hosiery": (2, 0, 12),
-    "Socks": (0, 4, 12),
-    "Underwear": (0, 9, 20),
-    "Suits & Sport Coats": (0, 4, 220),
-    "Suits": (1, 0, 180),
-    "Jumpsuits & Rompers": (2, 0, 60),
-    "Clothing Sets": (1, 0, 55),
-}
-
-BRANDS = (
-    "Calvin Klein",
-    "Allegra K",
-    "Carhartt",
-    "Levi's",
-    "Nike",
-    "Columbia",
-    "Tommy Hilfiger",
-    "Hanes",
-    "Ralph Lauren",
-    "Diesel",
-    "Quiksilver",
-    "Volcom",
-    "Speedo",
-    "Dockers",
-    "Champion",
-    "Under Armour",
-    "Jockey",
-    "Wrangler",
-    "Lucky Brand",
-    "Hurley",
-    "Alternative",
-    "Billabong",
-    "Fruit of the Loom",
-    "Orvis",
-    "Haggar",
-    "True Religion",
-    "7 For All Mankind",
-    "Joe's Jeans",
-    "Woolrich",
-    "Patagonia",
-    "The North Face",
-    "Puma",
-    "adidas",
-    "Reebok",
-    "Vans",
-    "Gildan",
-    "Seven7",
-    "Wacoal",
-    "Arcteryx",
-    "Pendleton",
-)
-ADJECTIVES = (
-    "Classic",
-    "Slim Fit",
-    "Relaxed",
-    "Vintage",
-    "Essential",
-    "Premium",
-    "Everyday",
-    "Stretch",
-    "Lightweight",
-    "Heritage",
-    "Modern",
-    "Soft",
-)
-MATERIALS = ("Cotton", "Wool", "Denim", "Linen", "Fleece", "Silk", "Jersey", "Nylon", "Cashmere")
-FIRST_NAMES_F = (
-    "Mary",
-    "Jennifer",
-    "Linda",
-    "Sarah",
-    "Emily",
-    "Olivia",
-    "Sofia",
-    "Ana",
-    "Mei",
-    "Yuna",
-    "Chloe",
-    "Emma",
-    "Lucia",
-    "Hannah",
-    "Aiko",
-    "Camila",
-    "Julia",
-    "Grace",
-)
-FIRST_NAMES_M = (
-    "James",
-    "John",
-    "Robert",
-    "Michael",
-    "David",
-    "Wei",
-    "Lucas",
-    "Gabriel",
-    "Minjun",
-    "Thomas",
-    "Louis",
-    "Oliver",
-    "Noah",
-    "Mateo",
-    "Kenji",
-    "Daniel",
-    "Pedro",
-    "Jakub",
-)
-LAST_NAMES = (
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Wang",
-    "Li",
-    "Zhang",
-    "Silva",
-    "Santos",
-    "Kim",
-    "Lee",
-    "Martin",
-    "Bernard",
-    "Müller",
-    "Schmidt",
-    "García",
-    "López",
-    "Tanaka",
-    "Sato",
-    "O'Brien",
-    "Nowak",
-    "Peeters",
-    "Taylor",
-)
-STREETS = ("Main", "Oak", "Park", "Maple", "Cedar", "Elm", "Lake", "Hill", "Sunset", "River", "Church")
-STREET_KINDS = ("Street", "Avenue", "Road", "Lane", "Boulevard")
 
 
 def _buckets(weights: Mapping[Any, float], size: int = 1000) -> list[Any]:
@@ -581,85 +377,7 @@ def _generate_rows(con: duckdb.DuckDBPyConnection, *, n_orders: int, n_users: in
         FROM s JOIN {ds}.products p ON p.id = s.product_id
         """
     )
-    _generate_events(con, n_orders=n_orders)
-
-
-def _generate_events(con: duckdb.DuckDBPyConnection, *, n_orders: int) -> None:
-    ds = DATASET
-    n_browse = round(n_orders * BROWSE_SESSIONS_PER_ORDER)
-    funnel = "['home', 'department', 'product', 'cart']"
-    # Purchase sessions end at the order time; browsing sessions stop somewhere in the funnel.
-    con.execute(
-        f"""
-        CREATE TEMP TABLE sessions AS
-        WITH first_item AS (
-          SELECT order_id, min(product_id) AS product_id FROM oi0 GROUP BY order_id
-        ), buy AS (
-          SELECT 'o' || o.order_id::VARCHAR AS skey, o.user_id, o.created_at AS anchor,
-                 true AS ends_at_anchor,
-                 CASE WHEN rnd(o.order_id, 'e_home') < 0.7 THEN {funnel} ELSE {funnel}[2:] END
-                   || ['purchase'] || CASE WHEN o.status = 'Cancelled' THEN ['cancel'] ELSE [] END AS steps,
-                 f.product_id, u.city, u.state, u.postal_code
-          FROM {ds}.orders o JOIN first_item f USING (order_id) JOIN {ds}.users u ON u.id = o.user_id
-        ), browse0 AS (
-          SELECT r.id, curve_ts(r.q, d.day, d.lo, d.hi) AS anchor
-          FROM (SELECT id, (id - 1 + rnd(id, 'b_q')) / {n_browse} AS q FROM range(1, {n_browse} + 1) r(id)) r
-          ASOF JOIN days d ON r.q >= d.lo
-        ), browse1 AS (
-          SELECT b.id, b.anchor, CASE WHEN rnd(b.id, 'b_signed') < 0.4
-                 THEN u0.id - floor(u0.id * rnd(b.id, 'b_u'))::BIGINT END AS user_id
-          FROM browse0 b ASOF JOIN u0 ON b.anchor >= u0.created_at
-        ), browse AS (
-          SELECT 'b' || b.id::VARCHAR AS skey, b.user_id, b.anchor, false AS ends_at_anchor,
-                 {funnel}[1:[1, 1, 1, 2, 2, 2, 3, 3, 3, 4][1 + floor(10 * rnd(b.id, 'b_len'))::BIGINT]]
-                   || CASE WHEN rnd(b.id, 'b_cancel') < 0.03 THEN ['cancel'] ELSE [] END AS steps,
-                 1 + floor({PRODUCTS} * rnd(b.id, 'b_p'))::BIGINT AS product_id,
-                 coalesce(u.city, g.city) AS city, coalesce(u.state, g.state) AS state,
-                 coalesce(u.postal_code, g.postal_prefix || '00') AS postal_code
-          FROM browse1 b LEFT JOIN {ds}.users u ON u.id = b.user_id
-          CROSS JOIN L JOIN geo g ON g.geo_id = pick(L.geo, rnd(b.id, 'b_geo'))
-        )
-        SELECT * FROM buy UNION ALL SELECT * FROM browse
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO {ds}.events BY NAME
-        WITH s AS (
-          SELECT s.*, md5(s.skey) AS h, pick(L.browser, rnd(s.skey, 'e_br')) AS browser,
-                 pick(L.traffic, rnd(s.skey, 'e_tr')) AS traffic_source,
-                 p.department, p.category
-          FROM sessions s CROSS JOIN L JOIN {ds}.products p ON p.id = s.product_id
-        ), e AS (
-          SELECT s.*, unnest(steps) AS event_type, generate_subscripts(steps, 1) AS seq,
-                 30e6 + 240e6 * rnd(skey, 'e_gap') AS gap
-          FROM s
-        ), t AS (
-          SELECT e.*, CASE WHEN ends_at_anchor
-                 THEN anchor - to_microseconds(((len(steps) - seq) * gap)::BIGINT)
-                 ELSE anchor + to_microseconds(((seq - 1) * gap)::BIGINT)
-                 END AS created_at
-          FROM e
-        )
-        SELECT row_number() OVER (ORDER BY created_at, skey, seq) AS id, user_id, seq AS sequence_number,
-               substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
-                 || substr(h, 17, 4) || '-' || substr(h, 21, 12) AS session_id,
-               created_at,
-               concat_ws('.', 1 + floor(222 * rnd(skey, 'ip1'))::BIGINT,
-                         floor(256 * rnd(skey, 'ip2'))::BIGINT, floor(256 * rnd(skey, 'ip3'))::BIGINT,
-                         1 + floor(254 * rnd(skey, 'ip4'))::BIGINT)
-                 AS ip_address,
-               city, state, postal_code, browser, traffic_source,
-               CASE event_type
-                 WHEN 'home' THEN '/'
-                 WHEN 'department' THEN '/department/' || lower(department) || '/category/'
-                   || lower(regexp_replace(category, '[^A-Za-z]+', '', 'g'))
-                 WHEN 'product' THEN '/product/' || product_id::VARCHAR
-                 ELSE '/' || event_type END AS uri,
-               event_type
-        FROM t
-        """
-    )
+    generate_events(con, n_orders=n_orders)
 
 
 def generate_demo(path: Path, *, scale: float = 1.0, seed: int = 42, end_date: date | None = None) -> Path:

@@ -447,11 +447,4 @@ def _bind(param: QueryParam) -> Any:
     raise WarehouseError(f"Query parameter @{param.name}: {value!r} is not a valid {param.type}")
 
 
-def open_demo(path: Path | str, *, project: str = "demo") -> DuckDBWarehouse:
-    """A warehouse over the demo file at ``path`` (generating it first when missing)."""
-    from shared.dev.demo_data import ensure_demo
-
-    return DuckDBWarehouse(ensure_demo(Path(path)), project=project)
-
-
-__all__ = ["DuckDBWarehouse", "open_demo"]
+__all__ = ["DuckDBWarehouse"]

@@ -49,6 +49,7 @@ KNOWN = {
     ("shared.adapters.model.offline.design", "shared.agent.chart_rules"): (
         "the chart rules move under dashboards/ with the typed dashboard model (issue 12)"
     ),
+    ("shared.entry.routes.web", "shared.dev.seed"): "the local sign-in page names the seeded demo owner",
 }
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.dashboards.model import Dashboard, View
 
 ERROR = "error"
 WARNING = "warning"
@@ -68,21 +71,28 @@ def _top_n_for(view_type: str, categories: int | None) -> int | None:
 
 
 def _is_time(encoding: Any) -> bool:
-    return isinstance(encoding, dict) and (
-        encoding.get("type") == "temporal" or encoding.get("time_grain") is not None
-    )
+    if isinstance(encoding, Mapping):  # a view given as plain data
+        return encoding.get("type") == "temporal" or encoding.get("time_grain") is not None
+    return encoding is not None and (encoding.type == "temporal" or encoding.time_grain is not None)
+
+
+def _read(view: View | Mapping[str, Any], key: str) -> Any:
+    return view.get(key) if isinstance(view, Mapping) else getattr(view, key, None)
 
 
 def check_view(
-    view: Mapping[str, Any], *, categories: int | None = None, rows: int | None = None
+    view: View | Mapping[str, Any], *, categories: int | None = None, rows: int | None = None
 ) -> list[Finding]:
-    """Findings for one view. ``categories``/``rows``: distinct categories and result rows, if known."""
-    kind, name = view.get("type"), str(view.get("id", "?"))
-    top_n = view.get("top_n")
+    """Findings for one view (typed, or plain data of the same shape).
+
+    ``categories``/``rows``: distinct categories and result rows, if known.
+    """
+    kind, name = _read(view, "type"), str(_read(view, "id") or "?")
+    top_n = _read(view, "top_n")
     shown = min(categories, top_n) if categories is not None and top_n else (top_n or categories)
     found: list[Finding] = []
     if kind == "pie":
-        if _is_time(view.get("color")):
+        if _is_time(_read(view, "color")):
             found.append(Finding(name, ERROR, "a pie cannot show a time axis; use a line or area chart"))
         if shown is not None and shown > MANY_CATEGORIES:
             found.append(
@@ -96,10 +106,10 @@ def check_view(
             )
         elif shown is None:
             found.append(Finding(name, WARNING, f"set top_n ≤ {PIE_MAX_SLICES} so the pie has few slices"))
-    if kind in ("bar", "scatter") and _is_time(view.get("x")):
+    if kind in ("bar", "scatter") and _is_time(_read(view, "x")):
         found.append(Finding(name, WARNING, "a time axis reads best as a line or area chart"))
     many = categories is not None and categories > MANY_CATEGORIES and not top_n
-    if kind in ("bar", "line", "area") and not _is_time(view.get("x")) and many:
+    if kind in ("bar", "line", "area") and not _is_time(_read(view, "x")) and many:
         found.append(
             Finding(
                 name, WARNING, f"{categories} categories: set top_n (e.g. {DEFAULT_TOP_N}) or use a table"
@@ -111,11 +121,17 @@ def check_view(
 
 
 def check_dashboard_views(
-    dashboard: Mapping[str, Any], categories: Mapping[str, int] | None = None
+    dashboard: Dashboard | Mapping[str, Any], categories: Mapping[str, int] | None = None
 ) -> list[Finding]:
-    """Findings for every view of a validated dashboard; ``categories`` by view id, if known."""
-    found: list[Finding] = []
-    for view in dashboard.get("views") or ():
-        if isinstance(view, dict):
-            found.extend(check_view(view, categories=(categories or {}).get(str(view.get("id")))))
-    return found
+    """Findings for every view of a loaded dashboard; ``categories`` by view id, if known."""
+    views: list[Any]
+    if isinstance(dashboard, Mapping):
+        views = [view for view in dashboard.get("views") or () if isinstance(view, dict)]
+    else:
+        views = list(dashboard.views)
+    by_id = categories or {}
+    return [
+        finding
+        for view in views
+        for finding in check_view(view, categories=by_id.get(str(_read(view, "id"))))
+    ]

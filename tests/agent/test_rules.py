@@ -465,3 +465,26 @@ def test_a_connection_of_another_team_is_not_found(env: Env) -> None:
     )
     for m in results(messages, "list_tables") + results(messages, "run_dry_run_query"):
         assert m.error is not None and m.error["code"] == "not_found"
+
+
+def test_chart_rules_read_the_typed_model_as_they_read_plain_data() -> None:
+    from shared.agent.chart_rules import ERROR, check_dashboard_views
+    from shared.dashboards.validate import validate_dashboard
+
+    text = """\
+version: 1
+title: Mix
+queries:
+  q:
+    sql: SELECT DATE(created_at) AS day, status, COUNT(*) AS n FROM `demo.thelook_ecommerce.orders` GROUP BY 1, 2
+views:
+  - {id: by_day, type: pie, query: q, theta: {field: n}, color: {field: day, type: temporal}, layout: {x: 0, y: 0, w: 6, h: 4}}
+  - {id: bars, type: bar, query: q, x: {field: day, time_grain: month}, y: {field: n}, layout: {x: 6, y: 0, w: 6, h: 4}}
+"""
+    report = validate_dashboard(text)
+    assert report.model is not None and report.dashboard is not None
+    typed = check_dashboard_views(report.model, {"bars": 40})
+    plain = check_dashboard_views(report.dashboard, {"bars": 40})
+    assert typed == plain
+    assert ("by_day", ERROR) in [(f.view, f.level) for f in typed]
+    assert any(f.view == "bars" and "time axis" in f.message for f in typed)

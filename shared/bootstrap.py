@@ -108,7 +108,8 @@ class Container:
         if s.identity == "google":
             from shared.adapters.identity.google import GoogleIdentity
 
-            return CachingIdentity(GoogleIdentity(s.auth_audience or s.gcp_project))
+            audience = s.auth_audience or s.gcp_project
+            return CachingIdentity(GoogleIdentity(audience, emulator=bool(s.auth_emulator_host)))
         return CachingIdentity(self.local_identity)
 
     @cached_property

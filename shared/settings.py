@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     identity_toolkit_url: str = Field(
         "https://identitytoolkit.googleapis.com", description="Identity Platform REST API."
     )
+    auth_emulator_host: str = Field(
+        "", description="host:port of a Firebase Auth emulator (tests, local); its tokens are unsigned."
+    )
     securetoken_url: str = Field("https://securetoken.googleapis.com", description="Token refresh REST API.")
 
     # Local identity
@@ -124,6 +127,10 @@ class Settings(BaseSettings):
         for name, value in defaults.items():
             if not getattr(self, name):
                 object.__setattr__(self, name, value)
+        if self.auth_emulator_host and gcp:
+            raise ValueError(
+                "BRIDGE_AUTH_EMULATOR_HOST accepts unsigned tokens and is refused on Google Cloud"
+            )
         if not self.database_url and not self.cloudsql_instance:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'bridge.db'}")
         return self

@@ -7,7 +7,9 @@
 
 Either way the token must carry a verified email and a subject. ``user_id`` is that email,
 because teams invite members by email before they ever sign in; the provider's stable ``sub``
-travels as ``Principal.subject``. Clocks may differ by up to ``CLOCK_SKEW_S`` seconds. Google's signing certs are fetched through
+travels as ``Principal.subject``. Clocks may differ by up to ``CLOCK_SKEW_S`` seconds. ``emulator=True``
+(``BRIDGE_AUTH_EMULATOR_HOST``, refused on Google Cloud) accepts the Firebase Auth emulator's
+unsigned tokens, checking only their claims. Google's signing certs are fetched through
 :class:`CachingRequest`, which keeps them for as long as Google's ``Cache-Control`` allows, so a
 warm instance verifies tokens without a network round trip. google-auth is imported on first use.
 """
@@ -69,13 +71,16 @@ class CachingRequest:
 class GoogleIdentity:
     """:class:`~shared.adapters.identity.port.Identity` for Google-signed ID tokens; ``firebase=True`` for Identity Platform."""
 
-    def __init__(self, audience: str, *, firebase: bool = True, request: Any = None) -> None:
+    def __init__(
+        self, audience: str, *, firebase: bool = True, request: Any = None, emulator: bool = False
+    ) -> None:
         if not audience:
             raise BridgeError(
                 "Google sign-in is not configured: set BRIDGE_AUTH_AUDIENCE or BRIDGE_GCP_PROJECT"
             )
         self._audience = audience
         self._firebase = firebase
+        self._emulator = emulator and firebase
         self._request = request or CachingRequest()
 
     def verify(self, token: str) -> Principal:
@@ -86,7 +91,9 @@ class GoogleIdentity:
         from google.oauth2 import id_token
 
         try:
-            if self._firebase:
+            if self._emulator:
+                claims = _emulator_claims(token, self._audience)
+            elif self._firebase:
                 claims = id_token.verify_firebase_token(
                     token, self._request, audience=self._audience, clock_skew_in_seconds=CLOCK_SKEW_S
                 )
@@ -115,6 +122,22 @@ class GoogleIdentity:
             expires_at=float(exp) if exp is not None else None,
             subject=str(claims["sub"]),
         )
+
+
+def _emulator_claims(token: str, audience: str) -> dict[str, Any]:
+    """Claims of a Firebase Auth emulator token: unsigned by design, so only its claims are checked
+    (as the Firebase Admin SDKs do under ``FIREBASE_AUTH_EMULATOR_HOST``). Never on Google Cloud."""
+    from google.auth import jwt
+
+    claims: dict[str, Any] = jwt.decode(token, verify=False)
+    now = time.time()
+    if float(claims.get("iat", 0)) > now + CLOCK_SKEW_S:
+        raise ValueError("Token used too early")
+    if float(claims.get("exp", 0)) < now - CLOCK_SKEW_S:
+        raise ValueError("Token expired")
+    if claims.get("aud") != audience:
+        raise ValueError("Token has wrong audience")
+    return claims
 
 
 def _reason(error: Exception) -> str:

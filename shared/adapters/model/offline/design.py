@@ -22,6 +22,9 @@ TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice 
 MAX_KPIS = 3
 MAX_VIEWS = 6
 MAX_DIMS = 2
+SERIES = re.compile(  # "by month by country", "split by plan": one view with a series per value
+    r"\b(?:by|per)\s+\w+(?:\s+\w+)?\s+(?:by|per|and by)\s+\w+|\b(?:split|colou?red|stacked|grouped|segmented|broken down)\s+by\b"
+)
 DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
 
 
@@ -253,17 +256,19 @@ def design(
         )
         kpi_measures.append((q, m))
     charts = 0
+    series = res.dims[0] if res.grain and len(res.dims) == 1 and SERIES.search(intent.text.lower()) else None
     if res.grain:
-        q = add(QuerySpec(f"by_{res.grain}", res.base, tuple(measures), grain=res.grain, **common))  # type: ignore[arg-type]
+        dims = (series,) if series else ()
+        q = add(QuerySpec(f"by_{res.grain}", res.base, tuple(measures), dims=dims, grain=res.grain, **common))  # type: ignore[arg-type]
         wanted = intent.view_type if intent.view_type in ("line", "area", "bar", "table") else None
         if intent.view_type == "pie" and res.dims:
             wanted = None
         kind = recommend_view(time_axis=True, requested=wanted).type
-        for m in measures[:2]:
-            views.append(_time_view(q, res.grain, m, kind))
+        for m in measures[: 1 if series else 2]:
+            views.append(_time_view(q, res.grain, m, kind, series))
             charts += 1
         summary.append(f"a {kind} of {main_label} by {res.grain} (a time axis reads best as a trend)")
-    for d in res.dims:
+    for d in res.dims if series is None else []:
         q = add(QuerySpec(f"by_{d.alias}", res.base, tuple(measures), dims=(d,), **common))  # type: ignore[arg-type]
         wanted = intent.view_type if intent.view_type not in (None, "kpi") else None
         if res.grain and wanted in ("line", "area"):
@@ -386,19 +391,22 @@ def _y(m: Measure) -> dict[str, Any]:
     return enc
 
 
-def _time_view(query: str, grain: str, m: Measure, kind: str) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": f"{m.alias}_by_{grain}",
-        "type": kind,
-        "title": f"{m.label} by {grain}",
-        "query": query,
-    }
+def _time_view(
+    query: str, grain: str, m: Measure, kind: str, series: Dimension | None = None
+) -> dict[str, Any]:
+    by = f" and {series.label.lower()}" if series else ""
+    view: dict[str, Any] = {"id": f"{m.alias}_by_{grain}", "type": kind, "title": f"{m.label} by {grain}{by}",
+                            "query": query}  # fmt: skip
     if kind == "table":
         view["columns"] = [{"field": grain, "format": "date", "title": grain.capitalize()}, _y(m)]
+        if series is not None:
+            view["columns"].insert(1, {"field": series.alias, "title": series.label})
         view["sort"] = {"field": grain, "order": "desc"}
         return view
     view["x"] = {"field": grain, "type": "temporal", "format": "date", "title": grain.capitalize()}
     view["y"] = _y(m)
+    if series is not None:
+        view["color"] = {"field": series.alias, "type": "nominal", "title": series.label}
     return view
 
 

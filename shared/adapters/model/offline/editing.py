@@ -19,6 +19,7 @@ from sqlglot.errors import SqlglotError
 
 from shared.adapters.model.offline.catalog_match import Catalog, TableSchema
 from shared.adapters.model.offline.design import design, match_filters, resolve
+from shared.adapters.model.offline.edit_scope import existing_period, order_edit, retitle
 from shared.adapters.model.offline.intent import (
     STOP,
     VIEW_WORDS,
@@ -292,7 +293,9 @@ def apply_edits(
     d.setdefault("queries", {})
     result = EditResult(d)
     t = normalize(message)
-    if (m := REMOVE.search(t)) and d["views"]:
+    if order_edit(t, d, result.notes):
+        result.changed = True
+    elif (m := REMOVE.search(t)) and d["views"]:
         hits = find_views(m.group(2), d["views"])
         if hits and len(hits) < len(d["views"]):
             gone = [d["views"][i].get("title") or d["views"][i]["id"] for i in hits]
@@ -346,24 +349,13 @@ def _convert(d: dict[str, Any], rest: str, notes: list[str]) -> bool:
     return True
 
 
-def _existing_period(d: dict[str, Any]) -> Period | None:
-    for p in d.get("parameters") or []:
-        if p.get("name") == PERIOD_PARAM and p.get("type") == "date_range":
-            return Period(
-                p["default"]["start"],
-                p["default"]["end"],
-                f"{p['default']['start']} to {p['default']['end']}",
-            )
-    return None
-
-
 def _set_period(d: dict[str, Any], period: Period, catalog: Catalog, notes: list[str]) -> bool:
     default = {"start": period.start, "end": period.end}
     for p in d.get("parameters") or []:
         if p.get("name") == PERIOD_PARAM and p.get("type") == "date_range":
             p["default"] = default
             notes.append(f"period set to {period.label}")
-            _retitle(d, period.label)
+            retitle(d, period.label)
             return True
     known = {n.lower(): n for n in catalog.tables}
     changed = False
@@ -383,13 +375,8 @@ def _set_period(d: dict[str, Any], period: Period, catalog: Catalog, notes: list
             {"name": PERIOD_PARAM, "type": "date_range", "label": "Period", "default": default}
         )
         notes.append(f"every query now covers {period.label}")
-        _retitle(d, period.label)
+        retitle(d, period.label)
     return changed
-
-
-def _retitle(d: dict[str, Any], label: str) -> None:
-    title = re.sub(r"\s*\([^)]*\)\s*$", "", str(d.get("title") or "Dashboard"))
-    d["title"] = f"{title} ({label})"[:120]
 
 
 def _add_value_filter(
@@ -451,7 +438,7 @@ def _add_kpi(d: dict[str, Any], phrase: str, catalog: Catalog, notes: list[str],
         options.sort(key=lambda m: (-round(m.score), m.table.lower() not in used))
         m = options[0]
         table = catalog.table(m.table)
-        period = _existing_period(d) is not None and table.time_column is not None
+        period = existing_period(d) is not None and table.time_column is not None
         name = f"kpi_{m.alias}"
         n = 2
         while name in d["queries"]:
@@ -471,7 +458,7 @@ def _add_kpi(d: dict[str, Any], phrase: str, catalog: Catalog, notes: list[str],
 
 def _add_view(d: dict[str, Any], phrase: str, catalog: Catalog, notes: list[str], today: date | None) -> bool:
     intent: Intent = parse(phrase, today)
-    period = _existing_period(d)
+    period = existing_period(d)
     if period is not None and intent.period is None:
         intent.period = period
     res = resolve(intent, catalog)

@@ -159,7 +159,8 @@ GREETINGS = frozenset(
 )
 EDIT_PATTERN = re.compile(
     r"\b(make|turn|change|switch|convert|add|also|include|remove|delete|drop|hide|get rid of|only|just|"
-    r"instead|rename|call it|theme|restrict|limit it|limit to|filter|exclude|swap|replace)\b"
+    r"instead|rename|call it|theme|restrict|limit it|limit to|filter|exclude|swap|replace|sort|order by|"
+    r"sort by|rank|(?:top|bottom) \d+|(?:last|past|previous) \d+ (?:days?|weeks?|months?|years?))\b"
     r"|\b(show|display|draw|render)\b.*\bas (a|an)\b"
 )
 
@@ -384,8 +385,16 @@ def _measures(body: str, intent: Intent) -> list[MeasureAsk]:
             found.append(MeasureAsk(m.group(1), "count"))
             text = text.replace(m.group(0), " ")
     words = [w for w in text.split() if w not in STOP and w not in GRAINS and w not in VIEW_WORDS]
+    dim_words = {w for d in dims if " " in d for w in d.split()}  # "product categories": no "product" measure
     for w in words:
-        if w in dims or w in AGG_WORDS or w in GENERIC or len(w) < 3 or w in ("chart", "graph"):
+        if (
+            w in dims
+            or w in dim_words
+            or w in AGG_WORDS
+            or w in GENERIC
+            or len(w) < 3
+            or w in ("chart", "graph")
+        ):
             continue
         found.append(MeasureAsk(w))
     return found

@@ -196,6 +196,12 @@ class QueryTracer:
             if len(args) >= 2:
                 inner = self._describe(args[1], select, depth + 1)
                 return Traced(inner.field, inner.aggregate, _FORMAT_BINS.get(args[0].name, inner.bin))
+        if isinstance(node, exp.Floor | exp.IntDiv | exp.RangeBucket) or (
+            isinstance(node, exp.Anonymous) and node.name.upper() == "WIDTH_BUCKET"
+        ):
+            first = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
+            inner = self._describe(first, select, depth + 1)
+            return Traced(inner.field, inner.aggregate, "numeric" if inner.aggregate == "none" else inner.bin)
         if isinstance(node, exp.Literal | exp.Null | exp.Parameter | exp.Placeholder):
             return Traced(None)
         # arithmetic of one aggregate with constants (SUM(x) / 1000): that aggregate; else an expression

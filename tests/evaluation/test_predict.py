@@ -151,6 +151,13 @@ def test_the_query_tracer_on_its_own() -> None:
     assert t.column("missing") == Traced("missing")
     assert t.order_by() == ("users", "desc")
     assert QueryTracer("not sql at all (").column("x") == Traced("x")
+    buckets = QueryTracer(
+        "SELECT FLOOR(a.age / 10) * 10 AS decade, RANGE_BUCKET(a.kg, [0, 5, 10]) AS band, "
+        "DIV(a.n, 3) AS third, COUNT(*) AS c FROM t AS a GROUP BY decade, band, third"
+    )
+    assert buckets.column("decade") == Traced("age", "none", "numeric")  # nvBench 2.0's numeric bins
+    assert buckets.column("band") == Traced("kg", "none", "numeric")
+    assert buckets.column("third") == Traced("n", "none", "numeric")
 
 
 def test_kpi_only_or_broken_yaml_has_no_views() -> None:

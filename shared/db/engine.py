@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,13 +115,21 @@ class Database:
         For idempotent work only (reads that may repair a pointer row): a unique-key clash or a
         SQLite snapshot conflict means another request wrote the same row, so a retry reads it.
         """
-        for attempt in range(attempts):
-            try:
-                with self.session() as s:
-                    return fn(s)
-            except (IntegrityError, OperationalError) as exc:
-                conflict = isinstance(exc, IntegrityError) or "locked" in str(exc) or "snapshot" in str(exc)
-                if not conflict or attempt == attempts - 1:
-                    raise
-                time.sleep(0.01 * 2**attempt)
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+        for attempt in Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=0.01),  # 10 ms, 20 ms, 40 ms, ...
+            retry=retry_if_exception(_write_conflict),
+            reraise=True,
+        ):
+            with attempt, self.session() as s:
+                return fn(s)
         raise AssertionError("unreachable")
+
+
+def _write_conflict(exc: BaseException) -> bool:
+    """A unique-key clash, or SQLite's lock / snapshot conflict: another writer got there first."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return isinstance(exc, OperationalError) and ("locked" in str(exc) or "snapshot" in str(exc))

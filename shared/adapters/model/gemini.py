@@ -5,7 +5,7 @@ for ``gemini-…`` models; without it the client uses Vertex AI with the instanc
 
 The SDK client is created on first use. Automatic function calling is off: tool calls come
 back to the agent loop as events. 429/5xx/connection failures are retried a bounded number of
-times with exponential backoff, but only before the first event was yielded. Long, stable
+times with exponential backoff (tenacity), but only before the first event was yielded. Long, stable
 prefixes (system blocks + tools) can be stored as explicit context caches (``cache_min_tokens``).
 """
 
@@ -124,6 +124,10 @@ def map_error(exc: BaseException, *, model: str) -> BridgeError:
     if isinstance(exc, (auth_exceptions.GoogleAuthError, *TRANSPORT_ERRORS)):
         return Unavailable(f"{model} could not be reached: {exc}", details={"provider": "vertex"})
     return Unavailable(f"{model} failed: {exc!r}", details={"provider": "vertex"})
+
+
+class _CacheUnusable(Exception):
+    """The context cache named in the request is gone or refused: resend the prefix inline."""
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -333,35 +337,55 @@ class GeminiModel(StreamingChatModel):
         if not history:
             raise BadRequest("a model request needs at least one message")
         cache_name = self._cached_prefix(request)
-        retries = 0
-        while True:
-            translator = _StreamTranslator()
-            yielded = False
+        while True:  # once more, inline, when the context cache turns out to be unusable
             try:
-                chunks = self.client.models.generate_content_stream(
-                    model=self.name, contents=history, config=self._config(request, cache_name)
-                )
-                for chunk in chunks:
-                    for event in translator.feed(chunk):
-                        yielded = True
-                        yield event
-            except CALL_ERRORS as exc:
-                if yielded:
-                    raise map_error(exc, model=self.name) from exc
-                if cache_name and isinstance(exc, genai_errors.APIError) and exc.code in (400, 404):
-                    log.warning("context cache %s unusable (%s); sending the prefix inline", cache_name, exc)
-                    self._forget_cache(request)
-                    cache_name = None
-                    continue
-                if not _is_retryable(exc) or retries + 1 >= self.retry.attempts:
-                    raise map_error(exc, model=self.name) from exc
-                delay = self.retry.backoff(retries)
-                log.info("%s: %s, retry %d in %.1fs", self.name, exc, retries + 1, delay)
-                self._sleep(delay)
-                retries += 1
-                continue
-            yield translator.finish()
-            return
+                yield from self._stream_retried(request, history, cache_name)
+                return
+            except _CacheUnusable as gone:
+                log.warning("context cache %s unusable (%s); sending the prefix inline", cache_name, gone)
+                self._forget_cache(request)
+                cache_name = None
+
+    def _stream_retried(
+        self, request: ModelRequest, history: list[types.Content], cache_name: str | None
+    ) -> Iterator[ModelEvent]:
+        """One streamed call under the retry policy (tenacity); nothing is retried once an event
+        was yielded."""
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+        def before_sleep(state: Any) -> None:
+            log.info("%s: %s, retry %d", self.name, state.outcome.exception(), state.attempt_number)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=lambda state: self.retry.backoff(state.attempt_number - 1),
+            retry=retry_if_exception(_is_retryable),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    translator = _StreamTranslator()
+                    yielded = False
+                    try:
+                        chunks = self.client.models.generate_content_stream(
+                            model=self.name, contents=history, config=self._config(request, cache_name)
+                        )
+                        for chunk in chunks:
+                            for event in translator.feed(chunk):
+                                yielded = True
+                                yield event
+                    except CALL_ERRORS as exc:
+                        if yielded:
+                            raise map_error(exc, model=self.name) from exc
+                        if cache_name and isinstance(exc, genai_errors.APIError) and exc.code in (400, 404):
+                            raise _CacheUnusable(str(exc)) from exc
+                        raise
+                    yield translator.finish()
+        except CALL_ERRORS as exc:
+            raise map_error(exc, model=self.name) from exc
 
     def _config(self, request: ModelRequest, cache_name: str | None) -> types.GenerateContentConfig:
         inline_prefix = cache_name is None

@@ -57,7 +57,11 @@ def step_task_name(session_id: str, turn_id: str, step: int) -> str:
 
 
 def start_turn(c: Ports, s: Session, session: ChatSession, content: str) -> Turn:
-    """Queue a turn for ``content``; Conflict while another turn of the session is running."""
+    """Queue a turn for ``content``; Conflict while another turn of the session is running (a turn
+    whose worker died is failed cleanly first, see :mod:`shared.services.turn_recovery`)."""
+    from shared.services.turn_recovery import recover
+
+    recover(c, s, session.id, resume=False)
     active = s.scalar(select(Turn).where(Turn.session_id == session.id, Turn.status.in_(ACTIVE)))
     if active is not None:
         raise Conflict(

@@ -13,7 +13,7 @@ from shared.entry.app import container, json_body, obj, principal
 from shared.entry.input_guard import parse_int
 from shared.entry.stream_slots import stream_slots
 from shared.errors import BadRequest
-from shared.services import chat
+from shared.services import chat, turn_recovery
 
 bp = Blueprint("chat", __name__)
 
@@ -70,8 +70,10 @@ def events(session_id: str) -> Any:
     who = principal()
     raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
     after = parse_int(raw, "after")
-    with container().db.session() as s:
+    c = container()
+    with c.db.session() as s:
         chat.require_session(s, who, session_id)
+        turn_recovery.recover(c, s, session_id, resume=True)  # a turn whose worker died runs again
     return _sse(session_id, after, until_turn=None)
 
 

@@ -119,8 +119,10 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
                 container = team_container(get_container(), args.team, args.model)
             else:
                 scratch = Path(tempfile.mkdtemp(prefix="bridge-eval-"))
-                container = scratch_container(args.model, base, scratch, args.work)
-        work = args.work or (container.settings.duckdb_root_paths[0] / "eval")  # inside BRIDGE_DUCKDB_ROOTS
+                # the case databases stay cached in .bridge/eval across runs; the scratch run may open them
+                container = scratch_container(args.model, base, scratch, args.work or base.data_dir / "eval")
+        root = container.settings.duckdb_root_paths[0]  # case databases live inside BRIDGE_DUCKDB_ROOTS
+        work = args.work or (root if scratch is not None else root / "eval")
         reports = run_sets(container, sets, args, work, out)
     except BridgeError as e:
         print(f"bridge eval: {e.message}", file=sys.stderr)

@@ -338,3 +338,26 @@ def test_a_multi_select_parameter(dev_server: Any, token: Any, open_page: Any) -
     assert sorted(expected["views"][0]["values"][0]) == ["Cancelled", "Returned"]
     assert axe_violations(page) == []
     screenshot(page, "multi-select")
+
+
+def test_simple_visual_edits_write_the_yaml(dev_server: Any, orders: Any, open_page: Any) -> None:
+    api, team_id = orders
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/orders")
+    wait_ready(page)
+    tile_action(page, "Items by status", "Edit tile")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Title").fill("Items per status")
+    dialog.get_by_label("Chart type").select_option("line")
+    dialog.get_by_label("Sort").select_option("desc")
+    dialog.get_by_role("button", name="Save tile").click()
+    page.get_by_text("Saved version 2").first.wait_for()
+    wait_ready(page)
+    expect(page.locator("[data-view-id='by_status'] .view-title")).to_have_text("Items per status")
+    page.locator("[data-view-id='by_status'] .chart svg .mark-line path").first.wait_for()
+    text = api.get(f"/v1/teams/{team_id}/dashboards/orders").json()["yaml"]
+    block = text.split("  - id: by_status\n")[1].split("  - id: trend")[0]
+    assert '    title: "Items per status"' in block and "    type: line" in block
+    assert "    sort: {field: items, order: desc}" in block
+    assert text.split("  - id: trend")[1] == ORDERS.split("  - id: trend")[1]  # the other views untouched

@@ -9,6 +9,7 @@ import { tileMenu, download } from "./tiles.js";
 import { paramControl, filtersOf, filterChips, filterField, timeField } from "./params.js";
 import { mountEditor } from "./editor.js";
 import { showHistory } from "./history.js";
+import { editTile } from "./tile_edit.js";
 
 /** The dashboard's theme: as the API names it, else read from its charts' background. */
 function themeOf(data) {
@@ -52,7 +53,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     paramsForm, chips, panel, message, grid);
   clear(root, el);
 
-  const ctx = { base, slug, teamId, query: () => state.query, title: () => state.meta?.title || slug };
+  const ctx = { base, slug, teamId, query: () => state.query, title: () => state.meta?.title || slug, editTile: (view) => editTile(ctx, view, afterSave) };
 
   const showFreshness = () => {
     const times = (state.data?.views || []).map((v) => v.cached_at).filter(Boolean).sort();

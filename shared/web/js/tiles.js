@@ -91,6 +91,7 @@ export function tileMenu(ctx, view, body) {
     item("Download PNG", () => image(ctx, view, body, "png"));
     item("Download SVG", () => image(ctx, view, body, "svg"));
   }
+  if (ctx.editTile && view.type !== "text") item("Edit tile", () => ctx.editTile(view));
   item("Ask about this", () => ask(ctx, view));
   document.addEventListener("click", (e) => { if (box.open && !box.contains(e.target)) box.open = false; });
   return box;

@@ -156,7 +156,7 @@ def table(report: SetReport, baseline: dict[str, Any] | None = None) -> str:
         d = 2 if unit == " s" else 1
         text = f"{label:27}{value:>7.{d}f}{unit}" + (f"{o[lenient]:>8.{d}f}{unit}" if lenient else f"{'':9}")
         if base:
-            text += f"{base.get(key, float('nan')):>9.{d}f}{unit}"
+            text += f"{base[key]:>9.{d}f}{unit}" if key in base else " " * (9 + len(unit))
         goal = GOALS.get(key)
         if goal is not None:
             text += f"{goal[0]:>10}" + ("  met" if goal[1](value) else "  not met")

@@ -18,6 +18,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from shared.dashboards.chart_axes import axis_format, order_categories, time_axis
 from shared.dashboards.model import (
     BarView,
     Dashboard,
@@ -161,9 +162,10 @@ def _compile_view(view: View, queries: Mapping[str, Query], theme: str) -> Compi
     if view.query not in queries:
         raise NotFound(f"view '{view.id}' uses unknown query '{view.query}'")
     query_sql = queries[view.query].sql.strip()
-    sql = _wrap(query_sql, view) or query_sql
+    wrapped = _wrap(query_sql, view)
     names = _parameter_names(query_sql)
-    return CompiledView(view.id, view.type, view.query, sql, names, _spec(view, theme))
+    spec = _spec(view, theme, query_sql, wrapped is not None)
+    return CompiledView(view.id, view.type, view.query, wrapped or query_sql, names, spec)
 
 
 @cache
@@ -302,7 +304,7 @@ def _currency(encoding: FieldEncoding) -> str | None:
     return (encoding.currency or "USD") if encoding.format == "currency" else None
 
 
-def _spec(view: View, theme: str) -> dict[str, Any]:
+def _spec(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[str, Any]:
     if isinstance(view, KpiView):
         value = view.value
         return {
@@ -327,10 +329,10 @@ def _spec(view: View, theme: str) -> dict[str, Any]:
             for column in view.columns
         ]
         return {"kind": "table", "title": view.title, "columns": columns}
-    return _vega_lite(view, theme)
+    return _vega_lite(view, theme, query_sql, wrapped)
 
 
-def _vega_lite(view: View, theme: str) -> dict[str, Any]:
+def _vega_lite(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[str, Any]:
     encoding: dict[str, Any] = {}
     tooltip: list[dict[str, Any]] = []
     currencies: list[str] = []
@@ -341,7 +343,7 @@ def _vega_lite(view: View, theme: str) -> dict[str, Any]:
         if source.format == "currency" and source.currency:
             currencies.append(source.currency)
     if isinstance(view, BarView):
-        _sort_categories(view, encoding)
+        order_categories(view, encoding, query_sql, wrapped)
         _group_series(view, encoding)
     if view.type == "pie":
         encoding["order"] = {"field": encoding["theta"]["field"], "sort": "descending"}
@@ -391,11 +393,11 @@ def _channel(
         definition["scale"] = {"type": "utc"}
         tip["timeUnit"] = _TIME_UNITS.get(str(source.time_grain), "utcyearmonthdate")
     if fmt:
-        if channel != "theta":
-            definition[guide] = {"format": fmt}
         tip["format"] = fmt
-    elif kind == "quantitative" and guide == "axis":
-        definition["axis"] = {"format": "~s"}
+    if kind == "quantitative" and guide == "axis":
+        definition["axis"] = axis_format(source)
+    elif fmt and channel != "theta":
+        definition[guide] = {"format": fmt, **(time_axis(source) if kind == "temporal" else {})}
     if channel == "theta":
         definition["stack"] = True
     if channel == "color" and kind == "quantitative" and view_type != "heatmap":
@@ -403,21 +405,6 @@ def _channel(
     if source.sort and channel != "theta":
         definition["sort"] = "descending" if source.sort == "desc" else "ascending"
     return definition, tip
-
-
-def _sort_categories(view: BarView, encoding: dict[str, Any]) -> None:
-    """Order a bar chart's categories by the measure when the view sorts or keeps the top N."""
-    if "sort" in encoding.get("x", {}) or "sort" in encoding.get("y", {}):
-        return
-    x, y = encoding.get("x", {}), encoding.get("y", {})
-    category, measure = ("x", "y") if y.get("type") == "quantitative" else ("y", "x")
-    if encoding.get(category, {}).get("type") not in ("nominal", "ordinal"):
-        return
-    measure_field = (x if measure == "x" else y).get("field")
-    if view.sort is not None and view.sort.field == measure_field:
-        encoding[category]["sort"] = f"{'-' if view.sort.order == 'desc' else ''}{measure}"
-    elif view.top_n and view.sort is None:
-        encoding[category]["sort"] = f"-{measure}"
 
 
 def _group_series(view: BarView, encoding: dict[str, Any]) -> None:

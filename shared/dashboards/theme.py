@@ -9,11 +9,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["THEME_NAMES", "theme_config"]
+__all__ = ["CATEGORY_DARK", "CATEGORY_LIGHT", "THEME_NAMES", "theme_config"]
 
 _FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
-_GREYS = ["#3f3f46", "#71717a", "#a1a1aa", "#d4d4d8", "#52525b", "#e4e4e7"]
 _ACCENT = "#2563eb"
+# Series and slices: hues in a colour-blind-safe order (after Okabe-Ito), each at least 4.5:1
+# against its theme's background; tests/dashboards/test_chart_axes.py checks the contrast.
+CATEGORY_LIGHT = ["#2563eb", "#c2410c", "#047857", "#a21caf", "#52525b", "#b45309", "#0e7490", "#be123c"]
+CATEGORY_DARK = ["#60a5fa", "#fb923c", "#34d399", "#e879f9", "#d4d4d8", "#fbbf24", "#22d3ee", "#fb7185"]
 
 
 def _base(
@@ -39,8 +42,8 @@ def _base(
             "titleFontWeight": "normal",
         },
         "axisX": {"grid": False, "labelAngle": 0},
-        "axisBand": {"grid": False},
         "axisXBand": {"labelAngle": -30, "labelAlign": "right", "labelBaseline": "middle", "labelLimit": 110},
+        "axisBand": {"grid": False, "labelOverlap": False},
         "legend": {
             "labelColor": muted,
             "titleColor": muted,
@@ -68,7 +71,7 @@ _THEMES: dict[str, dict[str, Any]] = {
         muted="#71717a",
         grid="#f0f0f2",
         mark=_ACCENT,
-        category=[_ACCENT, *_GREYS],
+        category=CATEGORY_LIGHT,
         ramp=["#f4f4f5", "#d4d4d8", "#a1a1aa", "#71717a", "#3f3f46"],
     ),
     "accent": _base(
@@ -86,7 +89,7 @@ _THEMES: dict[str, dict[str, Any]] = {
         muted="#a1a1aa",
         grid="#27272a",
         mark="#60a5fa",
-        category=["#60a5fa", "#d4d4d8", "#a1a1aa", "#71717a", "#52525b", "#e4e4e7"],
+        category=CATEGORY_DARK,
         ramp=["#27272a", "#3f3f46", "#71717a", "#a1a1aa", "#e4e4e7"],
     ),
 }

@@ -172,7 +172,8 @@ def test_chart_specs_use_theme_formats_and_named_data() -> None:
     assert trend["$schema"] == "https://vega.github.io/schema/vega-lite/v6.json"
     assert trend["data"] == {"name": "table"}
     assert trend["config"] == theme_config("monotone")
-    assert trend["encoding"]["y"]["axis"]["format"] == "$,.2f"
+    assert "$.3~s" in trend["encoding"]["y"]["axis"]["labelExpr"]  # compact ticks, no cents
+    assert trend["encoding"]["tooltip"][1]["format"] == "$,.2f"  # full precision on hover
     assert [t["field"] for t in trend["encoding"]["tooltip"]] == ["month", "revenue"]
     dark = compiled("traffic_sources.yaml").view("sessions_by_source").spec
     assert dark["config"]["background"] == theme_config("dark")["background"] != trend["config"]["background"]

@@ -143,6 +143,26 @@ export function chartSummary(view, rows) {
   return `${parts.join("; ")}.`;
 }
 
+const MAX_VERTICAL_BARS = 8;
+const MAX_VERTICAL_LABEL = 12;
+
+/** Bars turn horizontal when their categories are many, long or the chart is narrow, so that no
+ * label is dropped; labels past 180 px are truncated and the bar's tooltip holds the full text. */
+export function readableBars(spec, rows, target) {
+  const enc = spec.encoding || {};
+  const mark = typeof spec.mark === "string" ? spec.mark : spec.mark && spec.mark.type;
+  if (mark !== "bar" || !enc.x || !enc.y || !["nominal", "ordinal"].includes(enc.x.type)) return spec;
+  const labels = [...new Set(rows.map((r) => String(r[enc.x.field] ?? "")))];
+  const longest = Math.max(0, ...labels.map((l) => l.length));
+  const narrow = (target.clientWidth || 600) < 480;
+  if (labels.length <= MAX_VERTICAL_BARS && longest <= MAX_VERTICAL_LABEL && !(narrow && labels.length > 4)) return spec;
+  const { x, y, xOffset, ...rest } = enc;
+  const sort = typeof x.sort === "string" ? x.sort.replace(/^(-?)y$/, "$1x") : x.sort;
+  const flipped = { ...rest, y: { ...x, sort, axis: { ...(x.axis || {}), labelLimit: 180, labelOverlap: false } }, x: y };
+  if (xOffset) flipped.yOffset = xOffset;
+  return { ...spec, encoding: flipped };
+}
+
 async function renderChart(body, view, options = {}) {
   const rows = rowsOf(view);
   const summary = chartSummary(view, rows);
@@ -152,13 +172,12 @@ async function renderChart(body, view, options = {}) {
     clear(body, h("p", { class: "muted empty", text: "No rows for these parameters." }));
     return;
   }
-  const spec = { ...view.spec, description: summary, data: { values: rows } };
+  const spec = readableBars({ ...view.spec, description: summary, data: { values: rows } }, rows, target);
   if (options.brush && spec.mark && !spec.params) spec.params = [{ name: "brush", select: { type: "interval", encodings: ["x"] } }];
   if (options.clickable) spec.config = { ...(spec.config || {}), mark: { ...((spec.config || {}).mark || {}), cursor: "pointer" } };
   const expr = await expressionInterpreter();
   const result = await globalThis.vegaEmbed(target, spec, {
     actions: false, renderer: "svg", ast: true, expr, defaultStyle: false, tooltip: { theme: "light" },
-    config: { axisBand: { labelOverlap: "greedy" } }, // crowded category labels thin out instead of overlapping
   });
   // the container is the chart's one image with its text alternative; Vega's marks (and a brush's
   // rectangles) are not separate, unlabelled images to assistive technology

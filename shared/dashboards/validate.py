@@ -74,6 +74,9 @@ class ValidationReport:
         for index, view in zip(checker.view_indexes, checker.views, strict=True):
             if isinstance(view.get("query"), str) and view["query"] in checker.queries:
                 checker._check_fields(index, view, view["query"])
+        for index, parameter in checker.parameters:
+            if isinstance(parameter, dict) and isinstance(parameter.get("values_from"), dict):
+                checker._check_values_from(index, parameter["values_from"])
         return _ordered(checker.errors)
 
 
@@ -247,6 +250,9 @@ class _Semantics:
                 continue
             declared[name] = index
             self._check_default(index, parameter)
+            source = parameter.get("values_from")
+            if isinstance(source, dict):
+                self._check_values_from(index, source)
 
         bound = {
             bound_name: (index, parameter)
@@ -279,6 +285,17 @@ class _Semantics:
                     ("parameters", index, "name"),
                     f"parameter '{parameter['name']}' is not used by any query ({names})",
                 )
+
+    def _check_values_from(self, index: int, source: dict[str, Any]) -> None:
+        query, column = source.get("query"), source.get("field")
+        if query not in self.queries:
+            self._error(("parameters", index, "values_from", "query"), f"unknown query '{query}'")
+        elif query in self.query_columns and column not in self.query_columns[query]:
+            known = ", ".join(self.query_columns[query])
+            self._error(
+                ("parameters", index, "values_from", "field"),
+                f"query '{query}' has no column '{column}' ({known})",
+            )
 
     def _check_default(self, index: int, parameter: dict[str, Any]) -> None:
         kind: Any = parameter.get("type")

@@ -75,6 +75,19 @@ class DateRangeParameter(_Parameter):
         return (f"{self.name}_start", f"{self.name}_end")
 
 
+class ValuesFrom(Closed):
+    """Where a string parameter's choices come from: the distinct values of one query column."""
+
+    query: str = Field(
+        pattern=NAME_PATTERN, description="A query of this dashboard.", examples=["by_country"]
+    )
+    field: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        description="A column that query returns.",
+        examples=["country"],
+    )
+
+
 class StringParameter(_Parameter):
     """A string parameter."""
 
@@ -82,6 +95,11 @@ class StringParameter(_Parameter):
     type: Literal["string"] = _parameter_kind("string")
     label: ParameterLabel = None
     default: str = Field(max_length=1000, description="Default text.", examples=["United States"])
+    values_from: ValuesFrom | None = Field(
+        None,
+        description="Offer the distinct values of a query column as choices (capped, searchable).",
+        examples=[{"query": "by_country", "field": "country"}],
+    )
 
 
 class NumberParameter(_Parameter):

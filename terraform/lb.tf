@@ -28,6 +28,7 @@ locals {
         { path_template = "/v1/teams/*/dashboards/*/data" },
         { path_template = "/v1/teams/*/dashboards/*/data/*" },
         { path_template = "/v1/teams/*/dashboards/*/data/*/sql" },
+        { path_template = "/v1/teams/*/dashboards/*/parameters/*/values" },
         { path_template = "/v1/teams/*/dashboards/*/refresh" },
         { path_template = "/v1/teams/*/dashboards/*/warm" },
       ]

@@ -218,3 +218,42 @@ def test_a_multi_value_parameter_binds_an_array(dev_server, token) -> None:
 
 def views_of(data):
     return {v["view_id"]: v for v in data["views"]}
+
+
+COUNTRY = """\
+version: 1
+title: One country
+parameters:
+  - {name: country, type: string, label: Country, default: Brasil, values_from: {query: countries, field: country}}
+queries:
+  countries:
+    sql: SELECT country, COUNT(*) AS users FROM `demo.thelook_ecommerce.users` GROUP BY country
+  one:
+    sql: SELECT COUNT(*) AS users FROM `demo.thelook_ecommerce.users` WHERE country = @country
+views:
+  - id: users
+    type: kpi
+    query: one
+    value: {field: users, format: integer}
+    layout: {x: 0, y: 0, w: 3, h: 2}
+"""
+
+
+def test_parameter_values_come_from_the_data(dev_server, token) -> None:
+    h, t = setup_team(dev_server, token)
+    r = put(dev_server, h, t, "country", COUNTRY)
+    assert r.status_code == 201, r.text
+    path = url(dev_server, t, "country", "/parameters/country/values")
+    body = requests.get(path, headers=h).json()
+    rows = requests.get(url(dev_server, t, "country", "/data"), headers=h).json()["parameters"][0]
+    assert rows["values_from"] == {"query": "countries", "field": "country"}
+    assert body["values"] == sorted(body["values"]) and len(body["values"]) > 3 and body["truncated"] is False
+    some = body["values"][1]
+    narrowed = requests.get(path, params={"q": some[1:4].upper()}, headers=h).json()["values"]
+    assert some in narrowed and all(some[1:4].lower() in v.lower() for v in narrowed)
+    assert (
+        requests.get(url(dev_server, t, "country", "/parameters/nope/values"), headers=h).status_code == 404
+    )
+    assert requests.get(path, headers=token("mallory@example.com")).status_code == 404
+    bad = put(dev_server, h, t, "country2", COUNTRY.replace("field: country}", "field: nation}"))
+    assert bad.status_code == 400 and "has no column 'nation'" in bad.text

@@ -361,3 +361,46 @@ def test_simple_visual_edits_write_the_yaml(dev_server: Any, orders: Any, open_p
     assert '    title: "Items per status"' in block and "    type: line" in block
     assert "    sort: {field: items, order: desc}" in block
     assert text.split("  - id: trend")[1] == ORDERS.split("  - id: trend")[1]  # the other views untouched
+
+
+COUNTRY = """\
+version: 1
+title: One country
+parameters:
+  - {name: country, type: string, label: Country, default: Brasil, values_from: {query: countries, field: country}}
+queries:
+  countries:
+    sql: SELECT country, COUNT(*) AS users FROM `demo.thelook_ecommerce.users` GROUP BY country
+  one:
+    sql: SELECT COUNT(*) AS users FROM `demo.thelook_ecommerce.users` WHERE country = @country
+views:
+  - id: users
+    type: kpi
+    title: Users
+    query: one
+    value: {field: users, format: integer}
+    layout: {x: 0, y: 0, w: 3, h: 2}
+"""
+
+
+def test_a_parameter_offers_values_from_the_data(dev_server: Any, token: Any, open_page: Any) -> None:
+    api, team_id = demo_api(dev_server, token)
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/country", COUNTRY).status_code == 201
+    values = api.get(f"/v1/teams/{team_id}/dashboards/country/parameters/country/values").json()["values"]
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/country")
+    wait_ready(page)
+    options = page.locator("#param-country-values option")
+    expect(options).to_have_count(len(values))
+    with page.expect_response(lambda r: "/parameters/country/values?" in r.url and "q=" in r.url):
+        page.get_by_label("Country").fill(values[-1][:3])
+    expect(options.first).to_have_attribute("value", re.compile(re.escape(values[-1][:3]), re.I))
+    other = next(v for v in values if v != "Brasil")
+    with page.expect_response(lambda r: "/data?" in r.url and "country=" in r.url):
+        page.get_by_label("Country").fill(other)
+        page.get_by_label("Country").press("Enter")
+    wait_ready(page)
+    users = api.get(f"/v1/teams/{team_id}/dashboards/country/data", params={"country": other}).json()
+    kpi = page.locator("[data-view-id='users'] .kpi-value")
+    assert float(kpi.get_attribute("data-value") or "nan") == users["views"][0]["values"][0][0]

@@ -127,6 +127,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/teams/<team_id>/dashboards/<slug>/data/<view_id>/sql"): Case(
         "/v1/teams/{team}/dashboards/{slug}/data/{view}/sql", 404
     ),
+    ("GET", "/v1/teams/<team_id>/dashboards/<slug>/parameters/<name>/values"): Case(
+        "/v1/teams/{team}/dashboards/{slug}/parameters/start_date/values", 404, 404, 404
+    ),
     ("POST", "/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>/restore"): Case(
         "/v1/teams/{team}/dashboards/{slug}/versions/{n}/restore", 404
     ),

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from shared.dashboards.params import MULTI_SEPARATOR
 from shared.entry.app import container, principal
-from shared.services import serving, view_export
+from shared.services import param_values, serving, view_export
 from shared.services.teams import require_team
 
 bp = Blueprint("data", __name__)
@@ -64,6 +64,15 @@ def view_sql(team_id: str, slug: str, view_id: str) -> Any:
     c = container()
     with c.db.session() as s:
         return view_export.view_sql(c, s, who, team_id, slug, view_id, _params())
+
+
+@bp.get(f"{BASE}/parameters/<name>/values")
+def parameter_values(team_id: str, slug: str, name: str) -> Any:
+    """The choices of a parameter with ``values_from`` (``?q=`` narrows them), capped."""
+    who = principal()
+    c = container()
+    with c.db.session() as s:
+        return param_values.parameter_values(c, s, who, team_id, slug, name, _params())
 
 
 @bp.get(f"{BASE}/data/<view_id>")

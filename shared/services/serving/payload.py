@@ -62,7 +62,9 @@ def parameters_json(dashboard: DashboardModel, params: tuple[QueryParam, ...]) -
     values = {p.name: json_value(p.value) for p in params}
     out = []
     for p in dashboard.parameters:
-        item = p.model_dump(include={"name", "type", "label", "options", "multiple"}, exclude_none=True)
+        item = p.model_dump(
+            include={"name", "type", "label", "options", "multiple", "values_from"}, exclude_none=True
+        )
         item["value"] = (
             [values.get(n) for n in p.bound_names()] if p.type == "date_range" else values.get(p.name)
         )

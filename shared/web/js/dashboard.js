@@ -112,7 +112,8 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   function renderParams(parameters) {
     if (paramsForm.contains(document.activeElement) && paramsForm.childElementCount) return;
     // controls apply on change; the submit button makes Enter work in every field
-    clear(paramsForm, parameters.map((p) => paramControl(p, apply)), h("button", { type: "submit", class: "sr-only", text: "Apply parameters" }));
+    const values = (name, q) => get(`${base}/parameters/${enc(name)}/values?${new URLSearchParams([...new URLSearchParams(state.query), ...(q ? [["q", q]] : [])])}`);
+    clear(paramsForm, parameters.map((p) => paramControl(p, apply, values)), h("button", { type: "submit", class: "sr-only", text: "Apply parameters" }));
     paramsForm.hidden = !parameters.length;
   }
 

@@ -1,6 +1,6 @@
 // Dashboard parameter controls (selects, dates with presets) and cross-filter chips.
 
-import { h } from "./dom.js";
+import { h, clear } from "./dom.js";
 
 const iso = (d) => d.toISOString().slice(0, 10);
 
@@ -34,10 +34,23 @@ function multiControl(p, label, onChange) {
     h("div", { class: "checks" }, h("label", { class: "check all-label" }, all, " All"), items));
 }
 
-export function paramControl(p, onChange) {
+/** A text input offering the values of a query column (fetched by `values(name, q)`) as it is typed. */
+function valuesControl(p, id, label, onChange, values) {
+  const list = h("datalist", { id: `${id}-values` });
+  const control = h("input", { type: "text", id, name: p.name, list: list.id, autocomplete: "off", value: p.value ?? "" });
+  let timer = 0;
+  const fill = (q) => values(p.name, q).then((r) => clear(list, r.values.map((v) => h("option", { value: v }))), () => {});
+  control.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => fill(control.value), 250); });
+  control.addEventListener("change", onChange);
+  fill("");
+  return h("div", { class: "field param" }, h("label", { for: id, text: label }), control, list);
+}
+
+export function paramControl(p, onChange, values) {
   const id = `param-${p.name}`;
   const label = p.label || p.name.replace(/_/g, " ");
   let control;
+  if (p.values_from && values) return valuesControl(p, id, label, onChange, values);
   if (p.multiple && p.options && p.options.length) return multiControl(p, label, onChange);
   if (p.options && p.options.length) {
     control = h("select", { id, name: p.name }, p.options.map((o) => h("option", { value: String(o), text: String(o) })));

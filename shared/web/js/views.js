@@ -135,7 +135,9 @@ export function chartSummary(view, rows) {
   if (measure && measure.field) {
     const nums = rows.map((r) => Number(r[measure.field])).filter(isNumber);
     if (nums.length) {
-      const fmt = /^\$/.test(measure.axis?.format || measure.legend?.format || "") ? "currency" : "number";
+      // a currency axis: "$…" as its format, or inside the compact-ticks label expression
+      const axis = measure.axis || {};
+      const fmt = /^\$/.test(axis.format || measure.legend?.format || "") || /'\$/.test(axis.labelExpr || "") ? "currency" : "number";
       parts.push(`${measure.title || measure.field} from ${formatValue(Math.min(...nums), fmt)} to ${formatValue(Math.max(...nums), fmt)}`);
     }
   }

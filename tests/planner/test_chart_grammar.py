@@ -33,6 +33,7 @@ CASES = [
     ("number of rides by ride date by year as a bar chart", "bar", "ride_date", "year", "count", None, None),
     ("stacked bar of the number of rides for each weather, grouped by bike type", "bar", "Weather", None, "count", None, "bike_type"),
     ("x-axis rider name and y-axis the maximum climb, as bars", "bar", "RiderName", None, "max", "climb_m", None),
+    ("scatter of climb vs distance where distance is on the x-axis, colored by weather", "scatter", "Distance_km", None, "none", "climb_m", "Weather"),
     ("Give me the sum of distance over the weather with a bar chart", "bar", "Weather", None, "sum", "Distance_km", None),
 ]  # fmt: skip
 

@@ -42,6 +42,8 @@ CONDITION = re.compile(
     r"[^,.;?]*?(?=,|\.|;|\?|\b(?:draw|show|visuali[sz]e|give|return|list|plot|display|find|create|"
     r"compare|and (?:draw|show|visuali[sz]e|plot|display|give|return)|in a|by a|with a|as a|using a)\b|$)"
 )
+LAYOUT_WORDS = re.compile(r"\b(?:axis|colou?red|grouped|group by|stacked|sort|sorted|order|ordered)\b")
+SORT_CLAUSE = re.compile(r"\b(?:sort|sorted|order|ordered|rank|ranked|arrange)\b[^,.;?]*")
 SORT = re.compile(
     r"\b(?:sort|sorted|order|ordered|rank|ranked|list|listed|arrange|display|show|put)\b[^,.;?]*?"
     r"\b(asc|ascending|desc|descending|high to low|low to high|highest to lowest|lowest to highest|"
@@ -93,9 +95,14 @@ def placeholders(text: str, ms: list[Mention]) -> _Read:
     t = re.sub(r"[^a-z0-9@,.;?'<>= ]+", " ", t)
     t = re.sub(r"\s+", " ", t).strip()
     cond: set[int] = set()
-    for c in CONDITION.finditer(t):
+    for c in conditions(t):
         cond |= {int(k) for k in re.findall(r"@(\d+)", c.group(0))}
     return _Read(t, [m.column for m in ms], cond)
+
+
+def conditions(t: str) -> list[re.Match[str]]:
+    """Condition clauses, leaving out clauses that place axes or series ("where @0 is on the x axis")."""
+    return [c for c in CONDITION.finditer(t) if not LAYOUT_WORDS.search(c.group(0))]
 
 
 def _mark(t: str) -> tuple[str | None, bool, bool]:
@@ -134,6 +141,10 @@ def _aggregate_of(t: str, k: int) -> str:
     return "none"
 
 
+def _first_ref(t: str, *patterns: str) -> int | None:
+    return next((k for p in patterns if (k := _ref(t, p)) is not None), None)
+
+
 def _ref(t: str, pattern: str) -> int | None:
     m = re.search(pattern, t)
     return int(m.group(1)) if m else None
@@ -149,13 +160,16 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     if not roles:
         return None
     aggs = {k: _aggregate_of(t, k) for k in roles}
-    x_ref = _ref(
-        t, r"\bx(?: ?axis| ?coordinate)?\s+(?:is|as|of|shows?|for|be|:|=)?\s*(?:the\s+)?@(\d+)"
-    ) or _ref(t, r"@(\d+)\s+(?:on|as|for|in|along)\s+(?:the\s+)?x(?: ?axis)?\b")
-    y_ref = _ref(
+    x_ref = _first_ref(
+        t,
+        r"\bx(?: ?axis| ?coordinate)?\s+(?:is|as|of|shows?|for|be|:|=)?\s*(?:the\s+)?@(\d+)",
+        r"@(\d+)\s+(?:is\s+)?(?:on|as|for|in|along)\s+(?:the\s+)?x(?: ?axis)?\b",
+    )
+    y_ref = _first_ref(
         t,
         r"\by(?: ?axis| ?coordinate)?\s+(?:is|as|of|shows?|for|be|:|=)?\s*(?:the\s+)?(?:\w+\s+){0,3}?@(\d+)",
-    ) or _ref(t, r"@(\d+)\s+(?:on|as|for|in|along)\s+(?:the\s+)?y(?: ?axis)?\b")
+        r"@(\d+)\s+(?:is\s+)?(?:on|as|for|in|along)\s+(?:the\s+)?y(?: ?axis)?\b",
+    )
     group_ref = _ref(
         t,
         r"\b(?:group(?:ed|ing|s)?|stack(?:ed|ing)?|colou?r(?:ed)?|split|broken down|segment(?:ed)?)\s+"
@@ -163,8 +177,9 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     )
     if group_ref in r.in_condition:
         group_ref = None
+    plain = SORT_CLAUSE.sub(" ", SORT.sub(" ", t))  # a sort clause ("by the names") places no axis
     over_ref = _ref(
-        t,
+        plain,
         r"\b(?:over|versus|vs|against|across|per|for each|of each|in each|from each|for different|from different|by|based on|for every)\s+(?:the\s+|each\s+|different\s+|all\s+|their\s+)*@(\d+)",
     )
     if over_ref in r.in_condition or over_ref == group_ref:
@@ -226,7 +241,7 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     elif series or mark in (None, "bar", "line", "scatter"):
         rest = [n for n in distinct if n not in used]
         trailing = _ref(
-            t, r"@\d+.*\b(?:by|for each|and each|and|per|across)\s+(?:the\s+|each\s+|different\s+)*@(\d+)"
+            plain, r"@\d+.*\b(?:by|for each|and each|and|per|across)\s+(?:the\s+|each\s+|different\s+)*@(\d+)"
         )
         if rest and (
             series
@@ -244,7 +259,7 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     spec.guessed_measure = guessed
     spec.sort = _sort(t, spec, r)
     spec.limit = _limit(t)
-    spec.conditions = [c.group(0).strip() for c in CONDITION.finditer(t) if re.search(r"@\d+|\d", c.group(0))]
+    spec.conditions = [c.group(0).strip() for c in conditions(t) if re.search(r"@\d+|\d", c.group(0))]
     spec.conditions = [re.sub(r"@(\d+)", lambda m: r.cols[int(m.group(1))].name, c) for c in spec.conditions]
     return spec
 

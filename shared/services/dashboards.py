@@ -285,15 +285,18 @@ def get_dashboard(c: Ports, s: Session, who: Principal, team_id: str, slug: str)
     return row, obj.data.decode()
 
 
-def list_dashboards(s: Session, who: Principal, team_id: str) -> list[Dashboard]:
+def list_dashboards(
+    s: Session, who: Principal, team_id: str, *, offset: int = 0, limit: int | None = None
+) -> list[Dashboard]:
+    """Live dashboards, most recently updated first; ``limit`` rows from ``offset`` when given."""
     require_team(s, who, team_id)
-    return list(
-        s.scalars(
-            select(Dashboard)
-            .where(Dashboard.team_id == team_id, Dashboard.deleted_at.is_(None))
-            .order_by(Dashboard.updated_at.desc(), Dashboard.slug)
-        )
+    q = (
+        select(Dashboard)
+        .where(Dashboard.team_id == team_id, Dashboard.deleted_at.is_(None))
+        .order_by(Dashboard.updated_at.desc(), Dashboard.slug, Dashboard.id)
+        .offset(offset)
     )
+    return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
 def versions(c: Ports, s: Session, who: Principal, team_id: str, slug: str) -> list[DashboardVersion]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import requests
 from chat_helpers import ChatEnv, lookup_script
@@ -104,7 +105,10 @@ def test_event_stream_with_access_token_query_and_isolation(dev_server, chat_env
         json={"team_id": chat_env.team_id, "connection_id": chat_env.connection_id},
         headers=h,
     ).json()["id"]
-    token = h["Authorization"].split()[1]
+    minted = requests.post(f"{dev_server.url}/v1/chat/sessions/{sid}/stream-token", headers=h, timeout=30)
+    assert minted.status_code == 201
+    token = minted.json()["token"]
+    assert 0 < minted.json()["expires_at"] - time.time() <= 300
     with requests.post(
         f"{dev_server.url}/v1/chat/sessions/{sid}/messages", json={"content": "go"}, headers=h, stream=True
     ) as resp:

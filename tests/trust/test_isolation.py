@@ -95,6 +95,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/chat/sessions/<session_id>/messages"): Case(
         "/v1/chat/sessions/{session}/messages", 404, body=lambda i: {"content": f"hello from {i['who']}"}
     ),
+    ("POST", "/v1/chat/sessions/<session_id>/stream-token"): Case(
+        "/v1/chat/sessions/{session}/stream-token", 404
+    ),
     ("GET", "/v1/chat/sessions/<session_id>/events"): Case(
         "/v1/chat/sessions/{session}/events", 404, query={"wait": "0"}
     ),
@@ -331,15 +334,23 @@ def test_mixed_ids_across_teams_are_not_found(two_teams: TwoTeams) -> None:
             timeout=TIMEOUT,
         ),
         put_yaml(server, b.headers, b.team_id, "stolen", GOOD, connection_id=a.connection_id),
-        # EventSource passes the token in the query string: the same scoping applies
+        # EventSource passes a stream token in the query string: minting one is scoped the same way
+        requests.post(
+            f"{server.url}/v1/chat/sessions/{_session(env)}/stream-token", headers=b.headers, timeout=TIMEOUT
+        ),
+    ]
+    for r in probes:
+        assert_error(r, 404, "not_found")
+    # a bearer token in the query string is never accepted, even on the event stream
+    assert_error(
         requests.get(
             f"{server.url}/v1/chat/sessions/{_session(env)}/events",
             params={"access_token": b.headers["Authorization"].split()[1], "wait": "0"},
             timeout=TIMEOUT,
         ),
-    ]
-    for r in probes:
-        assert_error(r, 404, "not_found")
+        401,
+        "unauthorized",
+    )
     assert (
         requests.get(
             f"{server.url}/v1/teams/{b.team_id}/dashboards/stolen", headers=b.headers, timeout=TIMEOUT

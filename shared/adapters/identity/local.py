@@ -33,6 +33,11 @@ class LocalIdentity:
         self._secret = secret
         self._ttl_s = ttl_s
 
+    @property
+    def secret(self) -> str:
+        """The signing secret (other short-lived tokens derive their keys from it)."""
+        return self._secret
+
     def issue(self, email: str) -> str:
         email = email.strip().lower()
         now = int(time.time())

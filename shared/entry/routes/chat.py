@@ -7,12 +7,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, g, request, stream_with_context
 
+from shared.adapters.identity.port import Principal
+from shared.entry import stream_token
 from shared.entry.app import container, json_body, obj, principal
 from shared.entry.input_guard import parse_int
 from shared.entry.stream_slots import stream_slots
-from shared.errors import BadRequest
+from shared.errors import BadRequest, Unauthorized
 from shared.services import chat, turn_recovery
 
 bp = Blueprint("chat", __name__)
@@ -64,15 +66,41 @@ def post_message(session_id: str) -> Any:
     return _sse(session_id, after, until_turn=turn_id)
 
 
+@bp.post("/v1/chat/sessions/<session_id>/stream-token")
+def mint_stream_token(session_id: str) -> Any:
+    """A short-lived token for ``?access_token=`` on this session's event stream (EventSource)."""
+    who = principal()
+    c = container()
+    with c.db.session() as s:
+        session = chat.require_session(s, who, session_id)
+        team_id = session.team_id
+    token, exp = stream_token.mint(c.local_identity.secret, who, team_id, session_id)
+    return {"token": token, "expires_at": exp}, 201
+
+
+def _stream_principal(session_id: str) -> tuple[Principal, str | None]:
+    """The caller of the event stream: a bearer header, else a stream token for this session."""
+    if "access_token" not in request.args:
+        return principal(), None
+    if request.headers.get("Authorization"):
+        raise Unauthorized("send either Authorization or ?access_token=, not both")
+    raw = request.args.get("access_token", "")
+    who, team_id = stream_token.verify(container().local_identity.secret, raw, session_id)
+    g.principal = who
+    return who, team_id
+
+
 @bp.get("/v1/chat/sessions/<session_id>/events")
 def events(session_id: str) -> Any:
     """Replay events after ``Last-Event-ID`` (or ``?after=``), then follow the running turn."""
-    who = principal()
+    who, token_team = _stream_principal(session_id)
     raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
     after = parse_int(raw, "after")
     c = container()
     with c.db.session() as s:
-        chat.require_session(s, who, session_id)
+        session = chat.require_session(s, who, session_id)  # still a member of the team
+        if token_team is not None and session.team_id != token_team:
+            raise Unauthorized("the stream token is for another team")
         turn_recovery.recover(c, s, session_id, resume=True)  # a turn whose worker died runs again
     return _sse(session_id, after, until_turn=None)
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Dashboard, DashboardVersion
+from shared.entry import paging
 from shared.entry.app import container, json_body, obj, principal
 from shared.entry.input_guard import parse_int
 from shared.errors import BadRequest, Conflict, UnsupportedMediaType
@@ -148,8 +149,13 @@ def duplicate(team_id: str, slug: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/dashboards")
 def list_all(team_id: str) -> Any:
     who = principal()
+    want = paging.page()
     with container().db.session() as s:
-        return {"dashboards": [dashboard_json(d) for d in dashboards.list_dashboards(s, who, team_id)]}
+        rows = dashboards.list_dashboards(s, who, team_id, offset=want.offset, limit=want.limit + 1)
+        return {
+            "dashboards": [dashboard_json(d) for d in rows[: want.limit]],
+            "next_cursor": want.next_cursor(len(rows) > want.limit),
+        }
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>")
@@ -178,9 +184,13 @@ def get_one(team_id: str, slug: str) -> Any:
 def list_versions(team_id: str, slug: str) -> Any:
     who = principal()
     c = container()
-    return c.db.run(
-        lambda s: {"versions": [version_json(v) for v in dashboards.versions(c, s, who, team_id, slug)]}
-    )
+    want = paging.page()
+
+    def read(s: Session) -> dict[str, Any]:
+        chunk, cursor = want.slice(dashboards.versions(c, s, who, team_id, slug))
+        return {"versions": [version_json(v) for v in chunk], "next_cursor": cursor}
+
+    return c.db.run(read)
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")

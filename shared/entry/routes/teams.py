@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from shared.adapters.model.registry import known_models
 from shared.db.models import Connection, Team
+from shared.entry import paging
 from shared.entry.app import container, json_body, obj, principal
 from shared.services import connections, teams
 
@@ -128,8 +129,10 @@ def create_team() -> Any:
 @bp.get("/v1/teams")
 def list_teams() -> Any:
     who = principal()
+    want = paging.page()
     with container().db.session() as s:
-        return {"teams": [team_json(t, role) for t, role in teams.teams_of(s, who)]}
+        chunk, cursor = want.slice(teams.teams_of(s, who))
+        return {"teams": [team_json(t, role) for t, role in chunk], "next_cursor": cursor}
 
 
 @bp.get("/v1/teams/<team_id>")
@@ -153,9 +156,10 @@ def update_team(team_id: str) -> Any:
 @bp.get("/v1/teams/<team_id>/members")
 def list_members(team_id: str) -> Any:
     who = principal()
+    want = paging.page()
     with container().db.session() as s:
-        members = teams.members_of(s, who, team_id)
-        return {"members": [{"email": m.user_id, "role": m.role} for m in members]}
+        members, cursor = want.slice(teams.members_of(s, who, team_id))
+        return {"members": [{"email": m.user_id, "role": m.role} for m in members], "next_cursor": cursor}
 
 
 @bp.delete("/v1/teams/<team_id>/members/<email>")
@@ -197,5 +201,7 @@ def create_connection(team_id: str) -> Any:
 @bp.get("/v1/teams/<team_id>/connections")
 def list_connections(team_id: str) -> Any:
     who = principal()
+    want = paging.page()
     with container().db.session() as s:
-        return {"connections": [connection_json(c) for c in connections.connections_of(s, who, team_id)]}
+        chunk, cursor = want.slice(connections.connections_of(s, who, team_id))
+        return {"connections": [connection_json(c) for c in chunk], "next_cursor": cursor}

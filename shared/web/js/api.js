@@ -60,6 +60,21 @@ export async function api(method, path, { json, body, headers = {}, raw = false,
 export const get = (path, opts) => api("GET", path, opts);
 export const post = (path, json, opts = {}) => api("POST", path, { json, ...opts });
 
+/** Every page of a list route (`?limit=&cursor=`, answered with `next_cursor`), as one
+ * `{[key]: [...all items]}` like an unpaged answer. */
+export async function getAll(path, key, opts) {
+  const items = [];
+  let cursor = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const url = `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = await get(url, opts);
+    items.push(...(page[key] || []));
+    cursor = page.next_cursor || null;
+  } while (cursor);
+  return { [key]: items };
+}
+
 /** What the deployment offers before sign-in: {sign_in: "local" | "google", demo_email?}. */
 export async function signInConfig() {
   try {
@@ -77,8 +92,16 @@ export async function signInFlow() {
   return (await signInConfig()).sign_in;
 }
 
-export function eventsUrl(sessionId) {
-  return `/v1/chat/sessions/${encodeURIComponent(sessionId)}/events?access_token=${encodeURIComponent(session.token || "")}`;
+/** A short-lived stream token for one chat session: {token, expires_at} (epoch seconds). */
+export function streamToken(sessionId) {
+  return post(`/v1/chat/sessions/${encodeURIComponent(sessionId)}/stream-token`, {});
+}
+
+/** The event stream's URL for EventSource (which cannot send headers): a stream token, never the
+ * bearer token, goes in the query string; `after` resumes after that event id. */
+export function eventsUrl(sessionId, token, after = 0) {
+  const q = `access_token=${encodeURIComponent(token)}${after ? `&after=${after}` : ""}`;
+  return `/v1/chat/sessions/${encodeURIComponent(sessionId)}/events?${q}`;
 }
 
 export const enc = encodeURIComponent;

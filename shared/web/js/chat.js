@@ -1,6 +1,6 @@
 // Chat: pick a team + connection, send messages, follow the turn's events, show the dashboard.
 
-import { get, post, enc, eventsUrl, api, signInConfig } from "./api.js";
+import { get, getAll, post, enc, eventsUrl, streamToken, api, signInConfig } from "./api.js";
 import { h, clear, spinner, errorBox, field } from "./dom.js";
 import { mountDashboard } from "./dashboard.js";
 import { prefs } from "./prefs.js";
@@ -35,7 +35,7 @@ export async function chatPage(main) {
   const st = { session: null, source: null, running: false, turns: new Map(), userByTurn: new Map(), lastId: 0, step: 0, dashboard: null, teamId: null, timed: false, noTeam: false };
 
   async function loadTeams() {
-    const { teams } = await get("/v1/teams");
+    const { teams } = await getAll("/v1/teams", "teams");
     if (!teams.length) {
       st.noTeam = true;
       const { demo_email: demo } = await signInConfig();
@@ -54,7 +54,7 @@ export async function chatPage(main) {
 
   async function loadConnections() {
     prefs.team = teamSel.value;
-    const { connections } = await get(`/v1/teams/${enc(teamSel.value)}/connections`);
+    const { connections } = await getAll(`/v1/teams/${enc(teamSel.value)}/connections`, "connections");
     clear(connSel, connections.map((c) => h("option", { value: c.id, text: `${c.name}${c.status === "valid" ? "" : ` (${c.status})`}` })));
     if (connections.some((c) => c.id === prefs.connection)) connSel.value = prefs.connection;
     clear(notice, connections.length ? null : h("p", { class: "callout" }, "This team has no connection. ", h("a", { href: "/#/teams", text: "Add one" }), "."));
@@ -125,9 +125,19 @@ export async function chatPage(main) {
     listen();
   }
 
-  function listen() {
-    const source = new EventSource(eventsUrl(st.session));
+  /** Follow the session's events; the stream token is minted first and again once it expires. */
+  async function listen() {
+    const sessionId = st.session;
+    let minted;
+    try { minted = await streamToken(sessionId); } catch (err) {
+      if (st.session === sessionId) setRunning(false, `Cannot follow the chat: ${err.message}`);
+      return;
+    }
+    if (st.session !== sessionId) return; // another session started meanwhile
+    st.source?.close();
+    const source = new EventSource(eventsUrl(sessionId, minted.token, st.lastId));
     st.source = source;
+    const expired = () => Date.now() / 1000 > minted.expires_at - 15;
     for (const type of EVENT_TYPES) {
       source.addEventListener(type, (e) => {
         let data = {};
@@ -140,6 +150,8 @@ export async function chatPage(main) {
       });
     }
     source.onerror = () => {
+      if (st.source !== source) return;
+      if (expired()) { source.close(); listen(); return; } // reconnect with a fresh stream token
       if (source.readyState === EventSource.CLOSED) setRunning(false, "Connection to the event stream closed.");
       else if (st.running) { st.reconnecting = true; clear(progress, spinner("Reconnecting"), " Reconnecting…"); }
     };

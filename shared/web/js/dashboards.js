@@ -1,6 +1,6 @@
 // The list of a team's dashboards: search, owner filter, sort; owner and updated time on each card.
 
-import { get, enc, session } from "./api.js";
+import { getAll, enc, session } from "./api.js";
 import { h, clear, errorBox, field } from "./dom.js";
 import { ago } from "./format.js";
 import { prefs } from "./prefs.js";
@@ -41,7 +41,7 @@ export async function dashboardsPage(main) {
 
   async function load() {
     prefs.team = teamSel.value;
-    ({ dashboards: all } = await get(`/v1/teams/${enc(teamSel.value)}/dashboards`));
+    ({ dashboards: all } = await getAll(`/v1/teams/${enc(teamSel.value)}/dashboards`, "dashboards"));
     const owners = [...new Set(all.map((d) => d.owner).filter(Boolean))].sort();
     clear(owner, h("option", { value: "", text: "Anyone" }), owners.map((o) => h("option", { value: o, text: o === session.email ? `${o} (you)` : o })));
     tools.hidden = !all.length;
@@ -50,7 +50,7 @@ export async function dashboardsPage(main) {
 
   for (const control of [search, owner, sort]) control.addEventListener("input", draw);
   try {
-    const { teams } = await get("/v1/teams");
+    const { teams } = await getAll("/v1/teams", "teams");
     if (!teams.length) { clear(list, h("div", { class: "empty-state" }, h("p", {}, "You are not in a team yet. ", h("a", { href: "/#/teams", text: "Create one" }), " and add a connection; then ask for a dashboard in the chat."))); return; }
     clear(teamSel, teams.map((t) => h("option", { value: t.id, text: t.name })));
     teamSel.value = teams.some((t) => t.id === prefs.team) ? prefs.team : teams[0].id;

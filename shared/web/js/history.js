@@ -1,6 +1,6 @@
 // Version history of a dashboard: who/when/what, a line diff between versions, restore as a new version.
 
-import { get, post, enc } from "./api.js";
+import { get, getAll, post, enc } from "./api.js";
 import { h, clear, spinner, errorBox, toast } from "./dom.js";
 import { ago } from "./format.js";
 
@@ -42,7 +42,7 @@ function diffView(lines) {
 export async function showHistory(panel, base, meta, onRestored) {
   clear(panel, h("p", { class: "muted" }, spinner("Loading history"), " Loading history…"));
   let versions;
-  try { ({ versions } = await get(`${base}/versions`)); } catch (err) { clear(panel, errorBox(err)); return; }
+  try { ({ versions } = await getAll(`${base}/versions`, "versions")); } catch (err) { clear(panel, errorBox(err)); return; }
   const texts = new Map();
   const text = async (n) => { if (!texts.has(n)) texts.set(n, (await get(`${base}/versions/${n}`)).yaml); return texts.get(n); };
   const detail = h("div", { class: "history-detail", "aria-live": "polite" });

@@ -1,6 +1,6 @@
 // A team's settings (model, model region, byte cap) and its members: admins edit, members read.
 
-import { api, get, post, enc } from "./api.js";
+import { api, get, getAll, post, enc } from "./api.js";
 import { h, clear, errorBox, field, toast } from "./dom.js";
 
 const MB = 1_000_000;
@@ -38,7 +38,7 @@ export async function teamSettings(team) {
   const members = h("ul", { class: "list members" });
   const memberMsg = h("div");
   async function loadMembers() {
-    const list = (await get(`/v1/teams/${enc(team.id)}/members`)).members;
+    const list = (await getAll(`/v1/teams/${enc(team.id)}/members`, "members")).members;
     clear(members, list.map((m) => h("li", { class: "member" },
       h("span", {}, h("strong", { text: m.email }), " ", h("span", { class: "muted small", text: m.role })),
       admin ? h("button", { type: "button", class: "btn small", text: "Remove", "aria-label": `Remove ${m.email}`, onclick: async () => {

@@ -1,6 +1,6 @@
 // Teams and connections: create, validate, scan, delete, browse the catalog; settings and members.
 
-import { api, get, post, enc } from "./api.js";
+import { api, get, getAll, post, enc } from "./api.js";
 import { h, clear, errorBox, field, toast, spinner } from "./dom.js";
 import { formatCount, formatBytes, ago } from "./format.js";
 import { prefs } from "./prefs.js";
@@ -17,7 +17,7 @@ export async function teamsPage(main) {
     detail));
 
   async function loadTeams() {
-    const { teams } = await get("/v1/teams");
+    const { teams } = await getAll("/v1/teams", "teams");
     clear(teamList, teams.length ? teams.map((t) => h("li", {}, h("button", {
       type: "button", class: `list-item${t.id === prefs.team ? " selected" : ""}`, "aria-pressed": String(t.id === prefs.team),
       onclick: () => { prefs.team = t.id; loadTeams(); showTeam(t); },
@@ -48,7 +48,7 @@ export async function teamsPage(main) {
     let admin = team.role === "admin";
     async function loadConns() {
       try {
-        const { connections } = await get(`/v1/teams/${enc(team.id)}/connections`);
+        const { connections } = await getAll(`/v1/teams/${enc(team.id)}/connections`, "connections");
         clear(conns, connections.length ? h("ul", { class: "list" }, connections.map((c) => connectionRow(c, loadConns, catalog, admin))) : h("p", { class: "muted", text: "No connections yet. Add one below." }));
       } catch (err) { clear(conns, errorBox(err)); }
     }

@@ -68,7 +68,7 @@ def test_dev_token_signs_in_locally(dev_server: Any, container: Container) -> No
     teams = requests.get(
         f"{dev_server.url}/v1/teams", headers={"Authorization": f"Bearer {r.json()['token']}"}
     )
-    assert teams.status_code == 200 and teams.json() == {"teams": []}
+    assert teams.status_code == 200 and teams.json() == {"teams": [], "next_cursor": None}
     bad = requests.post(f"{dev_server.url}/v1/dev/token", json={"email": "not-an-email", "admin": True})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_failed"
     assert {d["path"] for d in bad.json()["error"]["details"]} == {"$", "email"}

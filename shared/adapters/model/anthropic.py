@@ -12,11 +12,8 @@ by the task queue). Text streams as it arrives; a tool call is yielded when its 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
-
-from pydantic import SecretStr
 
 from shared.adapters.model.messages import (
     AssistantMessage,
@@ -32,9 +29,9 @@ from shared.adapters.model.messages import (
     Usage,
     UserMessage,
 )
-from shared.adapters.model.port import StreamingChatModel
 from shared.adapters.model.wire import (
     RETRYABLE_STATUS,
+    SdkModel,
     parse_arguments,
     secret,
     synthetic_id,
@@ -208,8 +205,10 @@ def _error_body(exc: Any) -> tuple[str, str]:
     return str(inner.get("type", "error")), str(inner.get("message", ""))[:500]
 
 
-class AnthropicModel(StreamingChatModel):
+class AnthropicModel(SdkModel):
     """A Claude model through the Messages API; the SDK client is built on first use."""
+
+    prefix = PREFIX
 
     def __init__(
         self,
@@ -220,31 +219,14 @@ class AnthropicModel(StreamingChatModel):
         max_retries: int = 2,
         client: Any = None,
     ) -> None:
-        self.name = f"{PREFIX}{model}"
-        self.remote_model = model
-        self.base_url = base_url.rstrip("/")
-        self.max_retries = max_retries
-        self._api_key = SecretStr(api_key)  # repr/str never show it
-        self._client = client
-        self._lock = threading.Lock()
+        super().__init__(model, base_url=base_url, api_key=api_key, max_retries=max_retries, client=client)
 
-    def __repr__(self) -> str:  # never the key
-        return f"AnthropicModel({self.remote_model!r}, base_url={self.base_url!r})"
+    def _new_client(self, api_key: str) -> Any:
+        import anthropic
 
-    @property
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import anthropic
-
-                if not self._api_key.get_secret_value():
-                    raise Unavailable("set BRIDGE_ANTHROPIC_API_KEY to use Anthropic models")
-                self._client = anthropic.Anthropic(
-                    api_key=self._api_key.get_secret_value(),
-                    base_url=self.base_url,
-                    max_retries=self.max_retries,
-                )
-            return self._client
+        if not api_key:
+            raise Unavailable("set BRIDGE_ANTHROPIC_API_KEY to use Anthropic models")
+        return anthropic.Anthropic(api_key=api_key, base_url=self.base_url, max_retries=self.max_retries)
 
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
         """The Messages API parameters of ``request`` (streamed)."""

@@ -11,12 +11,9 @@ tool calls are assembled from their indexed fragments and yielded when the strea
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import SecretStr
 
 from shared.adapters.model.messages import (
     AssistantMessage,
@@ -31,9 +28,9 @@ from shared.adapters.model.messages import (
     Usage,
     UserMessage,
 )
-from shared.adapters.model.port import StreamingChatModel
 from shared.adapters.model.wire import (
     RETRYABLE_STATUS,
+    SdkModel,
     parse_arguments,
     secret,
     synthetic_id,
@@ -177,8 +174,10 @@ def _message(exc: Any) -> str:
     return str(getattr(exc, "message", "") or type(exc).__name__)[:500]
 
 
-class OpenAICompatModel(StreamingChatModel):
+class OpenAICompatModel(SdkModel):
     """A Chat Completions model at ``base_url``; the SDK client is built on first use."""
+
+    prefix = PREFIX
 
     def __init__(
         self,
@@ -189,33 +188,18 @@ class OpenAICompatModel(StreamingChatModel):
         max_retries: int = 2,
         client: Any = None,
     ) -> None:
-        self.name = f"{PREFIX}{model}"
-        self.remote_model = model
-        self.base_url = base_url.rstrip("/")
-        self.max_retries = max_retries
-        self._api_key = SecretStr(api_key)  # repr/str never show it
-        self._client = client
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:  # never the key
-        return f"OpenAICompatModel({self.remote_model!r}, base_url={self.base_url!r})"
+        super().__init__(model, base_url=base_url, api_key=api_key, max_retries=max_retries, client=client)
 
     @property
     def is_openai_api(self) -> bool:
         return self.base_url == OPENAI_API
 
-    @property
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import openai
+    def _new_client(self, api_key: str) -> Any:
+        import openai
 
-                self._client = openai.OpenAI(
-                    api_key=self._api_key.get_secret_value() or LOCAL_API_KEY,
-                    base_url=self.base_url,
-                    max_retries=self.max_retries,
-                )
-            return self._client
+        return openai.OpenAI(
+            api_key=api_key or LOCAL_API_KEY, base_url=self.base_url, max_retries=self.max_retries
+        )
 
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
         """The Chat Completions parameters of ``request`` (streamed, usage included)."""

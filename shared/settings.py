@@ -18,6 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1_000_000
 DEFAULT_GEMINI_MODEL = "gemini-3.5-flash"  # Vertex AI latest stable (docs/deploy.md lists the others)
+# The local demo (shared/dev/seed.py seeds it; the local sign-in page names its owner).
+DEMO_EMAIL = "demo@bridge.local"
+DEMO_TEAM = "Demo team"
 
 
 class Settings(BaseSettings):

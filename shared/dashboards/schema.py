@@ -4,7 +4,8 @@ Committed as schemas/dashboard.schema.json: run
 ``python -m shared.dashboards.schema > schemas/dashboard.schema.json`` after changing the model; a
 test fails when the committed file differs from :func:`dashboard_schema_json`.
 
-Pydantic writes the schema; :class:`_BridgeSchema` keeps the shape editors and error messages rely
+The vocabulary (view types, formats, patterns) has one source, :mod:`shared.dashboards.model.vocabulary`;
+this module only turns the model into the schema. Pydantic writes the schema; :class:`_BridgeSchema` keeps the shape editors and error messages rely
 on: no titles or ``null`` alternatives, ``propertyNames`` for query names, and views/parameters as
 an object listing every key whose ``type`` selects the closed definition that applies.
 """
@@ -19,47 +20,9 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
 from pydantic_core import core_schema
 
-from shared.dashboards.model import (
-    AGGREGATES,
-    DATE_PATTERN,
-    DEFAULT_REFRESH,
-    DEFAULT_THEME,
-    FIELD_TYPES,
-    FORMATS,
-    GRID_COLUMNS,
-    NAME_PATTERN,
-    PARAMETER_TYPES,
-    REFRESH_PATTERN,
-    SLUG_PATTERN,
-    SORT_ORDERS,
-    STACK_MODES,
-    THEMES,
-    TIME_GRAINS,
-    VIEW_TYPES,
-    Dashboard,
-)
+from shared.dashboards.model import Dashboard
 
-__all__ = [
-    "AGGREGATES",
-    "DATE_PATTERN",
-    "DEFAULT_REFRESH",
-    "DEFAULT_THEME",
-    "FIELD_TYPES",
-    "FORMATS",
-    "GRID_COLUMNS",
-    "NAME_PATTERN",
-    "PARAMETER_TYPES",
-    "REFRESH_PATTERN",
-    "SCHEMA_ID",
-    "SLUG_PATTERN",
-    "SORT_ORDERS",
-    "STACK_MODES",
-    "THEMES",
-    "TIME_GRAINS",
-    "VIEW_TYPES",
-    "dashboard_schema",
-    "dashboard_schema_json",
-]
+__all__ = ["SCHEMA_ID", "dashboard_schema", "dashboard_schema_json"]
 
 SCHEMA_ID = "https://bridge.dev/schemas/dashboard.schema.json"
 _DEF_NAMES = {

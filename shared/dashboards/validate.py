@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError
 from pydantic import ValidationError as ModelError
 
 from shared.dashboards import schema as dashboard_schema_module
-from shared.dashboards.model import Dashboard
+from shared.dashboards.model import Dashboard, vocabulary
 from shared.dashboards.params import bound_names, resolve_date
 from shared.dashboards.yaml_source import Path, SourceDocument, format_path, load_source
 from shared.errors import UnsafeSql, ValidationFailed
@@ -31,10 +31,10 @@ __all__ = ["ValidationReport", "raise_for_report", "validate_dashboard"]
 MAX_MESSAGE_CHARS = 300
 _ENCODING_KEYS = ("x", "y", "color", "size", "theta", "value")
 _PATTERN_HINTS = {
-    dashboard_schema_module.NAME_PATTERN: "lowercase letters, digits and _, starting with a letter",
-    dashboard_schema_module.SLUG_PATTERN: "a slug of lowercase letters, digits, - and _",
-    dashboard_schema_module.REFRESH_PATTERN: "a duration like 15m, 1h or 1d",
-    dashboard_schema_module.DATE_PATTERN: "a date like 2024-01-31 or today-30d",
+    vocabulary.NAME_PATTERN: "lowercase letters, digits and _, starting with a letter",
+    vocabulary.SLUG_PATTERN: "a slug of lowercase letters, digits, - and _",
+    vocabulary.REFRESH_PATTERN: "a duration like 15m, 1h or 1d",
+    vocabulary.DATE_PATTERN: "a date like 2024-01-31 or today-30d",
     "^[A-Z]{3}$": "an ISO 4217 currency code like USD",
 }
 
@@ -385,7 +385,7 @@ class _Semantics:
             return  # the schema reports it
         x, y, w, h = (int(v) for v in values)
         path: Path = ("views", index, "layout")
-        columns = dashboard_schema_module.GRID_COLUMNS
+        columns = vocabulary.GRID_COLUMNS
         if x + w > columns and 0 <= x < columns and w >= 1:
             self._error(
                 (*path, "w"),

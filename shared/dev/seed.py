@@ -8,9 +8,10 @@ from shared.adapters.identity.port import Principal
 from shared.db.models import Connection, Team
 from shared.ports import Ports
 from shared.services import catalog, connections, teams
+from shared.settings import DEMO_EMAIL, DEMO_TEAM
 
-DEMO_EMAIL = "demo@bridge.local"
-DEMO_TEAM = "Demo team"
+__all__ = ["DEMO_CONNECTION", "DEMO_EMAIL", "DEMO_TEAM", "seed_demo"]
+
 DEMO_CONNECTION = "Demo warehouse"
 
 

@@ -415,7 +415,7 @@ MEASURE = {"field": "revenue", "type": "quantitative"}
     ],
 )
 def test_recommended_view_type(shape: dict[str, Any], expected: tuple[str, int | None]) -> None:
-    from shared.agent.chart_rules import recommend_view
+    from shared.dashboards.chart_rules import recommend_view
 
     rec = recommend_view(**shape)
     assert (rec.type, rec.top_n) == expected
@@ -437,14 +437,14 @@ def test_recommended_view_type(shape: dict[str, Any], expected: tuple[str, int |
     ],
 )
 def test_chart_rule_levels(view: dict[str, Any], categories: int | None, levels: list[str]) -> None:
-    from shared.agent.chart_rules import check_view
+    from shared.dashboards.chart_rules import check_view
 
     found = check_view({"id": "v", **view}, categories=categories)
     assert [f.level for f in found] == levels
 
 
 def test_one_number_drawn_as_a_chart_is_a_warning() -> None:
-    from shared.agent.chart_rules import WARNING, check_view
+    from shared.dashboards.chart_rules import WARNING, check_view
 
     (finding,) = check_view({"id": "v", "type": "bar", "x": CATEGORY, "y": MEASURE}, rows=1)
     assert finding.level == WARNING and "kpi" in finding.message
@@ -468,7 +468,7 @@ def test_a_connection_of_another_team_is_not_found(env: Env) -> None:
 
 
 def test_chart_rules_read_the_typed_model_as_they_read_plain_data() -> None:
-    from shared.agent.chart_rules import ERROR, check_dashboard_views
+    from shared.dashboards.chart_rules import ERROR, check_dashboard_views
     from shared.dashboards.validate import validate_dashboard
 
     text = """\

@@ -8,7 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from shared.dashboards.schema import FORMATS, PARAMETER_TYPES, THEMES, VIEW_TYPES, dashboard_schema_json
+from shared.dashboards.model.vocabulary import FORMATS, PARAMETER_TYPES, THEMES, VIEW_TYPES
+from shared.dashboards.schema import dashboard_schema_json
 from shared.dashboards.theme import THEME_NAMES
 
 from .helpers import SCHEMA_FILE

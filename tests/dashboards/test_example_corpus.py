@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.dashboards.schema import FORMATS, PARAMETER_TYPES, VIEW_TYPES
+from shared.dashboards.model.vocabulary import FORMATS, PARAMETER_TYPES, VIEW_TYPES
 from shared.dashboards.validate import validate_dashboard
 
 from .helpers import demo_tables, invalid_examples, valid_examples

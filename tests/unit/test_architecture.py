@@ -45,12 +45,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "core": _ABOVE_AGENT | {"agent", "services", "dashboards", "model", "adapters"},
 }
 # (importer, imported) -> why it is tolerated for now. Keep this short.
-KNOWN = {
-    ("shared.adapters.model.offline.design", "shared.agent.chart_rules"): (
-        "the chart rules move under dashboards/ with the typed dashboard model (issue 12)"
-    ),
-    ("shared.entry.routes.web", "shared.dev.seed"): "the local sign-in page names the seeded demo owner",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def layer_of(module: str) -> str | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 from shared.adapters.model import protocol as p
-from shared.agent.chart_rules import ERROR, check_dashboard_views
 from shared.agent.context import sql_fingerprint
 from shared.agent.tools.registry import tool
 from shared.agent.tools.scope import Scope, scoped
+from shared.dashboards.chart_rules import ERROR, check_dashboard_views
 from shared.errors import Conflict, PreconditionRequired, ValidationFailed
 
 DEFAULT_THEME_LINE = "theme: monotone"

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, WithJsonSchema
 
 GRID_COLUMNS = 12
-THEMES = ("monotone", "accent", "dark")
 DEFAULT_THEME: Final = "monotone"
 DEFAULT_REFRESH = "1h"
 VIEW_TYPES = ("kpi", "line", "bar", "area", "table", "pie", "scatter", "heatmap", "text")
 PARAMETER_TYPES = ("date", "date_range", "string", "number", "enum")
-FIELD_TYPES = ("quantitative", "temporal", "nominal", "ordinal")
-AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct", "median")
-TIME_GRAINS = ("day", "week", "month", "quarter", "year")
-FORMATS = ("number", "percent", "currency", "date", "integer")
-SORT_ORDERS = ("asc", "desc")
-STACK_MODES = ("stacked", "grouped")
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 REFRESH_PATTERN = r"^[1-9][0-9]{0,6}(s|m|h|d)$"
@@ -34,6 +27,15 @@ SortOrder = Literal["asc", "desc"]
 StackMode = Literal["stacked", "grouped"]
 Theme = Literal["monotone", "accent", "dark"]
 DateText = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
+
+# The tuples other modules list (schema tests, planners) are read off the literal types: one source.
+THEMES: tuple[str, ...] = get_args(Theme)
+FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
+AGGREGATES: tuple[str, ...] = get_args(Aggregate)
+TIME_GRAINS: tuple[str, ...] = get_args(TimeGrain)
+FORMATS: tuple[str, ...] = get_args(Format)
+SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
+STACK_MODES: tuple[str, ...] = get_args(StackMode)
 
 
 class Closed(BaseModel):

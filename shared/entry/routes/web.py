@@ -165,7 +165,7 @@ def _demo_owner() -> str | None:
     from sqlalchemy import select
 
     from shared.db.models import Team
-    from shared.dev.seed import DEMO_EMAIL, DEMO_TEAM
+    from shared.settings import DEMO_EMAIL, DEMO_TEAM
 
     with container().db.session() as s:
         found = s.scalar(select(Team.id).where(Team.admin_user_id == DEMO_EMAIL, Team.name == DEMO_TEAM))

@@ -2,7 +2,7 @@
 
 :func:`resolve` chooses where the measures live and how dimensions are reached;
 :func:`design` turns that into queries, parameters and views (a KPI row on top when sensible,
-chart types from :mod:`shared.agent.chart_rules`, currency formats for money).
+chart types from :mod:`shared.dashboards.chart_rules`, currency formats for money).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure
 from shared.adapters.model.offline.intent import GREETINGS, Intent, Period, singular
 from shared.adapters.model.offline.sql_build import PERIOD_PARAM, QuerySpec, ValueFilter, build_sql
-from shared.agent.chart_rules import recommend_view
+from shared.dashboards.chart_rules import recommend_view
 
 HOP_PENALTY = 1.5
 UNREACHABLE = -20.0

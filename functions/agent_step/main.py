@@ -8,7 +8,10 @@ from typing import Any
 import flask
 import functions_framework
 
+from shared.entry.http_server import configure
 from shared.entry.serve import serve
+
+configure()  # functions-framework's gunicorn: Bridge's header limits, JSON error pages
 
 
 @functions_framework.http

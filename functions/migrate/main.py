@@ -11,6 +11,10 @@ from typing import Any
 import flask
 import functions_framework
 
+from shared.entry.http_server import configure
+
+configure()  # functions-framework's gunicorn: Bridge's header limits, JSON error pages
+
 
 @functions_framework.http
 def migrate(request: flask.Request) -> Any:

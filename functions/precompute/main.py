@@ -5,6 +5,10 @@ from typing import Any
 
 import functions_framework
 
+from shared.entry.http_server import configure
+
+configure()  # functions-framework's gunicorn: Bridge's header limits, JSON error pages
+
 
 @functions_framework.cloud_event
 def precompute(event: Any) -> None:

@@ -8,11 +8,13 @@ path parameter, query string, header and JSON body of every route the dev server
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,16 +128,35 @@ def test_named_findings(two_teams: TwoTeams) -> None:
     record("bad input: named findings", tried=len(checks), rejected=len(checks))
 
 
-def test_a_raw_oversize_request_line_is_json_too(two_teams: TwoTeams) -> None:
+RAW_REFUSALS = [  # what werkzeug's HTTP server itself refuses, before the app
+    (
+        b"GET /v1/teams HTTP/1.1\r\nHost: x\r\nX-Long: " + b"z" * 70_000 + b"\r\n\r\n",
+        431,
+        "headers_too_large",
+    ),
+    (b"GET /v1/teams HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + b"\r\n", 431, None),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, None),
+    (b"GET /v1/teams x HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"),
+]
+
+
+@pytest.mark.parametrize(
+    "raw,status,code", RAW_REFUSALS, ids=["long-line", "many-headers", "long-uri", "bad-request-line"]
+)
+def test_what_the_dev_http_server_refuses_is_json_too(
+    two_teams: TwoTeams, raw: bytes, status: int, code: str | None
+) -> None:
     url = urlsplit(two_teams.server.url)
     with socket.create_connection((url.hostname, url.port), timeout=TIMEOUT) as sock:
-        sock.sendall(b"GET /v1/teams HTTP/1.1\r\nHost: x\r\nX-Long: " + b"z" * 70_000 + b"\r\n\r\n")
+        sock.sendall(raw)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.") and b" 431 " in head.split(b"\r\n")[0]
-    assert b"application/json" in head and b'"headers_too_large"' in body
+    assert head.startswith(b"HTTP/1.") and f" {status} ".encode() in head.split(b"\r\n")[0], head[:100]
+    assert b"application/json" in head, head
+    error = json.loads(body)["error"]
+    assert error["message"] and (code is None or error["code"] == code), error
 
 
 ROUTES = routes()

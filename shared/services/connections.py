@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared.adapters.identity.port import Principal
 from shared.adapters.keys.port import connection_aad
 from shared.adapters.warehouse.duckdb_files import UNAVAILABLE, DuckDBFilePolicy
+from shared.db import keyset
 from shared.db.models import Connection, TeamMember, new_id, utcnow
 from shared.errors import BadRequest, BridgeError, Conflict, NotFound, ValidationFailed
 from shared.ports import Ports
@@ -89,11 +90,27 @@ def _keyless(c: Ports, conn: Connection, team_id: str, body: dict[str, Any]) -> 
     conn.config = {"project": project, "location": body.get("location") or None, "service_account": account}
 
 
-def connections_of(s: Session, who: Principal, team_id: str) -> list[Connection]:
+CONNECTION_ORDER = (keyset.Key(Connection.created_at), keyset.Key(Connection.id))
+
+
+def connection_key(conn: Connection) -> tuple[Any, ...]:
+    return (conn.created_at, conn.id)
+
+
+def connections_of(
+    s: Session,
+    who: Principal,
+    team_id: str,
+    *,
+    after: tuple[Any, ...] | None = None,
+    limit: int | None = None,
+) -> list[Connection]:
+    """The team's connections, oldest first; ``limit`` of those after the key ``after`` when given."""
     require_team(s, who, team_id)
-    return list(
-        s.scalars(select(Connection).where(Connection.team_id == team_id).order_by(Connection.created_at))
-    )
+    q = select(Connection).where(Connection.team_id == team_id).order_by(*keyset.order_by(CONNECTION_ORDER))
+    if after is not None:
+        q = q.where(keyset.after(CONNECTION_ORDER, after))
+    return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
 def require_connection(s: Session, who: Principal, connection_id: str) -> Connection:

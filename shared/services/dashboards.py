@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.objectstore.port import ObjectInfo
+from shared.db import keyset
 from shared.db.models import Connection, Dashboard, DashboardVersion, Team, utcnow
 from shared.errors import (
     BridgeError,
@@ -285,29 +286,58 @@ def get_dashboard(c: Ports, s: Session, who: Principal, team_id: str, slug: str)
     return row, obj.data.decode()
 
 
+# Most recently updated first; slug and id break ties (keyset paging: shared.db.keyset).
+DASHBOARD_ORDER = (
+    keyset.Key(Dashboard.updated_at, descending=True),
+    keyset.Key(Dashboard.slug),
+    keyset.Key(Dashboard.id),
+)
+
+
+def dashboard_key(row: Dashboard) -> tuple[Any, ...]:
+    return (row.updated_at, row.slug, row.id)
+
+
 def list_dashboards(
-    s: Session, who: Principal, team_id: str, *, offset: int = 0, limit: int | None = None
+    s: Session,
+    who: Principal,
+    team_id: str,
+    *,
+    after: tuple[Any, ...] | None = None,
+    limit: int | None = None,
 ) -> list[Dashboard]:
-    """Live dashboards, most recently updated first; ``limit`` rows from ``offset`` when given."""
+    """Live dashboards, most recently updated first; ``limit`` of those after the key ``after``.
+
+    A dashboard saved while a client pages moves to the front: pages already read do not show it
+    again, pages still to come do not show it (it was updated after the listing began)."""
     require_team(s, who, team_id)
     q = (
         select(Dashboard)
         .where(Dashboard.team_id == team_id, Dashboard.deleted_at.is_(None))
-        .order_by(Dashboard.updated_at.desc(), Dashboard.slug, Dashboard.id)
-        .offset(offset)
+        .order_by(*keyset.order_by(DASHBOARD_ORDER))
     )
+    if after is not None:
+        q = q.where(keyset.after(DASHBOARD_ORDER, after))
     return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
-def versions(c: Ports, s: Session, who: Principal, team_id: str, slug: str) -> list[DashboardVersion]:
+def versions(
+    c: Ports,
+    s: Session,
+    who: Principal,
+    team_id: str,
+    slug: str,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[DashboardVersion]:
+    """The dashboard's versions, oldest first; ``limit`` of those after version ``after``."""
     row, _ = get_dashboard(c, s, who, team_id, slug)
-    return list(
-        s.scalars(
-            select(DashboardVersion)
-            .where(DashboardVersion.dashboard_id == row.id)
-            .order_by(DashboardVersion.version)
-        )
-    )
+    q = select(DashboardVersion).where(DashboardVersion.dashboard_id == row.id)
+    if after is not None:
+        q = q.where(DashboardVersion.version > after)
+    q = q.order_by(DashboardVersion.version)
+    return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
 def version_text(

@@ -7,10 +7,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
+from shared.db import keyset
 from shared.db.models import Team, TeamMember
 from shared.errors import Conflict, Forbidden, NotFound
 
@@ -35,13 +36,33 @@ def create_team(s: Session, who: Principal, name: str) -> Team:
     return team
 
 
-def teams_of(s: Session, who: Principal) -> list[tuple[Team, str]]:
-    rows = s.execute(
+# List orders, each ending in a unique column (keyset paging: shared.db.keyset).
+TEAM_ORDER = (keyset.Key(Team.created_at), keyset.Key(Team.id))
+_ADMIN_FIRST = case((TeamMember.role == "admin", 0), else_=1)
+MEMBER_ORDER = (keyset.Key(_ADMIN_FIRST), keyset.Key(TeamMember.user_id))
+
+
+def team_key(team: Team) -> tuple[Any, ...]:
+    return (team.created_at, team.id)
+
+
+def member_key(member: TeamMember) -> tuple[Any, ...]:
+    return (0 if member.role == "admin" else 1, member.user_id)
+
+
+def teams_of(
+    s: Session, who: Principal, *, after: tuple[Any, ...] | None = None, limit: int | None = None
+) -> list[tuple[Team, str]]:
+    """The caller's teams, oldest first; ``limit`` of those after the key ``after`` when given."""
+    q = (
         select(Team, TeamMember.role)
         .join(TeamMember, TeamMember.team_id == Team.id)
         .where(TeamMember.user_id == who.user_id)
-        .order_by(Team.created_at, Team.id)
-    ).all()
+        .order_by(*keyset.order_by(TEAM_ORDER))
+    )
+    if after is not None:
+        q = q.where(keyset.after(TEAM_ORDER, after))
+    rows = s.execute(q if limit is None else q.limit(limit)).all()
     return [(t, r) for t, r in rows]
 
 
@@ -76,11 +97,20 @@ def add_member(s: Session, who: Principal, team_id: str, email: str, role: str) 
     return member
 
 
-def members_of(s: Session, who: Principal, team_id: str) -> list[TeamMember]:
-    """The team's members, admins first (any member may list them)."""
+def members_of(
+    s: Session,
+    who: Principal,
+    team_id: str,
+    *,
+    after: tuple[Any, ...] | None = None,
+    limit: int | None = None,
+) -> list[TeamMember]:
+    """The team's members, admins first (any member may list them); paged like :func:`teams_of`."""
     require_team(s, who, team_id)
-    rows = s.scalars(select(TeamMember).where(TeamMember.team_id == team_id))
-    return sorted(rows, key=lambda m: (m.role != "admin", m.user_id))
+    q = select(TeamMember).where(TeamMember.team_id == team_id).order_by(*keyset.order_by(MEMBER_ORDER))
+    if after is not None:
+        q = q.where(keyset.after(MEMBER_ORDER, after))
+    return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
 def remove_member(s: Session, who: Principal, team_id: str, email: str) -> None:

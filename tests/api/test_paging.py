@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
+from sqlalchemy import select
 
 from shared.bootstrap import Container
 from shared.db.models import Dashboard
@@ -115,3 +117,103 @@ def test_every_list_route_pages(dev_server, container: Container, token) -> None
             if cursor is None:
                 break
         assert got == whole[key], path
+
+
+def _page_all(url: str, h: dict[str, str], key: str, limit: int, between: Any) -> list[dict[str, Any]]:
+    """Page through ``url`` with ``limit``, calling ``between(page_number)`` before each next page."""
+    seen: list[dict[str, Any]] = []
+    cursor, number = None, 0
+    while True:
+        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        r = requests.get(url, headers=h, params=params, timeout=30)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        seen += body[key]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return seen
+        number += 1
+        between(number)
+
+
+def test_dashboards_page_stably_while_others_are_saved_and_deleted(
+    dev_server, container: Container, token
+) -> None:
+    """Keyset cursors: rows inserted and deleted on both sides of the cursor between pages shift
+    nothing. Every dashboard there throughout is seen exactly once, in order; one deleted before
+    its page was read never shows; new ones show at most once. (With offset cursors, each deletion
+    of an already-read row skipped an unread one.)"""
+    team_id, conn_id = _team(container)
+    h = token(DEMO_EMAIL)
+    url = f"{dev_server.url}/v1/teams/{team_id}/dashboards"
+    with container.db.session() as s:
+        for old in s.scalars(select(Dashboard).where(Dashboard.team_id == team_id)):
+            s.delete(old)
+    _seed(container, team_id, conn_id, 70)  # d-000 (oldest) .. d-069, ties in groups of 7
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    deleted: dict[str, int] = {}  # slug -> the page number before which it was deleted
+    inserted: list[str] = []
+
+    def churn(number: int) -> None:
+        # newest first: page k holds roughly d-(69-7k) .. d-(63-7k); delete one read and one unread row
+        read, unread = f"d-{69 - 7 * number + 3:03d}", f"d-{69 - 7 * number - 10:03d}"
+        with container.db.session() as s:
+            for slug in (read, unread):
+                row = s.scalar(select(Dashboard).where(Dashboard.team_id == team_id, Dashboard.slug == slug))
+                if row is not None and row.deleted_at is None:
+                    row.deleted_at = datetime.now(UTC)
+                    deleted[slug] = number
+            for where in (69 - 7 * number + 2, 69 - 7 * number - 12):  # a new row on each side
+                slug = f"n-{number:02d}-{where:03d}"
+                s.add(
+                    Dashboard(
+                        team_id=team_id,
+                        connection_id=conn_id,
+                        slug=slug,
+                        title=slug,
+                        yaml_path=f"{team_id}/{slug}.yaml",
+                        owner_user_id=DEMO_EMAIL,
+                        version=1,
+                        generation=1,
+                        updated_at=base + timedelta(minutes=max(where, 0) // 7, seconds=30),
+                    )
+                )
+                inserted.append(slug)
+
+    items = _page_all(url, h, "dashboards", 7, churn)
+    seen = [d["slug"] for d in items]
+
+    assert len(seen) == len(set(seen)), [s for s in seen if seen.count(s) > 1]
+    throughout = {f"d-{i:03d}" for i in range(70)} - set(deleted)
+    assert throughout <= set(seen)
+    early = {slug for slug, number in deleted.items() if f"d-{69 - 7 * number - 10:03d}" == slug}
+    assert not early & set(seen), early & set(seen)  # deleted before its page was read
+    assert set(seen) <= throughout | set(deleted) | set(inserted)
+    assert deleted and any(slug in seen for slug in inserted)  # the churn really happened
+    keys = [(datetime.fromisoformat(d["updated_at"]).timestamp(), d["slug"]) for d in items]
+    assert keys == sorted(keys, key=lambda k: (-k[0], k[1]))  # in list order across pages
+
+
+def test_members_page_stably_while_members_join_and_leave(dev_server, container: Container, token) -> None:
+    team_id, _ = _team(container)
+    h = token(DEMO_EMAIL)
+    url = f"{dev_server.url}/v1/teams/{team_id}/members"
+    emails = [f"m{i:02d}@example.com" for i in range(30)]
+    for i, email in enumerate(emails):
+        body = {"email": email, "role": "admin" if i % 10 == 0 else "member"}
+        assert requests.post(url, json=body, headers=h, timeout=30).status_code == 201
+    removed: set[str] = set()
+
+    def churn(number: int) -> None:
+        gone = emails[3 * number]  # read already or not, depending on the admins-first order
+        if requests.delete(f"{url}/{gone}", headers=h, timeout=30).status_code == 204:
+            removed.add(gone)
+        joined = {"email": f"new{number:02d}@example.com", "role": "member"}
+        assert requests.post(url, json=joined, headers=h, timeout=30).status_code == 201
+
+    seen = [m["email"] for m in _page_all(url, h, "members", 4, churn)]
+
+    assert len(seen) == len(set(seen))
+    assert (set(emails) | {DEMO_EMAIL}) - removed <= set(seen)
+    ranks = [0 if e in {DEMO_EMAIL, *emails[::10]} else 1 for e in seen]
+    assert ranks == sorted(ranks)  # admins first, even across pages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -149,13 +150,11 @@ def duplicate(team_id: str, slug: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/dashboards")
 def list_all(team_id: str) -> Any:
     who = principal()
-    want = paging.page()
+    want = paging.page("dashboards", (datetime, str, str))
     with container().db.session() as s:
-        rows = dashboards.list_dashboards(s, who, team_id, offset=want.offset, limit=want.limit + 1)
-        return {
-            "dashboards": [dashboard_json(d) for d in rows[: want.limit]],
-            "next_cursor": want.next_cursor(len(rows) > want.limit),
-        }
+        rows = dashboards.list_dashboards(s, who, team_id, after=want.after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, dashboards.dashboard_key)
+        return {"dashboards": [dashboard_json(d) for d in chunk], "next_cursor": cursor}
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>")
@@ -184,10 +183,12 @@ def get_one(team_id: str, slug: str) -> Any:
 def list_versions(team_id: str, slug: str) -> Any:
     who = principal()
     c = container()
-    want = paging.page()
+    want = paging.page("versions", (int,))
 
     def read(s: Session) -> dict[str, Any]:
-        chunk, cursor = want.slice(dashboards.versions(c, s, who, team_id, slug))
+        after = want.after[0] if want.after else None
+        rows = dashboards.versions(c, s, who, team_id, slug, after=after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, lambda v: (v.version,))
         return {"versions": [version_json(v) for v in chunk], "next_cursor": cursor}
 
     return c.db.run(read)

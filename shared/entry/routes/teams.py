@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -129,9 +130,10 @@ def create_team() -> Any:
 @bp.get("/v1/teams")
 def list_teams() -> Any:
     who = principal()
-    want = paging.page()
+    want = paging.page("teams", (datetime, str))
     with container().db.session() as s:
-        chunk, cursor = want.slice(teams.teams_of(s, who))
+        rows = teams.teams_of(s, who, after=want.after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, lambda row: teams.team_key(row[0]))
         return {"teams": [team_json(t, role) for t, role in chunk], "next_cursor": cursor}
 
 
@@ -156,9 +158,10 @@ def update_team(team_id: str) -> Any:
 @bp.get("/v1/teams/<team_id>/members")
 def list_members(team_id: str) -> Any:
     who = principal()
-    want = paging.page()
+    want = paging.page("members", (int, str))
     with container().db.session() as s:
-        members, cursor = want.slice(teams.members_of(s, who, team_id))
+        rows = teams.members_of(s, who, team_id, after=want.after, limit=want.limit + 1)
+        members, cursor = want.finish(rows, teams.member_key)
         return {"members": [{"email": m.user_id, "role": m.role} for m in members], "next_cursor": cursor}
 
 
@@ -201,7 +204,8 @@ def create_connection(team_id: str) -> Any:
 @bp.get("/v1/teams/<team_id>/connections")
 def list_connections(team_id: str) -> Any:
     who = principal()
-    want = paging.page()
+    want = paging.page("connections", (datetime, str))
     with container().db.session() as s:
-        chunk, cursor = want.slice(connections.connections_of(s, who, team_id))
+        rows = connections.connections_of(s, who, team_id, after=want.after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, connections.connection_key)
         return {"connections": [connection_json(c) for c in chunk], "next_cursor": cursor}

@@ -11,13 +11,16 @@ locals {
   lb_routes = [
     {
       priority    = 10
-      description = "Save a dashboard version (also restore, rename and duplicate: each is a save)"
+      description = "Save a dashboard or knowledge version (also restore, rename and duplicate: each is a save)"
       backend     = "save_dashboard"
       matches = [
         { path_template = "/v1/teams/*/dashboards/*", method = "PUT" },
         { path_template = "/v1/teams/*/dashboards/*", method = "PATCH" },
         { path_template = "/v1/teams/*/dashboards/*/versions/*/restore", method = "POST" },
         { path_template = "/v1/teams/*/dashboards/*/duplicate", method = "POST" },
+        { path_template = "/v1/teams/*/knowledge", method = "PUT" },
+        { path_template = "/v1/teams/*/knowledge/versions/*/restore", method = "POST" },
+        { path_template = "/v1/teams/*/knowledge/starter", method = "POST" },
       ]
     },
     {
@@ -35,11 +38,13 @@ locals {
     },
     {
       priority    = 30
-      description = "List, read, history and delete dashboards"
+      description = "List, read, history and delete dashboards; read the team knowledge file"
       backend     = "dashboards"
       matches = [
         { path_template = "/v1/teams/*/dashboards" },
         { path_template = "/v1/teams/*/dashboards/**" },
+        { path_template = "/v1/teams/*/knowledge" },
+        { path_template = "/v1/teams/*/knowledge/**" },
       ]
     },
     {

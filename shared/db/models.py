@@ -208,3 +208,23 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamKnowledge(Timestamped, Base):
+    """Pointer to a team's knowledge file (``{team_id}/_knowledge/knowledge.yaml``, versioned like dashboards)."""
+
+    __tablename__ = "team_knowledge"
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # checked against
+    yaml_path: Mapped[str] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+class TeamKnowledgeVersion(Base):
+    __tablename__ = "team_knowledge_versions"
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    author_user_id: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

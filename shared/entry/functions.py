@@ -54,15 +54,17 @@ def agent_step() -> list[Blueprint]:
 def save_dashboard() -> list[Blueprint]:
     """``PUT`` a dashboard's YAML (validated, dry-run, versioned)."""
     from shared.entry.routes.dashboards import save_bp
+    from shared.entry.routes.knowledge import write_bp
 
-    return [save_bp]
+    return [save_bp, write_bp]
 
 
 def dashboards() -> list[Blueprint]:
     """List, read, history and delete dashboards."""
     from shared.entry.routes.dashboards import read_bp
+    from shared.entry.routes.knowledge import read_bp as knowledge_read_bp
 
-    return [read_bp]
+    return [read_bp, knowledge_read_bp]
 
 
 def serve_data() -> list[Blueprint]:

@@ -15,12 +15,23 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from shared.db.models import ChatSession, Connection, Dashboard, DashboardVersion, Team, TeamMember, Turn
+from shared.db.models import (
+    ChatSession,
+    Connection,
+    Dashboard,
+    DashboardVersion,
+    Team,
+    TeamKnowledgeVersion,
+    TeamMember,
+    Turn,
+)
 from shared.entry.functions import dev_app
 
 from .conftest import TwoTeams
 from .figures import record
 from .helpers import GOOD, TIMEOUT, TITLE, YAML, assert_error, put_yaml
+
+KNOWLEDGE = "version: 1\nmetrics:\n  - name: team_a_revenue\n    sql: SUM(order_items.sale_price)\n"
 
 # Expected outcomes: an HTTP status, "ok" (any 2xx), or "public" (2xx that must not carry A's data).
 OK, PUBLIC = "ok", "public"
@@ -37,6 +48,7 @@ class Case:
     body: Callable[[dict[str, str]], Any] | None = None
     yaml: bool = False
     query: dict[str, str] = field(default_factory=dict)
+    text: str | None = None  # a YAML body other than the dashboard
 
 
 def _connection_body(ids: dict[str, str]) -> dict[str, Any]:
@@ -145,6 +157,24 @@ MATRIX: dict[tuple[str, str], Case] = {
     # deleting is for the dashboard's owner (alice saved it) and team admins
     ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>"): Case("/v1/teams/{team}/dashboards/{slug}", 404, 403),
 }
+MATRIX.update(
+    {  # the team knowledge file: members read, admins write (the admin's PUT lacks If-Match: 428)
+        ("GET", "/v1/teams/<team_id>/knowledge"): Case("/v1/teams/{team}/knowledge", 404),
+        ("PUT", "/v1/teams/<team_id>/knowledge"): Case(
+            "/v1/teams/{team}/knowledge", 404, 403, 428, text=KNOWLEDGE
+        ),
+        ("GET", "/v1/teams/<team_id>/knowledge/versions"): Case("/v1/teams/{team}/knowledge/versions", 404),
+        ("GET", "/v1/teams/<team_id>/knowledge/versions/<int:n>"): Case(
+            "/v1/teams/{team}/knowledge/versions/{n}", 404
+        ),
+        ("POST", "/v1/teams/<team_id>/knowledge/versions/<int:n>/restore"): Case(
+            "/v1/teams/{team}/knowledge/versions/{n}/restore", 404, 403
+        ),
+        ("POST", "/v1/teams/<team_id>/knowledge/starter"): Case(
+            "/v1/teams/{team}/knowledge/starter", 404, 403, query={"connection_id": "{conn}"}
+        ),
+    }
+)
 DESTRUCTIVE = ("DELETE", "/v1/teams/<team_id>/dashboards/<slug>")
 REMOVES_MEMBER = ("DELETE", "/v1/teams/<team_id>/members/<email>")
 
@@ -174,8 +204,8 @@ def _call(
         "params": {k: v.format(**ids) for k, v in case.query.items()} or None,
         "timeout": TIMEOUT,
     }
-    if case.yaml:
-        kwargs["data"] = GOOD.encode()
+    if case.yaml or case.text is not None:
+        kwargs["data"] = (case.text or GOOD).encode()
         kwargs["headers"].update(YAML)
     elif case.body is not None:
         kwargs["json"] = case.body(ids)
@@ -226,6 +256,11 @@ def _state(env: TwoTeams) -> dict[str, Any]:
             "sessions": s.scalar(
                 select(func.count()).select_from(ChatSession).where(ChatSession.team_id == a)
             ),
+            "knowledge": s.scalar(
+                select(func.count())
+                .select_from(TeamKnowledgeVersion)
+                .where(TeamKnowledgeVersion.team_id == a)
+            ),
             "turns": s.scalar(
                 select(func.count())
                 .select_from(Turn)
@@ -239,6 +274,13 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     env, server = two_teams, two_teams.server
     a = env.a
     assert put_yaml(server, a.headers, a.team_id, "rev", GOOD).status_code == 201
+    knowledge = requests.put(
+        f"{server.url}/v1/teams/{a.team_id}/knowledge",
+        data=KNOWLEDGE,
+        headers={**a.headers, **YAML},
+        timeout=TIMEOUT,
+    )
+    assert knowledge.status_code == 201, knowledge.text
     session = requests.post(
         f"{server.url}/v1/chat/sessions",
         json={"team_id": a.team_id, "connection_id": a.connection_id},
@@ -256,7 +298,7 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
         "handler": "agent_step",
         "demo": str(server.demo_path),
     }
-    secrets = (TITLE, "Team A")
+    secrets = (TITLE, "Team A", "team_a_revenue")
     mismatches: list[str] = []
     tried = refused = 0
 
@@ -303,6 +345,7 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     assert {"copy-carol", "copy-alice"} <= {d[0] for d in after_admin["dashboards"]}
     assert "dave@a.example" in before["members"] and "dave@a.example" not in after_admin["members"]
     assert after_admin["settings"] == [(50_000_000, "offline")]
+    assert after_admin["knowledge"] == before["knowledge"] + 1  # the admin's restore
 
 
 def _session(env: TwoTeams) -> str:

@@ -24,6 +24,7 @@ LAYERS = {
     "shared.agent": "agent",
     "shared.services": "services",
     "shared.dashboards": "dashboards",
+    "shared.knowledge": "dashboards",
     "shared.adapters.model": "model",
     "shared.adapters": "adapters",
     "shared.ports": "adapters",

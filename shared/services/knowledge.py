@@ -192,15 +192,16 @@ def team_knowledge(c: Ports, s: Session, team_id: str) -> Knowledge | None:
     return validate_knowledge(text).model
 
 
-def versions(s: Session, who: Principal, team_id: str) -> list[TeamKnowledgeVersion]:
+def versions(
+    s: Session, who: Principal, team_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[TeamKnowledgeVersion]:
+    """The file's versions, oldest first; ``limit`` of those after version ``after``."""
     team = require_team(s, who, team_id)
-    return list(
-        s.scalars(
-            select(TeamKnowledgeVersion)
-            .where(TeamKnowledgeVersion.team_id == team.id)
-            .order_by(TeamKnowledgeVersion.version)
-        )
-    )
+    q = select(TeamKnowledgeVersion).where(TeamKnowledgeVersion.team_id == team.id)
+    if after is not None:
+        q = q.where(TeamKnowledgeVersion.version > after)
+    q = q.order_by(TeamKnowledgeVersion.version)
+    return list(s.scalars(q if limit is None else q.limit(limit)))
 
 
 def version_text(

@@ -129,10 +129,12 @@ def get(team_id: str) -> Any:
 @read_bp.get("/v1/teams/<team_id>/knowledge/versions")
 def list_versions(team_id: str) -> Any:
     who = principal()
-    want = paging.page()
+    want = paging.page("knowledge_versions", (int,))
 
     def read(s: Session) -> dict[str, Any]:
-        chunk, cursor = want.slice(knowledge.versions(s, who, team_id))
+        after = want.after[0] if want.after else None
+        rows = knowledge.versions(s, who, team_id, after=after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, lambda v: (v.version,))
         return {"versions": [version_json(v) for v in chunk], "next_cursor": cursor}
 
     return container().db.run(read)

@@ -24,11 +24,14 @@ from shared.dashboards.model import (
     Dashboard,
     FieldEncoding,
     KpiView,
+    PieView,
     Query,
     TableView,
     TextView,
     View,
 )
+from shared.dashboards.partial import mark_partial, partial_plan
+from shared.dashboards.series import RANK, decorate_series, series_fold
 from shared.dashboards.theme import theme_config
 from shared.errors import NotFound, ValidationFailed
 
@@ -200,14 +203,15 @@ def _encodings(view: View) -> list[FieldEncoding]:
 def _wrap(query_sql: str, view: View) -> str | None:
     """The view's SQL over ``(query)`` when it aggregates, truncates, sorts or limits; else None."""
     encodings = _encodings(view)
+    fold, period = series_fold(view), partial_plan(view, query_sql)
     aggregated = any(e.aggregate for e in encodings)
     grained = any(e.time_grain for e in encodings)
-    if grained and not aggregated:
+    if (grained or (fold and fold.groups)) and not aggregated:
         encodings = _sum_measures(view, encodings)
         aggregated = any(e.aggregate for e in encodings)
     top_n, sort = getattr(view, "top_n", None), getattr(view, "sort", None)
     column_sorts = [e for e in encodings if e.sort] if isinstance(view, TableView) else []
-    if not (aggregated or grained or top_n or sort or column_sorts):
+    if not (aggregated or grained or top_n or sort or column_sorts or fold or period):
         return None
 
     projections: list[exp.Expr] = []
@@ -217,16 +221,32 @@ def _wrap(query_sql: str, view: View) -> str | None:
         if encoding.field in seen:
             continue
         seen.add(encoding.field)
-        projections.append(exp.alias_(_field_expression(encoding), encoding.field, quoted=True))
+        expression = _field_expression(encoding)
+        if fold and encoding.field == fold.field:
+            expression = fold.label(expression)
+        projections.append(exp.alias_(expression, encoding.field, quoted=True))
         if not encoding.aggregate:
             group_positions.append(len(projections))
+        elif fold and isinstance(view, PieView) and encoding.field == view.theta.field:
+            projections.append(fold.share_projection(expression))
+    if fold:
+        projections.append(fold.rank_projection(aggregated))
 
     inner = sqlglot.parse_one(query_sql.rstrip().rstrip(";"), read="bigquery")
+    if fold:
+        inner = fold.source(inner)
     subquery = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("q")))
     select = exp.select(*projections).from_(subquery)
     if aggregated and group_positions:
         select = select.group_by(*(exp.Literal.number(position) for position in group_positions))
-    for field, descending in _order(view, encodings):
+    if period:
+        select = period.apply(select)
+    order = _order(view, encodings)
+    if fold:  # series in rank order (Other last) within each x; a pie's slices in rank order
+        order = [] if fold.pie else [o for o in order if o[0] != fold.field]
+        order.append((RANK, False))
+        top_n = None if fold.pie else top_n  # a pie's top_n caps its slices (series.py)
+    for field, descending in order:
         ordered = exp.Ordered(
             this=exp.column(field, quoted=True), desc=descending, nulls_first=not descending
         )
@@ -348,6 +368,8 @@ def _vega_lite(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[st
     if view.type == "pie":
         encoding["order"] = {"field": encoding["theta"]["field"], "sort": "descending"}
     encoding["tooltip"] = tooltip
+    fold = series_fold(view)
+    meta = {"series": decorate_series(view, fold, encoding, theme)} if fold else {}
     spec: dict[str, Any] = {
         "$schema": VEGA_LITE_SCHEMA,
         "description": str(view.title or view.id),
@@ -359,12 +381,15 @@ def _vega_lite(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[st
         "autosize": {"type": "fit", "contains": "padding"},
         "config": theme_config(theme),
     }
+    if meta:
+        spec["usermeta"] = meta
     if currencies and currencies[0] != "USD":
         symbol = _CURRENCY_SYMBOLS.get(currencies[0], currencies[0] + " ")
         spec["locale"] = {
             "number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": [symbol, ""]}
         }
-    return spec
+    period = partial_plan(view, query_sql)
+    return mark_partial(spec, period) if period else spec
 
 
 def _mark(view_type: str) -> dict[str, Any]:

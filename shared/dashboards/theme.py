@@ -9,13 +9,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["CATEGORY_DARK", "CATEGORY_LIGHT", "THEME_NAMES", "theme_config"]
+__all__ = ["CATEGORY_DARK", "CATEGORY_LIGHT", "OTHER_COLOURS", "THEME_NAMES", "other_colour", "theme_config"]
 
 _FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 _ACCENT = "#2563eb"
 # Series and slices: hues in a colour-blind-safe order (after Okabe-Ito), each at least 4.5:1
 # against its theme's background; tests/dashboards/test_chart_axes.py checks the contrast.
 CATEGORY_LIGHT = ["#2563eb", "#c2410c", "#047857", "#a21caf", "#52525b", "#b45309", "#0e7490", "#be123c"]
+# "Other" (the folded remainder of a series cap): a muted grey, at least 3:1 against the background
+OTHER_COLOURS = {"monotone": "#8b8b94", "accent": "#8b8b94", "dark": "#6b6b74"}
 CATEGORY_DARK = ["#60a5fa", "#fb923c", "#34d399", "#e879f9", "#d4d4d8", "#fbbf24", "#22d3ee", "#fb7185"]
 
 
@@ -100,3 +102,8 @@ THEME_NAMES = tuple(_THEMES)
 def theme_config(name: str) -> dict[str, Any]:
     """A fresh Vega-Lite config for theme ``name`` (unknown names get ``monotone``)."""
     return copy.deepcopy(_THEMES.get(name, _THEMES["monotone"]))
+
+
+def other_colour(name: str) -> str:
+    """The colour of the folded "Other" series or slice in theme ``name``."""
+    return OTHER_COLOURS.get(name, OTHER_COLOURS["monotone"])

@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from shared.dashboards.model.encodings import BarSeriesEncoding, FieldEncoding, Layout, Sort
-from shared.dashboards.model.vocabulary import NAME_PATTERN, SLUG_PATTERN, Closed
+from shared.dashboards.model.vocabulary import (
+    DEFAULT_MAX_SERIES,
+    NAME_PATTERN,
+    SLUG_PATTERN,
+    Closed,
+    PartialPeriod,
+)
 
 # ---------------------------------------------------------------- views
 
@@ -88,6 +94,40 @@ TableColumns = Annotated[
         examples=[[{"field": "country"}, {"field": "revenue", "format": "currency"}]],
     ),
 ]
+MaxSeries = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=50,
+        description=(
+            "Most series (colour values) drawn; the rest fold into one 'Other' series, in the SQL."
+            " Series rank by the measure's total (largest first); the legend follows that order."
+        ),
+        examples=[8, 5],
+    ),
+]
+MaxSlices = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=50,
+        description=(
+            "Most slices drawn; the rest fold into one 'Other' slice, in the SQL (top_n, when set,"
+            " caps the slices too), so every share is of the whole."
+        ),
+        examples=[8, 6],
+    ),
+]
+PartialPeriodMode = Annotated[
+    PartialPeriod,
+    Field(
+        description=(
+            "The current, incomplete period of a time axis (the one holding today's date, UTC):"
+            " mark draws it dashed or lighter, hide leaves it out with a note, show draws it as any other."
+        ),
+        examples=["mark", "hide"],
+    ),
+]
 MarkdownText = Annotated[
     str,
     Field(min_length=1, max_length=20000, description="Markdown body of a text view.", examples=["## Notes"]),
@@ -141,6 +181,8 @@ class LineView(_XYView):
     color: OptionalColor = None
     top_n: TopN = None
     sort: ViewSort = None
+    max_series: MaxSeries = DEFAULT_MAX_SERIES
+    partial_period: PartialPeriodMode = "mark"
     layout: ViewLayout
 
 
@@ -152,6 +194,8 @@ class BarView(_XYView):
     color: BarColorEncoding = None
     top_n: TopN = None
     sort: ViewSort = None
+    max_series: MaxSeries = DEFAULT_MAX_SERIES
+    partial_period: PartialPeriodMode = "mark"
     layout: ViewLayout
 
 
@@ -163,6 +207,8 @@ class AreaView(_XYView):
     color: OptionalColor = None
     top_n: TopN = None
     sort: ViewSort = None
+    max_series: MaxSeries = DEFAULT_MAX_SERIES
+    partial_period: PartialPeriodMode = "mark"
     layout: ViewLayout
 
 
@@ -191,6 +237,7 @@ class PieView(_View):
     title: ViewTitle = ""
     description: ViewDescription = None
     top_n: TopN = None
+    max_slices: MaxSlices = DEFAULT_MAX_SERIES
     layout: ViewLayout
 
 
@@ -202,6 +249,8 @@ class ScatterView(_XYView):
     color: OptionalColor = None
     size: SizeEncoding = None
     top_n: TopN = None
+    max_series: MaxSeries = DEFAULT_MAX_SERIES
+    partial_period: PartialPeriodMode = "mark"
     layout: ViewLayout
 
 

@@ -11,6 +11,7 @@ DEFAULT_THEME: Final = "monotone"
 DEFAULT_REFRESH = "1h"
 VIEW_TYPES = ("kpi", "line", "bar", "area", "table", "pie", "scatter", "heatmap", "text")
 PARAMETER_TYPES = ("date", "date_range", "string", "number", "enum")
+DEFAULT_MAX_SERIES: Final = 8
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 REFRESH_PATTERN = r"^[1-9][0-9]{0,6}(s|m|h|d)$"
@@ -25,6 +26,7 @@ TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 Format = Literal["number", "percent", "currency", "date", "integer"]
 SortOrder = Literal["asc", "desc"]
 StackMode = Literal["stacked", "grouped"]
+PartialPeriod = Literal["mark", "hide", "show"]
 Theme = Literal["monotone", "accent", "dark"]
 DateText = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
 
@@ -36,6 +38,7 @@ TIME_GRAINS: tuple[str, ...] = get_args(TimeGrain)
 FORMATS: tuple[str, ...] = get_args(Format)
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 STACK_MODES: tuple[str, ...] = get_args(StackMode)
+PARTIAL_PERIODS: tuple[str, ...] = get_args(PartialPeriod)
 
 
 class Closed(BaseModel):

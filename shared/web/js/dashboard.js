@@ -160,6 +160,8 @@ export function mountDashboard(root, teamId, slug, options = {}) {
         if (!datum) return;
         const value = datum[field] ?? datum.value; // a mark, or a legend entry
         if (value === undefined || value === null) return;
+        const series = view.spec && view.spec.usermeta && view.spec.usermeta.series;
+        if (series && series.field === field && value === series.other) return; // folded series: no one value
         setFilter(`filter.${field}`, String(value));
       });
     }

@@ -165,17 +165,39 @@ export function readableBars(spec, rows, target) {
   return { ...spec, encoding: flipped };
 }
 
+/** A series legend lists every entry: at the bottom it wraps into as many columns as fit. */
+export function wrappedLegend(spec, target) {
+  const color = spec.encoding && spec.encoding.color;
+  if (!color || !color.field || color.type === "quantitative") return spec;
+  const columns = Math.max(1, Math.floor((target.clientWidth || 600) / 150));
+  const legend = { columns, labelLimit: 130, ...(color.legend || {}) };
+  return { ...spec, encoding: { ...spec.encoding, color: { ...color, legend } } };
+}
+
+/** The visible note of a view whose current, incomplete period is marked (when the rows hold
+ * one) or left out (always: the SQL dropped it). The compile step wrote the text. */
+export function partialNote(view, rows) {
+  const meta = view.spec && view.spec.usermeta && view.spec.usermeta.partial_period;
+  if (!meta || !meta.note) return null;
+  if (meta.mode === "mark" && !rows.some((r) => r[meta.flag] === true)) return null;
+  return h("p", { class: "chart-note muted", dataset: { partial: meta.mode }, text: meta.note });
+}
+
 async function renderChart(body, view, options = {}) {
   const rows = rowsOf(view);
-  const summary = chartSummary(view, rows);
+  const note = partialNote(view, rows);
+  const summary = chartSummary(view, rows) + (note ? ` ${note.textContent}` : "");
   const target = h("div", { class: "chart", role: "img", "aria-label": summary });
-  clear(body, target, h("p", { class: "sr-only", text: summary }));
+  clear(body, target, note, h("p", { class: "sr-only", text: summary }));
   if (!rows.length) {
-    clear(body, h("p", { class: "muted empty", text: "No rows for these parameters." }));
+    clear(body, h("p", { class: "muted empty", text: "No rows for these parameters." }), note);
     return;
   }
-  const spec = readableBars({ ...view.spec, description: summary, data: { values: rows } }, rows, target);
-  if (options.brush && spec.mark && !spec.params) spec.params = [{ name: "brush", select: { type: "interval", encodings: ["x"] } }];
+  const spec = wrappedLegend(readableBars({ ...view.spec, description: summary, data: { values: rows } }, rows, target), target);
+  const brush = [{ name: "brush", select: { type: "interval", encodings: ["x"] } }];
+  if (options.brush && spec.mark && !spec.params) spec.params = brush;
+  // a layered chart (a partial period drawn dashed) brushes on its first, solid layer
+  if (options.brush && spec.layer && !spec.layer[0].params) spec.layer = [{ ...spec.layer[0], params: brush }, ...spec.layer.slice(1)];
   if (options.clickable) spec.config = { ...(spec.config || {}), mark: { ...((spec.config || {}).mark || {}), cursor: "pointer" } };
   const expr = await expressionInterpreter();
   const result = await globalThis.vegaEmbed(target, spec, {

@@ -14,7 +14,7 @@ EVAL_ARGS ?=
 EVAL_REPORT ?= artifacts/eval-report.json
 EVAL_CI_SAMPLE ?= 40
 
-.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt eval eval-ci
+.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt eval eval-ci googlesql-eval
 
 ## Setup -------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -82,6 +82,14 @@ eval: deps
 	  $(BIN)/bridge eval --cases "$(EVAL_CASES)" $(if $(EVAL_SAMPLE),--sample $(EVAL_SAMPLE)) \
 	    --seed $(EVAL_SEED) --report $(EVAL_REPORT) $(EVAL_ARGS); \
 	else echo "eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; fi
+
+# The planner's SQL for every eval case (one chat turn each) through ZetaSQL's GoogleSQL analyzer;
+# prints how many queries pass and why the others fail (GOOGLESQL_ARGS="--sample 300" or "--per-vis").
+googlesql-eval: deps node-test
+	@if [ -d "$(EVAL_CASES)" ]; then \
+	  $(PY) -m tests.planner.googlesql_eval --cases "$(EVAL_CASES)" --report artifacts/googlesql-eval.json \
+	    $(GOOGLESQL_ARGS); \
+	else echo "googlesql-eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; fi
 
 trust: deps chromium
 	$(PY) -m tests.trust.report

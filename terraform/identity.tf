@@ -1,5 +1,6 @@
-# Identity Platform: email + password sign-in for the web app. Users need a verified email
-# (the server refuses others); docs/deploy.md shows how to create them.
+# Identity Platform: email + password sign-in for the web app. Users need a verified email (the
+# server refuses others): the sign-in page emails unverified accounts a verification link, and
+# docs/deploy.md shows how to create users already verified.
 resource "google_identity_platform_config" "this" {
   project                    = var.project_id
   authorized_domains         = [var.domain]

@@ -8,16 +8,9 @@ Signature checks of Google-signed tokens are covered by test_google_identity.py.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -26,79 +19,21 @@ from shared.adapters.identity.google import GoogleIdentity
 from shared.errors import Unauthorized
 from shared.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-FIREBASE = ROOT / "node_modules" / ".bin" / "firebase"
-PROJECT = "demo-bridge"  # "demo-" projects never reach Google
-KEY = "emulator-web-key"
+from .firebase_emulator import KEY, PROJECT, auth_emulator, missing
+from .firebase_emulator import toolkit as _toolkit
+from .firebase_emulator import verify_email as _verify_email
+
 PASSWORD = "correct horse battery staple"
 
-pytestmark = pytest.mark.skipif(
-    not FIREBASE.exists() or shutil.which("node") is None, reason="firebase-tools is not installed (npm ci)"
-)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Auth emulator on a free port; its base URL."""
-    root = tmp_path_factory.mktemp("firebase")
-    auth, hub, logging_port = _port(), _port(), _port()
-    config = {
-        "emulators": {
-            "auth": {"host": "127.0.0.1", "port": auth},
-            "hub": {"host": "127.0.0.1", "port": hub},
-            "logging": {"host": "127.0.0.1", "port": logging_port},
-            "ui": {"enabled": False},
-        }
-    }
-    (root / "firebase.json").write_text(json.dumps(config))
-    env = {**os.environ, "HOME": str(root), "NO_UPDATE_NOTIFIER": "1"}
-    process = subprocess.Popen(
-        [str(FIREBASE), "emulators:start", "--only", "auth", "--project", PROJECT],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{auth}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                requests.get(url, timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the Firebase Auth emulator did not start in 120 s")
+    root: Path = tmp_path_factory.mktemp("firebase")
+    with auth_emulator(root) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _toolkit(emulator: str, method: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = requests.post(
-        f"{emulator}/identitytoolkit.googleapis.com/v1/accounts:{method}?key={KEY}", json=body, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def _verify_email(emulator: str, local_id: str) -> None:
-    response = requests.post(
-        f"{emulator}/identitytoolkit.googleapis.com/v1/projects/{PROJECT}/accounts:update",
-        json={"localId": local_id, "emailVerified": True},
-        headers={"Authorization": "Bearer owner"},  # the emulator's admin credential
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
 
 
 def test_sign_in_refresh_and_an_unverified_email(emulator: str) -> None:

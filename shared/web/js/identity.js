@@ -1,6 +1,7 @@
 // Identity Platform sign-in over its REST API (no SDK, nothing loaded from a CDN): email and
 // password → a Google-signed ID token, refreshed before it expires. Used when /config.json says
-// sign_in = "google"; the API verifies these tokens with google-auth.
+// sign_in = "google"; the API verifies these tokens with google-auth and refuses an unverified
+// email, so an unverified account is sent a verification link (accounts:sendOobCode) instead.
 
 const REFRESH_KEY = "bridge.refresh";
 const EXPIRES_KEY = "bridge.expires";
@@ -33,15 +34,35 @@ function remember(idToken, refreshToken, expiresIn) {
   return idToken;
 }
 
-/** Email + password → {token, email}. */
+/** The claims of an ID token (read for the page only; the API verifies the token). */
+function claims(idToken) {
+  try {
+    const part = String(idToken).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
+  } catch { return {}; }
+}
+
+const toolkit = (method) => `${settings.toolkit_url}/v1/accounts:${method}?key=${encodeURIComponent(settings.api_key)}`;
+
+/** Email + password → {token, email, verified}; token is null (nothing kept) while the email is unverified. */
 export async function signInWithPassword(email, password) {
-  const url = `${settings.toolkit_url}/v1/accounts:signInWithPassword?key=${encodeURIComponent(settings.api_key)}`;
-  const body = await call(url, {
+  const body = await call(toolkit("signInWithPassword"), {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email, password, returnSecureToken: true }),
   });
-  return { token: remember(body.idToken, body.refreshToken, body.expiresIn), email: body.email || email };
+  const who = body.email || email;
+  if (claims(body.idToken).email_verified !== true) return { token: null, idToken: body.idToken, email: who, verified: false };
+  return { token: remember(body.idToken, body.refreshToken, body.expiresIn), email: who, verified: true };
+}
+
+/** Identity Platform emails the account a verification link (its own template and action page). */
+export async function sendVerificationEmail(idToken) {
+  await call(toolkit("sendOobCode"), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ requestType: "VERIFY_EMAIL", idToken }),
+  });
 }
 
 /** A fresh ID token when the current one expires within a minute (null when nothing to refresh). */

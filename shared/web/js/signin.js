@@ -1,9 +1,10 @@
 // Sign-in. Locally: an email → POST /v1/dev/token. On Google Cloud: Identity Platform (email and
-// password over its REST API) → a Google ID token the API verifies.
+// password over its REST API) → a Google ID token the API verifies; an account whose email is not
+// verified yet is sent a verification link and signs in again once it has opened it.
 
 import { api, signInConfig, session } from "./api.js";
 import { h, clear, errorBox, field } from "./dom.js";
-import { signInWithPassword } from "./identity.js";
+import { sendVerificationEmail, signInWithPassword } from "./identity.js";
 
 function googleForm(box, next) {
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "username", placeholder: "you@example.com" });
@@ -16,7 +17,12 @@ function googleForm(box, next) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const { token, email: who } = await signInWithPassword(email.value.trim(), password.value);
+      const { token, idToken, email: who, verified } = await signInWithPassword(email.value.trim(), password.value);
+      if (!verified) {
+        await sendVerificationEmail(idToken);
+        clear(msg, h("p", { class: "callout", role: "status", text: `Your email address is not verified yet. We sent a verification link to ${who}: open it, then sign in again.` }));
+        return;
+      }
       session.signIn(token, who.toLowerCase());
       next();
     } catch (err) { clear(msg, h("p", { class: "error-text", role: "alert", text: err.message })); }

@@ -116,6 +116,14 @@ class Container:
     def local_identity(self) -> LocalIdentity:
         from shared.adapters.identity.local import LocalIdentity, load_or_create_secret
 
+        if self.settings.cloud == "gcp" and not self.settings.auth_secret:
+            from shared.errors import BridgeError
+
+            # a key drawn per instance would refuse every stream token another instance minted
+            raise BridgeError(
+                "BRIDGE_AUTH_SECRET is not set: on Google Cloud every instance must share it "
+                "(Terraform mounts it from Secret Manager, terraform/secrets.tf)"
+            )
         secret = self.settings.auth_secret or load_or_create_secret(
             self.settings.data_dir / "keys" / "auth.secret"
         )

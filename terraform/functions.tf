@@ -174,7 +174,10 @@ module "function" {
   }
 
   environment        = merge(local.common_env, each.key == "agent_step" ? var.model_base_urls : {})
-  secret_environment = each.key == "agent_step" ? var.model_secrets : {}
+  secret_environment = merge(
+    each.key == "agent_step" ? var.model_secrets : {},
+    contains(local.auth_secret_functions, each.key) ? { BRIDGE_AUTH_SECRET = google_secret_manager_secret.auth_secret.secret_id } : {},
+  )
   project_roles      = toset(each.value.roles)
   ingress            = each.value.ingress
   max_instances      = local.sizing[each.key].max_instances
@@ -213,6 +216,7 @@ module "function" {
     google_project_iam_member.storage_agent_pubsub,
     google_project_iam_member.build,
     google_service_account_iam_member.deployer_uses_build,
+    google_secret_manager_secret_version.auth_secret, # "latest" must exist when the function starts
   ]
 }
 

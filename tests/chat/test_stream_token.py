@@ -107,3 +107,32 @@ def test_bearer_token_in_query_string_is_refused_everywhere(dev_server, chat_env
         _unauthorized(requests.get(f"{dev_server.url}{path}?access_token=x", headers=h, timeout=30))
         assert requests.get(f"{dev_server.url}{path}", headers=h, timeout=30).status_code == 200
     _unauthorized(_events(dev_server.url, sid, bearer))  # the stream takes stream tokens only
+
+
+def test_instances_sharing_bridge_auth_secret_accept_each_others_tokens(tmp_path) -> None:
+    """What terraform/secrets.tf provides: instances with their own disks but one
+    BRIDGE_AUTH_SECRET check each other's stream tokens; without it, each draws its own key (so on
+    Google Cloud a missing secret is a configuration error, not a silent per-instance key)."""
+    import pytest
+
+    from shared.bootstrap import Container
+    from shared.errors import BridgeError
+    from shared.settings import Settings
+
+    who = Principal(user_id="ann@example.com", email="ann@example.com")
+
+    def instance(name: str, **kw: object) -> Container:
+        return Container(Settings(data_dir=tmp_path / name, **kw))  # type: ignore[arg-type]
+
+    shared_a, shared_b = instance("a", auth_secret="k" * 64), instance("b", auth_secret="k" * 64)
+    token, _ = stream_token.mint(shared_a.local_identity.secret, who, "tm_1", "cs_1")
+    assert stream_token.verify(shared_b.local_identity.secret, token, "cs_1")[1] == "tm_1"
+
+    own_a, own_b = instance("c"), instance("d")  # local: a key file per data folder
+    token, _ = stream_token.mint(own_a.local_identity.secret, who, "tm_1", "cs_1")
+    with pytest.raises(Exception) as refused:
+        stream_token.verify(own_b.local_identity.secret, token, "cs_1")
+    assert getattr(refused.value, "status", None) == 401
+
+    with pytest.raises(BridgeError, match="BRIDGE_AUTH_SECRET"):
+        _ = Container(Settings(cloud="gcp", data_dir=tmp_path / "gcp")).local_identity

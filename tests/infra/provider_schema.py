@@ -20,6 +20,8 @@ from pathlib import Path
 from tfconfig import ROOT
 
 PACKAGE = ROOT / "node_modules" / "@cdktf" / "provider-google"
+# Other providers terraform/ uses, read the same way: their resources are <provider>_x_y.
+PACKAGES = {"google": PACKAGE, "random": ROOT / "node_modules" / "@cdktf" / "provider-random"}
 
 _FUNCTION = re.compile(
     r"^function (\w+)ToHclTerraform\(struct\) \{(.*?)^\}", re.M | re.S
@@ -57,9 +59,12 @@ def package_version() -> str:
 
 
 def folder(kind: str, rtype: str) -> Path:
-    """The package folder of ``google_x_y`` (``lib/x-y``) or of data source ``google_x_y``."""
-    name = rtype.removeprefix("google_").replace("_", "-")
-    return PACKAGE / "lib" / (f"data-google-{name}" if kind == "data" else name)
+    """The package folder of ``google_x_y`` (``lib/x-y``) or of data source ``google_x_y``; the
+    same for the other providers of :data:`PACKAGES` (``random_password``: ``lib/password``)."""
+    provider, _, rest = rtype.partition("_")
+    package = PACKAGES.get(provider, PACKAGE)
+    name = rest.replace("_", "-")
+    return package / "lib" / (f"data-{provider}-{name}" if kind == "data" else name)
 
 
 @cache

@@ -24,7 +24,7 @@ LIFECYCLE = {
     "postcondition",
 }
 BUILTIN = {"terraform_data"}  # the terraform provider, not google
-_REFERENCE = re.compile(r"(?<![\w.])(data\.)?(google_\w+)\.(\w+)(?:\[[^\]]*\])?\.(\w+)")
+_REFERENCE = re.compile(r"(?<![\w.])(data\.)?((?:google|random)_\w+)\.(\w+)(?:\[[^\]]*\])?\.(\w+)")
 
 
 def check_block(body: dict[str, Any], schema: Block, where: str, *, top: bool = False) -> list[str]:

@@ -244,9 +244,39 @@ def test_model_keys_come_from_secret_manager_into_the_agent_function_only() -> N
     access = resources(FUNCTION_MODULE, "google_secret_manager_secret_iam_member")["this"]
     assert access["role"] == "roles/secretmanager.secretAccessor"
     call = labelled(TERRAFORM, "module")["function"]
-    assert call["secret_environment"] == '${each.key == "agent_step" ? var.model_secrets : {}}'
+    assert call["secret_environment"].startswith('${merge(each.key == "agent_step" ? var.model_secrets : {},')
     assert "BRIDGE_MODEL" in locals_(TERRAFORM)["common_env"]
     assert not any("API_KEY" in k and "IDENTITY" not in k for k in locals_(TERRAFORM)["common_env"])
+
+
+def test_the_stream_token_key_is_one_random_secret_every_instance_of_its_functions_mounts() -> None:
+    """Stream tokens are HMAC-signed with BRIDGE_AUTH_SECRET: one value in Secret Manager, drawn
+    once by Terraform, mounted (never a plain environment variable) into every function serving
+    the stream-token or event-stream routes, readable by their service accounts only."""
+    from shared.entry.functions import FUNCTIONS
+
+    password = resources(TERRAFORM, "random_password")["auth_secret"]
+    assert password["length"] >= 32
+    secret = resources(TERRAFORM, "google_secret_manager_secret")["auth_secret"]
+    assert secret["replication"] and secret["secret_id"].endswith("-auth-secret")
+    version = resources(TERRAFORM, "google_secret_manager_secret_version")["auth_secret"]
+    assert version["secret"] == "${google_secret_manager_secret.auth_secret.id}"
+    assert version["secret_data"] == "${random_password.auth_secret.result}"
+
+    call = labelled(TERRAFORM, "module")["function"]
+    mount = "contains(local.auth_secret_functions, each.key) ? {BRIDGE_AUTH_SECRET = google_secret_manager_secret.auth_secret.secret_id} : {}"
+    assert mount in call["secret_environment"]
+    assert "${google_secret_manager_secret_version.auth_secret}" in call["depends_on"]  # "latest" exists
+    # the module grants the accessor role on each mounted secret to the function's own account
+    access = resources(FUNCTION_MODULE, "google_secret_manager_secret_iam_member")["this"]
+    assert access["for_each"] == "${var.secret_environment}" and access["secret_id"] == "${each.value}"
+    assert access["member"] == "${google_service_account.this.member}"
+
+    needs_key = {name for name, routes in FUNCTIONS.items() if any(bp.name == "chat" for bp in routes())}
+    assert set(locals_(TERRAFORM)["auth_secret_functions"]) == needs_key == {"chat_turn"}
+    assert "BRIDGE_AUTH_SECRET" not in locals_(TERRAFORM)["common_env"]
+    assert Settings.model_config["env_prefix"] + "auth_secret".upper() == "BRIDGE_AUTH_SECRET"
+    assert "auth_secret" in Settings.model_fields
 
 
 def test_only_the_iam_guarded_migrate_function_takes_requests_from_outside_google() -> None:

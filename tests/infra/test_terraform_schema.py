@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
-from provider_schema import PACKAGE, package_version, resource
+from provider_schema import PACKAGE, PACKAGES, package_version, resource
 from schema_check import check_file
 from tfconfig import ROOT, TERRAFORM, labelled, locals_, resources, tf_files
 
 PINNED = "16.12.1"  # generated from hashicorp/google 6.50.0, what ">= 6.0, < 7.0" resolves to
+RANDOM_PINNED = "12.0.1"  # generated from hashicorp/random 3.7.2, what ">= 3.7, < 4.0" resolves to
 
 pytestmark = pytest.mark.skipif(
     not (PACKAGE / "package.json").is_file(),
@@ -34,6 +35,23 @@ def test_the_schema_package_is_pinned_in_package_json_and_the_lockfile() -> None
     assert lock["packages"]["node_modules/@cdktf/provider-google"]["version"] == PINNED
     assert package_version() == PINNED
     assert "hashicorp/google/6.50.0/docs" in (PACKAGE / "lib" / "compute-url-map" / "index.d.ts").read_text()
+    random = PACKAGES["random"]
+    assert manifest["devDependencies"]["@cdktf/provider-random"] == RANDOM_PINNED
+    assert lock["packages"]["node_modules/@cdktf/provider-random"]["version"] == RANDOM_PINNED
+    assert "hashicorp/random/3.7.2/docs" in (random / "lib" / "password" / "index.d.ts").read_text()
+
+
+def test_a_random_password_argument_is_checked_too(tmp_path: Path) -> None:
+    tf = tmp_path / "main.tf"
+    tf.write_text(
+        'resource "random_password" "x" {\n  length = 48\n  colour = "red"\n}\n'
+        'output "y" { value = random_password.x.plaintext }\n'
+    )
+
+    assert check_file(tf) == [
+        "main.tf: random_password.x: unsupported argument or block 'colour'",
+        "main.tf: random_password has no attribute 'plaintext'",
+    ]
 
 
 @pytest.mark.parametrize("path", tf_files(), ids=_rel)

@@ -30,7 +30,7 @@ from shared.dashboards.model import (
     TextView,
     View,
 )
-from shared.dashboards.partial import mark_partial, partial_plan
+from shared.dashboards.partial import mark_partial, partial_plan, query_time_grain
 from shared.dashboards.series import RANK, decorate_series, series_fold
 from shared.dashboards.theme import theme_config
 from shared.errors import NotFound, ValidationFailed
@@ -357,6 +357,8 @@ def _vega_lite(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[st
     tooltip: list[dict[str, Any]] = []
     currencies: list[str] = []
     for channel, default_type, source in _channel_encodings(view):
+        if channel == "x" and (grain := query_time_grain(view, query_sql)):
+            source = source.model_copy(update={"time_grain": grain})  # ticks and tooltip only, not the SQL
         definition, tip = _channel(channel, source, default_type, view.type)
         encoding[channel] = definition
         tooltip.append(tip)

@@ -23,9 +23,9 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 
-from shared.dashboards.model import AreaView, BarView, LineView, ScatterView, View
+from shared.dashboards.model import AreaView, BarView, FieldEncoding, LineView, ScatterView, View
 
-__all__ = ["EDGE", "PARTIAL", "PartialPlan", "mark_partial", "partial_plan"]
+__all__ = ["EDGE", "PARTIAL", "PartialPlan", "mark_partial", "partial_plan", "query_time_grain"]
 
 PARTIAL = "_partial"
 EDGE = "_partial_edge"
@@ -101,6 +101,17 @@ def partial_plan(view: View, query_sql: str) -> PartialPlan | None:
     series = view.color.field if view.color is not None and view.color.type != "quantitative" else None
     edge = isinstance(view, LineView | AreaView)
     return PartialPlan(view.partial_period, x.field, grain, unit, series, edge)
+
+
+def query_time_grain(view: View, query_sql: str) -> str | None:
+    """The grain the query truncates a time x axis to, when the view names none (for its ticks)."""
+    x = getattr(view, "x", None)
+    if not isinstance(x, FieldEncoding) or x.time_grain or view.type not in _DEFAULT_X:
+        return None
+    if (x.type or _DEFAULT_X[view.type]) != "temporal":
+        return None
+    grain, _ = _query_grain(query_sql.strip().rstrip(";"), x.field)
+    return grain if grain != "day" else None
 
 
 def mark_partial(spec: dict[str, Any], plan: PartialPlan) -> dict[str, Any]:

@@ -229,6 +229,18 @@ def test_partial_grain_comes_from_the_view_or_the_query_truncation() -> None:
     assert plan is not None and plan.grain == "week" and plan.unit.sql("bigquery") == "WEEK(MONDAY)"
     compiled = compile_dashboard(report.model).views[0]
     assert compiled.sql is not None and "DATE_TRUNC(CURRENT_DATE('UTC'), WEEK(MONDAY))" in compiled.sql
+    axis = compiled.spec["encoding"]["x"]["axis"]  # ticks follow the query's grain too: weeks with dates
+    assert axis["format"] == "%b %d, %Y" and axis["tickCount"] == {"interval": "week", "step": 1}
+    monthly = one(
+        {
+            "type": "line",
+            "query": "monthly",
+            "x": {"field": "month", "format": "date"},
+            "y": {"field": "revenue"},
+        }
+    )
+    assert monthly.spec["encoding"]["x"]["axis"]["format"] == "%b %Y"
+    assert "DATE_TRUNC(DATE(" not in (monthly.sql or "")  # the SQL is not re-truncated
     categorical = view.model_copy(update={"x": view.x.model_copy(update={"type": "nominal"})})
     assert partial_plan(categorical, sql) is None  # no time axis, nothing to mark
     raw = view.model_copy(update={"x": view.x.model_copy(update={"field": "created_at"})})

@@ -4,7 +4,7 @@
 import { api, get, post, enc, ApiError } from "./api.js";
 import { h, clear, spinner, errorBox, toast } from "./dom.js";
 import { ago } from "./format.js";
-import { renderView } from "./views.js";
+import { legendRows, renderView } from "./views.js";
 import { tileMenu, download } from "./tiles.js";
 import { paramControl, filtersOf, filterChips, filterField, timeField } from "./params.js";
 import { mountEditor } from "./editor.js";
@@ -188,7 +188,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
         class: `view view-${(v.spec && v.spec.kind) || v.type}${v.status === "error" ? " has-error" : ""}`,
         dataset: { viewId: v.view_id, type: v.type },
         "aria-label": v.title || v.view_id,
-        style: `--x:${l.x + 1};--w:${l.w};--y:${l.y + 1};--h:${l.h}`,
+        style: `--x:${l.x + 1};--w:${l.w};--y:${l.y + 1};--h:${l.h};--hp:${l.h + legendRows(v)}`,
       }, h("div", { class: "view-head" }, h("h3", { class: "view-title", text: v.title || "" }), filtered, tileMenu(ctx, v, body)), body);
       return { card, body, view: v };
     });

@@ -165,13 +165,28 @@ export function readableBars(spec, rows, target) {
   return { ...spec, encoding: flipped };
 }
 
-/** A series legend lists every entry: at the bottom it wraps into as many columns as fit. */
+const NARROW = 480;
+
+/** A series legend lists every entry: at the bottom it wraps into as many columns as fit
+ * (smaller type on a phone); a truncated label keeps its full text in the marks' tooltips. */
 export function wrappedLegend(spec, target) {
   const color = spec.encoding && spec.encoding.color;
   if (!color || !color.field || color.type === "quantitative") return spec;
-  const columns = Math.max(1, Math.floor((target.clientWidth || 600) / 150));
-  const legend = { columns, labelLimit: 130, ...(color.legend || {}) };
+  const width = target.clientWidth || 600;
+  const narrow = width < NARROW;
+  const columns = Math.max(1, Math.floor(width / (narrow ? 110 : 150)));
+  const small = narrow ? { labelFontSize: 10, symbolSize: 50, rowPadding: 2 } : {};
+  const legend = { columns, labelLimit: narrow ? 88 : 130, ...small, ...(color.legend || {}) };
   return { ...spec, encoding: { ...spec.encoding, color: { ...color, legend } } };
+}
+
+/** Grid rows a phone adds to a chart tile for its series legend (3 entries a line), so the plot
+ * keeps its height; 0 for a chart without one. */
+export function legendRows(view, rowPx = 64) {
+  const color = view.spec && view.spec.encoding && view.spec.encoding.color;
+  if (!color || !color.field || color.type === "quantitative") return 0;
+  const entries = new Set(columnValues(view, color.field) || []).size;
+  return entries > 1 ? Math.ceil((Math.ceil(entries / 3) * 17 + 22) / rowPx) : 0;
 }
 
 /** The visible note of a view whose current, incomplete period is marked (when the rows hold

@@ -174,10 +174,7 @@ module "function" {
   }
 
   environment        = merge(local.common_env, each.key == "agent_step" ? var.model_base_urls : {})
-  secret_environment = merge(
-    each.key == "agent_step" ? var.model_secrets : {},
-    contains(local.auth_secret_functions, each.key) ? { BRIDGE_AUTH_SECRET = google_secret_manager_secret.auth_secret.secret_id } : {},
-  )
+  secret_environment = merge(each.key == "agent_step" ? var.model_secrets : {}, contains(local.auth_secret_functions, each.key) ? local.auth_secret_env : {})
   project_roles      = toset(each.value.roles)
   ingress            = each.value.ingress
   max_instances      = local.sizing[each.key].max_instances

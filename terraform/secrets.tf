@@ -5,6 +5,7 @@
 # the Terraform state too (the state bucket is private and versioned; scripts/deploy.sh).
 locals {
   auth_secret_functions = ["chat_turn"] # the stream-token and event-stream routes
+  auth_secret_env       = { BRIDGE_AUTH_SECRET = google_secret_manager_secret.auth_secret.secret_id }
 }
 
 resource "random_password" "auth_secret" {

@@ -264,8 +264,13 @@ def test_the_stream_token_key_is_one_random_secret_every_instance_of_its_functio
     assert version["secret_data"] == "${random_password.auth_secret.result}"
 
     call = labelled(TERRAFORM, "module")["function"]
-    mount = "contains(local.auth_secret_functions, each.key) ? {BRIDGE_AUTH_SECRET = google_secret_manager_secret.auth_secret.secret_id} : {}"
-    assert mount in call["secret_environment"]
+    assert (
+        "contains(local.auth_secret_functions, each.key) ? local.auth_secret_env : {}"
+        in call["secret_environment"]
+    )
+    assert locals_(TERRAFORM)["auth_secret_env"] == {
+        "BRIDGE_AUTH_SECRET": "${google_secret_manager_secret.auth_secret.secret_id}"
+    }
     assert "${google_secret_manager_secret_version.auth_secret}" in call["depends_on"]  # "latest" exists
     # the module grants the accessor role on each mounted secret to the function's own account
     access = resources(FUNCTION_MODULE, "google_secret_manager_secret_iam_member")["this"]

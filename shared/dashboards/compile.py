@@ -18,6 +18,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from shared.dashboards import compile_summary as summary
 from shared.dashboards.chart_axes import axis_format, order_categories, time_axis
 from shared.dashboards.model import (
     BarView,
@@ -149,7 +150,8 @@ def compile_dashboard(dashboard: Dashboard | Mapping[str, Any]) -> CompiledDashb
     """Compile a loaded dashboard (plain data with the same shape is typed first)."""
     if not isinstance(dashboard, Dashboard):
         dashboard = Dashboard.model_validate(dashboard)
-    views = tuple(_compile_view(view, dashboard.queries, dashboard.theme) for view in dashboard.views)
+    ranges = [p.name for p in dashboard.parameters if p.type == "date_range"]
+    views = tuple(_compile_view(view, dashboard.queries, dashboard.theme, ranges) for view in dashboard.views)
     return CompiledDashboard(
         title=dashboard.title,
         theme=dashboard.theme,
@@ -158,17 +160,31 @@ def compile_dashboard(dashboard: Dashboard | Mapping[str, Any]) -> CompiledDashb
     )
 
 
-def _compile_view(view: View, queries: Mapping[str, Query], theme: str) -> CompiledView:
+def _compile_view(view: View, queries: Mapping[str, Query], theme: str, ranges: list[str]) -> CompiledView:
     if isinstance(view, TextView):
-        spec = {"kind": "text", "title": view.title, "markdown": view.text}
-        return CompiledView(view.id, view.type, None, None, (), spec)
+        text_spec: dict[str, Any] = {"kind": "text", "title": view.title, "markdown": view.text}
+        return CompiledView(view.id, view.type, None, None, (), text_spec)
     if view.query not in queries:
         raise NotFound(f"view '{view.id}' uses unknown query '{view.query}'")
     query_sql = queries[view.query].sql.strip()
     wrapped = _wrap(query_sql, view)
     names = _parameter_names(query_sql)
     spec = _spec(view, theme, query_sql, wrapped is not None)
-    return CompiledView(view.id, view.type, view.query, wrapped or query_sql, names, spec)
+    sql = wrapped or query_sql
+    if isinstance(view, KpiView) and (parameter := summary.comparison_parameter(view, ranges, names)):
+        value = view.value.model_copy(update={"aggregate": view.value.aggregate or "sum", "time_grain": None})
+        sql = summary.comparison_sql(
+            query_sql, view, parameter, _field_expression(value).sql(dialect="bigquery")
+        )
+        spec["compare"] = summary.comparison_spec(view)
+    if isinstance(view, TableView) and view.totals:
+        encodings = _encodings(view)
+        columns = {e.field for e in encodings}
+        order = [(f, desc) for f, desc in _order(view, encodings) if f in columns]
+        full = _wrap(query_sql, view, limit=False) or query_sql
+        sql = summary.totals_sql(view, query_sql, full, sql, order, _field_expression)
+        spec["totals"] = summary.totals_spec(view)
+    return CompiledView(view.id, view.type, view.query, sql, names, spec)
 
 
 @cache
@@ -200,8 +216,11 @@ def _encodings(view: View) -> list[FieldEncoding]:
     return [encoding for _, _, encoding in _channel_encodings(view)]
 
 
-def _wrap(query_sql: str, view: View) -> str | None:
-    """The view's SQL over ``(query)`` when it aggregates, truncates, sorts or limits; else None."""
+def _wrap(query_sql: str, view: View, *, limit: bool = True) -> str | None:
+    """The view's SQL over ``(query)`` when it aggregates, truncates, sorts or limits; else None.
+
+    ``limit=False`` leaves out ``top_n`` (the rows a table's totals are computed over).
+    """
     encodings = _encodings(view)
     fold, period = series_fold(view), partial_plan(view, query_sql)
     aggregated = any(e.aggregate for e in encodings)
@@ -251,7 +270,7 @@ def _wrap(query_sql: str, view: View) -> str | None:
             this=exp.column(field, quoted=True), desc=descending, nulls_first=not descending
         )
         select = select.order_by(ordered)
-    if top_n:
+    if top_n and limit:
         select = select.limit(int(top_n))
     return select.sql(dialect="bigquery", pretty=True)
 

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
     from shared.dashboards.model import Dashboard, NumberParameter, Parameter
 
-__all__ = ["MULTI_SEPARATOR", "bind_parameters", "bound_names", "resolve_date", "select_parameters"]
+__all__ = [
+    "MULTI_SEPARATOR",
+    "bind_parameters",
+    "bound_names",
+    "resolve_date",
+    "select_parameters",
+    "typed_parameters",
+]
 
 _RELATIVE = re.compile(r"^today(?:([+-]\d{1,4})([dwmy]))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,6 +75,11 @@ def _parameter_list() -> TypeAdapter[list[Parameter]]:
     from shared.dashboards.model import Parameter
 
     return TypeAdapter(list[Parameter])
+
+
+def typed_parameters(dashboard: Dashboard | Mapping[str, Any]) -> Sequence[Parameter]:
+    """The dashboard's parameters as typed models (plain data is validated here)."""
+    return _parameters(dashboard)
 
 
 def _parameters(dashboard: Dashboard | Mapping[str, Any]) -> Sequence[Parameter]:

@@ -32,8 +32,11 @@ _DEF_NAMES = {
     "Sort": "sort",
     "Query": "query",
     "DateRange": "date_range",
+    "Comparison": "comparison",
+    "RatioTotal": "ratio_total",
+    "TableColumn": "table_column",
 }
-_INLINE = ("query", "date_range")  # written in place where they are used (each is used once)
+_INLINE = ("query", "date_range", "comparison")  # written in place where they are used (once each)
 _KEY_ORDER = (
     "$schema",
     "$id",

@@ -22,6 +22,8 @@ from pydantic import ValidationError as ModelError
 from shared.dashboards import schema as dashboard_schema_module
 from shared.dashboards.model import Dashboard, vocabulary
 from shared.dashboards.params import bound_names, resolve_date
+from shared.dashboards.summary_rules import comparison_errors
+from shared.dashboards.templates import template_errors
 from shared.dashboards.yaml_source import Path, SourceDocument, format_path, load_source
 from shared.errors import UnsafeSql, ValidationFailed
 from shared.sqlguard import GuardedSql, guard_select
@@ -36,6 +38,9 @@ _PATTERN_HINTS = {
     vocabulary.REFRESH_PATTERN: "a duration like 15m, 1h or 1d",
     vocabulary.DATE_PATTERN: "a date like 2024-01-31 or today-30d",
     "^[A-Z]{3}$": "an ISO 4217 currency code like USD",
+    vocabulary.TEMPLATE_PATTERN: (
+        "text whose templates are {{ name }}, {{ name.start }}, {{ name.end }} or {{ name | All text }}"
+    ),
 }
 
 
@@ -202,6 +207,9 @@ class _Semantics:
         self._check_queries()
         self._check_parameters()
         self._check_views()
+        self.errors.extend(template_errors(self.source, self.parameters))
+        views = list(zip(self.view_indexes, self.views, strict=True))
+        self.errors.extend(comparison_errors(self.source, views, self.parameters, self.guarded))
         return self.errors
 
     def _error(self, path: Path, message: str, *, key: bool = False) -> None:
@@ -432,6 +440,10 @@ def _fields_used(view: dict[str, Any]) -> list[tuple[Path, str]]:
     for position, column in enumerate(_list(view.get("columns"))):
         if isinstance(column, dict) and isinstance(column.get("field"), str):
             used.append((("columns", position, "field"), column["field"]))
+        total = column.get("total") if isinstance(column, dict) else None
+        for part in ("numerator", "denominator"):
+            if isinstance(total, dict) and isinstance(total.get(part), str):
+                used.append((("columns", position, "total", part), total[part]))
     sort = view.get("sort")
     if isinstance(sort, dict) and isinstance(sort.get("field"), str):
         used.append((("sort", "field"), sort["field"]))

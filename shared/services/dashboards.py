@@ -213,8 +213,11 @@ def _record(
     if existing is None:
         row.owner_user_id = author
         s.add(row)
-    row.title = (dashboard.title if dashboard is not None else slug)[:300]
-    row.description = dashboard.description if dashboard is not None else None
+    from shared.dashboards.templates import render_defaults
+
+    # the list shows the title as it reads with the parameters' defaults ({{ name }} rendered)
+    row.title = (render_defaults(dashboard, dashboard.title) if dashboard is not None else slug)[:300]
+    row.description = render_defaults(dashboard, dashboard.description) if dashboard is not None else None
     row.connection_id, row.version, row.generation, row.deleted_at = (
         connection_id,
         version,

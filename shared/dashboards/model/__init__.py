@@ -29,6 +29,13 @@ from shared.dashboards.model.parameters import (
     ParameterName,
     StringParameter,
 )
+from shared.dashboards.model.summary import (
+    COMPARISON_PERIODS,
+    TOTAL_KINDS,
+    Comparison,
+    RatioTotal,
+    TableColumn,
+)
 from shared.dashboards.model.views import (
     AreaView,
     BarColorEncoding,
@@ -74,6 +81,7 @@ from shared.dashboards.model.vocabulary import (
     SLUG_PATTERN,
     SORT_ORDERS,
     STACK_MODES,
+    TEMPLATE_PATTERN,
     THEMES,
     TIME_GRAINS,
     VIEW_TYPES,
@@ -91,6 +99,7 @@ from shared.dashboards.model.vocabulary import (
 
 __all__ = [
     "AGGREGATES",
+    "COMPARISON_PERIODS",
     "DATE_PATTERN",
     "DEFAULT_REFRESH",
     "DEFAULT_THEME",
@@ -103,8 +112,10 @@ __all__ = [
     "SLUG_PATTERN",
     "SORT_ORDERS",
     "STACK_MODES",
+    "TEMPLATE_PATTERN",
     "THEMES",
     "TIME_GRAINS",
+    "TOTAL_KINDS",
     "VIEW_TYPES",
     "Aggregate",
     "AreaView",
@@ -114,6 +125,7 @@ __all__ = [
     "ChartView",
     "Closed",
     "ColorEncoding",
+    "Comparison",
     "Dashboard",
     "DataView",
     "DateParameter",
@@ -138,6 +150,7 @@ __all__ = [
     "PieView",
     "Query",
     "QueryName",
+    "RatioTotal",
     "Refresh",
     "ScatterView",
     "SizeEncoding",
@@ -145,6 +158,7 @@ __all__ = [
     "SortOrder",
     "StackMode",
     "StringParameter",
+    "TableColumn",
     "TableColumns",
     "TableView",
     "TextView",
@@ -193,9 +207,19 @@ class Dashboard(Closed):
     model_config = ConfigDict(title="Bridge dashboard")
 
     version: Literal[1] = Field(description="Schema version of this file.", examples=[1])
-    title: str = Field(min_length=1, max_length=120, description="Dashboard title.", examples=["Revenue"])
+    title: str = Field(
+        min_length=1,
+        max_length=120,
+        pattern=TEMPLATE_PATTERN,
+        description="Dashboard title; may show parameter values: {{ name }}, {{ period }}, {{ status | All }}.",
+        examples=["Revenue", "Revenue — {{ country }} ({{ period }})"],
+    )
     description: str = Field(
-        "", max_length=2000, description="What the dashboard shows.", examples=["Monthly revenue"]
+        "",
+        max_length=2000,
+        pattern=TEMPLATE_PATTERN,
+        description="What the dashboard shows; may show parameter values like the title.",
+        examples=["Monthly revenue", "Orders since {{ period.start }}"],
     )
     theme: Theme = Field(DEFAULT_THEME, description="Colour theme.", examples=["monotone", "dark"])
     refresh: Refresh = Field(

@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from shared.dashboards.model.encodings import BarSeriesEncoding, FieldEncoding, Layout, Sort
+from shared.dashboards.model.summary import KpiComparison, TableColumn, TableTotals
 from shared.dashboards.model.vocabulary import (
     DEFAULT_MAX_SERIES,
     NAME_PATTERN,
     SLUG_PATTERN,
+    TEMPLATE_PATTERN,
     Closed,
     PartialPeriod,
 )
@@ -20,12 +22,19 @@ from shared.dashboards.model.vocabulary import (
 ViewId = Annotated[
     str, Field(pattern=SLUG_PATTERN, description="Unique slug of the view.", examples=["revenue_trend"])
 ]
+_TEMPLATES = " May show parameter values: {{ name }}, {{ period.start }}, {{ status | every status }}."
 ViewTitle = Annotated[
-    str, Field(max_length=120, description="Title shown above the view.", examples=["Revenue by month"])
+    str,
+    Field(
+        max_length=120,
+        pattern=TEMPLATE_PATTERN,
+        description="Title shown above the view." + _TEMPLATES,
+        examples=["Revenue by month", "Revenue in {{ country }}"],
+    ),
 ]
 ViewDescription = Annotated[
-    Annotated[str, Field(max_length=500)] | None,
-    Field(description="Subtitle or hint.", examples=["Excludes returns"]),
+    Annotated[str, Field(max_length=500, pattern=TEMPLATE_PATTERN)] | None,
+    Field(description="Subtitle or hint." + _TEMPLATES, examples=["Excludes returns", "{{ period }}"]),
 ]
 QueryName = Annotated[
     str, Field(pattern=NAME_PATTERN, description="Name of a query in queries.", examples=["monthly"])
@@ -83,7 +92,7 @@ ValueEncoding = Annotated[
 TableColumns = Annotated[
     list[
         Annotated[
-            FieldEncoding,
+            TableColumn,
             Field(description="A column of the table.", examples=[{"field": "country", "title": "Country"}]),
         ]
     ],
@@ -160,6 +169,7 @@ class KpiView(_View):
     type: Literal["kpi"] = _kind("kpi")
     query: QueryName
     value: ValueEncoding
+    compare: KpiComparison = None
     title: ViewTitle = ""
     description: ViewDescription = None
     layout: ViewLayout
@@ -219,6 +229,7 @@ class TableView(_View):
     type: Literal["table"] = _kind("table")
     query: QueryName
     columns: TableColumns
+    totals: TableTotals = None
     title: ViewTitle = ""
     description: ViewDescription = None
     top_n: TopN = None

@@ -15,6 +15,8 @@ DEFAULT_MAX_SERIES: Final = 8
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 REFRESH_PATTERN = r"^[1-9][0-9]{0,6}(s|m|h|d)$"
+# a text whose every "{{" opens a well-formed parameter template (shared.dashboards.templates)
+TEMPLATE_PATTERN = r"^([^{]|\{[^{]|\{$|\{\{\s*[a-z][a-z0-9_]{0,62}(\.(start|end))?\s*(\|[^{}]*)?\}\})*$"
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today([+-]\d{1,4}[dwmy])?)$"
 
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]

@@ -29,7 +29,14 @@ from shared.services.serving import execution
 from shared.services.serving.access import Access
 from shared.services.serving.execution import Job
 from shared.services.serving.loading import LoadedDashboard, Loader, cross_filtered
-from shared.services.serving.payload import empty_payload, parameters_json, view_meta, view_payload
+from shared.services.serving.payload import (
+    dashboard_json,
+    empty_payload,
+    parameters_json,
+    split_totals,
+    view_meta,
+    view_payload,
+)
 from shared.services.singleflight import SingleFlight
 
 if TYPE_CHECKING:
@@ -125,8 +132,10 @@ class DataService:
         force: bool = False,
     ) -> dict[str, Any]:
         from shared.dashboards.params import bind_parameters, select_parameters
+        from shared.dashboards.templates import bound_values
 
         params = bind_parameters(loaded.dashboard, raw_params)
+        values = bound_values(loaded.dashboard.parameters, params)
         compiled, applied = cross_filtered(loaded, raw_params)
         params = (*params, *compiled[1])
         views = [v for v in compiled[0].views if view_id is None or v.view_id == view_id]
@@ -145,17 +154,12 @@ class DataService:
         results = list(self.pool.map(one, views)) if len(views) > 1 else [one(v) for v in views]
         by_view = {v["view_id"]: v for v in results}
         return {
-            "dashboard": {
-                "slug": loaded.row.slug,
-                "title": loaded.row.title,
-                "version": loaded.row.version,
-                "theme": loaded.dashboard.theme,
-            },
+            "dashboard": dashboard_json(loaded.dashboard, loaded.row, values),
             "parameters": parameters_json(loaded.dashboard, params),
             "views": [
                 {
-                    **view_meta(loaded.dashboard, v),
-                    **by_view[v.view_id],
+                    **view_meta(loaded.dashboard, v, values),
+                    **split_totals(by_view[v.view_id], v.spec),
                     "filtered_by": applied.get(v.query_name or "", []),
                 }
                 for v in views

@@ -87,6 +87,9 @@ export function mountDashboard(root, teamId, slug, options = {}) {
       const data = fetched || await get(`${base}/data${state.query ? `?${state.query}` : ""}`);
       if (seq !== state.loading) return;
       state.data = data;
+      // the title and description as the parameters make them read ({{ name }} rendered by the server; text only)
+      if (data.dashboard && data.dashboard.title) title.textContent = data.dashboard.title;
+      if (data.dashboard && typeof data.dashboard.description === "string") desc.textContent = data.dashboard.description;
       el.classList.toggle("theme-dark", themeOf(data) === "dark");
       clear(message);
       grid.classList.remove("stale");
@@ -189,7 +192,8 @@ export function mountDashboard(root, teamId, slug, options = {}) {
         dataset: { viewId: v.view_id, type: v.type },
         "aria-label": v.title || v.view_id,
         style: `--x:${l.x + 1};--w:${l.w};--y:${l.y + 1};--h:${l.h};--hp:${l.h + legendRows(v)}`,
-      }, h("div", { class: "view-head" }, h("h3", { class: "view-title", text: v.title || "" }), filtered, tileMenu(ctx, v, body)), body);
+      }, h("div", { class: "view-head" }, h("h3", { class: "view-title", text: v.title || "" }), filtered, tileMenu(ctx, v, body)),
+      v.description ? h("p", { class: "view-desc muted small", text: v.description }) : null, body);
       return { card, body, view: v };
     });
     clear(grid, cards.map((c) => c.card));

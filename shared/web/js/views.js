@@ -1,7 +1,7 @@
 // Renders one view of the data API: Vega-Lite chart, KPI tile, sortable table or text.
 
 import { h, clear } from "./dom.js";
-import { formatValue, isNumber, formatCount } from "./format.js";
+import { formatValue, isNumber, formatCount, formatDate } from "./format.js";
 
 let interpreter = null;
 async function expressionInterpreter() {
@@ -70,7 +70,38 @@ function renderKpi(body, view) {
   const value = kpiValue(view);
   clear(body, h("div", { class: "kpi" },
     h("span", { class: "kpi-value", dataset: { value: value === null ? "" : String(value) }, text: formatValue(value, spec.format || "number", spec.currency) }),
+    spec.compare ? kpiDelta(view, spec) : null,
     view.truncated ? h("small", { class: "muted", text: "from the first rows only" }) : null));
+}
+
+const DIRECTION = { up: ["▲", "Up"], down: ["▼", "Down"], flat: ["=", "No change"] };
+
+/** The KPI's change against the earlier period (computed in SQL): arrow, signed percentage and
+ * words, so the direction reads without its colour; the colour says whether it is good. */
+export function kpiDelta(view, spec) {
+  const compare = spec.compare;
+  const first = (name) => { const xs = columnValues(view, name); return xs && xs.length ? xs[0] : null; };
+  const previous = first(compare.previous_field);
+  const change = Number(first(compare.change_field));
+  const ratio = first(compare.ratio_field);
+  const start = first(compare.previous_start_field), end = first(compare.previous_end_field);
+  const when = start && end ? `${formatDate(start)} – ${formatDate(end)}` : "";
+  if (previous === null || previous === undefined || !isNumber(change)) {
+    return h("p", { class: "kpi-delta flat", dataset: { direction: "none" }, title: when, text: `No data ${compare.label.replace(/^vs\b/, "for the")}` });
+  }
+  const direction = change > 0 ? "up" : change < 0 ? "down" : "flat";
+  const tone = direction === "flat" ? "flat" : direction === compare.good ? "good" : "bad";
+  const [arrow, word] = DIRECTION[direction];
+  const sign = change > 0 ? "+" : change < 0 ? "−" : "";
+  const amount = formatValue(Math.abs(change), spec.format || "number", spec.currency);
+  const pct = isNumber(ratio) ? `${sign}${formatValue(Math.abs(ratio), "percent")}` : `${sign}${amount}`;
+  const was = formatValue(previous, spec.format || "number", spec.currency);
+  const full = `${word} ${pct.replace(/^[+−]/, "")} ${compare.label}${when ? ` (${when}: ${was})` : ` (${was})`}; ${tone === "good" ? "an improvement" : tone === "bad" ? "a decline" : "unchanged"}.`;
+  return h("p", { class: `kpi-delta ${tone}`, dataset: { direction, tone, ratio: ratio === null ? "" : String(ratio) }, title: full },
+    h("span", { class: "kpi-arrow", "aria-hidden": "true", text: arrow }), " ",
+    h("span", { class: "kpi-change", "aria-hidden": "true", text: pct }), " ",
+    h("span", { class: "kpi-compare", "aria-hidden": "true", text: compare.label }),
+    h("span", { class: "sr-only", text: full }));
 }
 
 function renderText(body, spec) {
@@ -121,9 +152,23 @@ function renderTable(body, view) {
     return th;
   });
   draw();
+  const foot = spec.totals && view.totals ? totalsRow(spec, cols, numeric, view.totals) : null;
   clear(body, h("div", { class: "table-wrap" },
-    h("table", {}, h("caption", { class: "sr-only", text: `${spec.title || view.title || "Table"}: ${formatCount(rows.length)} rows. Column headers sort.` }), h("thead", {}, h("tr", {}, heads)), tbody)),
+    h("table", {}, h("caption", { class: "sr-only", text: `${view.title || spec.title || "Table"}: ${formatCount(rows.length)} rows${foot ? ", then a totals row" : ""}. Column headers sort.` }), h("thead", {}, h("tr", {}, heads)), tbody, foot)),
     rows.length > max || view.truncated ? h("small", { class: "muted", text: `Showing ${formatCount(Math.min(max, rows.length))} of ${formatCount(view.row_count ?? rows.length)} rows.` }) : null);
+}
+
+/** The totals row (computed in SQL, sent apart from the rows): it stays last whatever the sort. */
+function totalsRow(spec, cols, numeric, totals) {
+  const kinds = spec.totals.columns || {};
+  const label = spec.totals.over === "all rows" ? "Total (all rows)" : spec.totals.label || "Total";
+  const cells = cols.map((c, i) => {
+    const blank = kinds[c.field] === "none" || totals[c.field] === null || totals[c.field] === undefined;
+    const text = blank ? "" : formatValue(totals[c.field], c.format || (numeric(c) ? "number" : "text"), c.currency);
+    if (i === 0) return h("th", { scope: "row", class: numeric(c) && !blank ? "num" : "", text: blank ? label : `${label}: ${text}` });
+    return h("td", { class: numeric(c) ? "num" : "", dataset: { field: c.field }, text });
+  });
+  return h("tfoot", {}, h("tr", { class: "totals" }, cells));
 }
 
 /** A short text alternative for a chart: what is plotted and the range of the measure. */

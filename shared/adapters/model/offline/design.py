@@ -25,6 +25,7 @@ MAX_DIMS = 2
 SERIES = re.compile(  # "by month by country", "split by plan": one view with a series per value
     r"\b(?:by|per)\s+\w+(?:\s+\w+)?\s+(?:by|per|and by)\s+\w+|\b(?:split|colou?red|stacked|grouped|segmented|broken down)\s+by\b"
 )
+ADDITIVE = ("sum", "count_rows")  # measures whose totals row is the sum of the rows
 DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
 
 
@@ -293,6 +294,8 @@ def design(
             "title": m.label if m.kind != "count_rows" else f"Total {m.label.lower()}",
             "query": q,
             "value": _value(m),
+            # a period is known: the change against the one before, computed by the view's query
+            **({"compare": {"to": "previous_period"}} if specs[q].period else {}),
         }
         for q, m in kpi_measures[: max(1, min(MAX_KPIS, MAX_VIEWS - len(views)))]
     ]
@@ -325,14 +328,15 @@ def design(
             }
         )
     title = _title(res, measures, filters, period if use_period else None)
+    templated = _title(res, measures, filters, period if use_period else None, templates=True)
     queries = {n: {"description": _describe(s), "sql": build_sql(s, catalog)} for n, s in specs.items()}
     from shared.adapters.model.offline.layout import arrange
 
     dashboard = {
         "version": 1,
-        "title": title,
+        "title": templated,  # the filter values and period follow the parameters ({{ name }})
         "description": f"{main_label.capitalize()} from {base.short}"
-        + (f", {period.label}" if use_period and period else ""),
+        + (f", {{{{ {PERIOD_PARAM} }}}}" if use_period and period else ""),
         "theme": "monotone",
         "parameters": parameters,
         "queries": queries,
@@ -402,6 +406,8 @@ def _time_view(
         if series is not None:
             view["columns"].insert(1, {"field": series.alias, "title": series.label})
         view["sort"] = {"field": grain, "order": "desc"}
+        if m.kind in ADDITIVE:
+            view["totals"] = True
         return view
     view["x"] = {"field": grain, "type": "temporal", "format": "date", "title": grain.capitalize()}
     view["y"] = _y(m)
@@ -428,6 +434,8 @@ def _category_view(
             {"field": x.alias, "format": x.format, "title": x.label} for x in measures
         ]
         view["sort"] = {"field": m.alias, "order": "desc"}
+        if all(x.kind in ADDITIVE for x in measures):
+            view["totals"] = True  # sums and counts add up; averages and distinct counts do not
     elif kind == "kpi":
         view["value"] = _value(m)
         return view
@@ -441,19 +449,32 @@ def _category_view(
 
 
 def _title(
-    res: Resolution, measures: list[Measure], filters: list[ValueFilter], period: Period | None
+    res: Resolution,
+    measures: list[Measure],
+    filters: list[ValueFilter],
+    period: Period | None,
+    *,
+    templates: bool = False,
 ) -> str:
+    """The dashboard title; with ``templates`` the filter values and period are ``{{ name }}``
+    templates of their parameters (a filter of several values is written into the SQL, so its
+    values are written into the title too)."""
     head = " and ".join(m.label for m in measures[:2])
     head = head[0].upper() + head[1:].lower() if head else "Overview"
     parts = [d.label.lower() for d in res.dims]
     if res.grain:
         parts.insert(0, res.grain)
     title = head + (" by " + " and ".join(parts) if parts else "")
+    suffix = ""
     if filters:
-        title += " — " + ", ".join(v for f in filters for v in f.values)
+        shown = [
+            f"{{{{ {f.param} }}}}" if templates and len(f.values) == 1 else ", ".join(f.values)
+            for f in filters
+        ]
+        suffix += " — " + ", ".join(shown)
     if period is not None:
-        title += f" ({period.label})"
-    return title[:120]
+        suffix += f" ({{{{ {PERIOD_PARAM} }}}})" if templates else f" ({period.label})"
+    return (title[: max(1, 120 - len(suffix))] + suffix)[:120]
 
 
 def _describe(spec: QuerySpec) -> str:

@@ -99,5 +99,11 @@ def existing_period(d: dict[str, Any]) -> Period | None:
 
 
 def retitle(d: dict[str, Any], label: str) -> None:
-    title = re.sub(r"\s*\([^)]*\)\s*$", "", str(d.get("title") or "Dashboard"))
-    d["title"] = f"{title} ({label})"[:120]
+    """The title names the period as the ``{{ period }}`` template, so it follows the parameter."""
+    title = str(d.get("title") or "Dashboard")
+    template = f"{{{{ {PERIOD_PARAM} }}}}"
+    if template in title:
+        return
+    title = re.sub(r"\s*\([^)]*\)\s*$", "", title)
+    suffix = f" ({template})"
+    d["title"] = title[: 120 - len(suffix)] + suffix

@@ -417,8 +417,10 @@ def _add_value_filter(
         )
         d["parameters"] = params
         notes.append(f"filtered to {column.replace('_', ' ')} = {value}")
-        title = str(d.get("title") or "Dashboard")
-        d["title"] = (title if value in title else f"{title} — {value}")[:120]
+        title, template = str(d.get("title") or "Dashboard"), f"{{{{ {param} }}}}"
+        if template not in title:  # the title shows the filter's value as it is set ({{ param }})
+            title = title.replace(f" — {value}", "")
+            d["title"] = title[: 120 - len(template) - 3] + f" — {template}"
     return changed
 
 

@@ -99,9 +99,11 @@ def summary(
     dashboard: dict[str, Any], tables: list[str], saved: dict[str, Any], notes: list[str] | None = None
 ) -> str:
     """Two or three sentences: what was built (or changed), why these views, where to open it."""
-    title = str(dashboard.get("title") or saved.get("dashboard_slug"))
+    from shared.dashboards.templates import render_defaults
+
+    title = render_defaults(dashboard, str(dashboard.get("title") or saved.get("dashboard_slug")))
     views = [v for v in dashboard.get("views") or [] if isinstance(v, dict)]
-    kinds = [f"{v['type']} “{v.get('title') or v['id']}”" for v in views]
+    kinds = [f"{v['type']} “{render_defaults(dashboard, str(v.get('title') or v['id']))}”" for v in views]
     kinds_used = dict.fromkeys(
         "bar_time" if v["type"] == "bar" and (v.get("x") or {}).get("type") == "temporal" else v["type"]
         for v in views

@@ -304,13 +304,16 @@ def _call_model(
     live: Callable[[str], None],
 ) -> tuple[str, list[Any]]:
     from shared.adapters.model.messages import ModelRequest
+    from shared.agent.knowledge_block import turn_knowledge
 
+    knowledge, block = turn_knowledge(c, loaded.team.id, loaded.session.user_id, loaded.turn.user_message)
     request = ModelRequest(
-        system=system_prompt(c, context),
+        system=system_prompt(c, context, block),
         messages=tuple(loaded.history),
         tools=tuple(c.tools.specs()),
         max_output_tokens=tracker.output_budget(),
         dashboard=dashboard,
+        knowledge=knowledge,
     )
     text: list[str] = []
     pending = ""
@@ -448,8 +451,9 @@ def turn_context(loaded: Loaded, turn_state: TurnState) -> str:
     )
 
 
-def system_prompt(c: AgentPorts, context: str) -> tuple[SystemBlock, ...]:
-    """Stable prompt blocks (from the database, byte-identical across steps), then the turn's context."""
+def system_prompt(c: AgentPorts, context: str, team: SystemBlock | None = None) -> tuple[SystemBlock, ...]:
+    """Stable prompt blocks (from the database, byte-identical across steps), the team's knowledge
+    block when it has one, then the turn's context."""
     from shared.agent.prompts import system_blocks
 
-    return (*system_blocks(c.prompt_blocks()), SystemBlock("context", context))
+    return (*system_blocks(c.prompt_blocks()), *([team] if team else []), SystemBlock("context", context))

@@ -223,3 +223,23 @@ def test_registry_builds_it_from_settings(tmp_path, server) -> None:
     assert "sk-ant-secret" not in repr(model) + repr(settings) + json.dumps(model.__dict__, default=str)
     server.queue(anthropic_stream(["hi"]))
     assert model.complete(request()).text == "hi"
+
+
+def test_a_team_knowledge_block_gets_its_own_breakpoint_after_the_shared_prefix(model, server) -> None:
+    from dataclasses import replace
+
+    from shared.adapters.model.messages import SystemBlock
+
+    server.queue(anthropic_stream(["ok"]))
+    base = request()
+    blocks = (
+        *base.system[:-1],
+        SystemBlock("team_knowledge", "Team knowledge: revenue = SUM(x)."),
+        base.system[-1],
+    )
+    list(model.stream(replace(base, system=blocks)))
+
+    system = server.received[0].body["system"]
+    assert [b["text"] for b in system][-2:] == ["Team knowledge: revenue = SUM(x).", "Team: Acme."]
+    # the prefix every team shares is cached on its own, then each team's block, never the context
+    assert [b.get("cache_control") for b in system] == [None, EPHEMERAL, EPHEMERAL, None]

@@ -42,6 +42,7 @@ from shared.errors import BadRequest, BridgeError, Timeout, Unavailable
 PREFIX = "anthropic:"
 ANTHROPIC_API = "https://api.anthropic.com"
 VOLATILE_BLOCKS = frozenset({"context"})  # changes per turn: after the cache breakpoint
+TEAM_BLOCKS = frozenset({"team_knowledge"})  # per team: its own breakpoint after the shared prefix
 EPHEMERAL = {"type": "ephemeral"}
 
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -55,12 +56,14 @@ _STOP_REASONS: dict[str, FinishReason] = {
 
 
 def system_blocks(blocks: Sequence[SystemBlock]) -> list[dict[str, Any]]:
-    """Text blocks in order; the last stable block carries the prefix's cache breakpoint."""
+    """Text blocks in order; the last stable block carries the prefix's cache breakpoint, and the
+    last block shared by every team one more when a team block follows (so teams share it)."""
     kept = [b for b in blocks if b.text]
     out: list[dict[str, Any]] = [{"type": "text", "text": b.text} for b in kept]
     stable = [i for i, b in enumerate(kept) if b.key not in VOLATILE_BLOCKS]
-    if stable:
-        out[stable[-1]]["cache_control"] = EPHEMERAL
+    shared = [i for i in stable if kept[i].key not in TEAM_BLOCKS]
+    for i in {*stable[-1:], *shared[-1:]}:
+        out[i]["cache_control"] = EPHEMERAL
     return out
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from shared.adapters.model.protocol import CurrentDashboard
 from shared.errors import BadRequest
+from shared.knowledge.model import Knowledge
 
 JSON = Any  # a value json.dumps accepts
 FinishReason = Literal["stop", "tool_calls", "max_tokens", "safety", "malformed_tool_call", "other"]
@@ -125,6 +126,8 @@ class ModelRequest:
 
     ``dashboard`` is the dashboard the session is editing (fixed for the turn); prompt-based
     providers see its slug in the context block, the offline planner reads it from here.
+    ``knowledge`` is the part of the team's knowledge file relevant to the turn's question
+    (prompt-based providers read it as the ``team_knowledge`` system block; the planner from here).
     """
 
     system: tuple[SystemBlock, ...]
@@ -134,6 +137,7 @@ class ModelRequest:
     temperature: float = 0.0
     timeout_s: float = 60.0
     dashboard: CurrentDashboard | None = None
+    knowledge: Knowledge | None = None
 
     def __post_init__(self) -> None:
         problems = [

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.model.offline.intent import MeasureAsk, singular
+
+if TYPE_CHECKING:
+    from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
 
 NUMERIC = frozenset({"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL"})
 TEMPORAL = frozenset({"DATE", "DATETIME", "TIMESTAMP"})
@@ -162,6 +165,11 @@ class Measure:
     format: str  # currency, integer, number
     scale: int = 1  # divide by this (amount_cents → 100)
     score: float = 0.0
+    # a team's definition (kind "sql"): its expression over short table names, filters, tables read
+    sql: str | None = None
+    where: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    time_column: str | None = None  # dates the rows instead of the table's own time column
 
 
 @dataclass(frozen=True)
@@ -176,9 +184,12 @@ class Dimension:
 class Catalog:
     """Tables with their schemas, and the many-to-one joins between them."""
 
-    def __init__(self, tables: list[TableSchema]) -> None:
+    def __init__(self, tables: list[TableSchema], terms: KnowledgeTerms | None = None) -> None:
         self.tables = {t.name: t for t in tables}
+        self.terms = terms  # the team's knowledge: asked first for measures, dimensions and joins
         self.edges: dict[str, list[Join]] = {t.name: self._edges(t) for t in tables}
+        for j in terms.joins(self) if terms else []:
+            self.edges[j.from_table].insert(0, j)
 
     def table(self, name: str) -> TableSchema:
         return self.tables[name]
@@ -239,6 +250,8 @@ class Catalog:
 
     def measures(self, ask: MeasureAsk) -> list[Measure]:
         """Candidate measures for ``ask`` across all tables, best first (empty: not a measure)."""
+        if self.terms and (defined := self.terms.measures(ask, self)):
+            return defined
         phrase = ask.phrase.lower()
         words = [singular(w) for w in phrase.split()]
         head = words[-1] if words else ""
@@ -358,6 +371,8 @@ class Catalog:
 
     def dimensions(self, phrase: str) -> list[Dimension]:
         """Candidate grouping columns for ``phrase`` ("category", "traffic source", "product")."""
+        if self.terms and (defined := self.terms.dimensions(phrase, self)):
+            return defined
         words = [singular(w) for w in phrase.lower().split()]
         if words in (["source"], ["channel"]):
             words = ["traffic", "source"]

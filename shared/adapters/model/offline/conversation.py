@@ -14,6 +14,7 @@ from typing import Any
 from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import AssistantMessage, ModelRequest, ToolResultMessage, UserMessage
 from shared.adapters.model.offline.catalog_match import TableSchema
+from shared.knowledge.model import Knowledge
 
 
 @dataclass
@@ -33,11 +34,14 @@ class Facts:
     saved: dict[str, Any] | None = None
     save_error: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    knowledge: Knowledge | None = None  # the team's definitions relevant to this turn
 
 
 def read(request: ModelRequest) -> Facts:
     """Facts of the current turn (everything after the last user message)."""
-    facts = Facts(session_slug=request.dashboard.slug if request.dashboard else None)
+    facts = Facts(
+        session_slug=request.dashboard.slug if request.dashboard else None, knowledge=request.knowledge
+    )
     messages = list(request.messages)
     last_user = max((i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1)
     for m in messages[:last_user]:

@@ -33,6 +33,7 @@ from shared.adapters.model.offline.design import (
 )
 from shared.adapters.model.offline.editing import EditResult, apply_edits, edit_lookups, prune_queries
 from shared.adapters.model.offline.intent import is_edit, is_greeting, normalize, parse
+from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
 from shared.adapters.model.offline.yaml_build import from_yaml, to_yaml
 from shared.adapters.model.port import StreamingChatModel
 
@@ -90,7 +91,7 @@ class OfflinePlanner(StreamingChatModel):
         missing = [t for t in wanted if t not in facts.schemas and t not in facts.schema_errors]
         if missing:
             return [(proto.GET_TABLE_SCHEMA, {"table": t}) for t in missing]
-        catalog = Catalog(list(facts.schemas.values()))
+        catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
         if is_greeting(facts.message) or not normalize(facts.message):
             return replies.clarifying_question(catalog, facts.tables)
         if editing:
@@ -114,7 +115,11 @@ class OfflinePlanner(StreamingChatModel):
         return [t["name"] for t in sorted(tables, key=score)[:MAX_SCHEMAS]]
 
     def _create(self, facts: Facts, catalog: Catalog) -> Action:
-        intent = parse(facts.message, self.today)
+        intent = (
+            catalog.terms.rewrite(parse(facts.message, self.today))
+            if catalog.terms
+            else parse(facts.message, self.today)
+        )
         res = resolve(intent, catalog)
         chart = chart_request(facts.message, catalog, intent, res)
         if chart is not None:
@@ -249,12 +254,17 @@ class OfflinePlanner(StreamingChatModel):
             and facts.schemas
             and saved.get("dashboard_slug") == facts.existing["slug"]
         ):
-            catalog = Catalog(list(facts.schemas.values()))
+            catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
             current = from_yaml(facts.existing["yaml"])
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
         text = replies.summary(dashboard, tables, saved, notes)
+        defined = KnowledgeTerms(facts.knowledge).used(
+            facts.message, " ".join(q.get("sql", "") for q in (dashboard.get("queries") or {}).values())
+        )
+        if defined:
+            text += "\n\nI used " + "; ".join(defined) + ", as defined by your team."
         if notes is None and facts.schemas:
-            catalog = Catalog(list(facts.schemas.values()))
+            catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
             left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
             if left_out:
                 text += " " + " ".join(left_out)

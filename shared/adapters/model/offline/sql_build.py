@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Join, Measure
+from shared.adapters.model.offline.knowledge_terms import measure_sql as defined_sql
+from shared.adapters.model.offline.knowledge_terms import where_sql as defined_where
 
 GRAIN_UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
 PERIOD_PARAM = "period"  # a date_range parameter: binds @period_start and @period_end
@@ -56,7 +58,8 @@ def _aliases(tables: list[str]) -> dict[str, str]:
 def joins_for(spec: QuerySpec, catalog: Catalog) -> list[Join]:
     """The joins the query needs to reach its dimension and filter tables, in order, once each."""
     joins: list[Join] = []
-    for target in [d.table for d in spec.dims] + [f.table for f in spec.filters]:
+    defined = [t for m in spec.measures for t in m.tables]
+    for target in defined + [d.table for d in spec.dims] + [f.table for f in spec.filters]:
         for j in catalog.path(spec.base, target) or []:
             if j not in joins:
                 joins.append(j)
@@ -87,14 +90,16 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     base = catalog.table(spec.base)
     select: list[str] = []
     group: list[str] = []
-    time_col = base.time_column
+    time_col = next((m.time_column for m in spec.measures if m.time_column), None) or base.time_column
     if spec.grain and time_col:
         select.append(f"DATE_TRUNC(DATE({a}.{time_col}), {GRAIN_UNITS[spec.grain]}) AS {spec.grain}")
         group.append(spec.grain)
     for d in spec.dims:
         select.append(f"{alias[d.table]}.{d.column} AS {d.alias}")
         group.append(d.alias)
-    select.extend(measure_sql(m, alias[m.table]) for m in spec.measures)
+    select.extend(
+        measure_sql(m, alias[m.table]) if m.sql is None else defined_sql(m, alias) for m in spec.measures
+    )
     lines = ["SELECT " + ", ".join(select), f"FROM `{spec.base}` AS {a}"]
     for j in joins:
         lines.append(
@@ -109,6 +114,7 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
             where.append(f"{alias[f.table]}.{f.column} = @{f.param}")
         else:
             where.append(f"{alias[f.table]}.{f.column} IN ({', '.join(string_literal(v) for v in f.values)})")
+    where.extend(defined_where(spec.measures, alias))
     for d in spec.dims:
         where.append(f"{alias[d.table]}.{d.column} IS NOT NULL")
     if where:

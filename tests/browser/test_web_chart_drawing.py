@@ -208,6 +208,26 @@ def test_bars_labels_ticks_pie_and_partial_month_as_drawn(
     share = next(s["_share"] for s in slices if s["category"] == "Other")
     assert f"{share * 100:.1f}%" in tooltip.inner_text() and "Other" in tooltip.inner_text()
 
+    # "Other" is no one category: clicking it filters nothing; a named slice filters by its name
+    page.mouse.click(other["x"] + other["w"] / 2, other["y"] + other["h"] / 2)
+    page.wait_for_timeout(300)
+    assert "filter.category" not in page.url
+    named = next(a for a in drawn(page, "category_share", ".mark-arc path") if a["fill"] != "#8b8b94")
+    with page.expect_response(lambda r: "/data?" in r.url and "filter.category=" in r.url):
+        page.mouse.click(named["x"] + named["w"] / 2, named["y"] + named["h"] / 2)
+    assert "filter.category=" in page.url and "filter.category=Other" not in page.url
+    wait_ready(page)
+
+    # the marked line (two layers) still brushes its time axis into a range filter
+    page.locator("[data-view-id='trend']").scroll_into_view_if_needed()
+    solid = next(line for line in drawn(page, "trend", ".mark-line path") if not line["dash"])
+    y = solid["y"] + solid["h"] / 2
+    with page.expect_response(lambda r: "/data?" in r.url and "range.month=" in r.url):
+        page.mouse.move(solid["x"] + 5, y)
+        page.mouse.down()
+        page.mouse.move(solid["x"] + solid["w"] / 2, y, steps=5)
+        page.mouse.up()
+
 
 @pytest.fixture
 def series_dashboard(dev_server: Any, token: Any, open_page: Any) -> tuple[str, str]:
@@ -262,3 +282,23 @@ def _untruncated(label: str, names: list[str]) -> str:
 def _amount(text: str) -> float:
     number = float(re.sub(r"[^\d.]", "", text) or 0)
     return number * {"K": 1e3, "M": 1e6, "B": 1e9}.get(text[-1], 1)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_dark_pie_keeps_other_in_its_own_muted_grey(
+    dev_server: Any, token: Any, open_page: Any, viewport: dict[str, int]
+) -> None:
+    api, team_id = demo_api(dev_server, token)
+    head, views = CHARTS.split("views:\n", 1)
+    pie = views[views.index("  - id: category_share") : views.index("  - id: trend")]
+    dark = head.replace("title: Chart drawing", "title: Dark pie\ntheme: dark") + "views:\n" + pie
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/dark-pie", dark).status_code == 201
+    page = open_page(viewport)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/dark-pie")
+    wait_ready(page)
+    fills = [a["fill"] for a in drawn(page, "category_share", ".mark-arc path")]
+    assert len(fills) == 7 and fills.count("#6b6b74") == 1 and len(set(fills)) == 7
+    legend = [t["text"] for t in drawn(page, "category_share", ".role-legend-label text")]
+    assert legend[-1] == "Other"
+    full_screenshot(page, f"chart-pie-dark-{viewport['width']}")

@@ -1,8 +1,9 @@
 """Catalog-size figures (issue 16): what the model is sent per step, and turn latency, as the
 catalog grows from 20 to 20,000 tables and as a session grows to 20 turns (offline planner).
 
-Synthetic tables (plausible names, descriptions and columns) are added to the demo connection's
-scanned catalog; the demo's 7 real tables stay, so every request still builds a real dashboard.
+Synthetic tables (plausible names, descriptions, columns and the sample values a scan keeps for
+their text columns) are added to the demo connection's scanned catalog; the demo's 7 real tables
+stay (scanned with their own sample values), so every request still builds a real dashboard.
 A recording wrapper around the offline planner measures each model request as JSON bytes
 (system blocks + tool specs + messages) and estimates tokens as bytes / 4.
 
@@ -61,6 +62,14 @@ AREAS = [
     "hr",
     "risk",
 ]
+VALUES = {  # sample values a scan keeps for the synthetic text columns (as the scanner stores them)
+    "status": ["active", "closed", "pending", "failed"],
+    "country": ["France", "Germany", "Japan", "Brazil", "India", "Canada"],
+    "region": ["EMEA", "APAC", "AMER", "LATAM"],
+    "channel": ["web", "mobile", "store", "partner"],
+    "currency": ["EUR", "USD", "JPY", "GBP"],
+    "note": [],  # sampled, not categorical
+}
 COLS = [
     "id",
     "created_at",
@@ -108,6 +117,7 @@ def add_tables(c: Any, connection_id: str, total: int) -> None:
     from shared.db.models import Dataset, Table, new_id
 
     rnd = random.Random(total)
+    order = random.Random(-total)  # its own stream: the tables stay those of earlier runs
     with c.db.session() as s:
         have = s.scalar(
             select(func.count())
@@ -134,6 +144,9 @@ def add_tables(c: Any, connection_id: str, total: int) -> None:
                 {"name": f"{noun}_{c}" if c == "id" else c, "type": "STRING", "description": None}
                 for c in rnd.sample(COLS, 6)
             ]
+            for col in cols:
+                if col["name"] in VALUES:
+                    col["sample_values"] = order.sample(VALUES[col["name"]], len(VALUES[col["name"]]))
             rows.append(
                 {
                     "id": new_id("tb"),

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     )
     duckdb_memory_limit_mb: int = Field(1024, description="DuckDB memory_limit per local warehouse.")
     warehouse_timeout_s: float = Field(60.0, description="Deadline of one warehouse call (dry run or query).")
+    catalog_sample_values: bool = Field(
+        True,
+        description="A catalog scan keeps up to 10 frequent short values of categorical text columns"
+        " (search finds tables by them); billed under the team's byte cap.",
+    )
+    catalog_sample_timeout_s: float = Field(30.0, description="Deadline of a scan's sampling of values.")
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

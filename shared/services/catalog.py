@@ -1,20 +1,36 @@
-"""Catalog scan (bulk, in place) and catalog reads."""
+"""Catalog scan (bulk, in place) and catalog reads.
+
+A scan also keeps sample values of categorical STRING columns (``columns[i].sample_values``, at
+most 10 short values, most frequent first; see ``shared/adapters/warehouse/samples.py``), so
+``search_catalog`` finds the table holding "France". The sampling runs under the team's byte cap
+as its whole budget and ``BRIDGE_CATALOG_SAMPLE_TIMEOUT_S``; tables never sampled go first, and
+a table the budget or the deadline left out this time keeps the values of its previous scan.
+The values live with the connection's catalog rows, so they are the team's like its tables.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from shared.db.models import Connection, Dataset, Table, utcnow
+from shared.adapters.warehouse.port import DatasetInfo, SampleLimits, Samples, Warehouse
+from shared.db.models import Connection, Dataset, Table, Team, utcnow
+from shared.errors import BridgeError
 from shared.ports import Ports
 from shared.services.connections import open_warehouse
+
+log = logging.getLogger("bridge.catalog")
 
 
 def scan(c: Ports, s: Session, conn: Connection) -> dict[str, int]:
     """Read the warehouse catalog in bulk and upsert it; tables that disappeared are removed."""
-    found = open_warehouse(c, conn).scan_catalog()
+    warehouse = open_warehouse(c, conn)
+    found = warehouse.scan_catalog()
+    before = _stored_columns(s, conn)
+    samples = _sample(c, s, conn, warehouse, found, before)
     datasets = {
         d.fully_qualified_name: d for d in s.scalars(select(Dataset).where(Dataset.connection_id == conn.id))
     }
@@ -46,9 +62,9 @@ def scan(c: Ports, s: Session, conn: Connection) -> dict[str, int]:
                 list(t.clustering),
             )
             row.last_modified = t.last_modified
-            row.columns = [
-                {"name": col.name, "type": col.type, "description": col.description} for col in t.columns
-            ]
+            row.columns = _columns(
+                t.columns, samples.get(t.fully_qualified_name), before.get(row.fully_qualified_name)
+            )
             counts["tables"] += 1
         for gone in existing.values():
             s.delete(gone)
@@ -63,7 +79,63 @@ def scan(c: Ports, s: Session, conn: Connection) -> dict[str, int]:
             counts["removed_datasets"] += 1
     conn.scanned_at = utcnow()
     s.flush()
+    counts["sampled_tables"] = len(samples)
     return counts
+
+
+def _stored_columns(s: Session, conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
+    """table → column name → its stored entry, from the previous scan."""
+    rows = s.execute(
+        select(Table.fully_qualified_name, Table.columns)
+        .join(Dataset, Dataset.id == Table.dataset_id)
+        .where(Dataset.connection_id == conn.id)
+    )
+    return {name: {str(col.get("name")): col for col in columns or []} for name, columns in rows}
+
+
+def _sample(
+    c: Ports,
+    s: Session,
+    conn: Connection,
+    warehouse: Warehouse,
+    found: list[DatasetInfo],
+    before: dict[str, dict[str, dict[str, Any]]],
+) -> Samples:
+    if not c.settings.catalog_sample_values:
+        return {}
+    from shared.services.queries import byte_cap
+
+    tables = [t for d in found for t in d.tables]
+    # Tables never sampled first, so a small budget covers the whole catalog over a few scans.
+    tables.sort(
+        key=lambda t: any("sample_values" in col for col in before.get(t.fully_qualified_name, {}).values())
+    )
+    team = s.get(Team, conn.team_id)
+    limits = SampleLimits(
+        max_bytes_billed=byte_cap(c, team) if team else c.settings.default_byte_cap,
+        timeout_s=c.settings.catalog_sample_timeout_s,
+    )
+    try:
+        return warehouse.sample_values(tables, limits)
+    except BridgeError as error:
+        log.info("catalog sample values skipped for connection %s: %s", conn.id, error.code)
+        return {}
+
+
+def _columns(
+    columns: Any, sampled: dict[str, list[str]] | None, previous: dict[str, dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Stored column entries; STRING columns carry ``sample_values`` once sampled (``[]``: none)."""
+    out = []
+    for col in columns:
+        entry: dict[str, Any] = {"name": col.name, "type": col.type, "description": col.description}
+        old = (previous or {}).get(col.name, {})
+        if sampled is not None and col.type.upper() == "STRING":
+            entry["sample_values"] = list(sampled.get(col.name, []))
+        elif sampled is None and "sample_values" in old and old.get("type") == col.type:
+            entry["sample_values"] = list(old["sample_values"])
+        out.append(entry)
+    return out
 
 
 def catalog(s: Session, conn: Connection) -> dict[str, Any]:

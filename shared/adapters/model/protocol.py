@@ -79,6 +79,7 @@ class TableMatch(Result):
     row_count: int | None
     column_count: int | None = None
     matched_columns: list[str] = []
+    matched_values: list[str] = []  # "column: value" for sampled values that share a word with the query
     score: float
 
 
@@ -92,6 +93,7 @@ class Column(Result):
     name: str
     type: str
     description: str | None = None
+    sample_values: list[str] | None = None  # frequent values of a categorical text column (data)
 
 
 class TableSchemaResult(Result):

@@ -15,6 +15,9 @@
   API call per table. Region views need ``bigquery.tables.list`` on the project (e.g.
   ``roles/bigquery.metadataViewer``); when BigQuery answers 403, the region's datasets are read
   one by one from their dataset-level views (no dataset descriptions there).
+- ``sample_values``: the scan's sample of categorical values, one ``TABLESAMPLE SYSTEM`` query
+  per location (tables of one block are read whole), ``maximum_bytes_billed`` = what is left
+  of the sampling's budget (see samples.py).
 - ``data_version``: the tables' ``modified`` times (``tables.get``), cached briefly.
 
 The client is built lazily from the connection's service-account JSON, or for a keyless
@@ -30,6 +33,7 @@ import itertools
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -48,8 +52,11 @@ from shared.adapters.warehouse.port import (
     QueryOptions,
     QueryParam,
     QueryResult,
+    SampleLimits,
+    Samples,
     TableInfo,
 )
+from shared.adapters.warehouse.samples import bigquery_price, bigquery_sql, fold, percent_for, planned
 from shared.errors import (
     BadRequest,
     BridgeError,
@@ -130,6 +137,7 @@ class BigQueryWarehouse:
         self._lock = threading.Lock()
         self._client: Any = None
         self._versions: dict[tuple[str, ...], _Version] = {}
+        self._locations: dict[str, str] = {}  # dataset → location, from the last datasets.list
 
     # -- client ---------------------------------------------------------------------------------
 
@@ -241,6 +249,36 @@ class BigQueryWarehouse:
                 found.setdefault(fqn, DatasetInfo(fully_qualified_name=fqn, location=location))
             datasets.update(found)
         return [datasets[name] for name in sorted(datasets)]
+
+    def sample_values(self, tables: Sequence[TableInfo], limits: SampleLimits) -> Samples:
+        """Top values of STRING columns from ``TABLESAMPLE SYSTEM``: one query per location,
+        capped at what the budget has left; a refused or late location is left out."""
+        locations = self._locations or self._dataset_locations()
+        chosen, _ = planned(tables, limits, lambda t, cols: bigquery_price(t, cols, limits))
+        groups: dict[str, list[tuple[TableInfo, list[str]]]] = {}
+        for t, cols in chosen:
+            location = locations.get(self._split(t.fully_qualified_name)[1])
+            if location is not None:
+                groups.setdefault(location, []).append((t, cols))
+        end, left, out, used = time.monotonic() + limits.timeout_s, limits.max_bytes_billed, {}, 0
+        for location, group in sorted(groups.items()):
+            parts = [
+                bigquery_sql(i, ".".join(f"`{p}`" for p in self._split(t.fully_qualified_name)), cols,
+                             percent_for(t, limits), limits)
+                for i, (t, cols) in enumerate(group)
+            ]  # fmt: skip
+            if end - time.monotonic() < 1 or left < 1:
+                break
+            try:
+                rows, _, meta = self._run(" UNION ALL ".join(parts), (), cap=left, labels={},
+                                          timeout_s=end - time.monotonic(), limit=None,
+                                          kind="catalog_sample", location=location)  # fmt: skip
+            except BridgeError:
+                continue
+            left -= max(meta["bytes_processed"], sum(bigquery_price(t, c, limits) for t, c in group))
+            found, used = fold(rows, group, limits, used)
+            out.update(found)
+        return out
 
     def _catalog_rows(self, sql: str, location: str) -> list[tuple[Any, ...]]:
         rows, _, _ = self._run(
@@ -362,6 +400,7 @@ class BigQueryWarehouse:
                     locations[item.dataset_id] = location
         except Exception as e:
             raise _mapped(e) from e
+        self._locations = locations
         return locations
 
     def _split(self, name: str) -> tuple[str, str, str]:

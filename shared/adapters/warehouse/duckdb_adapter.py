@@ -10,7 +10,7 @@ SQL is disabled, and only single SELECT queries run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -39,11 +39,14 @@ from shared.adapters.warehouse.port import (
     QueryOptions,
     QueryParam,
     QueryResult,
+    SampleLimits,
+    Samples,
     TableInfo,
 )
+from shared.adapters.warehouse.samples import duckdb_sql, fold, planned
 from shared.adapters.warehouse.size_bounds import check_sizes
 from shared.adapters.warehouse.values import cell as _jsonable
-from shared.errors import ByteCapExceeded, NotFound, WarehouseError
+from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
 
 META_SCHEMA = "_bridge"
 _HIDDEN_SCHEMAS = frozenset({META_SCHEMA, "information_schema", "pg_catalog"})
@@ -159,6 +162,38 @@ class DuckDBWarehouse:
             raise NotFound(f"Table {fully_qualified_name} not found in project {self.project}")
         return info
 
+    def sample_values(self, tables: Sequence[TableInfo], limits: SampleLimits) -> Samples:
+        """Top values of the tables' STRING columns from a reservoir of rows, under one deadline.
+
+        A table is priced as its sampled columns' stored bytes (the reservoir reads them whole);
+        statements batch 25 tables; the deadline ends the sampling with what it has.
+        """
+        rows: list[tuple[Any, ...]] = []
+        done: list[tuple[TableInfo, list[str]]] = []
+        try:
+            with self._cursor(limits.timeout_s) as call:
+                catalog = self._load_catalog(call)
+
+                def cost(table: TableInfo, columns: list[str]) -> int:
+                    key = self._table_key(table.fully_qualified_name) or ("", "")
+                    return sum(catalog.column_bytes.get(key, {}).get(c.lower(), 0) for c in columns)
+
+                chosen, _ = planned(tables, limits, cost)
+                for start in range(0, len(chosen), 25):
+                    batch = chosen[start : start + 25]
+                    parts = [
+                        duckdb_sql(len(done) + i, self._relation(t.fully_qualified_name), cols, limits)
+                        for i, (t, cols) in enumerate(batch)
+                    ]
+                    try:
+                        rows += self._run(call, " UNION ALL ".join(parts)).fetchall()
+                    except duckdb.Error:
+                        continue  # a table that cannot be read now: left out
+                    done += batch
+        except Timeout:
+            pass  # the deadline: what was sampled so far
+        return fold(rows, done, limits)[0]
+
     def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
         """Validate ``sql`` against the file and estimate the bytes it would process."""
         with self._cursor() as call:
@@ -248,6 +283,10 @@ class DuckDBWarehouse:
                 continue  # an unusual filter: count the whole table
             shares[(dataset, table)] = max(kept) / total if total else 1.0
         return shares
+
+    def _relation(self, fully_qualified_name: str) -> str:
+        _project, schema, table = fully_qualified_name.split(".", 2)
+        return f"{_ident(self.project)}.{_ident(schema)}.{_ident(table)}"
 
     def _table_key(self, name: str) -> TableKey | None:
         parts = [p for p in name.replace("`", "").split(".") if p]

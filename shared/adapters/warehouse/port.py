@@ -6,6 +6,7 @@ must pass it through :mod:`shared.sqlguard` first; adapters enforce the byte cap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -75,6 +76,23 @@ class QueryOptions:
     timeout_s: float = 60.0
 
 
+@dataclass(frozen=True)
+class SampleLimits:
+    """Bounds of one catalog sampling (see :mod:`shared.adapters.warehouse.samples`)."""
+
+    max_bytes_billed: int  # the whole sampling's estimated bytes, all tables together
+    timeout_s: float = 30.0  # the whole sampling's deadline
+    values_per_column: int = 10
+    value_chars: int = 40
+    bytes_per_table: int = 1_500
+    total_bytes: int = 4_000_000
+    rows_sampled: int = 20_000  # rows a table's sample aims at
+    max_tables: int = 2_000
+
+
+Samples = dict[str, dict[str, list[str]]]  # fully qualified table → column → values
+
+
 class Warehouse(Protocol):
     """One connection's warehouse. Errors: ByteCapExceeded, WarehouseError, Timeout, Unavailable."""
 
@@ -90,6 +108,15 @@ class Warehouse(Protocol):
 
     def table(self, fully_qualified_name: str) -> TableInfo:
         """One table with columns, partitioning and clustering; NotFound when absent."""
+        ...
+
+    def sample_values(self, tables: Sequence[TableInfo], limits: SampleLimits) -> Samples:
+        """The most frequent short values of the tables' STRING columns, in bulk and bounded.
+
+        Tables are taken in the order given while the estimate fits ``limits.max_bytes_billed``
+        and the deadline holds; a table left out is absent from the answer, a sampled table with
+        nothing categorical maps to ``{}``. Raises only when nothing could be sampled at all.
+        """
         ...
 
     def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:

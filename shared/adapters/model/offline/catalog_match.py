@@ -85,6 +85,7 @@ class Col:
     name: str
     type: str
     description: str = ""
+    sample_values: tuple[str, ...] = ()  # the scan's frequent values of a text column, most frequent first
 
     @property
     def numeric(self) -> bool:
@@ -107,7 +108,10 @@ class TableSchema:
     def from_result(cls, data: dict[str, Any]) -> TableSchema:
         return cls(
             name=data["name"],
-            columns=tuple(Col(c["name"], c["type"], c.get("description") or "") for c in data["columns"]),
+            columns=tuple(
+                Col(c["name"], c["type"], c.get("description") or "", tuple(c.get("sample_values") or ()))
+                for c in data["columns"]
+            ),
             partitioning=data.get("partitioning"),
             row_count=data.get("row_count"),
             description=data.get("description") or "",

@@ -138,7 +138,7 @@ def _bind_one(parameter: Parameter, raw: Mapping[str, str], today: date) -> list
         return [_number(parameter, value)]
     if isinstance(parameter, EnumParameter) and parameter.multiple:
         # several values: repeated in the query string (joined by newlines on the way in)
-        chosen_all = value.split(MULTI_SEPARATOR) if value is not None else list(parameter.default)
+        chosen_all = value.split(MULTI_SEPARATOR) if value is not None else list(parameter.default or ())
         unknown = [c for c in chosen_all if c not in parameter.options]
         if unknown:
             raise ValueError(f"'{unknown[0]}' is not one of {', '.join(parameter.options)}")
@@ -147,6 +147,8 @@ def _bind_one(parameter: Parameter, raw: Mapping[str, str], today: date) -> list
         return [QueryParam(name, "ARRAY<STRING>", tuple(dict.fromkeys(chosen_all)))]
     if isinstance(parameter, EnumParameter):
         chosen = value if value is not None else parameter.default
+        if parameter.all and chosen in ("", None):
+            return [QueryParam(name, "STRING", None)]  # All: the SQL reads NULL as no condition
         if chosen not in parameter.options:
             raise ValueError(f"'{chosen}' is not one of {', '.join(parameter.options)}")
         return [QueryParam(name, "STRING", chosen)]

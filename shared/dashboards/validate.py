@@ -333,6 +333,20 @@ class _Semantics:
         elif kind == "enum" and isinstance(parameter.get("options"), list):
             options = [str(option) for option in parameter["options"]]
             multiple = parameter.get("multiple") is True
+            if parameter.get("all") is True:
+                if multiple:
+                    self._error(
+                        ("parameters", index, "all"),
+                        "all is for a single choice; a multiple parameter's All checks every option",
+                    )
+                    return
+                if "" in options:
+                    self._error(("parameters", index, "options"), "an empty option cannot be told from All")
+                if default is None:
+                    return
+            elif default is None:
+                self._error(path, "a default is required (or all: true, which opens on All)")
+                return
             if isinstance(default, list) != multiple:
                 want = (
                     "a list of options (multiple: true)" if multiple else "one option (multiple is not set)"

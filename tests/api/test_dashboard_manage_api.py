@@ -220,6 +220,50 @@ def views_of(data):
     return {v["view_id"]: v for v in data["views"]}
 
 
+ONE = """\
+version: 1
+title: One status or all
+parameters:
+  - {name: status, type: enum, all: true, options: [Complete, Shipped, Processing, Cancelled, Returned]}
+queries:
+  by_status:
+    sql: |
+      SELECT status, COUNT(*) AS items FROM `demo.thelook_ecommerce.order_items`
+      WHERE (@status IS NULL OR status = @status) GROUP BY status
+views:
+  - id: items
+    type: table
+    query: by_status
+    columns: [{field: status}, {field: items}]
+    layout: {x: 0, y: 0, w: 12, h: 4}
+"""
+
+
+def test_a_single_choice_parameter_with_all(dev_server, token) -> None:
+    h, t = setup_team(dev_server, token)
+    r = put(dev_server, h, t, "one", ONE)  # no default: the save's dry run binds All (NULL)
+    assert r.status_code == 201, r.text
+
+    def statuses(params):
+        r = requests.get(url(dev_server, t, "one", "/data"), params=params, headers=h)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    opened = statuses({})
+    assert opened["parameters"][0]["all"] is True and opened["parameters"][0]["value"] is None
+    every = sorted(views_of(opened)["items"]["values"][0])
+    assert len(every) == 5
+    assert views_of(statuses({"status": "Shipped"}))["items"]["values"][0] == ["Shipped"]
+    assert sorted(views_of(statuses({"status": ""}))["items"]["values"][0]) == every
+    # the CSV of a view binds All the same way
+    csv_all = requests.get(url(dev_server, t, "one", "/data/items.csv"), params={"status": ""}, headers=h)
+    assert csv_all.status_code == 200 and len(csv_all.text.strip().splitlines()) == 1 + 5
+    bad = requests.get(url(dev_server, t, "one", "/data"), params={"status": "Lost"}, headers=h)
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["path"] == "parameters.status"
+    r = put(dev_server, h, t, "one", ONE.replace("all: true", "all: false"), version=1)
+    assert r.status_code == 400 and "a default is required" in r.text
+
+
 COUNTRY = """\
 version: 1
 title: One country

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_web_dashboard_page import demo_api, wait_ready
+from test_web_dashboard_page import demo_api, kpi_from_api, wait_ready
 from webhelpers import DESKTOP, Api, axe_violations, screenshot, sign_in
 
 from shared.dev.seed import DEMO_EMAIL
@@ -404,3 +404,162 @@ def test_a_parameter_offers_values_from_the_data(dev_server: Any, token: Any, op
     users = api.get(f"/v1/teams/{team_id}/dashboards/country/data", params={"country": other}).json()
     kpi = page.locator("[data-view-id='users'] .kpi-value")
     assert float(kpi.get_attribute("data-value") or "nan") == users["views"][0]["values"][0][0]
+
+
+ONE_STATUS = """\
+version: 1
+title: One status
+parameters:
+  - {name: status, type: enum, label: Status, all: true, default: Complete, options: [Complete, Shipped, Processing, Cancelled, Returned]}
+queries:
+  by_status:
+    sql: |
+      SELECT status, COUNT(*) AS items FROM `demo.thelook_ecommerce.order_items`
+      WHERE (@status IS NULL OR status = @status) GROUP BY status ORDER BY status
+views:
+  - id: items
+    type: table
+    title: Items
+    query: by_status
+    columns: [{field: status, title: Status}, {field: items, title: Items}]
+    layout: {x: 0, y: 0, w: 12, h: 4}
+"""
+
+
+def test_a_single_select_parameter_offers_all(dev_server: Any, token: Any, open_page: Any) -> None:
+    api, team_id = demo_api(dev_server, token)
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/one-status", ONE_STATUS).status_code == 201
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/one-status")
+    wait_ready(page)
+    rows = page.locator("[data-view-id='items'] tbody tr td:first-child")
+    expect(rows).to_have_count(1)
+    select = page.get_by_label("Status")
+    assert select.locator("option").all_inner_texts() == [
+        "All", "Complete", "Shipped", "Processing", "Cancelled", "Returned",
+    ]  # fmt: skip
+    assert select.input_value() == "Complete"
+
+    # All: sent as an empty value, so it wins over the default option
+    with page.expect_response(lambda r: "/data?" in r.url and re.search(r"[?&]status=(&|$)", r.url)):
+        select.select_option(label="All")
+    wait_ready(page)
+    everything = api.get(f"/v1/teams/{team_id}/dashboards/one-status/data", params={"status": ""}).json()
+    statuses = everything["views"][0]["values"][0]
+    assert len(statuses) == 5 and everything["parameters"][0]["value"] is None
+    assert sorted(rows.all_inner_texts()) == sorted(statuses)
+    assert re.search(r"[?&]status=(&|$)", page.url), page.url
+    page.reload()  # the choice is in the URL
+    wait_ready(page)
+    expect(rows).to_have_count(5)
+    assert page.get_by_label("Status").input_value() == ""
+
+    with page.expect_response(lambda r: "/data?" in r.url and "status=Shipped" in r.url):
+        page.get_by_label("Status").select_option("Shipped")
+    wait_ready(page)
+    assert rows.all_inner_texts() == ["Shipped"]
+    assert axe_violations(page) == []
+    screenshot(page, "single-select-all")
+
+
+TIMELINE = """\
+version: 1
+title: Orders over time
+queries:
+  monthly:
+    sql: |
+      SELECT DATE_TRUNC(DATE(created_at), MONTH) AS month, COUNT(*) AS items, SUM(sale_price) AS revenue
+      FROM `demo.thelook_ecommerce.order_items` GROUP BY month
+  statuses:
+    sql: |
+      SELECT status, COUNT(*) AS items FROM `demo.thelook_ecommerce.order_items` GROUP BY status
+views:
+  - id: trend
+    type: line
+    title: Revenue by month
+    query: monthly
+    x: {field: month, type: temporal, time_grain: month}
+    y: {field: revenue, type: quantitative, format: currency}
+    layout: {x: 0, y: 0, w: 8, h: 4}
+  - id: total
+    type: kpi
+    title: Items
+    query: monthly
+    value: {field: items, aggregate: sum, format: integer}
+    layout: {x: 8, y: 0, w: 4, h: 2}
+  - id: months
+    type: table
+    title: Months
+    query: monthly
+    columns: [{field: month, title: Month}, {field: items, title: Items}]
+    sort: {field: month, order: asc}
+    layout: {x: 0, y: 4, w: 8, h: 4}
+  - id: by_status
+    type: table
+    title: Statuses
+    query: statuses
+    columns: [{field: status, title: Status}, {field: items, title: Items}]
+    layout: {x: 8, y: 4, w: 4, h: 4}
+"""
+
+
+def test_a_time_brush_narrows_the_other_views_and_the_url(
+    dev_server: Any, token: Any, open_page: Any
+) -> None:
+    api, team_id = demo_api(dev_server, token)
+    assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/timeline", TIMELINE).status_code == 201
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.goto(f"{dev_server.url}/d/{team_id}/timeline")
+    wait_ready(page)
+    months = page.locator("[data-view-id='months'] tbody tr")
+    before = months.count()
+    assert before > 6
+    statuses = page.locator("[data-view-id='by_status'] tbody tr").count()
+
+    # drag across the middle of the line chart's plot area
+    frame = page.locator("[data-view-id='trend'] .chart svg .role-frame path.background").first
+    box = frame.bounding_box()
+    assert box and box["width"] > 200
+    y = box["y"] + box["height"] / 2
+    with page.expect_response(lambda r: "/data?" in r.url and "range.month=" in r.url, timeout=15_000):
+        page.mouse.move(box["x"] + box["width"] * 0.3, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=8)
+        page.mouse.move(box["x"] + box["width"] * 0.65, y, steps=8)
+        page.mouse.up()
+    wait_ready(page)
+
+    chosen = re.search(r"range\.month=(\d{4}-\d{2}-\d{2})(?:\.\.|%2E%2E)(\d{4}-\d{2}-\d{2})", page.url)
+    assert chosen, page.url
+    start, end = chosen.group(1), chosen.group(2)
+    assert start < end
+    narrowed = api.get(
+        f"/v1/teams/{team_id}/dashboards/timeline/data", params={"range.month": f"{start}..{end}"}
+    ).json()
+    table = view_of(narrowed, "months")
+    assert table["filtered_by"] == ["month"]
+    shown = table["values"][0]
+    assert 0 < len(shown) < before and all(start <= m[:10] <= end for m in shown)
+    expect(months).to_have_count(len(shown))
+    kpi = page.locator("[data-view-id='total'] .kpi-value")
+    narrowed_items = kpi_from_api(narrowed, "total", "items")
+    assert float(kpi.get_attribute("data-value") or "nan") == pytest.approx(narrowed_items)
+    assert narrowed_items < kpi_from_api(
+        api.get(f"/v1/teams/{team_id}/dashboards/timeline/data").json(), "total", "items"
+    )
+    assert view_of(narrowed, "by_status")["filtered_by"] == []  # no month column: not narrowed
+    expect(page.locator("[data-view-id='by_status'] tbody tr")).to_have_count(statuses)
+    chip = page.locator(".filter-chip")
+    assert chip.inner_text().startswith(f"month: {start} \u2013 {end}")
+    screenshot(page, "dashboard-time-brush")
+
+    # the period survives a reload, and removing the chip widens the views again
+    page.reload()
+    wait_ready(page)
+    expect(months).to_have_count(len(shown))
+    page.locator(".filter-chip").click()
+    wait_ready(page)
+    expect(months).to_have_count(before)
+    assert "range.month" not in page.url

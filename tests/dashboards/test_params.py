@@ -120,3 +120,31 @@ def test_select_parameters_keeps_only_the_views_names() -> None:
 )
 def test_resolve_date(text: str, expected: date) -> None:
     assert resolve_date(text, today=TODAY) == expected
+
+
+CHOICE: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "status",
+            "type": "enum",
+            "options": ["Complete", "Shipped"],
+            "default": "Shipped",
+            "all": True,
+        },
+        {"name": "kind", "type": "enum", "options": ["a", "b"], "all": True},  # no default: opens on All
+        {"name": "plain", "type": "enum", "options": ["a", "b"], "default": "a"},
+    ]
+}
+
+
+def test_all_binds_null_and_an_empty_value_chooses_it() -> None:
+    def values(raw: dict[str, str]) -> dict[str, Any]:
+        return {p.name: (p.type, p.value) for p in bind_parameters(CHOICE, raw, today=TODAY)}
+
+    assert values({}) == {"status": ("STRING", "Shipped"), "kind": ("STRING", None), "plain": ("STRING", "a")}
+    assert values({"status": "", "kind": "b"}) == {
+        "status": ("STRING", None), "kind": ("STRING", "b"), "plain": ("STRING", "a"),
+    }  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        bind_parameters(CHOICE, {"plain": "", "status": "Lost"}, today=TODAY)
+    assert [d["path"] for d in caught.value.details] == ["parameters.status", "parameters.plain"]

@@ -227,3 +227,26 @@ def test_yaml_level_problems_become_errors(text: str, line: int, message: str) -
     report = validate_dashboard(text)
     assert not report.ok
     assert any(e["line"] == line and message in e["message"] for e in report.errors), report.errors
+
+
+ENUM = BASE.replace(
+    '  - {name: start_date, type: date, default: "2024-01-01"}',
+    "  - {name: status, type: enum, options: [Complete, Shipped], all: true}",
+).replace("WHERE DATE(created_at) >= @start_date", "WHERE (@status IS NULL OR status = @status)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("all: true", "all: false", "a default is required (or all: true, which opens on All)"),
+        ("all: true", "all: true, multiple: true", "all is for a single choice"),
+        ("[Complete, Shipped]", "[Complete, '']", "an empty option cannot be told from All"),
+    ],
+)
+def test_all_on_a_single_choice(old: str, new: str, message: str) -> None:
+    assert validate_dashboard(ENUM, allowed_tables=demo_tables()).ok
+    assert validate_dashboard(
+        ENUM.replace("all: true", "all: true, default: Shipped"), allowed_tables=demo_tables()
+    ).ok
+    error = only(errors_of(ENUM.replace(old, new)))
+    assert message in error["message"] and error["line"] == 4

@@ -120,8 +120,10 @@ class EnumParameter(_Parameter):
     name: ParameterName
     type: Literal["enum"] = _parameter_kind("enum")
     label: ParameterLabel = None
-    default: str | list[str] = Field(
-        description="Default option (one of options); with multiple: true, a list of options.",
+    default: str | list[str] | None = Field(
+        None,
+        description="Default option (one of options); with multiple: true, a list of options. "
+        "Required unless all: true (then left out, the dashboard opens on All).",
         examples=["Complete", ["Complete", "Shipped"]],
     )
     options: list[str] = Field(
@@ -134,6 +136,12 @@ class EnumParameter(_Parameter):
     multiple: bool | None = Field(
         None,
         description="Several options may be chosen: bound as ARRAY<STRING>, written `col IN UNNEST(@name)`.",
+        examples=[True],
+    )
+    all: bool | None = Field(
+        None,
+        description="Offer an All choice (single choice only): All binds NULL, so write "
+        "`(@name IS NULL OR col = @name)`; an empty value in the query string chooses it.",
         examples=[True],
     )
 

@@ -115,7 +115,7 @@ def parameters_json(dashboard: DashboardModel, params: tuple[QueryParam, ...]) -
     out = []
     for p in dashboard.parameters:
         item = p.model_dump(
-            include={"name", "type", "label", "options", "multiple", "values_from"}, exclude_none=True
+            include={"name", "type", "label", "options", "multiple", "all", "values_from"}, exclude_none=True
         )
         item["value"] = (
             [values.get(n) for n in p.bound_names()] if p.type == "date_range" else values.get(p.name)

@@ -128,7 +128,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
     const q = new URLSearchParams();
     for (const el2 of paramsForm.elements) {
       if (!el2.name) continue;
-      if (el2.type === "checkbox") { if (el2.checked) q.append(el2.name, el2.value); } else if (el2.value !== "") q.set(el2.name, el2.value);
+      if (el2.type === "checkbox") { if (el2.checked) q.append(el2.name, el2.value); } else if (el2.value !== "" || el2.dataset.all) q.set(el2.name, el2.value);
     }
     return q;
   }

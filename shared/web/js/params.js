@@ -53,7 +53,10 @@ export function paramControl(p, onChange, values) {
   if (p.values_from && values) return valuesControl(p, id, label, onChange, values);
   if (p.multiple && p.options && p.options.length) return multiControl(p, label, onChange);
   if (p.options && p.options.length) {
-    control = h("select", { id, name: p.name }, p.options.map((o) => h("option", { value: String(o), text: String(o) })));
+    // "All" (p.all) is the empty value: sent as `name=` so it wins over a default option
+    const all = p.all ? [h("option", { value: "", text: "All" })] : [];
+    control = h("select", { id, name: p.name, dataset: p.all ? { all: "true" } : {} },
+      all, p.options.map((o) => h("option", { value: String(o), text: String(o) })));
     control.value = p.value === null || p.value === undefined ? "" : String(p.value);
   } else if (p.type === "date_range") {
     const [a, b] = Array.isArray(p.value) ? p.value : String(p.value || "").split(",");

@@ -479,11 +479,10 @@ def _mapped(error: Exception, *, cap: int | None = None) -> BridgeError:
         )
     partition = _PARTITION_FILTER.search(message)
     if partition:
-        table, columns = partition.group(1), [c.strip() for c in partition.group(2).split(",")]
-        return WarehouseError(
-            f"{table} must be queried with a filter on its partition column {', '.join(columns)}"
-            " (it requires a partition filter): add a WHERE condition on it",
-            details={"table": table, "partition_columns": columns},
+        from shared.adapters.warehouse.partition_rule import partition_filter_required
+
+        return partition_filter_required(
+            partition.group(1), [c.strip() for c in partition.group(2).split(",")]
         )
     if "accessDenied" in reasons:
         return WarehouseAccessDenied(message)

@@ -32,6 +32,7 @@ from shared.adapters.warehouse.bytes_estimate import (
 from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
 from shared.adapters.warehouse.duckdb_call import DeadlineCall
 from shared.adapters.warehouse.duckdb_files import SOURCE_ALIAS, UNAVAILABLE, open_snapshot
+from shared.adapters.warehouse.partition_rule import partition_filter_required
 from shared.adapters.warehouse.port import (
     Column,
     DatasetInfo,
@@ -257,6 +258,15 @@ class DuckDBWarehouse:
             referenced = analyze_reads(
                 transpiled.expression, catalog.schema, self.project, catalog.partitioning
             )
+            for (dataset, table), read in sorted(referenced.items()):
+                info = catalog.tables.get((dataset, table))
+                if (
+                    info
+                    and info.require_partition_filter
+                    and info.partitioning
+                    and not read.partition_filters
+                ):
+                    raise partition_filter_required(f"{self.project}.{dataset}.{table}", [info.partitioning])
             kept = self._partition_shares(call, referenced, bound)
             total = estimate_bytes(referenced, catalog.column_bytes, kept)
         dry_run = DryRun(
@@ -334,11 +344,20 @@ class DuckDBWarehouse:
         ).fetchall()
         has_meta = {(s, t) for s, t, *_ in relations if s == META_SCHEMA}
         partitioning: dict[TableKey, tuple[str | None, tuple[str, ...]]] = {}
+        required: set[TableKey] = set()  # tables created with require_partition_filter (optional column)
         if (META_SCHEMA, "tables") in has_meta:
             rows = self._run(
                 cursor, f"SELECT dataset, table_name, partition_column, clustering FROM {META_SCHEMA}.tables"
             ).fetchall()
             partitioning = {(d.lower(), t.lower()): (p, tuple(c or ())) for d, t, p, c in rows}
+            if any(
+                s == META_SCHEMA and t == "tables" and n == "require_partition_filter"
+                for s, t, n, *_ in columns
+            ):
+                flagged = (
+                    f"SELECT dataset, table_name FROM {META_SCHEMA}.tables WHERE require_partition_filter"
+                )
+                required = {(d.lower(), t.lower()) for d, t in self._run(cursor, flagged).fetchall()}
         descriptions = {s: c for s, c in schemas}
         if (META_SCHEMA, "datasets") in has_meta:
             rows = self._run(cursor, f"SELECT dataset, description FROM {META_SCHEMA}.datasets").fetchall()
@@ -368,6 +387,7 @@ class DuckDBWarehouse:
                 description=comment or None,
                 partitioning=part,
                 clustering=clustering,
+                require_partition_filter=bool(part) and key in required,
                 last_modified=modified,
                 columns=tuple(Column(n, t, c or None) for n, t, c in by_table.get((schema, table), [])),
             )

@@ -2,7 +2,8 @@
 
 A query that passes is remembered in the turn's state by its SQL fingerprint; the save tool
 refuses SQL that has not passed here in this turn. Dry runs over :data:`PARTITION_HINT_BYTES` that
-read a partitioned table without a partition filter get a suggestion.
+read a partitioned table without a partition filter get a suggestion, and so do dry runs refused
+because a table requires a partition filter.
 """
 
 from __future__ import annotations
@@ -59,13 +60,22 @@ def run_dry_run_query(scope: Scope, sql: str, params: list[dict[str, Any]] | Non
     try:
         dry = scope.sql.dry_run(sql, bound)
     except BridgeError as err:
-        return p.DryRunResult(
+        failed = p.DryRunResult(
             passed=False,
             bytes_processed=None,
             byte_cap=cap,
             schema_=[],
             error=p.ToolProblem(code=err.code, message=err.message),
         )
+        details = err.details if isinstance(err.details, dict) else {}
+        columns = details.get("partition_columns")
+        if columns:  # a table created with require_partition_filter (partition_rule.py)
+            failed.suggestion = (
+                f"{details.get('table')} requires a filter on its partition column "
+                f"{', '.join(map(str, columns))}: add a WHERE condition on it "
+                f"(e.g. DATE({columns[0]}) >= @period_start) and dry-run again."
+            )
+        return failed
     passed = dry.total_bytes_processed <= cap
     out = p.DryRunResult(
         passed=passed,

@@ -32,7 +32,7 @@ from shared.adapters.warehouse.bytes_estimate import (
 from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
 from shared.adapters.warehouse.duckdb_call import DeadlineCall
 from shared.adapters.warehouse.duckdb_files import SOURCE_ALIAS, UNAVAILABLE, open_snapshot
-from shared.adapters.warehouse.partition_rule import partition_filter_required
+from shared.adapters.warehouse.partition_rule import FLAGGED_SQL, check_partition_filters
 from shared.adapters.warehouse.port import (
     Column,
     DatasetInfo,
@@ -258,15 +258,7 @@ class DuckDBWarehouse:
             referenced = analyze_reads(
                 transpiled.expression, catalog.schema, self.project, catalog.partitioning
             )
-            for (dataset, table), read in sorted(referenced.items()):
-                info = catalog.tables.get((dataset, table))
-                if (
-                    info
-                    and info.require_partition_filter
-                    and info.partitioning
-                    and not read.partition_filters
-                ):
-                    raise partition_filter_required(f"{self.project}.{dataset}.{table}", [info.partitioning])
+            check_partition_filters(self.project, referenced, catalog.tables)
             kept = self._partition_shares(call, referenced, bound)
             total = estimate_bytes(referenced, catalog.column_bytes, kept)
         dry_run = DryRun(
@@ -350,14 +342,8 @@ class DuckDBWarehouse:
                 cursor, f"SELECT dataset, table_name, partition_column, clustering FROM {META_SCHEMA}.tables"
             ).fetchall()
             partitioning = {(d.lower(), t.lower()): (p, tuple(c or ())) for d, t, p, c in rows}
-            if any(
-                s == META_SCHEMA and t == "tables" and n == "require_partition_filter"
-                for s, t, n, *_ in columns
-            ):
-                flagged = (
-                    f"SELECT dataset, table_name FROM {META_SCHEMA}.tables WHERE require_partition_filter"
-                )
-                required = {(d.lower(), t.lower()) for d, t in self._run(cursor, flagged).fetchall()}
+            if any(c[:3] == (META_SCHEMA, "tables", "require_partition_filter") for c in columns):
+                required = {(d.lower(), t.lower()) for d, t in self._run(cursor, FLAGGED_SQL).fetchall()}
         descriptions = {s: c for s, c in schemas}
         if (META_SCHEMA, "datasets") in has_meta:
             rows = self._run(cursor, f"SELECT dataset, description FROM {META_SCHEMA}.datasets").fetchall()

@@ -44,6 +44,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work", type=Path, help="where the case databases are built (default: data_dir/eval)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds a turn may take")
     p.add_argument("--quiet", action="store_true", help="no progress dots")
+    p.add_argument(
+        "--knowledge",
+        help="also run with a team knowledge file: a YAML file, or 'starter' (each case database's "
+        "starter file, unchanged); a set folder's own knowledge.yaml is used without this option",
+    )
 
 
 def select(case_set: CaseSet, args: argparse.Namespace) -> tuple[list[Case], str]:
@@ -152,15 +157,37 @@ def run_sets(
         cases, how = select(case_set, args)
         if not cases:
             continue
-        started = time.perf_counter()
-        results = evaluation.run(case_set, cases, None if args.quiet else _dots(out, len(cases)))
-        wall = time.perf_counter() - started
-        report = SetReport(case_set.name, c.settings.model, how, results, evaluation.setup_seconds, wall)
-        evaluation.setup_seconds = 0.0
-        reports.append(report)
-        base_set = next((b for b in baseline.get("sets", []) if b.get("set") == case_set.name), None)
-        print(table(report, base_set), file=out, flush=True)
+        for name, knowledge in _variants(case_set, getattr(args, "knowledge", None)):
+            evaluation.knowledge = knowledge
+            started = time.perf_counter()
+            results = evaluation.run(case_set, cases, None if args.quiet else _dots(out, len(cases)))
+            wall = time.perf_counter() - started
+            report = SetReport(name, c.settings.model, how, results, evaluation.setup_seconds, wall)
+            evaluation.setup_seconds = 0.0
+            reports.append(report)
+            base_set = next((b for b in baseline.get("sets", []) if b.get("set") == name), None)
+            print(table(report, base_set), file=out, flush=True)
+            if knowledge is not None and evaluation.knowledge_failures:
+                print(f"knowledge file refused on {len(evaluation.knowledge_failures)} case database(s): "
+                      + next(iter(evaluation.knowledge_failures.values())), file=out)  # fmt: skip
+            evaluation.knowledge_failures = {}
+        evaluation.knowledge = None
     return reports
+
+
+def _variants(case_set: CaseSet, option: str | None) -> list[tuple[str, str | None]]:
+    """The runs of one set: without a knowledge file, then with it (when there is one)."""
+    own = case_set.folder / "knowledge.yaml"
+    if option and option != "starter":
+        knowledge: str | None = Path(option).read_text(encoding="utf-8")
+    elif option == "starter":
+        knowledge = "starter"
+    else:
+        knowledge = own.read_text(encoding="utf-8") if own.is_file() else None
+    if knowledge is None:
+        return [(case_set.name, None)]
+    label = "starter knowledge" if knowledge == "starter" else "knowledge"
+    return [(case_set.name, None), (f"{case_set.name} + {label}", knowledge)]
 
 
 def _dots(out: TextIO, total: int) -> Any:

@@ -70,3 +70,28 @@ def table_names(c: Container, connection_id: str) -> dict[str, str]:
         conn = s.get(Connection, connection_id)
         assert conn is not None
         return {fq.rsplit(".", 1)[-1]: fq for fq in sorted(catalog.allowed_tables(s, conn))}
+
+
+def use_knowledge(c: Container, who: Principal, team_id: str, conn_id: str, knowledge: str) -> str | None:
+    """Save ``knowledge`` (a file's text, or "starter": the starter of this connection's catalog,
+    unchanged) as the team's knowledge file, checked on ``conn_id``; the reason when it is refused."""
+    from shared.db.models import TeamKnowledge
+    from shared.errors import BridgeError
+    from shared.services.knowledge import catalog_tables, save_knowledge
+    from shared.services.knowledge_starter import starter_yaml
+
+    try:
+        with c.db.session() as s:
+            text = knowledge
+            conn = s.get(Connection, conn_id)
+            if conn is None:
+                return f"connection {conn_id} not found"
+            if knowledge == "starter":
+                text = starter_yaml(catalog_tables(s, conn))
+            row = s.get(TeamKnowledge, team_id)
+            save_knowledge(
+                c, s, who, team_id, text, if_match=row.version if row else 0, connection_id=conn_id
+            )
+    except BridgeError as e:
+        return e.message
+    return None

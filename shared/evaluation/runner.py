@@ -111,6 +111,9 @@ class Evaluation:
         self._targets: dict[str, tuple[Principal, str, str]] = {}
         self._tables: dict[str, dict[str, str]] = {}
         self.setup_seconds = 0.0
+        self.knowledge: str | None = None  # None, "starter" or a knowledge file's text: saved per connection
+        self.knowledge_failures: dict[str, str] = {}  # connection id -> why its file was not saved
+        self._knowledge_on: tuple[str, str] | None = None  # (connection, mode) the team's file is for
         if team and connection:  # a team's own connection must exist before any case runs
             who, conn_id = onboard.existing_connection(c, team, connection)
             self._targets[f"team:{team}:{connection}"] = (who, team, conn_id)
@@ -139,6 +142,11 @@ class Evaluation:
                     onboard.ensure_connection(self.c, who, team_id, name, path, PROJECT),
                 )
         who, team_id, conn_id = self._targets[key]
+        if self.knowledge is not None and self._knowledge_on != (conn_id, self.knowledge):
+            self._knowledge_on = (conn_id, self.knowledge)
+            problem = onboard.use_knowledge(self.c, who, team_id, conn_id, self.knowledge)
+            if problem:
+                self.knowledge_failures[conn_id] = problem
         if conn_id not in self._tables:
             self._tables[conn_id] = onboard.table_names(self.c, conn_id)
         self.setup_seconds += time.perf_counter() - started

@@ -1,8 +1,9 @@
 """A starter knowledge file from the catalog scan: likely metrics, dimensions and join keys.
 
 Nothing here reads data: numeric money-like columns become ``total_<column>`` sums, tables that
-date their rows become ``<table>_count`` counts, low-cardinality-looking text columns become
-dimensions with their words as the name, and ``x_id`` columns whose table ``x``/``xs`` has an
+date their rows become ``<table>_count`` counts, category-like text columns are listed as
+dimensions (with no synonyms yet: the planner matches their names anyway; the admin adds the words
+people use), and ``x_id`` columns whose table ``x``/``xs`` has an
 ``id`` become join paths. The admin reviews, edits and saves it (the save checks it as any other).
 """
 
@@ -30,10 +31,6 @@ MAX_DIMENSIONS = 30
 HEADER = "# yaml-language-server: $schema=https://bridge.dev/schemas/knowledge.schema.json\n"
 
 
-def _words(name: str) -> str:
-    return " ".join(w for w in re.split(r"[^a-z0-9]+", name.lower()) if w)
-
-
 def starter(tables: dict[str, TableColumns]) -> dict[str, Any]:
     """The starter file as plain data (``version: 1`` and the lists found)."""
     metrics: list[dict[str, Any]] = []
@@ -52,7 +49,7 @@ def starter(tables: dict[str, TableColumns]) -> dict[str, Any]:
                 metrics.append({"name": name, "sql": f"SUM({short}.{col})", "format": "currency"})
             label = kind == "STRING" and DIMENSION_HINT.search(col) and not NOT_DIMENSION.search(col)
             if label and len(dimensions) < MAX_DIMENSIONS:
-                dimensions.append({"column": f"{short}.{col}", "name": _words(col)})
+                dimensions.append({"column": f"{short}.{col}", "synonyms": []})
             if col.endswith("_id") and col != "id":
                 stem = col[:-3]
                 target = next(

@@ -166,7 +166,11 @@ class KnowledgeTerms:
                 if re.search(rf"\bAS {re.escape(m.name)}\b", sql):
                     meaning = m.description or m.sql + (f" where {m.filter}" if m.filter else "")
                     notes.append(f"{m.name} = {meaning.strip().rstrip('.')}")
-            elif h.kind == "dimension" and h.name.split(".", 1)[1] in sql:
+            elif (
+                h.kind == "dimension"
+                and h.name.split(".", 1)[1] in sql
+                and words(h.label) != words(h.name.split(".", 1)[1])
+            ):
                 notes.append(f"{h.label} = {h.name}")
         return list(dict.fromkeys(notes))
 

@@ -56,7 +56,7 @@ def test_ordinary_words_never_become_columns() -> None:
     assert {m.column.name for m in mentions("compute showing axis colored", RIDES)} == set()
 
 
-def test_condition_columns_are_not_axes_and_are_reported() -> None:
+def test_condition_columns_are_not_axes_and_are_applied() -> None:
     spec = parse_chart(
         "For rides whose climb m is above 300, show the average distance by weather in a bar chart", RIDES
     )
@@ -65,7 +65,8 @@ def test_condition_columns_are_not_axes_and_are_reported() -> None:
         "Weather",
         "Distance_km",
     )
-    assert spec.conditions and "climb_m" in spec.conditions[0]
+    assert spec.conditions == [] and [f.describe() for f in spec.filters] == ["climb_m > 300"]
+    assert "t.`climb_m` > 300" in build_dashboard(spec)["queries"]["chart"]["sql"]
 
 
 def test_sort_and_limit() -> None:

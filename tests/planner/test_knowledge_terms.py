@@ -1,8 +1,9 @@
 """The planner uses a team's knowledge file: metric definitions and synonyms before raw columns.
 
 Whole turns through the real generation service on the demo warehouse. The demo team defines
-average_order_value and return_rate; a second team on the same warehouse defines nothing and gets
-an honest "I could not find …" for the same words.
+average_order_value and return_rate; a second team on the same warehouse defines nothing: the
+planner computes both from the catalog (revenue / distinct orders, the share of items Returned) and
+says how.
 """
 
 from __future__ import annotations
@@ -109,11 +110,20 @@ def test_synonyms_map_to_the_defined_column(env: PlannerEnv) -> None:
     assert "u.traffic_source AS traffic_source" in _sql(env, channel.saved["dashboard_slug"])
 
 
-def test_a_team_without_the_definitions_gets_an_honest_answer(bare: PlannerEnv) -> None:
+def test_a_team_without_the_definitions_gets_them_computed_from_the_catalog_and_told_how(
+    bare: PlannerEnv,
+) -> None:
     turn = bare.ask("AOV by traffic source")
-    assert turn.saved is None, turn.text
-    assert "I could not find “aov”" in turn.text
+    assert turn.saved is not None, turn.text
+    sql = _sql(bare, turn.saved["dashboard_slug"])
+    assert "SUM(oi.sale_price) / NULLIF(COUNT(DISTINCT oi.order_id), 0) AS average_order_value" in sql
+    assert "as defined by your team" not in turn.text
+    assert "I computed average order value = revenue / distinct order_id" in turn.text, turn.text
     turn = bare.ask("return rate by category")
-    assert turn.saved is None and "I could not find “return”" in turn.text, turn.text
+    assert turn.saved is not None, turn.text
+    assert "AVG(CASE WHEN oi.status = 'Returned' THEN 1 ELSE 0 END) AS return_rate" in _sql(
+        bare, turn.saved["dashboard_slug"]
+    )
+    assert "I computed return rate = share of order_items rows with status = Returned" in turn.text
     turn = bare.ask("registrations by month")
     assert turn.saved is None and "as defined by your team" not in turn.text, turn.text

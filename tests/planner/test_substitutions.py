@@ -50,11 +50,23 @@ def test_follow_ups_sort_keep_top_n_and_set_the_period(demo_env: PlannerEnv) -> 
     assert len(demo_env.data(slug)["views"][-1]) > 0
 
 
-def test_chart_request_names_the_condition_it_did_not_apply(demo_env: PlannerEnv) -> None:
+def test_chart_request_applies_its_condition_and_says_so(demo_env: PlannerEnv) -> None:
     turn = demo_env.ask(
         "bar chart of the number of users for each traffic source, for users whose age is above 30"
     )
     assert turn.saved is not None, turn.text
     dashboard = check_dashboard(demo_env, turn.saved["dashboard_slug"], Case("", ("bar",), ("users",)))
     assert _chart_views(dashboard)[0]["x"]["field"] == "traffic_source"
+    assert "t.`age` > 30" in dashboard["queries"]["chart"]["sql"]
+    assert "Filtered to rows where age > 30" in turn.text, turn.text
+
+
+def test_chart_request_names_the_condition_it_did_not_apply(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask(
+        "bar chart of the number of users for each traffic source, for users whose age is above 30 or "
+        "whose state is empty"
+    )
+    assert turn.saved is not None, turn.text
+    dashboard = check_dashboard(demo_env, turn.saved["dashboard_slug"], Case("", ("bar",), ("users",)))
+    assert "age" not in dashboard["queries"]["chart"]["sql"]
     assert "did not apply the condition" in turn.text and "age" in turn.text

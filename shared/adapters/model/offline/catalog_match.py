@@ -174,6 +174,8 @@ class Measure:
     where: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     time_column: str | None = None  # dates the rows instead of the table's own time column
+    expr: str | None = None  # kind "derived": SQL over one table, ``{t}`` = its alias
+    why: str = ""  # kind "derived": how it is computed, in words
 
 
 @dataclass(frozen=True)

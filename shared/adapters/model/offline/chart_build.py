@@ -75,6 +75,7 @@ def chart_sql(spec: ChartSpec) -> tuple[str, dict[str, str]]:
     select.append(f"{y_expr} AS {y_alias}")
     lines = ["SELECT " + ", ".join(select), f"FROM `{spec.table.name}` AS t"]
     where = [f"{_col(spec.x.column.name)} IS NOT NULL"]
+    where += [f.sql(_col(f.column.name)) for f in spec.filters]
     if spec.period is not None and spec.table.time_column:
         where.append(
             f"DATE({_col(spec.table.time_column)}) BETWEEN @{PERIOD_PARAM}_start AND @{PERIOD_PARAM}_end"

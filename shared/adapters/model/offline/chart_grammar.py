@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Col, TableSchema
+from shared.adapters.model.offline.filters import Comparison, read_clause
 from shared.adapters.model.offline.linking import Mention, mentions, table_mentions, tokens
 
 AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
@@ -42,6 +43,9 @@ CONDITION = re.compile(
     r"[^,.;?]*?(?=,|\.|;|\?|\b(?:draw|show|visuali[sz]e|give|return|list|plot|display|find|create|"
     r"compare|and (?:draw|show|visuali[sz]e|plot|display|give|return)|in a|by a|with a|as a|using a)\b|$)"
 )
+DATE_CONDITION = re.compile(
+    r"@\d+\s+(?:(?:is|are|was|were)\s+)?(?:before|after|since|earlier than|later than|prior to)\s+(?:19|20)\d\d(?:-\d\d?-\d\d?)?"
+)
 LAYOUT_WORDS = re.compile(r"\b(?:axis|colou?red|grouped|group by|stacked|sort|sorted|order|ordered)\b")
 SORT_CLAUSE = re.compile(r"\b(?:sort|sorted|order|ordered|rank|ranked|arrange)\b[^,.;?]*")
 SORT = re.compile(
@@ -68,7 +72,8 @@ class ChartSpec:
     color: Col | None = None
     sort: tuple[str, str] | None = None  # ("x" | "y", "asc" | "desc")
     limit: int | None = None
-    conditions: list[str] = field(default_factory=list)  # condition clauses as written
+    conditions: list[str] = field(default_factory=list)  # condition clauses as written, not applied
+    filters: list[Comparison] = field(default_factory=list)  # condition clauses applied in the SQL
     explicit_mark: bool = False
     guessed_measure: bool = False  # no word named the measure; rows are counted
     period: tuple[str, str] | None = None  # (start, end) dashboard date defaults on the table's time column
@@ -91,8 +96,8 @@ def placeholders(text: str, ms: list[Mention]) -> _Read:
         out.append(f" @{k} ")
         pos = end
     out.append(text[pos:].lower())
-    t = re.sub(r"[-_]", " ", "".join(out))
-    t = re.sub(r"[^a-z0-9@,.;?'<>= ]+", " ", t)
+    t = re.sub(r"_|(?<!\d)-|-(?!\d)", " ", "".join(out))
+    t = re.sub(r"[^a-z0-9@,.;?'\"<>=!\- ]+", " ", t)
     t = re.sub(r"\s+", " ", t).strip()
     cond: set[int] = set()
     for c in conditions(t):
@@ -100,9 +105,36 @@ def placeholders(text: str, ms: list[Mention]) -> _Read:
     return _Read(t, [m.column for m in ms], cond)
 
 
+def read_conditions(t: str, cols: list[Col], table: TableSchema) -> tuple[list[Comparison], list[str]]:
+    """(filters applied in the SQL, condition clauses left out as written) of placeholder text ``t``.
+
+    A clause is applied only when every column it names gets a comparison and it joins its parts
+    with "and" only (an "or" would need a grouping the chart does not show)."""
+    applied: list[Comparison] = []
+    left: list[str] = []
+    for c in conditions(t):
+        clause = c.group(0)
+        if not re.search(r"@\d+|\d", clause):
+            continue
+        found = read_clause(clause, cols, table)
+        named = set(re.findall(r"@(\d+)", clause))
+        if found and len(found) >= len(named) and not re.search(r"\bor\b|\bletters?\b|\bcontain", clause):
+            applied.extend(f for f in found if f not in applied)
+        else:
+            left.append(re.sub(r"@(\d+)", lambda m: cols[int(m.group(1))].name, clause.strip()))
+    for f in read_clause(re.sub(r"@\d+", " ", t), [], table):  # "older than 30": a column by meaning
+        if all(a.column.name != f.column.name for a in applied):
+            applied.append(f)
+    return applied, left
+
+
 def conditions(t: str) -> list[re.Match[str]]:
     """Condition clauses, leaving out clauses that place axes or series ("where @0 is on the x axis")."""
-    return [c for c in CONDITION.finditer(t) if not LAYOUT_WORDS.search(c.group(0))]
+    found = [c for c in CONDITION.finditer(t) if not LAYOUT_WORDS.search(c.group(0))]
+    for d in DATE_CONDITION.finditer(t):  # "@2 before 2021-03-15" needs no "whose"
+        if all(d.end() <= c.start() or d.start() >= c.end() for c in found):
+            found.append(d)
+    return sorted(found, key=lambda c: c.start())
 
 
 def _mark(t: str) -> tuple[str | None, bool, bool]:
@@ -259,8 +291,7 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     spec.guessed_measure = guessed
     spec.sort = _sort(t, spec, r)
     spec.limit = _limit(t)
-    spec.conditions = [c.group(0).strip() for c in conditions(t) if re.search(r"@\d+|\d", c.group(0))]
-    spec.conditions = [re.sub(r"@(\d+)", lambda m: r.cols[int(m.group(1))].name, c) for c in spec.conditions]
+    spec.filters, spec.conditions = read_conditions(t, r.cols, table)
     return spec
 
 

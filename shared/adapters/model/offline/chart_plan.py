@@ -12,13 +12,15 @@ from typing import Any
 from shared.adapters.model.offline.catalog_match import Catalog
 from shared.adapters.model.offline.chart_build import chart_title
 from shared.adapters.model.offline.chart_grammar import ChartSpec, parse_chart
-from shared.adapters.model.offline.design import Resolution
+from shared.adapters.model.offline.design import COMPUTED, Resolution
 from shared.adapters.model.offline.intent import Intent, singular
 from shared.adapters.model.offline.linking import FUNCTION_WORDS, pick_table, table_mentions, tokens
 
 
 def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution | None) -> ChartSpec | None:
     """The chart spec to build for ``text``, or None to leave the request to the dashboard designer."""
+    if (res is not None and (res.derived or res.pending)) or intent.years:
+        return None  # a ratio, a rate or a period comparison: the dashboard designer computes it
     picked = pick_table(text, list(catalog.tables.values()))
     if picked is None:
         return None
@@ -40,7 +42,7 @@ def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution |
             continue
         if any(m.kind != "count_rows" for m in catalog.measures(_ask(tok.word))):
             return None  # a measure word the chart would not use
-    dated = any(ch.isdigit() for c in spec.conditions for ch in c)
+    dated = any(ch.isdigit() for c in [*spec.conditions, *(f.text for f in spec.filters)] for ch in c)
     if intent.period is not None and table.time_column is not None and not dated:
         spec.period = (intent.period.start, intent.period.end)
     return spec
@@ -63,10 +65,18 @@ def _ask(word: str) -> Any:
 
 def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: dict[str, Any]) -> list[str]:
     """Sentences naming what the request asked that the saved chart does not show."""
+    description = str(dashboard.get("description") or "")
+    if COMPUTED in description:  # a ratio or a rate no team definition names: say how it was computed
+        how = description.split(COMPUTED, 1)[1].rstrip(".")
+        return [
+            f"I computed {how} (no team definition names it; add one to the knowledge file to change it)."
+        ]
     spec = chart_request(text, catalog, intent, None)
     if spec is None or chart_title(spec) != dashboard.get("title"):
         return []
     notes = []
+    if spec.filters:
+        notes.append("Filtered to rows where " + " and ".join(f.describe() for f in spec.filters) + ".")
     if spec.conditions:
         notes.append(
             "I did not apply the condition"

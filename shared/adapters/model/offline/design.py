@@ -8,14 +8,25 @@ chart types from :mod:`shared.dashboards.chart_rules`, currency formats for mone
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure
-from shared.adapters.model.offline.intent import GREETINGS, Intent, Period, singular
-from shared.adapters.model.offline.sql_build import PERIOD_PARAM, QuerySpec, ValueFilter, build_sql
+from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure, TableSchema
+from shared.adapters.model.offline.compare import by_year_view, series_by_year, year_measures
+from shared.adapters.model.offline.derived import applies, derived_asks, rate_lookups, resolve_derived
+from shared.adapters.model.offline.intent import GREETINGS, STOP, Intent, MeasureAsk, Period, singular
+from shared.adapters.model.offline.sql_build import (
+    PERIOD_PARAM,
+    ConditionFilter,
+    QuerySpec,
+    ValueFilter,
+    build_sql,
+)
+from shared.adapters.model.offline.views import category_view, time_view, value_encoding, y_encoding
+from shared.adapters.model.offline.where import request_conditions
 from shared.dashboards.chart_rules import recommend_view
 
+COMPUTED = "Computed from the catalog: "  # the description's note on derived measures
 HOP_PENALTY = 1.5
 UNREACHABLE = -20.0
 TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice amount")
@@ -25,7 +36,6 @@ MAX_DIMS = 2
 SERIES = re.compile(  # "by month by country", "split by plan": one view with a series per value
     r"\b(?:by|per)\s+\w+(?:\s+\w+)?\s+(?:by|per|and by)\s+\w+|\b(?:split|colou?red|stacked|grouped|segmented|broken down)\s+by\b"
 )
-ADDITIVE = ("sum", "count_rows")  # measures whose totals row is the sum of the rows
 DEFAULT_PERIOD = Period("today-12m", "today", "last 12 months")  # added when a scan needs pruning
 
 
@@ -40,6 +50,8 @@ class Resolution:
     unresolved: list[str] = field(default_factory=list)  # measure words nothing in the catalog matched
     default_measure: bool = False  # no measure was named: rows of the dimension's table are counted
     modifiers: list[str] = field(default_factory=list)  # other words of matched measure phrases
+    derived: bool = False  # the main measure is derived (a ratio or a rate)
+    pending: list[tuple[str, str, str]] = field(default_factory=list)  # value searches a rate waits for
 
 
 @dataclass
@@ -57,16 +69,41 @@ def _dim_words(phrase: str) -> set[str]:
     return {singular(w) for w in phrase.split()} | set(phrase.split())
 
 
-def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()) -> Resolution | None:  # type: ignore[assignment]
-    """Where the request's measures live and how its dimensions join on; None when nothing matched."""
+def resolve(
+    intent: Intent,
+    catalog: Catalog,
+    skip_words: set[str] = frozenset(),  # type: ignore[assignment]
+    values: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+) -> Resolution | None:
+    """Where the request's measures live and how its dimensions join on; None when nothing matched.
+
+    ``values`` are the column values looked up so far (a rate's value word is searched first)."""
     asks = [a for a in intent.measures if a.phrase not in skip_words and a.phrase not in GREETINGS]
     asks = [a for a in asks if a.phrase not in intent.dimensions]
+    team_metric = bool(catalog.terms) and any(h.kind == "metric" for h in catalog.terms.hits(intent.text))  # type: ignore[union-attr]
+    wanted = [] if team_metric else derived_asks(intent.text)  # a team's definition comes first
+    wanted = [d for d in wanted if d.kind != "share" and applies(d, catalog)]
+    covered = {w for d in wanted for w in d.phrase.split()} | {singular(d.entity) for d in wanted if d.entity}
+    asks = [
+        a
+        for a in asks
+        if not ({singular(w) for w in a.phrase.split()} & covered or set(a.phrase.split()) & covered)
+    ]
+    pending = [k for k in rate_lookups(wanted, catalog) if k not in (values or {})]
+    derived = [] if pending else [m for d in wanted[:1] for m in resolve_derived(d, catalog, values)]
     dim_phrases = [d for d in intent.dimensions if d not in skip_words][:MAX_DIMS]
     dim_options = {p: catalog.dimensions(p) for p in dim_phrases}
     dim_options = {p: opts for p, opts in dim_options.items() if opts}
     all_options = [(a, catalog.measures(a)) for a in asks]
     measure_options = [(a, opts) for a, opts in all_options if opts]
     unresolved = [w for a, opts in all_options if not opts for w in a.phrase.split() if len(w) > 2]
+    if wanted and not derived and not pending:  # a ratio or rate the catalog cannot compute
+        unresolved += [w for w in wanted[0].phrase.split() if w not in STOP and w not in ("average", "rate")]
+    if derived:
+        measure_options.insert(0, (MeasureAsk(wanted[0].phrase), derived))
+    elif pending and not measure_options and not dim_options:
+        t = catalog.table(pending[0][1])
+        measure_options = [(MeasureAsk(wanted[0].phrase), [_count_rows(t)])]  # until the values are known
     modifiers = [  # "paid" in "paid invoices": a word of a measure phrase its match did not use
         w
         for a, opts in all_options
@@ -80,19 +117,7 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
         primary = measure_options[0][1][:12]
     else:
         first = next(iter(dim_options.values()))[0]
-        t = catalog.table(first.table)
-        primary = [
-            Measure(
-                t.name,
-                "count_rows",
-                None,
-                _plural_alias(t.entity),
-                f"{t.short.replace('_', ' ').capitalize()}",
-                "integer",
-                1,
-                1.0,
-            )
-        ]
+        primary = [_count_rows(catalog.table(first.table))]
     hints = {singular(w) for a in asks for w in a.phrase.split()}
     best: tuple[float, Measure, list[Dimension]] | None = None
     for cand in primary:
@@ -146,7 +171,14 @@ def resolve(intent: Intent, catalog: Catalog, skip_words: set[str] = frozenset()
         unresolved,
         default_measure=not measure_options,
         modifiers=modifiers,
+        derived=main.kind == "derived",
+        pending=pending,
     )
+
+
+def _count_rows(t: TableSchema) -> Measure:
+    label = t.short.replace("_", " ").capitalize()
+    return Measure(t.name, "count_rows", None, _plural_alias(t.entity), label, "integer", 1, 1.0)
 
 
 def _measure_words(m: Measure, catalog: Catalog) -> set[str]:
@@ -176,7 +208,7 @@ def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tu
         w for w in words if not catalog.by_entity(w) and not any(d.score >= 8 for d in catalog.dimensions(w))
     ]
     columns = catalog.filter_columns(res.base)
-    return [(w, t, c) for w in words for t, c in columns]
+    return res.pending + [(w, t, c) for w in words for t, c in columns]
 
 
 def match_filters(
@@ -235,7 +267,9 @@ def design(
     base = catalog.table(res.base)
     period = intent.period or (DEFAULT_PERIOD if force_period else None)
     use_period = period is not None and base.time_column is not None
-    common = {"period": use_period, "filters": tuple(f for f in filters)}
+    years = intent.years if base.time_column else []
+    conds = tuple(request_conditions(intent.text, catalog, res.base))
+    common = {"period": use_period, "filters": tuple(filters), "years": tuple(years), "conditions": conds}
     specs: dict[str, QuerySpec] = {}
     views: list[dict[str, Any]] = []
     summary: list[str] = []
@@ -246,8 +280,9 @@ def design(
         specs[spec.name] = spec
         return spec.name
 
-    totals = add(QuerySpec("totals", res.base, tuple(measures), **common))  # type: ignore[arg-type]
-    kpi_measures = [(totals, m) for m in measures]
+    yearly = year_measures(measures[0], years, base.time_column or "") if years else []
+    totals = add(QuerySpec("totals", res.base, tuple(yearly or measures), **common))  # type: ignore[arg-type]
+    kpi_measures = [(totals, m) for m in yearly or measures]
     for i, m in enumerate(res.extra):
         extra_base = catalog.table(m.table)
         q = add(
@@ -266,7 +301,7 @@ def design(
             wanted = None
         kind = recommend_view(time_axis=True, requested=wanted).type
         for m in measures[: 1 if series else 2]:
-            views.append(_time_view(q, res.grain, m, kind, series))
+            views.append(time_view(q, res.grain, m, kind, series))
             charts += 1
         summary.append(f"a {kind} of {main_label} by {res.grain} (a time axis reads best as a trend)")
     for d in res.dims if series is None else []:
@@ -279,7 +314,11 @@ def design(
         if intent.share and wanted is None:
             kind = "pie"
         top_n = intent.top_n or (6 if kind == "pie" else 10)
-        views.append(_category_view(q, d, measures, kind, top_n))
+        view = category_view(q, d, measures, kind, top_n, intent.order or "desc")
+        if years:
+            specs[q] = replace(specs[q], year_series=True)
+            view = series_by_year(view)
+        views.append(view)
         charts += 1
         why = (
             "share of a whole with few slices"
@@ -287,15 +326,20 @@ def design(
             else ("exact values to read" if kind == "table" else "categories compared side by side")
         )
         summary.append(f"a {kind} of {main_label} by {d.label.lower()} (top {top_n}; {why})")
+    if years and not charts:
+        q = add(QuerySpec("by_year", res.base, tuple(measures[:1]), year_series=True, **common))  # type: ignore[arg-type]
+        views.append(by_year_view(q, measures[0], y_encoding(measures[0])))
+        charts += 1
+        summary.append(f"a bar of {main_label} for each of {', '.join(map(str, years))}")
     kpis = [
         {
             "id": f"kpi_{m.alias}",
             "type": "kpi",
             "title": m.label if m.kind != "count_rows" else f"Total {m.label.lower()}",
             "query": q,
-            "value": _value(m),
+            "value": value_encoding(m),
             # a period is known: the change against the one before, computed by the view's query
-            **({"compare": {"to": "previous_period"}} if specs[q].period else {}),
+            **({"compare": {"to": "previous_period"}} if specs[q].period and not years else {}),
         }
         for q, m in kpi_measures[: max(1, min(MAX_KPIS, MAX_VIEWS - len(views)))]
     ]
@@ -327,8 +371,10 @@ def design(
                 "default": f.values[0],
             }
         )
-    title = _title(res, measures, filters, period if use_period else None)
-    templated = _title(res, measures, filters, period if use_period else None, templates=True)
+    title = _title(res, measures, filters, period if use_period else None, conditions=conds)
+    templated = _title(
+        res, measures, filters, period if use_period else None, templates=True, conditions=conds
+    )
     queries = {n: {"description": _describe(s), "sql": build_sql(s, catalog)} for n, s in specs.items()}
     from shared.adapters.model.offline.layout import arrange
 
@@ -336,7 +382,8 @@ def design(
         "version": 1,
         "title": templated,  # the filter values and period follow the parameters ({{ name }})
         "description": f"{main_label.capitalize()} from {base.short}"
-        + (f", {{{{ {PERIOD_PARAM} }}}}" if use_period and period else ""),
+        + (f", {{{{ {PERIOD_PARAM} }}}}" if use_period and period else "")
+        + _computed(measures),
         "theme": "monotone",
         "parameters": parameters,
         "queries": queries,
@@ -383,71 +430,6 @@ def dry_run_params(
     return out
 
 
-def _value(m: Measure) -> dict[str, Any]:
-    enc: dict[str, Any] = {"field": m.alias, "format": m.format}
-    if m.format == "currency":
-        enc["currency"] = "USD"
-    return enc
-
-
-def _y(m: Measure) -> dict[str, Any]:
-    enc: dict[str, Any] = {"field": m.alias, "type": "quantitative", "format": m.format, "title": m.label}
-    return enc
-
-
-def _time_view(
-    query: str, grain: str, m: Measure, kind: str, series: Dimension | None = None
-) -> dict[str, Any]:
-    by = f" and {series.label.lower()}" if series else ""
-    view: dict[str, Any] = {"id": f"{m.alias}_by_{grain}", "type": kind, "title": f"{m.label} by {grain}{by}",
-                            "query": query}  # fmt: skip
-    if kind == "table":
-        view["columns"] = [{"field": grain, "format": "date", "title": grain.capitalize()}, _y(m)]
-        if series is not None:
-            view["columns"].insert(1, {"field": series.alias, "title": series.label})
-        view["sort"] = {"field": grain, "order": "desc"}
-        if m.kind in ADDITIVE:
-            view["totals"] = True
-        return view
-    view["x"] = {"field": grain, "type": "temporal", "format": "date", "title": grain.capitalize()}
-    view["y"] = _y(m)
-    if series is not None:
-        view["color"] = {"field": series.alias, "type": "nominal", "title": series.label}
-    return view
-
-
-def _category_view(
-    query: str, d: Dimension, measures: list[Measure], kind: str, top_n: int
-) -> dict[str, Any]:
-    m = measures[0]
-    view: dict[str, Any] = {
-        "id": f"{m.alias}_by_{d.alias}",
-        "type": kind,
-        "title": f"{m.label} by {d.label.lower()}",
-        "query": query,
-    }
-    if kind == "pie":
-        view["theta"] = _y(m)
-        view["color"] = {"field": d.alias, "type": "nominal", "title": d.label}
-    elif kind == "table":
-        view["columns"] = [{"field": d.alias, "title": d.label}] + [
-            {"field": x.alias, "format": x.format, "title": x.label} for x in measures
-        ]
-        view["sort"] = {"field": m.alias, "order": "desc"}
-        if all(x.kind in ADDITIVE for x in measures):
-            view["totals"] = True  # sums and counts add up; averages and distinct counts do not
-    elif kind == "kpi":
-        view["value"] = _value(m)
-        return view
-    else:
-        view["type"] = "bar"
-        view["x"] = {"field": d.alias, "type": "nominal", "title": d.label, "sort": "desc"}
-        view["y"] = _y(m)
-        view["sort"] = {"field": m.alias, "order": "desc"}
-    view["top_n"] = top_n
-    return view
-
-
 def _title(
     res: Resolution,
     measures: list[Measure],
@@ -455,6 +437,7 @@ def _title(
     period: Period | None,
     *,
     templates: bool = False,
+    conditions: tuple[ConditionFilter, ...] = (),
 ) -> str:
     """The dashboard title; with ``templates`` the filter values and period are ``{{ name }}``
     templates of their parameters (a filter of several values is written into the SQL, so its
@@ -472,9 +455,17 @@ def _title(
             for f in filters
         ]
         suffix += " — " + ", ".join(shown)
+    if conditions:
+        suffix += (" — " if not filters else ", ") + ", ".join(c.text for c in conditions)
     if period is not None:
         suffix += f" ({{{{ {PERIOD_PARAM} }}}})" if templates else f" ({period.label})"
     return (title[: max(1, 120 - len(suffix))] + suffix)[:120]
+
+
+def _computed(measures: list[Measure]) -> str:
+    """How the derived measures are computed, for the description and the reply."""
+    parts = [f"{m.label.lower()} = {m.why}" for m in measures if m.kind == "derived" and m.why]
+    return (f". {COMPUTED}" + "; ".join(parts)) if parts else ""
 
 
 def _describe(spec: QuerySpec) -> str:

@@ -132,6 +132,10 @@ STOP = frozenset(
         "timeline",
         "overview",
         "summary",
+        "which",
+        "have",
+        "has",
+        "had",
     ]
 )
 GENERIC = frozenset(
@@ -194,6 +198,8 @@ class Intent:
     share: bool = False
     filter_words: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # content words left for catalog matching
+    order: str | None = None  # "asc" | "desc": how a ranking question orders its groups
+    years: list[int] = field(default_factory=list)  # a period comparison: one series per year
 
 
 def normalize(text: str) -> str:
@@ -326,17 +332,55 @@ def _dimension_phrases(t: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+RANKING = re.compile(
+    r"\b(?:which|what)\s+([a-z_]+(?:\s[a-z_]+)?)\s+(?:has|have|had|get|gets|got|show|shows|bring|brings|make|makes)"
+    r"\s+(?:the\s+)?(highest|lowest|most|fewest|least|biggest|largest|smallest|best|worst|top)\b"
+)
+COMPARE = re.compile(
+    r"\b((?:19|20)\d\d)\s*(?:,\s*(?:19|20)\d\d\s*)*(?:and|vs\.?|versus|against|compared (?:to|with)|with|to)\s+((?:19|20)\d\d)\b"
+)
+
+
+def compare_years(t: str) -> list[int]:
+    """The years a period comparison names ("compare 2023 and 2024", "2023 vs 2024"); not ranges."""
+    m = COMPARE.search(t)
+    if not m or re.search(r"\b(?:between|from)\s+$", t[: m.start()]):
+        return []
+    if not re.search(
+        r"\b(?:compare|compared|comparing|comparison|vs|versus|against)\b", t
+    ) and " and " not in m.group(0):
+        return []
+    years = sorted({int(y) for y in re.findall(r"(?:19|20)\d\d", m.group(0))})
+    return years if len(years) >= 2 else []
+
+
 def parse(text: str, today: date | None = None) -> Intent:
     """The intent of one request."""
     t = normalize(text)
     intent = Intent(text=text)
     intent.period = parse_period(text, today)
+    intent.years = compare_years(t)
+    if intent.years:
+        first, last = intent.years[0], intent.years[-1]
+        label = " vs ".join(str(y) for y in intent.years)
+        intent.period = Period(f"{first}-01-01", f"{last}-12-31", label)
     intent.view_type = _view_type(t)
     intent.top_n = _top_n(t)
     intent.grain = _grain(t)
     intent.share = any(re.search(rf"\b{w}\b", t) for w in SHARE_WORDS) or intent.view_type == "pie"
     body = _strip_periods(t)
+    if intent.years:  # "2023 vs 2024 orders": the years are compared, "vs" groups nothing
+        body = re.sub(r"\b(?:compare|comparing|vs|versus|against|compared (?:to|with))\b", " ", body)
+    rank = RANKING.search(body)
+    if rank:  # "which products have the highest return rate": products ranked by the measure
+        intent.order = (
+            "asc" if rank.group(2) in ("lowest", "fewest", "least", "smallest", "worst") else "desc"
+        )
+        intent.top_n = intent.top_n or 10
+        body = body[: rank.start(2)] + " " + body[rank.end(2) :]
     dims = [d for d in _dimension_phrases(body) if d not in GRAINS and d.rstrip("s") not in GRAINS]
+    if rank and not dims:
+        dims = [" ".join(w for w in rank.group(1).split() if w not in STOP)]
     m = re.search(
         r"\b(?:top|best|biggest|largest|bottom|worst|most popular|best[- ]selling)\s+(?:\d+\s+|"
         + "|".join(NUMBERS)

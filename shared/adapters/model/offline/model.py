@@ -120,7 +120,7 @@ class OfflinePlanner(StreamingChatModel):
             if catalog.terms
             else parse(facts.message, self.today)
         )
-        res = resolve(intent, catalog)
+        res = resolve(intent, catalog, values=facts.values)
         chart = chart_request(facts.message, catalog, intent, res)
         if chart is not None:
             return self._save_chart(facts, chart)

@@ -27,6 +27,16 @@ class ValueFilter:
     values: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ConditionFilter:
+    """A comparison on ``table.column``: ``condition`` with ``{ref}`` for the column reference."""
+
+    table: str
+    column: str
+    condition: str
+    text: str  # in words, for titles and replies
+
+
 def string_literal(value: str) -> str:
     """A BigQuery string literal (values come from the warehouse; quotes are escaped)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -41,6 +51,9 @@ class QuerySpec:
     grain: str | None = None
     period: bool = False
     filters: tuple[ValueFilter, ...] = field(default_factory=tuple)
+    conditions: tuple[ConditionFilter, ...] = ()
+    years: tuple[int, ...] = ()  # a period comparison: only these years of the time column
+    year_series: bool = False  # one group (series) per year
 
 
 def _aliases(tables: list[str]) -> dict[str, str]:
@@ -59,7 +72,8 @@ def joins_for(spec: QuerySpec, catalog: Catalog) -> list[Join]:
     """The joins the query needs to reach its dimension and filter tables, in order, once each."""
     joins: list[Join] = []
     defined = [t for m in spec.measures for t in m.tables]
-    for target in defined + [d.table for d in spec.dims] + [f.table for f in spec.filters]:
+    tables = defined + [d.table for d in spec.dims] + [f.table for f in spec.filters]
+    for target in tables + [c.table for c in spec.conditions]:
         for j in catalog.path(spec.base, target) or []:
             if j not in joins:
                 joins.append(j)
@@ -67,6 +81,8 @@ def joins_for(spec: QuerySpec, catalog: Catalog) -> list[Join]:
 
 
 def measure_sql(m: Measure, alias: str) -> str:
+    if m.kind == "derived" and m.expr:
+        return f"{m.expr.replace('{t}', alias)} AS {m.alias}"
     col = f"{alias}.{m.column}" if m.column else ""
     expr = {
         "count_rows": "COUNT(*)",
@@ -97,6 +113,9 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     for d in spec.dims:
         select.append(f"{alias[d.table]}.{d.column} AS {d.alias}")
         group.append(d.alias)
+    if spec.year_series and time_col:
+        select.append(f"EXTRACT(YEAR FROM DATE({a}.{time_col})) AS year")
+        group.append("year")
     select.extend(
         measure_sql(m, alias[m.table]) if m.sql is None else defined_sql(m, alias) for m in spec.measures
     )
@@ -109,6 +128,10 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     where: list[str] = []
     if spec.period and time_col:
         where.append(f"DATE({a}.{time_col}) BETWEEN @{PERIOD_PARAM}_start AND @{PERIOD_PARAM}_end")
+    for c in spec.conditions:
+        where.append(c.condition.replace("{ref}", f"{alias[c.table]}.{c.column}"))
+    if spec.years and time_col:
+        where.append(f"EXTRACT(YEAR FROM DATE({a}.{time_col})) IN ({', '.join(str(y) for y in spec.years)})")
     for f in spec.filters:
         if len(f.values) == 1:
             where.append(f"{alias[f.table]}.{f.column} = @{f.param}")
@@ -124,5 +147,7 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     if spec.grain and time_col:
         lines.append(f"ORDER BY {spec.grain}")
     elif spec.dims and spec.measures:
-        lines.append(f"ORDER BY {spec.measures[0].alias} DESC")
+        lines.append(f"ORDER BY {spec.measures[0].alias} DESC" + (", year" if spec.year_series else ""))
+    elif spec.year_series:
+        lines.append("ORDER BY year")
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ from shared.adapters.model.offline.catalog_match import (
     NOT_DIMENSIONS,
     PEOPLE,
     Catalog,
+    Col,
     Measure,
     TableSchema,
     words_of,
@@ -33,6 +34,7 @@ from shared.adapters.model.offline.catalog_match import (
 from shared.adapters.model.offline.intent import GRAINS, STOP, MeasureAsk, normalize, singular
 from shared.adapters.model.offline.sql_build import string_literal
 
+SAMPLE_CAP = 10  # a scan keeps at most this many sample values: a full list may be cut short
 VALUE_WORDS = ("value", "size", "amount", "total", "revenue", "spend", "worth", "ticket", "sales", "basket")
 RATE_SKIP = frozenset(["growth", "interest", "exchange", "tax", "hourly", "daily", "heart", "success"])
 RATE_FALLBACK = {"conversion": "convert", "churn": "churn", "cancellation": "cancel", "refund": "refund"}
@@ -129,16 +131,18 @@ def rate_lookups(asks: list[DerivedAsk], catalog: Catalog) -> list[tuple[str, st
         if a.kind != "rate":
             continue
         s = stem(a.word)
+        if any(_samples(c, s) for t in catalog.tables.values() for c in t.columns):
+            continue  # the catalog's sample values already hold the value
         for t in catalog.tables.values():
             for c in t.columns:
                 textual = c.type.upper() == "STRING" and not NOT_DIMENSIONS.search(c.name.lower())
-                if textual and not _samples(c, s):
+                if textual and len(c.sample_values) in (0, SAMPLE_CAP):  # a short list is every value
                     out.append((s, t.name, c.name))
     return out
 
 
-def _samples(col: Any, s: str) -> list[str]:
-    return [v for v in getattr(col, "samples", ()) or () if str(v).lower().startswith(s)]
+def _samples(col: Col, s: str) -> list[str]:
+    return [v for v in col.sample_values if str(v).lower().startswith(s)]
 
 
 def _value_hits(

@@ -223,8 +223,10 @@ views:
     saved = ok(registry.call("save_dashboard_yaml", {"slug": "items-by-status", "yaml": text}, ctx))
     listed = ok(registry.call("list_dashboards", {}, ctx))["dashboards"]
     assert {"slug": "items-by-status", "title": "Items by status", "description": "", "version": 1} in [
-        {**d, "description": d["description"] or ""} for d in listed
+        {**{k: v for k, v in d.items() if k != "preview_url"}, "description": d["description"] or ""}
+        for d in listed
     ]
+    assert all(d["preview_url"].endswith(f"/d/{ctx.team_id}/{d['slug']}") for d in listed)
     got = ok(registry.call("get_dashboard", {"slug": "items-by-status"}, ctx))
     assert got["version"] == saved["version"] == 1 and "theme: monotone" in got["yaml"]
     missing = registry.call("get_dashboard", {"slug": "nope"}, ctx)

@@ -55,6 +55,17 @@ class PlannerEnv:
     team_id: str
     connection_id: str
     user: Principal
+    register: Callable[[Container, Principal], tuple[str, str]] | None = None
+
+    def fresh(self) -> PlannerEnv:
+        """The same container and warehouse under a new team with no dashboards yet.
+
+        The planner offers an existing dashboard instead of saving a copy when a request repeats;
+        a test whose first request another test of the module made too starts from a fresh team.
+        """
+        assert self.register is not None
+        team_id, conn_id = self.register(self.container, self.user)
+        return PlannerEnv(self.container, team_id, conn_id, self.user, self.register)
 
     def session(self) -> Session:
         from doubles.generation import create_session
@@ -72,6 +83,16 @@ class PlannerEnv:
         saved = next((dict(d) for t, d in reversed(result.events) if t == "dashboard_saved"), None)
         return Turn(result.message, result.status, result.events, saved)
 
+    def ask_new(self, message: str) -> Turn:
+        """Ask for a new dashboard in a new session; when an earlier request of the module built
+        this very dashboard (the planner offers it instead of a copy), answer "update it"."""
+        session = self.session()
+        turn = self.ask(message, session)
+        if turn.saved is None and "get_dashboard" in turn.calls:
+            assert "You already have" in turn.text and "update it" in turn.text, turn.text
+            turn = self.ask("update it", session)
+        return turn
+
     def dashboard(self, slug: str) -> tuple[dict[str, Any], str, int]:
         from shared.services.dashboards import get_dashboard
 
@@ -85,6 +106,25 @@ class PlannerEnv:
 
         with self.container.db.session() as s:
             return dashboard_data(self.container, s, self.user, self.team_id, slug, {})
+
+
+def _demo_team(c: Container, user: Principal) -> tuple[str, str]:
+    """Another team with its own scanned connection to the demo warehouse."""
+    from shared.services import catalog, connections, teams
+
+    with c.db.session() as s:
+        team = teams.create_team(s, user, "Another demo team")
+        body = {
+            "name": "Demo warehouse",
+            "warehouse_type": "duckdb",
+            "path": str(c.settings.demo_warehouse_path),
+            "project": "demo",
+        }
+        conn = connections.create_connection(c, s, user, team.id, body)
+        connections.validate_connection(c, s, conn)
+        assert conn.status == "valid", conn.last_error
+        catalog.scan(c, s, conn)
+        return team.id, conn.id
 
 
 def build_env(
@@ -110,7 +150,7 @@ def build_env(
     set_container(c)
     try:
         team_id, conn_id = register(c, user) if register else seed_demo(c)
-        yield PlannerEnv(c, team_id, conn_id, user)
+        yield PlannerEnv(c, team_id, conn_id, user, register or _demo_team)
     finally:
         set_container(None)
         queue = c.__dict__.get("task_queue")

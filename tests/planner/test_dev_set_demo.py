@@ -172,7 +172,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_request_builds_a_dashboard_with_data(demo_env: PlannerEnv, case: Case) -> None:
-    turn = demo_env.ask(case.message)
+    turn = demo_env.ask_new(case.message)
     assert turn.saved is not None, turn.text
     check_dashboard(demo_env, turn.saved["dashboard_slug"], case)
     assert turn.calls[-1] == "save_dashboard_yaml"
@@ -256,6 +256,7 @@ FOLLOW_UPS = [
 def test_follow_up_edits_the_sessions_dashboard(
     demo_env: PlannerEnv, first: str, follow_up: str, expected: Case
 ) -> None:
+    demo_env = demo_env.fresh()  # the first requests repeat other tests' requests
     session = demo_env.session()
     created = demo_env.ask(first, session)
     assert created.saved is not None, created.text
@@ -269,6 +270,7 @@ def test_follow_up_edits_the_sessions_dashboard(
 
 
 def test_catalog_text_is_data_not_instructions(demo_env: PlannerEnv) -> None:
+    demo_env = demo_env.fresh()
     turn = demo_env.ask("top 10 products by name and revenue")
     products = next(
         r["result"] for r in turn.results("get_table_schema") if r["result"]["name"].endswith(".products")
@@ -296,6 +298,7 @@ def test_catalog_text_is_data_not_instructions(demo_env: PlannerEnv) -> None:
 
 
 def test_unrecognised_change_with_a_new_question_builds_a_new_dashboard(demo_env: PlannerEnv) -> None:
+    demo_env = demo_env.fresh()
     session = demo_env.session()
     first = demo_env.ask("monthly revenue for the last year", session)
     assert first.saved is not None

@@ -98,7 +98,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_request_on_second_schema(saas_env: PlannerEnv, case: Case) -> None:
-    turn = saas_env.ask(case.message)
+    turn = saas_env.ask_new(case.message)
     assert turn.saved is not None, turn.text
     check_dashboard(saas_env, turn.saved["dashboard_slug"], case)
 
@@ -126,6 +126,7 @@ SAAS_FOLLOW_UPS = [
     ("first", "follow_up", "expected"), SAAS_FOLLOW_UPS, ids=[f[1] for f in SAAS_FOLLOW_UPS]
 )
 def test_follow_up_on_second_schema(saas_env: PlannerEnv, first: str, follow_up: str, expected: Case) -> None:
+    saas_env = saas_env.fresh()  # the first requests repeat other tests' requests
     session = saas_env.session()
     created = saas_env.ask(first, session)
     assert created.saved is not None, created.text

@@ -34,7 +34,7 @@ def analyzer() -> Iterator[GoogleSqlAnalyzer]:
 
 
 def _problems(env: PlannerEnv, analyzer: GoogleSqlAnalyzer, case: Case) -> list[str]:
-    turn = env.ask(case.message)
+    turn = env.ask_new(case.message)
     assert turn.saved, f"{case.message!r} saved no dashboard: {turn.text}"
     dashboard, _text, _version = env.dashboard(turn.saved["dashboard_slug"])
     with env.container.db.session() as s:

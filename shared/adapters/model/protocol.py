@@ -171,6 +171,7 @@ class DashboardSummary(Result):
     title: str
     description: str | None = None
     version: int
+    preview_url: str | None = None  # where the web app shows it
 
 
 class ListDashboardsResult(Result):

@@ -7,6 +7,7 @@ the dry run in this turn; a dashboard without a theme is saved with ``theme: mon
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from shared.adapters.model import protocol as p
 from shared.agent.context import sql_fingerprint
@@ -15,20 +16,17 @@ from shared.agent.tools.scope import Scope, scoped
 from shared.dashboards.chart_rules import ERROR, check_dashboard_views
 from shared.errors import Conflict, PreconditionRequired, ValidationFailed
 
+if TYPE_CHECKING:
+    from shared.dashboards.model import Dashboard
+
 DEFAULT_THEME_LINE = "theme: monotone"
 _YAML_ARG = {"type": "string", "minLength": 1, "maxLength": 262_144}
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,79}$"}
 
 
-def with_default_theme(text: str) -> str:
-    """``text`` with ``theme: monotone`` added when the document sets no theme."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if not isinstance(data, dict) or "theme" in data:
+def with_default_theme(text: str, model: Dashboard) -> str:
+    """``text`` with ``theme: monotone`` added when the document (already loaded as ``model``) sets none."""
+    if "theme" in model.model_fields_set:
         return text
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
@@ -38,8 +36,13 @@ def with_default_theme(text: str) -> str:
     return DEFAULT_THEME_LINE + "\n" + text
 
 
-def check_yaml(scope: Scope, text: str) -> p.ValidationResult:
-    """Schema + semantic errors (with lines), chart-rule findings and queries not yet dry-run."""
+def preview_url(scope: Scope, slug: str) -> str:
+    """Where the web app shows dashboard ``slug`` of this scope's team."""
+    return f"{scope.ctx.ports.settings.public_url}/d/{scope.ctx.team_id}/{slug}"
+
+
+def _check(scope: Scope, text: str) -> tuple[p.ValidationResult, Dashboard | None]:
+    """Load ``text`` once (one YAML parse, one schema run) and check it; the typed model when valid."""
     from shared.dashboards.validate import validate_dashboard
 
     sql = scope.sql
@@ -50,17 +53,24 @@ def check_yaml(scope: Scope, text: str) -> p.ValidationResult:
     ]
     findings: list[p.ChartWarning] = []
     not_dry_run: list[str] = []
-    if report.dashboard is not None:
-        for f in check_dashboard_views(report.dashboard):
+    model = report.model
+    if model is not None:
+        for f in check_dashboard_views(model):
             findings.append(p.ChartWarning(view=f.view, level=f.level, message=f.message))
             if f.level == ERROR:
                 errors.append(p.YamlError(path=f"views.{f.view}", line=None, column=None, message=f.message))
         not_dry_run = [
             name
-            for name, query in report.dashboard["queries"].items()
-            if sql_fingerprint(query["sql"]) not in scope.ctx.state.dry_run_passed
+            for name, query in model.queries.items()
+            if sql_fingerprint(query.sql) not in scope.ctx.state.dry_run_passed
         ]
-    return p.ValidationResult(valid=not errors, errors=errors, warnings=findings, not_dry_run=not_dry_run)
+    result = p.ValidationResult(valid=not errors, errors=errors, warnings=findings, not_dry_run=not_dry_run)
+    return result, model
+
+
+def check_yaml(scope: Scope, text: str) -> p.ValidationResult:
+    """Schema + semantic errors (with lines), chart-rule findings and queries not yet dry-run."""
+    return _check(scope, text)[0]
 
 
 @tool(
@@ -106,8 +116,7 @@ def save_dashboard_yaml(
     from shared.services.dashboards import get_dashboard, save_dashboard
 
     ctx, s = scope.ctx, scope.session
-    text = with_default_theme(yaml)
-    checked = check_yaml(scope, yaml)  # lines as the model wrote them
+    checked, model = _check(scope, yaml)  # lines as the model wrote them
     if checked.errors:
         raise ValidationFailed(
             f"the dashboard YAML is invalid ({len(checked.errors)} errors); nothing was saved",
@@ -123,6 +132,8 @@ def save_dashboard_yaml(
                 for n in checked.not_dry_run
             ],
         )
+    assert model is not None  # valid
+    text = with_default_theme(yaml, model)
     try:
         row = save_dashboard(
             ctx.ports,
@@ -143,7 +154,7 @@ def save_dashboard_yaml(
         dashboard_slug=slug,
         version=row.version,
         yaml_path=row.yaml_path,
-        preview_url=f"{ctx.ports.settings.public_url}/d/{ctx.team_id}/{slug}",
+        preview_url=preview_url(scope, slug),
     )
     record = saved.to_json()
     ctx.emit("yaml_artifact", {"dashboard_slug": slug, "version": row.version, "yaml": text})
@@ -166,7 +177,13 @@ def list_dashboards(scope: Scope) -> p.ListDashboardsResult:
 
     return p.ListDashboardsResult(
         dashboards=[
-            p.DashboardSummary(slug=d.slug, title=d.title, description=d.description, version=d.version)
+            p.DashboardSummary(
+                slug=d.slug,
+                title=d.title,
+                description=d.description,
+                version=d.version,
+                preview_url=preview_url(scope, d.slug),
+            )
             for d in rows_of(scope.session, scope.ctx.user, scope.ctx.team_id)
         ]
     )

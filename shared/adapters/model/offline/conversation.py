@@ -20,6 +20,8 @@ from shared.knowledge.model import Knowledge
 @dataclass
 class Facts:
     message: str = ""
+    earlier: list[str] = field(default_factory=list)  # the session's previous user messages, oldest first
+    choice: str | None = None  # update/open/make: this message answers the offer of an existing dashboard
     step: int = 0  # assistant messages so far in this turn
     session_slug: str | None = None
     tables: list[dict[str, Any]] | None = None
@@ -47,6 +49,7 @@ def read(request: ModelRequest) -> Facts:
     for m in messages[:last_user]:
         if isinstance(m, ToolResultMessage) and m.name == proto.SAVE_DASHBOARD_YAML and m.ok:
             facts.session_slug = m.result.get("dashboard_slug") or facts.session_slug
+    facts.earlier = [m.text for m in messages[:last_user] if isinstance(m, UserMessage)]
     if last_user >= 0:
         facts.message = messages[last_user].text  # type: ignore[union-attr]
     calls: dict[str, tuple[str, dict[str, Any]]] = {}

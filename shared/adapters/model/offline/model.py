@@ -9,13 +9,14 @@ follow-ups start from get_dashboard. Catalog text is only matched by words, neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
-from shared.adapters.model.offline import replies
+from shared.adapters.model.offline import edit_doc, replies
 from shared.adapters.model.offline.catalog_match import Catalog
 from shared.adapters.model.offline.chart_build import build_dashboard
 from shared.adapters.model.offline.chart_grammar import ChartSpec
@@ -31,14 +32,27 @@ from shared.adapters.model.offline.design import (
     resolve,
     slug_for,
 )
-from shared.adapters.model.offline.editing import EditResult, apply_edits, edit_lookups, prune_queries
+from shared.adapters.model.offline.editing import (
+    EditResult,
+    apply_edits,
+    asks_change,
+    edit_lookups,
+    prune_queries,
+)
 from shared.adapters.model.offline.intent import is_edit, is_greeting, normalize, parse
 from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
-from shared.adapters.model.offline.yaml_build import from_yaml, to_yaml
+from shared.adapters.model.offline.yaml_build import to_yaml
 from shared.adapters.model.port import StreamingChatModel
+from shared.errors import ValidationFailed
 
 MAX_SCHEMAS = 12
 VALUE_LIMIT = 10
+# Answers to the offer made when a request repeats an existing dashboard (see replies.existing_offer).
+CHOICE = re.compile(
+    r"^\W*(?:yes|ok|okay|sure)?[\s,]*(?:please\s+)?(?P<choice>update it|update|rebuild it|refresh it|open it|open|"
+    r"make a copy|new copy|save a copy|a copy|keep both|create a new one|new one)\W*(?:please)?\W*$",
+    re.IGNORECASE,
+)
 
 Action = list[tuple[str, dict[str, Any]]] | str  # tool calls to make, or the final text
 
@@ -69,11 +83,16 @@ class OfflinePlanner(StreamingChatModel):
 
     def next_action(self, facts: Facts) -> Action:
         """The next step of the turn described by ``facts``."""
+        choice = CHOICE.match(facts.message.strip())
+        if choice and facts.earlier:
+            # an answer to the offer of an existing dashboard: plan the request it answered again
+            facts.choice = choice.group("choice").lower().split()[0]
+            facts.message = facts.earlier[-1]
         if facts.saved is not None:
             return self._closing(facts)
         if facts.save_error is not None:
             return f"I could not save the dashboard: {facts.save_error.get('message', 'unknown error')}. Nothing was changed."
-        editing = facts.session_slug is not None and is_edit(facts.message)
+        editing = facts.session_slug is not None and (is_edit(facts.message) or asks_change(facts.message))
         if facts.tables is None:
             query = facts.message.strip()[:500] or "tables"
             calls: list[tuple[str, dict[str, Any]]] = [(proto.SEARCH_CATALOG, {"query": query, "limit": 12})]
@@ -92,7 +111,7 @@ class OfflinePlanner(StreamingChatModel):
         if missing:
             return [(proto.GET_TABLE_SCHEMA, {"table": t}) for t in missing]
         catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-        if is_greeting(facts.message) or not normalize(facts.message):
+        if not editing and (is_greeting(facts.message) or not normalize(facts.message)):
             return replies.clarifying_question(catalog, facts.tables)
         if editing:
             return self._edit(facts, catalog)
@@ -151,8 +170,25 @@ class OfflinePlanner(StreamingChatModel):
             if len(failed) == len(dashboard["queries"]):
                 return self._failure(facts, dashboard, failed)
             dashboard = prune_queries(dashboard, set(failed))
-        slug = slug_for(draft.title, {d["slug"] for d in facts.dashboards or []})
-        return self._validate_and_save(facts, dashboard, slug, None)
+        return self._save_new(facts, dashboard, draft.title)
+
+    def _save_new(self, facts: Facts, dashboard: dict[str, Any], title: str) -> Action:
+        """Save a new dashboard under a free slug, unless the same request already built this one."""
+        text = to_yaml(dashboard)
+        taken = {d["slug"]: d for d in facts.dashboards or []}
+        same = taken.get(slug_for(title, set()))
+        copy = facts.choice in ("make", "new", "save", "a", "keep", "create")
+        if same is not None and same.get("title") == title and not copy:
+            url = same.get("preview_url") or ""
+            if facts.choice in ("update", "rebuild", "refresh"):
+                return self._validate_and_save(facts, text, same["slug"], int(same["version"]))
+            if facts.choice == "open":
+                return f"Here is “{title}” (version {same['version']}). {replies.link(url)}".strip()
+            if facts.existing is None or facts.existing.get("slug") != same["slug"]:
+                return [(proto.GET_DASHBOARD, {"slug": same["slug"]})]  # is it this very dashboard?
+            if facts.existing.get("yaml", "").strip() == text.strip():
+                return replies.existing_offer(title, same["slug"], int(same["version"]), url)
+        return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 
     def _save_chart(self, facts: Facts, spec: ChartSpec) -> Action:
         dashboard = build_dashboard(spec)
@@ -162,42 +198,47 @@ class OfflinePlanner(StreamingChatModel):
         failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
         if failed:
             return self._failure(facts, dashboard, failed)
-        slug = slug_for(dashboard["title"], {d["slug"] for d in facts.dashboards or []})
-        return self._validate_and_save(facts, dashboard, slug, None)
+        return self._save_new(facts, dashboard, str(dashboard["title"]))
 
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
         assert facts.existing is not None
-        current = from_yaml(facts.existing["yaml"])
-        lookups = [
-            k for k in edit_lookups(facts.message, current, catalog, self.today) if k not in facts.values
-        ]
+        try:
+            doc = edit_doc.load(facts.existing["yaml"])  # one parse per step, read as the typed model
+        except ValidationFailed as exc:
+            return (
+                f"I could not read the dashboard '{facts.session_slug}' to change it ({exc.message}). "
+                "Fix it in the YAML editor, or ask for a new dashboard."
+            )
+        lookups = [k for k in edit_lookups(facts.message, doc, catalog) if k not in facts.values]
         if lookups:
             return [
                 (proto.GET_COLUMN_VALUES, {"table": t, "column": c, "search": w, "limit": VALUE_LIMIT})
                 for w, t, c in lookups
             ]
-        result: EditResult = apply_edits(facts.message, current, catalog, facts.values, self.today)
-        if not result.changed and resolve(parse(facts.message, self.today), catalog) is not None:
+        result: EditResult = apply_edits(facts.message, doc, catalog, facts.values, self.today)
+        if not result.understood and resolve(parse(facts.message, self.today), catalog) is not None:
             if facts.dashboards is None:
                 return [
                     (proto.LIST_DASHBOARDS, {})
                 ]  # not a change after all: a new dashboard needs a free slug
             return self._create(facts, catalog)
         if not result.changed:
+            if result.understood:
+                return replies.unchanged(doc.model.title, result.notes)
             return (
-                "I could not tell what to change. Try for example: “make the trend a bar chart”, "
-                "“add a KPI for total orders”, “only 2023” or “remove the table”."
+                "I could not tell what to change. Try for example: “sort by revenue descending”, "
+                "“only the top 5”, “last 90 days”, “make it a line chart”, “only Germany”, "
+                "“remove the country filter”, “add a KPI for total orders” or “remove the table”."
             )
-        pending = self._dry_runs(facts, result.dashboard)
+        data = edit_doc.plain(result.doc.data)
+        pending = self._dry_runs(facts, data)
         if pending:
             return pending
-        failed = [
-            n for n, q in result.dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")
-        ]
+        failed = [n for n, q in result.doc.model.queries.items() if not facts.dry_runs[q.sql].get("passed")]
         if failed:
-            return self._failure(facts, result.dashboard, failed)
+            return self._failure(facts, data, failed)
         return self._validate_and_save(
-            facts, result.dashboard, facts.existing["slug"], int(facts.existing["version"])
+            facts, result.text, facts.existing["slug"], int(facts.existing["version"])
         )
 
     def _dry_runs(self, facts: Facts, dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -215,10 +256,7 @@ class OfflinePlanner(StreamingChatModel):
                 calls.append((proto.RUN_DRY_RUN_QUERY, args))
         return calls
 
-    def _validate_and_save(
-        self, facts: Facts, dashboard: dict[str, Any], slug: str, version: int | None
-    ) -> Action:
-        text = to_yaml(dashboard)
+    def _validate_and_save(self, facts: Facts, text: str, slug: str, version: int | None) -> Action:
         checked = facts.validations.get(text)
         if checked is None:
             return [(proto.VALIDATE_DASHBOARD_YAML, {"yaml": text})]
@@ -244,30 +282,32 @@ class OfflinePlanner(StreamingChatModel):
     def _closing(self, facts: Facts) -> str:
         saved = facts.saved or {}
         yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.get("valid")), None)
-        dashboard = from_yaml(yaml_text) if yaml_text else {}
+        dashboard = edit_doc.load(yaml_text).model if yaml_text else None
         tables = sorted(
             {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
         )
         notes = None
-        if (
+        if facts.choice in ("update", "rebuild", "refresh"):
+            notes = ["rebuilt it from the same request"]
+        elif (
             facts.existing is not None
             and facts.schemas
             and saved.get("dashboard_slug") == facts.existing["slug"]
         ):
             catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-            current = from_yaml(facts.existing["yaml"])
+            current = edit_doc.load(facts.existing["yaml"])
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
-        text = replies.summary(dashboard, tables, saved, notes)
-        defined = KnowledgeTerms(facts.knowledge).used(
-            facts.message, " ".join(q.get("sql", "") for q in (dashboard.get("queries") or {}).values())
-        )
+        left_out: list[str] = []
+        if notes is None and facts.schemas and dashboard is not None:
+            catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
+            left_out = chart_notes(
+                facts.message, catalog, parse(facts.message, self.today), dashboard.to_dict()
+            )
+        text = replies.summary(dashboard, tables, saved, notes, left_out)
+        sql = " ".join(q.sql for q in dashboard.queries.values()) if dashboard is not None else ""
+        defined = KnowledgeTerms(facts.knowledge).used(facts.message, sql)
         if defined:
             text += "\n\nI used " + "; ".join(defined) + ", as defined by your team."
-        if notes is None and facts.schemas:
-            catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-            left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
-            if left_out:
-                text += " " + " ".join(left_out)
         return text
 
     def _resolve_date(self, value: str) -> date:

@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.adapters.model.offline.catalog_match import PEOPLE_TABLES, Catalog
 from shared.adapters.model.offline.intent import MeasureAsk
+from shared.dashboards.model import Dashboard, DateRangeParameter, StringParameter, View
 
 
 def clarifying_question(
@@ -95,36 +96,72 @@ def _dates(start: str, end: str) -> str:
     return f"{start} to {end}"
 
 
+def _scope(dashboard: Dashboard) -> list[str]:
+    out = []
+    for p in dashboard.parameters:
+        if isinstance(p, DateRangeParameter):
+            out.append(_dates(p.default.start, p.default.end))
+        elif isinstance(p, StringParameter):
+            out.append(f"{p.name.replace('_', ' ')} {p.default}")
+    return out
+
+
+def _kind(v: View) -> str:
+    x = getattr(v, "x", None)
+    return "bar_time" if v.type == "bar" and x is not None and x.type == "temporal" else v.type
+
+
+def link(url: str) -> str:
+    """The short markdown link a reply ends with (the web app renders it; the URL stays out of the text)."""
+    return f"[Open dashboard]({url})" if url else ""
+
+
 def summary(
-    dashboard: dict[str, Any], tables: list[str], saved: dict[str, Any], notes: list[str] | None = None
+    dashboard: Dashboard | None,
+    tables: list[str],
+    saved: dict[str, Any],
+    notes: list[str] | None = None,
+    left_out: list[str] | None = None,
 ) -> str:
-    """Two or three sentences: what was built (or changed), why these views, where to open it."""
+    """What was built (why these views, where the data comes from) or what changed, and a link.
+
+    A new dashboard gets the reasons and its sources once; a follow-up says only what changed.
+    """
     from shared.dashboards.templates import render_defaults
 
-    title = render_defaults(dashboard, str(dashboard.get("title") or saved.get("dashboard_slug")))
-    views = [v for v in dashboard.get("views") or [] if isinstance(v, dict)]
-    kinds = [f"{v['type']} “{render_defaults(dashboard, str(v.get('title') or v['id']))}”" for v in views]
-    kinds_used = dict.fromkeys(
-        "bar_time" if v["type"] == "bar" and (v.get("x") or {}).get("type") == "temporal" else v["type"]
-        for v in views
-    )
-    reasons = [REASONS[k] for k in kinds_used if k in REASONS]
-    scope = []
-    for p in dashboard.get("parameters") or []:
-        if p.get("type") == "date_range":
-            scope.append(_dates(p["default"]["start"], p["default"]["end"]))
-        elif p.get("type") == "string":
-            scope.append(f"{p['name'].replace('_', ' ')} {p['default']}")
+    title = (dashboard.title if dashboard is not None else None) or str(saved.get("dashboard_slug"))
+    title = render_defaults(dashboard, title) if dashboard is not None else title
+    views = list(dashboard.views) if dashboard is not None else []
+    url = str(saved.get("preview_url") or "")
+    if notes is not None:
+        what = f"Updated “{title}” (version {saved.get('version')}): {_listing(notes) or 'done'}."
+        return f"{what} {link(url)}".strip()
+    kinds = [f"{v.type} “{render_defaults(dashboard, v.title or v.id)}”" for v in views]
+    reasons = [REASONS[k] for k in dict.fromkeys(_kind(v) for v in views) if k in REASONS]
+    scope = _scope(dashboard) if dashboard is not None else []
     source = _listing([f"`{t}`" for t in tables]) or "the catalog"
     why = _listing(reasons) or "each view fits its data"
     why = why[0].upper() + why[1:]
     why += f"; the data comes from {source}" + (f" ({', '.join(scope)})" if scope else "") + "."
-    url = saved.get("preview_url") or ""
-    if notes is not None:
-        what = f"I updated “{title}” to version {saved.get('version')}: {_listing(notes) or 'done'}."
-    else:
-        what = f"I built “{title}” with {_listing(kinds)}."
-    return f"{what} {why} Every query passed a dry run under the byte cap; open it at {url}"
+    what = f"I built “{title}” with {_listing(kinds)}."
+    rest = " ".join(left_out or [])
+    checked = "Every query passed a dry run under the byte cap" + (f": {link(url)}" if url else ".")
+    return " ".join(p for p in (what, why, rest, checked) if p)
+
+
+def unchanged(title: str, notes: list[str]) -> str:
+    """A follow-up that was understood but could not apply: why, and nothing saved."""
+    text = _listing(notes) or "nothing to change"
+    return f"I left “{title}” as it was: {text[0].lower() + text[1:]}."
+
+
+def existing_offer(title: str, slug: str, version: int, url: str | None = None) -> str:
+    """The same request again: offer the dashboard that already answers it instead of a numbered copy."""
+    return (
+        f"You already have “{title}” ({slug}, version {version}), which answers this request, so I did "
+        "not save a copy. Say “update it” to rebuild it as a new version, or “make a copy” to keep both. "
+        + link(url or "")
+    ).strip()
 
 
 def chunks(text: str, size: int = 40) -> list[str]:

@@ -21,12 +21,13 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from shared.entry.input_guard import MAX_SEGMENT_CHARS, parse_int
+from shared.entry.input_guard import parse_int
 from shared.errors import BadRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_CURSOR_CHARS = 1024
+MAX_KEY_CHARS = 500  # the longest string a sort key holds (a table's fully qualified name)
 VERSION = 2
 T = TypeVar("T")
 KeyType = type[datetime] | type[str] | type[int]
@@ -90,7 +91,7 @@ def _decode_value(value: Any, kind: KeyType) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**18:
             raise _bad_cursor()
         return value
-    if not isinstance(value, str) or len(value) > MAX_SEGMENT_CHARS or "\x00" in value:
+    if not isinstance(value, str) or len(value) > MAX_KEY_CHARS or "\x00" in value:
         raise _bad_cursor()
     return value
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.adapters.warehouse.port import DatasetInfo, SampleLimits, Samples, Warehouse
+from shared.db import keyset
 from shared.db.models import Connection, Dataset, Table, Team, utcnow
 from shared.errors import BridgeError
 from shared.ports import Ports
@@ -138,21 +139,49 @@ def _columns(
     return out
 
 
-def catalog(s: Session, conn: Connection) -> dict[str, Any]:
-    """The stored catalog of a connection, datasets with their tables."""
-    datasets = list(
-        s.scalars(
-            select(Dataset).where(Dataset.connection_id == conn.id).order_by(Dataset.fully_qualified_name)
-        )
-    )
-    tables = s.scalars(
+# Tables in name order (the name starts with its dataset's, so a dataset's tables stay together).
+TABLE_ORDER = (keyset.Key(Table.fully_qualified_name), keyset.Key(Table.id))
+
+
+def table_key(table: Table) -> tuple[Any, ...]:
+    return (table.fully_qualified_name, table.id)
+
+
+def catalog_tables(
+    s: Session, conn: Connection, *, after: tuple[Any, ...] | None = None, limit: int | None = None
+) -> list[Table]:
+    """The connection's tables in :data:`TABLE_ORDER`; ``limit`` of those after the key ``after``."""
+    q = (
         select(Table)
-        .where(Table.dataset_id.in_([d.id for d in datasets]))
-        .order_by(Table.fully_qualified_name)
+        .join(Dataset, Dataset.id == Table.dataset_id)
+        .where(Dataset.connection_id == conn.id)
+        .order_by(*keyset.order_by(TABLE_ORDER))
     )
+    if after is not None:
+        q = q.where(keyset.after(TABLE_ORDER, after))
+    return list(s.scalars(q if limit is None else q.limit(limit)))
+
+
+def catalog(
+    s: Session, conn: Connection, tables: list[Table] | None = None, *, first_page: bool = True
+) -> dict[str, Any]:
+    """The stored catalog of a connection: datasets with their tables.
+
+    With ``tables`` (one page of :func:`catalog_tables`), only those tables, under their
+    datasets; the first page also lists the datasets that hold no table."""
+    if tables is None:
+        tables = catalog_tables(s, conn)
     by_ds: dict[str, list[Table]] = {}
     for t in tables:
         by_ds.setdefault(t.dataset_id, []).append(t)
+    q = select(Dataset).where(Dataset.connection_id == conn.id).order_by(Dataset.fully_qualified_name)
+    empty: set[str] = set()
+    if first_page:
+        filled = select(Table.dataset_id).where(Table.dataset_id == Dataset.id).exists()
+        empty = set(s.scalars(select(Dataset.id).where(Dataset.connection_id == conn.id, ~filled)))
+    else:
+        q = q.where(Dataset.id.in_(list(by_ds)))
+    datasets = [d for d in s.scalars(q) if d.id in by_ds or d.id in empty]
     return {
         "connection_id": conn.id,
         "scanned_at": conn.scanned_at.isoformat() if conn.scanned_at else None,

@@ -217,3 +217,63 @@ def test_members_page_stably_while_members_join_and_leave(dev_server, container:
     assert (set(emails) | {DEMO_EMAIL}) - removed <= set(seen)
     ranks = [0 if e in {DEMO_EMAIL, *emails[::10]} else 1 for e in seen]
     assert ranks == sorted(ranks)  # admins first, even across pages
+
+
+def test_the_catalog_pages_by_table_while_a_scan_adds_and_removes_tables(
+    dev_server, container: Container, token
+) -> None:
+    """The catalog is a list that grows with the warehouse: paged by table (name order, keyset),
+    datasets without tables on the first page, a dataset's tables merged across pages."""
+    from shared.db.models import Dataset, Table
+
+    _, conn_id = _team(container)
+    h = token(DEMO_EMAIL)
+    with container.db.session() as s:
+        extra = Dataset(connection_id=conn_id, fully_qualified_name="demo.extra")
+        empty = Dataset(connection_id=conn_id, fully_qualified_name="demo.zz_empty")
+        s.add_all([extra, empty])
+        s.flush()
+        for i in range(20):
+            s.add(Table(dataset_id=extra.id, fully_qualified_name=f"demo.extra.t{i:02d}", table_type="TABLE"))
+        extra_id = extra.id
+    url = f"{dev_server.url}/v1/connections/{conn_id}/catalog"
+    whole = requests.get(url, headers=h, params={"limit": 200}, timeout=30).json()
+    before = {t["fully_qualified_name"] for d in whole["datasets"] for t in d["tables"]}
+    assert len(before) == 27 and whole["next_cursor"] is None
+    removed, added = set(), set()
+    pages, cursor, number = [], None, 0
+    while True:
+        r = requests.get(
+            url, headers=h, params={"limit": 4, **({"cursor": cursor} if cursor else {})}, timeout=30
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pages.append(page)
+        assert sum(len(d["tables"]) for d in page["datasets"]) <= 4
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        number += 1
+        with container.db.session() as s:  # a rescan meanwhile: one table gone, one new, each side
+            for name in (f"demo.extra.t{number:02d}", f"demo.extra.t{19 - number:02d}"):
+                gone = s.scalar(select(Table).where(Table.fully_qualified_name == name))
+                if gone is not None:
+                    s.delete(gone)
+                    removed.add(name)
+            for name in (f"demo.extra.a{number:02d}", f"demo.extra.u{number:02d}"):
+                s.add(Table(dataset_id=extra_id, fully_qualified_name=name, table_type="TABLE"))
+                added.add(name)
+    seen = [t["fully_qualified_name"] for p in pages for d in p["datasets"] for t in d["tables"]]
+    assert len(seen) == len(set(seen)) and seen == sorted(seen)
+    assert before - removed <= set(seen) <= before | added
+    assert any(name in seen for name in added) and removed - set(seen)  # the rescan really ran
+    first = {d["fully_qualified_name"] for d in pages[0]["datasets"]}
+    assert "demo.zz_empty" in first  # no table, listed once, on the first page
+    later = [d["fully_qualified_name"] for p in pages[1:] for d in p["datasets"]]
+    assert "demo.zz_empty" not in later
+    bad = requests.get(url, headers=h, params={"cursor": pages[0]["next_cursor"][:-2]}, timeout=30)
+    assert bad.status_code == 400
+    from shared.entry.paging import encode_cursor
+
+    for foreign in [encode_cursor("teams", [datetime.now(UTC), "tm_x"]), encode_cursor("catalog", ["a", 1])]:
+        assert requests.get(url, headers=h, params={"cursor": foreign}, timeout=30).status_code == 400

@@ -17,6 +17,7 @@ from .figures import record
 from .helpers import onboard, put_yaml
 
 MB = 1_000_000
+RSS_GROWTH_BOUND_MB = 96  # the stated bound on the server's growth during the attack (measured: ~20)
 BIG = """\
 version: 1
 title: Big rows
@@ -76,12 +77,16 @@ def test_distinct_parameter_values_keep_memory_and_disk_under_the_bounds(
         assert svc._responses.size <= 1 * MB
     assert svc.warehouse_calls - calls == 80  # every value was a distinct result
     rss = _rss_mb()
-    record(  # the figure for the table: server memory after the attack (the cache bounds are asserted)
-        f"cache attack: RSS {rss:.0f} MB (+{rss - rss_before:.0f}); bounds 2+1+1 MB",
+    grown = rss - rss_before
+    record(  # the figure for the table: server memory after the attack, against its stated bound
+        f"cache attack: RSS {rss:.0f} MB (+{grown:.0f}, bound +{RSS_GROWTH_BOUND_MB}); caches 2+1+1 MB",
         tried=80,
         rejected=0,
-        errors=int(svc.cache.memory_bytes > 2 * MB),
+        errors=int(svc.cache.memory_bytes > 2 * MB) + int(grown > RSS_GROWTH_BOUND_MB),
     )
+    # Unbounded, every one of the 80 distinct results stayed in memory (issue 18 measured 269 MB
+    # to 2.2 GB with 10 MB views); bounded, the process grows by the caches plus allocator slack.
+    assert grown <= RSS_GROWTH_BOUND_MB, f"the server grew {grown:.0f} MB during the attack"
     assert largest > 300_000  # each response alone is a sizeable share of the bounds
     objects = list(bucket.rglob("*.data"))
     assert 1 <= len(objects) < 80

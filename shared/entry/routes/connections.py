@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from shared.entry import paging
 from shared.entry.app import container, principal
 from shared.entry.routes.teams import connection_json
 from shared.services import catalog, connections
@@ -41,6 +42,11 @@ def scan(connection_id: str) -> Any:
 
 @scan_bp.get("/v1/connections/<connection_id>/catalog")
 def get_catalog(connection_id: str) -> Any:
+    """The scanned catalog, paged by table (``?limit=`` tables after ``?cursor=``)."""
     who = principal()
+    want = paging.page("catalog", (str, str))
     with container().db.session() as s:
-        return catalog.catalog(s, connections.require_connection(s, who, connection_id))
+        conn = connections.require_connection(s, who, connection_id)
+        rows = catalog.catalog_tables(s, conn, after=want.after, limit=want.limit + 1)
+        chunk, cursor = want.finish(rows, catalog.table_key)
+        return {**catalog.catalog(s, conn, chunk, first_page=want.after is None), "next_cursor": cursor}

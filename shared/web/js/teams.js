@@ -92,8 +92,19 @@ function connectionRow(c, reload, catalogEl, admin) {
       }) : null));
 }
 
+// Every page of the catalog (paged by table), a dataset's tables merged across pages.
+async function catalogOf(c) {
+  const datasets = new Map();
+  for (const d of (await getAll(`/v1/connections/${enc(c.id)}/catalog`, "datasets")).datasets) {
+    const seen = datasets.get(d.fully_qualified_name);
+    if (seen) seen.tables.push(...d.tables); else datasets.set(d.fully_qualified_name, { ...d, tables: [...d.tables] });
+  }
+  const byName = (a, b) => (a.fully_qualified_name < b.fully_qualified_name ? -1 : 1);
+  return { datasets: [...datasets.values()].sort(byName) };
+}
+
 async function showCatalog(c, el) {
-  const cat = await get(`/v1/connections/${enc(c.id)}/catalog`);
+  const cat = await catalogOf(c);
   clear(el, h("h3", { text: `Catalog of ${c.name}` }),
     cat.datasets.length ? cat.datasets.map((d) => h("details", { class: "dataset", open: cat.datasets.length === 1 },
       h("summary", {}, h("strong", { text: d.fully_qualified_name }), h("span", { class: "muted", text: ` · ${d.tables.length} tables` })),

@@ -105,6 +105,9 @@ def test_every_column_type_is_served_and_a_failing_view_fails_alone(typed_team: 
     text = yaml.safe_dump(doc, sort_keys=False)
     saved = put_yaml(env.server, env.a.headers, env.a.team_id, "types", text, connection_id=connection_id)
     assert saved.status_code == 201, saved.text
+    queue = env.container.task_queue  # the warm after the save (finding 9: it failed and retried)
+    assert queue.join(60)
+    assert [d for d in queue.dead if d.handler == "precompute"] == []
     r = requests.get(
         f"{env.server.url}/v1/teams/{env.a.team_id}/dashboards/types/data",
         headers=env.a.headers,
@@ -112,6 +115,7 @@ def test_every_column_type_is_served_and_a_failing_view_fails_alone(typed_team: 
     )
     assert r.status_code == 200, r.text[:500]
     views = {v["view_id"]: v for v in r.json()["views"]}
+    assert {v["cache"] for v in views.values()} == {"hit"}, {k: v["cache"] for k, v in views.items()}
     errors = {k: v["error"] for k, v in views.items() if v.get("error")}
     assert errors == {}, errors
     served = {n: json.dumps(views[f"v_{n}"]) for n in names}

@@ -177,6 +177,10 @@ def _compile_view(view: View, queries: Mapping[str, Query], theme: str, ranges: 
             query_sql, view, parameter, _field_expression(value).sql(dialect="bigquery")
         )
         spec["compare"] = summary.comparison_spec(view)
+    elif isinstance(view, KpiView) and view.compare is not None and view.compare.field:
+        template = _AGGREGATE_TEMPLATES[view.value.aggregate or "sum"]
+        sql = summary.latest_period_sql(query_sql, view, lambda inside: _template(template, inside))
+        spec["compare"] = summary.comparison_spec(view)
     if isinstance(view, TableView) and view.totals:
         encodings = _encodings(view)
         columns = {e.field for e in encodings}

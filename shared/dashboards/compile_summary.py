@@ -26,6 +26,8 @@ from shared.dashboards.model import FieldEncoding, KpiView, RatioTotal, TableVie
 __all__ = [
     "CHANGE",
     "CHANGE_RATIO",
+    "CURRENT_END",
+    "CURRENT_START",
     "PREVIOUS",
     "PREVIOUS_END",
     "PREVIOUS_START",
@@ -33,6 +35,7 @@ __all__ = [
     "comparison_parameter",
     "comparison_spec",
     "comparison_sql",
+    "latest_period_sql",
     "total_kind",
     "totals_spec",
     "totals_sql",
@@ -40,6 +43,8 @@ __all__ = [
 
 PREVIOUS, CHANGE, CHANGE_RATIO = "_previous", "_change", "_change_ratio"
 PREVIOUS_START, PREVIOUS_END = "_previous_start", "_previous_end"
+CURRENT_START, CURRENT_END = "_current_start", "_current_end"
+_GRAINS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
 TOTAL_MARKER = "_bridge_total"
 _SHIFTS = {
     # comparison: (start, end) of the earlier period from @s / @e, the current period's ends
@@ -61,7 +66,7 @@ def comparison_parameter(
     view: KpiView, range_names: list[str], query_parameters: tuple[str, ...]
 ) -> str | None:
     """The date_range parameter a comparison shifts: the one named, else the only one the query uses."""
-    if view.compare is None:
+    if view.compare is None or view.compare.field:
         return None
     if view.compare.parameter:
         return view.compare.parameter
@@ -110,14 +115,74 @@ CROSS JOIN (SELECT {value_sql} AS v FROM ({previous.sql(dialect="bigquery")}) AS
     return sqlglot.parse_one(sql, read="bigquery").sql(dialect="bigquery", pretty=True)
 
 
+def latest_period_sql(query_sql: str, view: KpiView, aggregate: Callable[[exp.Expr], exp.Expr]) -> str:
+    """One SELECT over the query's own time range: its latest complete period against the one before.
+
+    The period is ``compare.grain`` (default month) of ``compare.field``; the one holding today
+    (the warehouse's CURRENT_DATE) is in progress, so the latest before it is taken. ``aggregate``
+    wraps an expression in the KPI's aggregate (rows outside a period become NULL, which every
+    aggregate skips).
+    """
+    assert view.compare is not None and view.compare.field
+    unit = _GRAINS[view.compare.grain or "month"]
+    day = f"DATE(q.{exp.to_identifier(view.compare.field, quoted=True).sql(dialect='bigquery')})"
+    value = f"q.{exp.to_identifier(view.value.field, quoted=True).sql(dialect='bigquery')}"
+    query = _parse(query_sql).sql(dialect="bigquery")
+
+    def between(start: str, end: str) -> str:
+        inside = sqlglot.parse_one(f"IF({day} BETWEEN b.{start} AND b.{end}, {value}, NULL)", read="bigquery")
+        return aggregate(inside).sql(dialect="bigquery")
+
+    latest = f"CAST(DATE_TRUNC(MAX({day}), {unit}) AS DATE)"
+    anchor = (
+        f"IF({latest} = CAST(DATE_TRUNC(CURRENT_DATE(), {unit}) AS DATE), "
+        f"CAST(DATE_SUB({latest}, INTERVAL 1 {unit}) AS DATE), {latest})"
+    )
+    if view.compare.to == "previous_year":  # the same period a year earlier
+        previous = (
+            "CAST(DATE_SUB(a.cs, INTERVAL 1 YEAR) AS DATE) AS ps, CAST(DATE_SUB(CAST(DATE_SUB(CAST(DATE_ADD("
+            f"a.cs, INTERVAL 1 {unit}) AS DATE), INTERVAL 1 DAY) AS DATE), INTERVAL 1 YEAR) AS DATE) AS pe"
+        )
+    else:  # the period just before
+        previous = f"CAST(DATE_SUB(a.cs, INTERVAL 1 {unit}) AS DATE) AS ps, CAST(DATE_SUB(a.cs, INTERVAL 1 DAY) AS DATE) AS pe"
+    quoted = exp.to_identifier(view.value.field, quoted=True).sql(dialect="bigquery")
+    sql = f"""
+SELECT x.v AS {quoted}, x.p AS `{PREVIOUS}`, x.v - x.p AS `{CHANGE}`,
+  SAFE_DIVIDE(x.v - x.p, ABS(x.p)) AS `{CHANGE_RATIO}`,
+  x.ps AS `{PREVIOUS_START}`, x.pe AS `{PREVIOUS_END}`, x.cs AS `{CURRENT_START}`, x.ce AS `{CURRENT_END}`
+FROM (
+  SELECT {between("cs", "ce")} AS v, {between("ps", "pe")} AS p,
+    MIN(b.cs) AS cs, MIN(b.ce) AS ce, MIN(b.ps) AS ps, MIN(b.pe) AS pe
+  FROM ({query}) AS q
+  CROSS JOIN (
+    SELECT a.cs AS cs,
+      CAST(DATE_SUB(CAST(DATE_ADD(a.cs, INTERVAL 1 {unit}) AS DATE), INTERVAL 1 DAY) AS DATE) AS ce,
+      {previous}
+    FROM (SELECT {anchor} AS cs FROM ({query}) AS q) AS a
+  ) AS b
+) AS x
+"""
+    return sqlglot.parse_one(sql, read="bigquery").sql(dialect="bigquery", pretty=True)
+
+
 def comparison_spec(view: KpiView) -> dict[str, Any] | None:
     """What the web app needs to draw the change: the columns, the label and which way is good."""
     if view.compare is None:
         return None
     compare = view.compare
+    grain = compare.grain or "month"
+    by_field = (
+        {"current_start_field": CURRENT_START, "current_end_field": CURRENT_END} if compare.field else {}
+    )
     return {
+        **by_field,
         "to": compare.to,
-        "label": compare.label or _LABELS[compare.to],
+        "label": compare.label
+        or (
+            f"vs previous {grain}"
+            if compare.field and compare.to == "previous_period"
+            else _LABELS[compare.to]
+        ),
         "good": compare.good,
         "previous_field": PREVIOUS,
         "change_field": CHANGE,

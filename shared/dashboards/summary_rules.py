@@ -33,6 +33,11 @@ def comparison_errors(
             continue  # an unknown or unsafe query is reported already
         used = [n for n in ranges if {f"{n}_start", f"{n}_end"} & set(query.parameters)]
         named = compare.get("parameter")
+        if isinstance(compare.get("field"), str):  # the query's own time range sets the period
+            if isinstance(named, str):
+                message = "name either parameter (a date_range) or field (the query's date column), not both"
+                errors.append(source.error(("views", index, "compare", "field"), message))
+            continue
         if isinstance(named, str):
             if named not in ranges:
                 known = ", ".join(ranges) or "none"
@@ -45,7 +50,9 @@ def comparison_errors(
                 errors.append(source.error(("views", index, "compare", "parameter"), message))
         elif len(used) != 1:
             message = f"compare needs the date_range parameter query '{view['query']}' filters on" + (
-                "; it uses none" if not used else f"; it uses {', '.join(used)}: name one with parameter"
+                "; it uses none (or name its date column with field)"
+                if not used
+                else f"; it uses {', '.join(used)}: name one with parameter"
             )
             errors.append(source.error(("views", index, "compare"), message, key=True))
     return errors

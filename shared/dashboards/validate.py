@@ -458,6 +458,9 @@ def _fields_used(view: dict[str, Any]) -> list[tuple[Path, str]]:
         for part in ("numerator", "denominator"):
             if isinstance(total, dict) and isinstance(total.get(part), str):
                 used.append((("columns", position, "total", part), total[part]))
+    compare = view.get("compare")
+    if isinstance(compare, dict) and isinstance(compare.get("field"), str):
+        used.append((("compare", "field"), compare["field"]))
     sort = view.get("sort")
     if isinstance(sort, dict) and isinstance(sort.get("field"), str):
         used.append((("sort", "field"), sort["field"]))

@@ -70,9 +70,9 @@ def test_title_kpi_delta_and_totals(
     assert delta.get_attribute("data-tone") == {"up": "good", "down": "bad", "flat": "flat"}[direction]
     assert float(delta.get_attribute("data-ratio") or "nan") == pytest.approx(ratio)
     shown = delta.locator(".kpi-change").inner_text()
-    assert shown == ("+" if change > 0 else "\u2212" if change < 0 else "") + f"{abs(ratio) * 100:.1f}%".replace(
-        ".0%", "%"
-    )
+    assert shown == (
+        "+" if change > 0 else "\u2212" if change < 0 else ""
+    ) + f"{abs(ratio) * 100:.1f}%".replace(".0%", "%")
     assert delta.locator(".kpi-arrow").inner_text() == {"up": "▲", "down": "▼", "flat": "="}[direction]
     words = delta.locator(".sr-only").inner_text()
     assert words.startswith({"up": "Up", "down": "Down", "flat": "No change"}[direction])

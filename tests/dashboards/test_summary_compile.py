@@ -41,6 +41,8 @@ queries:
       SELECT status, user_id, sale_price, sale_price / 100 AS share_of_100, sale_price * 2 AS double_price
       FROM `demo.thelook_ecommerce.order_items`
       WHERE DATE(created_at) BETWEEN @period_start AND @period_end
+  every_row:
+    sql: SELECT created_at, sale_price FROM `demo.thelook_ecommerce.order_items`
 views:
   - id: kpi
     type: kpi
@@ -48,6 +50,18 @@ views:
     value: {field: revenue}
     compare: {to: previous_period}
     layout: {x: 0, y: 0, w: 3, h: 2}
+  - id: monthly
+    type: kpi
+    query: every_row
+    value: {field: sale_price, aggregate: sum}
+    compare: {field: created_at, grain: month}
+    layout: {x: 3, y: 0, w: 3, h: 2}
+  - id: yearly
+    type: kpi
+    query: every_row
+    value: {field: sale_price, aggregate: count}
+    compare: {field: created_at, grain: month, to: previous_year}
+    layout: {x: 6, y: 0, w: 3, h: 2}
   - id: kinds
     type: table
     query: rows
@@ -76,9 +90,12 @@ def con() -> Any:
     return db
 
 
-def _run(con: Any, sql: str, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
+def _run(
+    con: Any, sql: str, start: dt.date | None = None, end: dt.date | None = None
+) -> list[tuple[Any, ...]]:
     guard_select(sql, allowed_tables=demo_tables())  # what serving checks before it runs a view
-    return con.execute(transpile(sql).duckdb_sql, {"period_start": start, "period_end": end}).fetchall()
+    params = {"period_start": start, "period_end": end} if start else {}
+    return con.execute(transpile(sql).duckdb_sql, params).fetchall()
 
 
 def _in(start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
@@ -137,3 +154,65 @@ def test_named_totals_and_the_blank_defaults(con: Any) -> None:
 )
 def test_default_totals_never_add_up_what_does_not_add(column: dict[str, Any], kind: str) -> None:
     assert total_kind(TableColumn.model_validate(column)) == kind
+
+
+def _month(day: dt.date, back: int = 0) -> tuple[dt.date, dt.date]:
+    year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
+    start = dt.date(year, month + 1, 1)
+    end = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def test_without_a_parameter_the_latest_complete_period_is_compared(con: Any) -> None:
+    report = validate_dashboard(YAML, allowed_tables=demo_tables())
+    assert report.model is not None, report.errors
+    compiled = compile_dashboard(report.model)
+    sql = compiled.view("monthly").sql or ""
+    ((value, previous, change, ratio, ps, pe, cs, ce),) = _run(con, sql)
+    # the latest month with data (June 2024) is over, so it is the current one; May is before it
+    assert (cs, ce, ps, pe) == (
+        dt.date(2024, 6, 1),
+        dt.date(2024, 6, 30),
+        dt.date(2024, 5, 1),
+        dt.date(2024, 5, 31),
+    )
+    assert value == sum(r[4] for r in _in(cs, ce)) and previous is None and change is None
+    ((count, a_year_ago, *_rest, ps, pe, cs, ce),) = _run(con, compiled.view("yearly").sql or "")
+    assert (
+        (ps, pe) == (dt.date(2023, 6, 1), dt.date(2023, 6, 30)) and a_year_ago == 0 and count == 1
+    )  # a count of nothing is 0
+
+    # a row dated today: this month is in progress, so the latest complete month is the one before
+    today = dt.date.today()
+    con.execute("INSERT INTO demo.thelook_ecommerce.order_items VALUES (99, 1, 'Complete', ?, 3.0)", [today])
+    con.execute(
+        "INSERT INTO demo.thelook_ecommerce.order_items VALUES (98, 1, 'Complete', ?, 4.0)",
+        [_month(today, 1)[0]],
+    )
+    con.execute(
+        "INSERT INTO demo.thelook_ecommerce.order_items VALUES (97, 1, 'Complete', ?, 8.0)",
+        [_month(today, 2)[1]],
+    )
+    try:
+        ((value, previous, change, ratio, ps, pe, cs, ce),) = _run(con, sql)
+        assert (cs, ce) == _month(today, 1) and (ps, pe) == _month(today, 2)
+        assert (value, previous, change, ratio) == (4.0, 8.0, -4.0, -0.5)
+    finally:
+        con.execute("DELETE FROM demo.thelook_ecommerce.order_items WHERE id >= 97")
+
+
+def test_a_comparison_over_the_query_time_range_is_validated() -> None:
+    both = YAML.replace(
+        "compare: {field: created_at, grain: month}",
+        "compare: {field: created_at, grain: month, parameter: period}",
+    )
+    errors = validate_dashboard(both, allowed_tables=demo_tables()).errors
+    line = both.splitlines().index("    compare: {field: created_at, grain: month, parameter: period}") + 1
+    assert [(e["path"], e["line"]) for e in errors] == [("views[1].compare.field", line)]
+    assert "not both" in errors[0]["message"]
+    unknown = YAML.replace(
+        "compare: {field: created_at, grain: month}", "compare: {field: created, grain: month}"
+    )
+    errors = validate_dashboard(unknown, allowed_tables=demo_tables()).errors
+    assert [e["path"] for e in errors] == ["views[1].compare.field"]
+    assert "did you mean 'created_at'?" in errors[0]["message"]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from shared.dashboards.model.encodings import FieldEncoding
-from shared.dashboards.model.vocabulary import NAME_PATTERN, Closed
+from shared.dashboards.model.vocabulary import NAME_PATTERN, Closed, TimeGrain
 
 ComparisonPeriod = Literal["previous_period", "previous_year"]
 Direction = Literal["up", "down"]
@@ -36,6 +36,18 @@ class Comparison(Closed):
         pattern=NAME_PATTERN,
         description="The date_range parameter that sets the current period (default: the one the query uses).",
         examples=["period"],
+    )
+    field: str | None = Field(
+        None,
+        pattern=_FIELD_PATTERN,
+        description=(
+            "Without a date_range parameter: a date column of the query; the KPI shows its latest "
+            "complete period (at grain; the one holding today is in progress) against the one before."
+        ),
+        examples=["created_at"],
+    )
+    grain: TimeGrain | None = Field(
+        None, description="The period's length with field (default month).", examples=["month", "week"]
     )
     good: Direction = Field(
         "up", description="Whether a rise is good (shown green) or bad (red).", examples=["up", "down"]

@@ -71,7 +71,15 @@ function renderKpi(body, view) {
   clear(body, h("div", { class: "kpi" },
     h("span", { class: "kpi-value", dataset: { value: value === null ? "" : String(value) }, text: formatValue(value, spec.format || "number", spec.currency) }),
     spec.compare ? kpiDelta(view, spec) : null,
+    spec.compare && spec.compare.current_start_field ? kpiPeriod(view, spec.compare) : null,
     view.truncated ? h("small", { class: "muted", text: "from the first rows only" }) : null));
+}
+
+/** The period a KPI over the query's own time range shows (its latest complete one). */
+function kpiPeriod(view, compare) {
+  const first = (name) => { const xs = columnValues(view, name); return xs && xs.length ? xs[0] : null; };
+  const start = first(compare.current_start_field), end = first(compare.current_end_field);
+  return start && end ? h("small", { class: "muted kpi-period", text: `${formatDate(start)} – ${formatDate(end)}` }) : null;
 }
 
 const DIRECTION = { up: ["▲", "Up"], down: ["▼", "Down"], flat: ["=", "No change"] };

@@ -194,3 +194,26 @@ def test_past_its_recoveries_a_dead_turn_fails_cleanly_on_cloud_tasks(cloud: Clo
     assert replay.ids == list(range(1, len(replay.ids) + 1)) and replay.kinds.count("done") == 2
     assert replay.kinds.count("error") == 1  # the dead turn's, once
     record("crashed turn: failed cleanly on Cloud Tasks", tried=1, rejected=1)
+
+
+def test_a_queued_turn_whose_task_was_lost_is_requeued_through_cloud_tasks(cloud: CloudPath) -> None:
+    """No worker ever took it (the task was lost after the turn was committed): unleased and
+    unchanged for longer than ``STALL_S``, the next stream read re-queues it."""
+    import datetime as dt
+
+    env = cloud.env
+    sid, turn_id = crashed_turn(env, leased=False)
+    with env.container.db.session() as s:
+        turn = s.get(Turn, turn_id)
+        assert turn is not None
+        turn.status = "queued"
+    stale = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=turn_recovery.STALL_S + 5)
+    with env.container.db.engine.begin() as conn:  # below the ORM, so updated_at keeps this value
+        conn.execute(Turn.__table__.update().where(Turn.__table__.c.id == turn_id).values(updated_at=stale))
+
+    kinds, recovery_ms = _read_until_done(env, sid)
+
+    assert recovery_ms is not None, kinds
+    assert _turn(env, turn_id).status == "done"
+    assert task_name("agent-step", sid, turn_id, "0", "recover-1") in cloud.created(turn_id)
+    record("crashed turn: lost task re-queued through Cloud Tasks", tried=1, latencies_ms=[recovery_ms])

@@ -141,3 +141,33 @@ def test_bridge_mcp_needs_a_token() -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_list_dashboards_follows_every_page(dev_server, container, token) -> None:
+    """The list routes page (50 by default); the MCP tool lists all of a team's dashboards."""
+    from datetime import UTC, datetime
+
+    from shared.db.models import Dashboard
+    from shared.dev.seed import DEMO_EMAIL
+    from shared.dev.server import prepare
+
+    team_id, conn_id = prepare(container)
+    with container.db.session() as s:
+        for i in range(260):
+            s.add(
+                Dashboard(
+                    team_id=team_id,
+                    connection_id=conn_id,
+                    slug=f"many-{i:03d}",
+                    title=f"Many {i}",
+                    yaml_path=f"{team_id}/many-{i:03d}.yaml",
+                    owner_user_id=DEMO_EMAIL,
+                    version=1,
+                    generation=1,
+                    updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+            )
+    alice = container.local_identity.issue(DEMO_EMAIL)
+    _, (listed,) = anyio.run(_session_calls, dev_server.url, alice, [("list_dashboards", {})])
+    slugs = [d["slug"] for d in _structured(listed)["dashboards"]]
+    assert {f"many-{i:03d}" for i in range(260)} <= set(slugs) and len(slugs) == len(set(slugs))

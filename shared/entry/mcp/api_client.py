@@ -63,6 +63,18 @@ class BridgeApi:
     def get(self, path: str, **params: Any) -> Any:
         return self._request("GET", path, params=params or None).json()
 
+    def get_all(self, path: str, key: str, *, max_pages: int = 100) -> list[Any]:
+        """Every item of a paged list route (``next_cursor`` followed, 200 a page)."""
+        items: list[Any] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            page = self.get(path, limit=200, **({"cursor": cursor} if cursor else {}))
+            items += page[key]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        return items
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._request("POST", path, json=body).json()
 

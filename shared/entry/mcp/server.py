@@ -37,7 +37,7 @@ def build_server(api: BridgeApi) -> Any:
             raise ToolError(str(err)) from err
 
     def _teams(team_id: str | None) -> list[dict[str, Any]]:
-        teams: list[dict[str, Any]] = api.get("/v1/teams")["teams"]
+        teams: list[dict[str, Any]] = api.get_all("/v1/teams", "teams")
         if team_id is None:
             return teams
         chosen = [t for t in teams if t["id"] == team_id]
@@ -48,14 +48,14 @@ def build_server(api: BridgeApi) -> Any:
     def list_connections_sync(team_id: str | None) -> dict[str, Any]:
         out = []
         for team in _teams(team_id):
-            for conn in api.get(f"/v1/teams/{q(team['id'])}/connections")["connections"]:
+            for conn in api.get_all(f"/v1/teams/{q(team['id'])}/connections", "connections"):
                 out.append({**conn, "team_name": team["name"]})
         return {"connections": out}
 
     def list_dashboards_sync(team_id: str | None) -> dict[str, Any]:
         out = []
         for team in _teams(team_id):
-            for d in api.get(f"/v1/teams/{q(team['id'])}/dashboards")["dashboards"]:
+            for d in api.get_all(f"/v1/teams/{q(team['id'])}/dashboards", "dashboards"):
                 out.append(
                     {
                         k: d.get(k)

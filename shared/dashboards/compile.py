@@ -262,9 +262,15 @@ def _wrap(query_sql: str, view: View, *, limit: bool = True) -> str | None:
     select = exp.select(*projections).from_(subquery)
     if aggregated and group_positions:
         select = select.group_by(*(exp.Literal.number(position) for position in group_positions))
+    order = _order(view, encodings)
+    if fold and top_n and (category := fold.category(view)):  # top N categories, each with its series
+        select, order, top_n = (
+            fold.top_categories(select, category, int(top_n)),
+            fold.category_order(view),
+            None,
+        )
     if period:
         select = period.apply(select)
-    order = _order(view, encodings)
     if fold:  # series in rank order (Other last) within each x; a pie's slices in rank order
         order = [] if fold.pie else [o for o in order if o[0] != fold.field]
         order.append((RANK, False))

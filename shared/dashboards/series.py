@@ -6,7 +6,9 @@ ties by the series value); series ranked past N are relabelled ``Other`` and agg
 view's measure aggregate (a measure without one is summed), so "Other" is the remainder of the
 whole. Each row carries ``_series_rank`` (1..N, and N + 1 for "Other"): the SQL orders by it and
 the Vega-Lite spec sorts the legend, the stack and the colours by it, so they always agree. A
-pie also gets ``_share``, each slice's part of the whole, for its tooltip.
+pie also gets ``_share``, each slice's part of the whole, for its tooltip. On a multi-series line,
+area or bar, ``top_n`` keeps the N categories (x values) with the largest totals, each with all its
+series, not N rows; a pie's ``top_n`` caps its slices.
 
 A series value is compared as text (``CAST(... AS STRING)``), so numbers and dates fold too; a
 series that is really called "Other" merges with the folded remainder.
@@ -30,6 +32,8 @@ OTHER = "Other"
 RANK = "_series_rank"
 TOTAL = "_series_total"
 SHARE = "_share"
+CATEGORY_TOTAL = "_category_total"
+CATEGORY_RANK = "_category_rank"
 # the ranking aggregate must be a window function; APPROX_QUANTILES is not one, so medians rank by AVG
 _WINDOW_AGGREGATES = {
     "sum": "SUM(__m__)",
@@ -72,6 +76,37 @@ class SeriesFold:
         """``_series_rank`` of an output row: 1..limit, ``limit + 1`` for Other."""
         least = f"LEAST(`{RANK}`, {self.limit + 1})"
         return exp.alias_(_parsed(f"MIN({least})" if aggregated else least).copy(), RANK, quoted=True)
+
+    def category(self, view: View) -> str | None:
+        """The category axis whose top N a ``top_n`` keeps (None: a pie, or points, keep rows)."""
+        if self.pie or not self.groups or not isinstance(view, LineView | AreaView | BarView):
+            return None
+        horizontal = (view.x.type or "") == "quantitative" and isinstance(view, BarView)
+        return view.y.field if horizontal else view.x.field
+
+    def top_categories(self, grouped: exp.Select, category: str, n: int) -> exp.Select:
+        """The grouped rows of the ``n`` categories with the largest totals (every series kept).
+
+        A category's total is the sum of its series' measures (the ranking; each row keeps its
+        own aggregate); ties by the category, ascending. Rows carry ``_category_rank``.
+        """
+        measure = self.measure.field if self.measure is not None else None
+        total = _template("SUM(__m__) OVER (PARTITION BY __s__)", category, measure)
+        totals = exp.select(exp.Star(), exp.alias_(total, CATEGORY_TOTAL, quoted=True)).from_(
+            _aliased(grouped)
+        )
+        rank = _template(f"DENSE_RANK() OVER (ORDER BY `{CATEGORY_TOTAL}` DESC, __s__ ASC)", category, None)
+        ranked = exp.select(exp.Star(), exp.alias_(rank, CATEGORY_RANK, quoted=True)).from_(_aliased(totals))
+        kept = exp.column(CATEGORY_RANK, quoted=True) <= exp.Literal.number(n)
+        return exp.select(exp.Star()).from_(_aliased(ranked)).where(kept)
+
+    def category_order(self, view: View) -> list[tuple[str, bool]]:
+        """Rows by category rank (the bars' order), or by time when the category axis is time."""
+        x = getattr(view, "x", None)
+        temporal = isinstance(x, FieldEncoding) and (x.type == "temporal" or bool(x.time_grain))
+        if temporal or (x is not None and x.type is None and isinstance(view, LineView | AreaView)):
+            return [(x.field, False)] if isinstance(x, FieldEncoding) else []
+        return [(CATEGORY_RANK, False)]
 
     @staticmethod
     def share_projection(measure: exp.Expr) -> exp.Expr:

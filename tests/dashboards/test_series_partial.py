@@ -317,3 +317,22 @@ def test_folded_sql_keeps_bigquery_syntax() -> None:
     sqlglot.parse_one(sql, read="bigquery")  # parses back
     assert "DENSE_RANK() OVER (ORDER BY `_series_total` DESC, `country` ASC)" in sql
     assert "IF(`_series_rank` <= 3, CAST(`country` AS STRING), 'Other')" in sql
+
+
+def test_top_n_on_a_series_view_keeps_the_top_categories_with_all_their_series(con: Any) -> None:
+    view = {
+        "type": "bar",
+        "query": "sales",
+        "x": {"field": "country"},
+        "y": {"field": "revenue"},
+        "color": {"field": "day", "type": "nominal"},
+        "top_n": 2,
+        "partial_period": "show",
+    }
+    compiled = one(view)
+    rows = run(con, compiled)
+    # A and B (the largest totals), each with all three months, not the two largest cells
+    assert [(r["country"], r["_category_rank"]) for r in rows] == [("A", 1)] * 3 + [("B", 2)] * 3
+    assert [r["day"] for r in rows[:3]] == [d.isoformat() for d in (TWO_AGO, LAST_MONTH, THIS_MONTH)]
+    assert sum(r["revenue"] for r in rows) == pytest.approx(100.0 * (WEIGHTS["A"] + WEIGHTS["B"]))
+    assert "LIMIT" not in (compiled.sql or "") and compiled.spec["encoding"]["x"]["sort"] == "-y"

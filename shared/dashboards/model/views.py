@@ -41,7 +41,13 @@ QueryName = Annotated[
 ]
 TopN = Annotated[
     Annotated[int, Field(ge=1, le=10000)] | None,
-    Field(description="Keep only the first N rows (after sort).", examples=[10]),
+    Field(
+        description=(
+            "Keep only the first N rows (after sort); with a series, the N categories with the largest"
+            " totals (all their series); on a pie, N slices plus Other."
+        ),
+        examples=[10],
+    ),
 ]
 ViewSort = Annotated[
     Sort | None,

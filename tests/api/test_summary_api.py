@@ -136,6 +136,8 @@ def test_titles_follow_the_parameters(dev_server: Any, saved: Any) -> None:
     assert body["dashboard"]["title"] == f"Revenue — Germany (Jan{DASH}Jun 2023)"
     assert body["dashboard"]["description"] == "Items sold in Germany since Jan 1, 2023"
     assert _views(body)["revenue"]["title"] == "Revenue in Germany"
+    assert _views(body)["revenue"]["title_template"] == "Revenue in {{ country }}"
+    assert body["dashboard"]["title_template"] == "Revenue — {{ country }} ({{ period }})"
     body = _data(dev_server, h, t, country="France", period="2022-01-01..2023-12-31")
     assert body["dashboard"]["title"] == f"Revenue — France (2022{DASH}2023)"
     assert _views(body)["revenue"]["title"] == "Revenue in France"

@@ -114,6 +114,12 @@ def test_title_kpi_delta_and_totals(
     screenshot(page, f"title-follows-parameter-{width}")
     assert axe_violations(page) == []
 
+    # editing the tile starts from the title as written, so its template survives a save
+    page.locator("[data-view-id='revenue'] .tile-menu-button").click()
+    page.get_by_role("menuitem", name="Edit tile").click()
+    expect(page.locator("dialog.dialog input[name='title']")).to_have_value("Revenue in {{ country }}")
+    page.get_by_role("button", name="Cancel").click()
+
     # a value is text: markup in it is shown, never parsed
     hostile = "<img src=x onerror=alert(1)>**bold**"
     with page.expect_response(lambda r: "/data?" in r.url and "country=" in r.url and "img" in r.url):

@@ -91,6 +91,7 @@ def view_meta(dashboard: DashboardModel, view: CompiledView, values: dict[str, A
         "view_id": view.view_id,
         "type": view.type,
         "title": render_text(source.title, values, dashboard.parameters) if source is not None else None,
+        "title_template": source.title if source is not None else None,  # as written (edits keep it)
         "description": render_text(description, values, dashboard.parameters) if description else None,
         "layout": source.layout.model_dump() if source is not None else None,
         "spec": view.spec,
@@ -104,6 +105,7 @@ def dashboard_json(dashboard: DashboardModel, row: Any, values: dict[str, Any]) 
     return {
         "slug": row.slug,
         "title": render_text(dashboard.title, values, dashboard.parameters),
+        "title_template": dashboard.title,
         "description": render_text(dashboard.description, values, dashboard.parameters),
         "version": row.version,
         "theme": dashboard.theme,

@@ -259,7 +259,8 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   });
 
   renameBtn.addEventListener("click", () => {
-    const input = h("input", { name: "title", required: true, maxlength: 300, value: state.meta.title, "aria-label": "New title" });
+    const written = state.data?.dashboard?.title_template || state.meta.title; // templates stay templates
+    const input = h("input", { name: "title", required: true, maxlength: 300, value: written, "aria-label": "New title" });
     const form = h("form", { class: "rename-form" }, input, h("button", { type: "submit", class: "btn primary", text: "Save title" }), h("button", { type: "button", class: "btn", text: "Cancel", onclick: () => form.replaceWith(title) }));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();

@@ -43,7 +43,8 @@ function sortChoices(view) {
 
 /** A dialog to edit one tile; `onSaved()` after the new version is saved. */
 export function editTile(ctx, view, onSaved) {
-  const title = h("input", { name: "title", value: view.title || "", maxlength: 200 });
+  // the title as written: its {{ parameter }} templates stay templates when the tile is saved
+  const title = h("input", { name: "title", value: view.title_template ?? view.title ?? "", maxlength: 200 });
   const chart = SWAPPABLE.includes(view.type);
   const type = chart ? h("select", { name: "type" }, SWAPPABLE.map((t) => h("option", { value: t, text: t[0].toUpperCase() + t.slice(1) }))) : null;
   if (type) type.value = view.type;

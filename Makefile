@@ -38,7 +38,10 @@ NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
-	$(NPM_CI) --omit=dev
+	@# Once make test has installed the test-only packages, keep them: a production-only npm ci
+	@# would delete what the next make test has to rebuild (re2 compiles for minutes).
+	@if [ -e node_modules/.installed-test ]; then $(NPM_CI) && touch node_modules/.installed-test; \
+	else $(NPM_CI) --omit=dev; fi
 	@touch $@
 
 # Test-only npm packages (devDependencies: the google provider schema, the ZetaSQL analyzer, the

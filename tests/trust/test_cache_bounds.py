@@ -79,7 +79,7 @@ def test_distinct_parameter_values_keep_memory_and_disk_under_the_bounds(
     rss = _rss_mb()
     grown = rss - rss_before
     record(  # the figure for the table: server memory after the attack, against its stated bound
-        f"cache attack: RSS {rss:.0f} MB (+{grown:.0f}, bound +{RSS_GROWTH_BOUND_MB}); caches 2+1+1 MB",
+        f"cache attack: RSS {rss:.0f} MB ({grown:+.0f}, bound +{RSS_GROWTH_BOUND_MB}); caches 2+1+1 MB",
         tried=80,
         rejected=0,
         errors=int(svc.cache.memory_bytes > 2 * MB) + int(grown > RSS_GROWTH_BOUND_MB),

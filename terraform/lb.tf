@@ -21,6 +21,7 @@ locals {
         { path_template = "/v1/teams/*/knowledge", method = "PUT" },
         { path_template = "/v1/teams/*/knowledge/versions/*/restore", method = "POST" },
         { path_template = "/v1/teams/*/knowledge/starter", method = "POST" },
+        { path_template = "/v1/teams/*/feedback/*/accept", method = "POST" },
       ]
     },
     {

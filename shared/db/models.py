@@ -228,3 +228,25 @@ class TeamKnowledgeVersion(Base):
     generation: Mapped[int] = mapped_column(BigInteger)
     author_user_id: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Feedback(Timestamped, Base):
+    """A thumbs up/down on an assistant turn or a saved dashboard, one per user and target (re-sent: updated)."""
+
+    __tablename__ = "feedback"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("fb"))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(320))
+    target_type: Mapped[str] = mapped_column(String(20))  # turn | dashboard
+    target_id: Mapped[str] = mapped_column(String(80))  # turn id, or dashboard slug
+    rating: Mapped[str] = mapped_column(String(10))  # up | down
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    correction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)  # what was asked (turn) or the title
+    dashboard_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | accepted
+    accepted_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # knowledge version it made
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "target_type", "target_id", name="uq_feedback_target"),
+        Index("ix_feedback_team", "team_id", "created_at"),
+    )

@@ -18,9 +18,10 @@ from shared.entry.app import create_app
 
 def onboard() -> list[Blueprint]:
     """Teams, members, connections."""
+    from shared.entry.routes.feedback import bp as feedback_bp
     from shared.entry.routes.teams import bp
 
-    return [bp]
+    return [bp, feedback_bp]
 
 
 def validate() -> list[Blueprint]:
@@ -54,9 +55,10 @@ def agent_step() -> list[Blueprint]:
 def save_dashboard() -> list[Blueprint]:
     """``PUT`` a dashboard's YAML (validated, dry-run, versioned)."""
     from shared.entry.routes.dashboards import save_bp
+    from shared.entry.routes.feedback import accept_bp
     from shared.entry.routes.knowledge import write_bp
 
-    return [save_bp, write_bp]
+    return [save_bp, write_bp, accept_bp]
 
 
 def dashboards() -> list[Blueprint]:

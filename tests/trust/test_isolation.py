@@ -20,6 +20,7 @@ from shared.db.models import (
     Connection,
     Dashboard,
     DashboardVersion,
+    Feedback,
     Team,
     TeamKnowledgeVersion,
     TeamMember,
@@ -64,6 +65,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/vendor/<name>"): Case("/vendor/vega.min.js", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/config.json"): Case("/config.json", PUBLIC, PUBLIC, PUBLIC),
     ("GET", "/schemas/dashboard.schema.json"): Case("/schemas/dashboard.schema.json", PUBLIC, PUBLIC, PUBLIC),
+    ("GET", "/schemas/knowledge.schema.json"): Case("/schemas/knowledge.schema.json", PUBLIC, PUBLIC, PUBLIC),
     ("POST", "/v1/dev/token"): Case(
         "/v1/dev/token", PUBLIC, PUBLIC, PUBLIC, body=lambda i: {"email": f"{i['who']}@x.example"}
     ),
@@ -170,6 +172,20 @@ MATRIX.update(
         ("POST", "/v1/teams/<team_id>/knowledge/versions/<int:n>/restore"): Case(
             "/v1/teams/{team}/knowledge/versions/{n}/restore", 404, 403
         ),
+        ("POST", "/v1/teams/<team_id>/feedback"): Case(
+            "/v1/teams/{team}/feedback",
+            404,
+            body=lambda i: {
+                "target_type": "dashboard",
+                "target_id": "rev",
+                "rating": "up",
+                "comment": i["who"],
+            },
+        ),
+        ("GET", "/v1/teams/<team_id>/feedback"): Case("/v1/teams/{team}/feedback", 404),
+        ("POST", "/v1/teams/<team_id>/feedback/<feedback_id>/accept"): Case(
+            "/v1/teams/{team}/feedback/{feedback}/accept", 404, 403
+        ),
         ("POST", "/v1/teams/<team_id>/knowledge/starter"): Case(
             "/v1/teams/{team}/knowledge/starter", 404, 403, query={"connection_id": "{conn}"}
         ),
@@ -256,6 +272,10 @@ def _state(env: TwoTeams) -> dict[str, Any]:
             "sessions": s.scalar(
                 select(func.count()).select_from(ChatSession).where(ChatSession.team_id == a)
             ),
+            "feedback": sorted(
+                (f.user_id, f.rating, f.status)
+                for f in s.scalars(select(Feedback).where(Feedback.team_id == a))
+            ),
             "knowledge": s.scalar(
                 select(func.count())
                 .select_from(TeamKnowledgeVersion)
@@ -281,6 +301,13 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
         timeout=TIMEOUT,
     )
     assert knowledge.status_code == 201, knowledge.text
+    liked = requests.post(
+        f"{server.url}/v1/teams/{a.team_id}/feedback",
+        json={"target_type": "dashboard", "target_id": "rev", "rating": "up"},
+        headers=a.headers,
+        timeout=TIMEOUT,
+    )
+    assert liked.status_code == 201, liked.text
     session = requests.post(
         f"{server.url}/v1/chat/sessions",
         json={"team_id": a.team_id, "connection_id": a.connection_id},
@@ -296,6 +323,7 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
         "view": "revenue_kpi",
         "n": "1",
         "handler": "agent_step",
+        "feedback": liked.json()["id"],
         "demo": str(server.demo_path),
     }
     secrets = (TITLE, "Team A", "team_a_revenue")
@@ -345,7 +373,7 @@ def test_isolation_matrix(two_teams: TwoTeams) -> None:
     assert {"copy-carol", "copy-alice"} <= {d[0] for d in after_admin["dashboards"]}
     assert "dave@a.example" in before["members"] and "dave@a.example" not in after_admin["members"]
     assert after_admin["settings"] == [(50_000_000, "offline")]
-    assert after_admin["knowledge"] == before["knowledge"] + 1  # the admin's restore
+    assert after_admin["knowledge"] == before["knowledge"] + 2  # the admin's restore and accept
 
 
 def _session(env: TwoTeams) -> str:

@@ -182,6 +182,16 @@ def dashboard_schema() -> Response:
     return resp
 
 
+@bp.get("/schemas/knowledge.schema.json")
+def knowledge_schema() -> Response:
+    """The team knowledge file's JSON Schema (the knowledge editor completes keys from it)."""
+    from shared.knowledge.schema import knowledge_schema_json
+
+    resp = _secure(Response(knowledge_schema_json(), mimetype="application/schema+json"))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
 @bp.post("/v1/dev/token")
 def dev_token() -> Any:
     """Local sign-in: a dev token for an email. Only with local identity; 404 otherwise."""

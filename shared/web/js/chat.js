@@ -7,6 +7,7 @@ import { prefs } from "./prefs.js";
 import { renderMarkdown, localHref } from "./markdown.js";
 import { stepLabel, resultLabel } from "./steps.js";
 import { ASK_KEY } from "./tiles.js";
+import { feedbackButtons } from "./knowledge.js";
 
 const SESSION_KEY = "bridge.chat";
 const EVENT_TYPES = ["token", "tool_call", "tool_result", "yaml_artifact", "dashboard_saved", "error", "done"];
@@ -239,6 +240,10 @@ export async function chatPage(main) {
         }
         if (data.dashboard_slug) showDashboard(data.dashboard_slug);
         t.li.dataset.status = data.status || "done";
+        if (data.status === "done" && data.turn_id && st.teamId && !t.feedback) {
+          t.feedback = feedbackButtons(st.teamId, "turn", data.turn_id);
+          t.extras.append(t.feedback);
+        }
         // after a reload the page did not see the turn start: no duration counted from the reload
         setRunning(false, data.status === "failed" ? "The turn failed." : st.running ? (st.timed ? `Answered in ${elapsed()}.` : "Answered.") : "");
         input.focus();

@@ -9,6 +9,7 @@ import { tileMenu, download } from "./tiles.js";
 import { paramControl, filtersOf, filterChips, filterField, timeField } from "./params.js";
 import { mountEditor } from "./editor.js";
 import { showHistory } from "./history.js";
+import { feedbackButtons } from "./knowledge.js";
 import { editTile } from "./tile_edit.js";
 
 /** The dashboard's theme: as the API names it, else read from its charts' background. */
@@ -42,7 +43,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
   const deleteBtn = button("Delete", { class: "btn danger" });
   const downloadBtn = button("Download YAML");
   const openLink = options.compact ? h("a", { class: "btn", href: `/d/${enc(teamId)}/${enc(slug)}`, text: "Open" }) : null;
-  const actions = h("div", { class: "dash-actions", hidden: true }, status, refreshBtn, yamlBtn, options.compact ? null : [historyBtn, renameBtn, copyBtn, deleteBtn], openLink);
+  const actions = h("div", { class: "dash-actions", hidden: true }, status, refreshBtn, yamlBtn, options.compact ? null : [historyBtn, renameBtn, copyBtn, deleteBtn, feedbackButtons(teamId, "dashboard", slug)], openLink);
   const paramsForm = h("form", { class: "params", "aria-label": "Parameters", hidden: true });
   const chips = h("div", { class: "chips-row" });
   const panel = h("section", { class: "side-panel", id: `panel-${slug}`, hidden: true, "aria-label": "Dashboard YAML and history" });

@@ -4,10 +4,10 @@
 import { api } from "./api.js";
 import { h, clear, toast } from "./dom.js";
 
-let schemaPromise = null;
-function dashboardSchema() {
-  if (!schemaPromise) schemaPromise = fetch("/schemas/dashboard.schema.json").then((r) => (r.ok ? r.json() : null)).catch(() => null);
-  return schemaPromise;
+const schemas = new Map();
+function schemaAt(url) {
+  if (!schemas.has(url)) schemas.set(url, fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+  return schemas.get(url);
 }
 
 function deref(schema, node) {
@@ -59,10 +59,11 @@ export function keysAt(schema, path) {
 }
 
 /**
- * Mount the editor into `panel` for the dashboard at `base` (`meta` has version and yaml).
- * `onSaved(saved)` runs after a successful save.
+ * Mount the editor into `panel` for the YAML document at `base` (`meta` has version and yaml):
+ * a dashboard by default, or any document with its `schemaUrl` (the team knowledge file).
+ * `onSaved(saved)` runs after a successful save; `readOnly` shows it without saving.
  */
-export function mountEditor(panel, { base, slug, meta, onSaved }) {
+export function mountEditor(panel, { base, slug, meta, onSaved, schemaUrl = "/schemas/dashboard.schema.json", readOnly = false, hint }) {
   const state = { version: meta.version, saving: false };
   const gutter = h("div", { class: "gutter", "aria-hidden": "true" });
   const area = h("textarea", { class: "yaml-input", spellcheck: false, autocapitalize: "off", autocomplete: "off", wrap: "off", "aria-label": `${slug}.yaml`, "aria-describedby": `problems-${slug}` });
@@ -105,7 +106,7 @@ export function mountEditor(panel, { base, slug, meta, onSaved }) {
   }
 
   async function complete() {
-    const schema = await dashboardSchema();
+    const schema = await schemaAt(schemaUrl);
     if (!schema) return;
     const pos = area.selectionStart;
     const before = area.value.slice(0, pos);
@@ -191,10 +192,11 @@ export function mountEditor(panel, { base, slug, meta, onSaved }) {
   });
   revert.addEventListener("click", () => { area.value = meta.yaml; errorLines = new Map(); clear(problems); drawGutter(); });
 
+  if (readOnly) area.readOnly = true;
   clear(panel,
-    h("div", { class: "yaml-head" }, h("div", {}, h("strong", { text: `${slug}.yaml` }), " ", status), h("div", { class: "row-actions" }, revert, save)),
-    h("p", { class: "muted small", text: "Edit the YAML and save; Ctrl+Space suggests the keys allowed where the cursor is." }),
+    h("div", { class: "yaml-head" }, h("div", {}, h("strong", { text: `${slug}.yaml` }), " ", status), readOnly ? null : h("div", { class: "row-actions" }, revert, save)),
+    h("p", { class: "muted small", text: hint || "Edit the YAML and save; Ctrl+Space suggests the keys allowed where the cursor is." }),
     h("div", { class: "editor" }, gutter, area), suggest, problems);
   drawGutter();
-  return { area, setMeta(m) { meta = m; state.version = m.version; area.value = m.yaml; drawGutter(); status.textContent = `Version ${m.version}`; } };
+  return { area, showErrors, setMeta(m) { meta = m; state.version = m.version; area.value = m.yaml; drawGutter(); status.textContent = `Version ${m.version}`; } };
 }

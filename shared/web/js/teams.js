@@ -5,6 +5,7 @@ import { h, clear, errorBox, field, toast, spinner } from "./dom.js";
 import { formatCount, formatBytes, ago } from "./format.js";
 import { prefs } from "./prefs.js";
 import { teamSettings } from "./team_settings.js";
+import { knowledgeSection } from "./knowledge.js";
 
 export async function teamsPage(main) {
   const teamList = h("ul", { class: "list teams-list" });
@@ -44,7 +45,8 @@ export async function teamsPage(main) {
     const conns = h("div", { class: "connections" }, spinner());
     const catalog = h("div", { class: "catalog" });
     const settings = h("div", {}, spinner());
-    clear(detail, h("h2", { text: team.name }), h("h3", { text: "Connections" }), conns, connectionForm(team, () => loadConns()), catalog, settings);
+    const knowledge = h("div", { class: "knowledge" });
+    clear(detail, h("h2", { text: team.name }), h("h3", { text: "Connections" }), conns, connectionForm(team, () => loadConns()), catalog, settings, knowledge);
     let admin = team.role === "admin";
     async function loadConns() {
       try {
@@ -57,6 +59,7 @@ export async function teamsPage(main) {
       admin = loaded.admin;
       clear(settings, loaded.box);
     } catch (err) { clear(settings, errorBox(err)); }
+    try { await knowledgeSection(knowledge, team, admin); } catch (err) { clear(knowledge, errorBox(err)); }
     await loadConns();
   }
 

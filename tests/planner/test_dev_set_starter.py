@@ -31,7 +31,7 @@ def starter_env(demo_env: PlannerEnv) -> PlannerEnv:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_dev_request_still_builds_its_dashboard(starter_env: PlannerEnv, case: Case) -> None:
-    turn = starter_env.ask(case.message)
+    turn = starter_env.ask_new(case.message)
     assert turn.saved is not None, turn.text
     check_dashboard(starter_env, turn.saved["dashboard_slug"], case)
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError as PydanticError
+
 from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
 from shared.adapters.model.offline import edit_doc, replies
@@ -39,10 +41,12 @@ from shared.adapters.model.offline.editing import (
     edit_lookups,
     prune_queries,
 )
+from shared.adapters.model.offline.honesty import Coverage, column_exists, coverage
 from shared.adapters.model.offline.intent import is_edit, is_greeting, normalize, parse
 from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
 from shared.adapters.model.offline.yaml_build import to_yaml
 from shared.adapters.model.port import StreamingChatModel
+from shared.dashboards.model import Dashboard
 from shared.errors import ValidationFailed
 
 MAX_SCHEMAS = 12
@@ -142,7 +146,7 @@ class OfflinePlanner(StreamingChatModel):
         res = resolve(intent, catalog, values=facts.values)
         chart = chart_request(facts.message, catalog, intent, res)
         if chart is not None:
-            return self._save_chart(facts, chart)
+            return self._save_chart(facts, catalog, chart)
         if res is None:
             return replies.clarifying_question(catalog, facts.tables or [])
         lookups = [
@@ -170,10 +174,17 @@ class OfflinePlanner(StreamingChatModel):
             if len(failed) == len(dashboard["queries"]):
                 return self._failure(facts, dashboard, failed)
             dashboard = prune_queries(dashboard, set(failed))
-        return self._save_new(facts, dashboard, draft.title)
+        return self._save_new(facts, catalog, dashboard, draft.title)
 
-    def _save_new(self, facts: Facts, dashboard: dict[str, Any], title: str) -> Action:
-        """Save a new dashboard under a free slug, unless the same request already built this one."""
+    def _save_new(self, facts: Facts, catalog: Catalog, dashboard: dict[str, Any], title: str) -> Action:
+        """Save a new dashboard under a free slug, unless the same request already built this one,
+        or the draft answers a different question (then ask, with options from the catalog)."""
+        found = self._coverage(facts, catalog, dashboard)
+        if found is not None and found.different_question:
+            word = found.missing_grouping or ""
+            return replies.clarifying_question(
+                catalog, facts.tables or [], unknown=word, known=column_exists(catalog, word)
+            )
         text = to_yaml(dashboard)
         taken = {d["slug"]: d for d in facts.dashboards or []}
         same = taken.get(slug_for(title, set()))
@@ -190,7 +201,15 @@ class OfflinePlanner(StreamingChatModel):
                 return replies.existing_offer(title, same["slug"], int(same["version"]), url)
         return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 
-    def _save_chart(self, facts: Facts, spec: ChartSpec) -> Action:
+    def _coverage(self, facts: Facts, catalog: Catalog, dashboard: Any) -> Coverage | None:
+        """What of the request the dashboard (typed, or a draft's plain data) does not show."""
+        try:
+            model = dashboard if isinstance(dashboard, Dashboard) else Dashboard.model_validate(dashboard)
+        except PydanticError:
+            return None
+        return coverage(facts.message, parse(facts.message, self.today), model, catalog)
+
+    def _save_chart(self, facts: Facts, catalog: Catalog, spec: ChartSpec) -> Action:
         dashboard = build_dashboard(spec)
         pending = self._dry_runs(facts, dashboard)
         if pending:
@@ -198,7 +217,7 @@ class OfflinePlanner(StreamingChatModel):
         failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
         if failed:
             return self._failure(facts, dashboard, failed)
-        return self._save_new(facts, dashboard, str(dashboard["title"]))
+        return self._save_new(facts, catalog, dashboard, str(dashboard["title"]))
 
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
         assert facts.existing is not None
@@ -303,6 +322,8 @@ class OfflinePlanner(StreamingChatModel):
             left_out = chart_notes(
                 facts.message, catalog, parse(facts.message, self.today), dashboard.to_dict()
             )
+            found = self._coverage(facts, catalog, dashboard)
+            left_out += [n for n in (found.notes if found else []) if n not in left_out]
         text = replies.summary(dashboard, tables, saved, notes, left_out)
         sql = " ".join(q.sql for q in dashboard.queries.values()) if dashboard is not None else ""
         defined = KnowledgeTerms(facts.knowledge).used(facts.message, sql)

@@ -11,16 +11,21 @@ from shared.dashboards.model import Dashboard, DateRangeParameter, StringParamet
 
 
 def clarifying_question(
-    catalog: Catalog | None, tables: list[dict[str, Any]], unknown: str | None = None
+    catalog: Catalog | None, tables: list[dict[str, Any]], unknown: str | None = None, known: bool = False
 ) -> str:
-    """A short question offering 2-4 dashboards this catalog can actually answer."""
+    """A short question offering 2-4 dashboards this catalog can actually answer.
+
+    ``unknown``: the word of the request no table column answers (``known``: a column matches it,
+    but the dashboard drafted did not split by it), so nothing answering another question is saved.
+    """
     options = _options(catalog, tables)
     lines = "\n".join(f"- {o}" for o in options)
-    opening = (
-        f"I could not find “{unknown}” in this warehouse's tables, so I did not guess. "
-        if unknown
-        else "I can build a dashboard once I know what to measure. "
-    )
+    if unknown and known:
+        opening = f"I could not build this split by “{unknown}”, so I did not save a dashboard that is not. "
+    elif unknown:
+        opening = f"I could not find “{unknown}” in this warehouse's tables, so I did not guess. "
+    else:
+        opening = "I can build a dashboard once I know what to measure. "
     return (
         opening + "Which of these is closest?\n"
         f"{lines}\n"

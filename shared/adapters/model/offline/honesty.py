@@ -1,0 +1,205 @@
+"""Honest replies: each element of a request either shows in the saved dashboard or the reply says so.
+
+:func:`coverage` compares the parsed request (:class:`~shared.adapters.model.offline.intent.Intent`:
+measures, groupings, time grain, period, chart type, top N, sort words) with the typed dashboard
+about to be saved, and returns a sentence for every element that is not in it: what was used
+instead, or why it was left out. :attr:`Coverage.different_question` is set when none of the
+groupings asked for is drawn while another one is (the dashboard would answer a different
+question), so the planner asks instead of saving it.
+
+The check is deliberately generous (a word counts as shown when it appears in a field, a title,
+a query alias, a parameter or an SQL literal), so a right dashboard never gets a false excuse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.intent import SHARE_WORDS, STOP, Intent, MeasureAsk, normalize, singular
+from shared.dashboards.model import Dashboard, FieldEncoding, KpiView, PieView, TableView, View
+
+SORT_WORDS = re.compile(
+    r"\b(?P<asc>ascending|asc|low to high|lowest first|smallest first|alphabetical(?:ly)?|a to z)\b"
+    r"|\b(?P<desc>descending|desc|high to low|highest first|largest first|z to a)\b"
+)
+MEASURE_ONLY = {"number", "count", "total", "sum", "average", "amount", "value", "how", "many"}
+# words the intent parser may read as a measure that only modify one (new users, share of revenue)
+MODIFIERS = {*MEASURE_ONLY, *SHARE_WORDS, "new", "share", "growth", "change", "trend", "distinct", "unique",
+             "overall", "cumulative", "running", "monthly", "daily", "weekly", "yearly", "quarterly"}  # fmt: skip
+GROUP_NOISE = {
+    "sorted",
+    "sort",
+    "ascending",
+    "descending",
+    "order",
+    "top",
+    "bottom",
+    "chart",
+    "graph",
+    "each",
+}
+CHART_NAMES = {"bar": "bar chart", "line": "line chart", "area": "area chart", "pie": "pie chart",
+               "scatter": "scatter plot", "heatmap": "heatmap", "table": "table", "kpi": "KPI"}  # fmt: skip
+
+
+@dataclass
+class Coverage:
+    notes: list[str] = field(default_factory=list)
+    different_question: bool = False
+    missing_grouping: str | None = None
+
+
+def _words(text: str) -> set[str]:
+    return {singular(w) for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
+
+
+def _encodings(v: View) -> list[FieldEncoding]:
+    found = [
+        e for k in ("x", "y", "color", "theta", "value", "size")
+        if isinstance(e := getattr(v, k, None), FieldEncoding)
+    ]  # fmt: skip
+    return found + (list(v.columns) if isinstance(v, TableView) else [])
+
+
+def _groupings(v: View) -> list[FieldEncoding]:
+    if isinstance(v, KpiView):
+        return []
+    if isinstance(v, PieView):
+        return [v.color]
+    if isinstance(v, TableView):
+        return [c for c in v.columns if c.format not in ("currency", "number", "integer", "percent")]
+    return [e for k in ("x", "color") if isinstance(e := getattr(v, k, None), FieldEncoding)]
+
+
+def _shown(d: Dashboard) -> tuple[set[str], set[str], str]:
+    """(words of every field and title, words of the grouping fields, all SQL and parameter text)."""
+    every: set[str] = _words(d.title)
+    grouped: set[str] = set()
+    for v in d.views:
+        every |= _words(v.title or "")
+        for e in _encodings(v):
+            every |= _words(f"{e.field} {e.title or ''}")
+        for e in _groupings(v):
+            grouped |= _words(f"{e.field} {e.title or ''}")
+    text = " ".join(q.sql for q in d.queries.values()).lower()
+    text += " " + " ".join(f"{p.name} {getattr(p, 'default', '')}" for p in d.parameters).lower()
+    return every, grouped, text
+
+
+def _table_words(catalog: Catalog) -> set[str]:
+    out: set[str] = set()
+    for t in catalog.tables.values():
+        out |= _words(t.short)
+    return out
+
+
+def _column_words(catalog: Catalog) -> set[str]:
+    return {w for t in catalog.tables.values() for c in t.columns for w in _words(c.name)}
+
+
+def column_exists(catalog: Catalog, phrase: str) -> bool:
+    """Whether every word of ``phrase`` names (part of) a column of some table."""
+    return bool(phrase) and set(phrase.split()) <= _column_words(catalog)
+
+
+def coverage(message: str, intent: Intent, dashboard: Dashboard, catalog: Catalog) -> Coverage:
+    """What of ``message`` the dashboard does not show, as sentences for the reply."""
+    out = Coverage()
+    every, grouped, sql = _shown(dashboard)
+    tables = _table_words(catalog)
+    _chart_type(intent, dashboard, out)
+    shown_any, missing = False, []
+    for phrase in intent.dimensions:
+        words = _words(phrase) - tables - GROUP_NOISE - MEASURE_ONLY - {singular(w) for w in STOP}
+        words = {w for w in words if not w.isdigit() and len(w) > 1}
+        if not words:
+            continue
+        if words & (grouped | every) or any(w in sql for w in words):
+            shown_any = True
+        else:
+            missing.append(" ".join(sorted(words)))
+    if intent.grain and not re.search(rf"\b{intent.grain}\b", sql) and intent.grain not in every:
+        missing.append(intent.grain)
+    if missing:
+        drawn = sorted({e.title or e.field for v in dashboard.views for e in _groupings(v)})
+        instead = f"; it shows {', '.join(d.lower() for d in drawn)} instead" if drawn else ""
+        columns = _column_words(catalog)
+        known = [m for m in missing if set(m.split()) <= columns or catalog.dimensions(m)]
+        unknown = [m for m in missing if m not in known]
+        if unknown:
+            out.notes.append(
+                "I found no column for “" + "”, “".join(unknown) + "” in these tables, so the dashboard "
+                "is not split by it" + instead + "."
+            )
+        if known:
+            out.notes.append("I could not split it by “" + "”, “".join(known) + "” as asked" + instead + ".")
+        if not shown_any:
+            out.different_question, out.missing_grouping = True, missing[0]
+    for ask in intent.measures:
+        if not _measure_shown(ask, every, sql, catalog):
+            out.notes.append(f"I found no measure “{ask.phrase}” in these tables, so it is not shown.")
+    _period(intent, dashboard, sql, catalog, out)
+    _top_and_sort(message, intent, dashboard, out)
+    return out
+
+
+def _measure_shown(ask: MeasureAsk, every: set[str], sql: str, catalog: Catalog) -> bool:
+    words = _words(ask.phrase) - MODIFIERS - {singular(w) for w in STOP}
+    if not words or words & every or any(w in sql for w in words):
+        return True
+    options = catalog.measures(ask)
+    return any(m.alias.lower() in sql or _words(m.label) & every for m in options[:3])
+
+
+def _chart_type(intent: Intent, d: Dashboard, out: Coverage) -> None:
+    asked = intent.view_type
+    if asked is None or any(v.type == asked for v in d.views):
+        return
+    drawn: list[View] = [v for v in d.views if not isinstance(v, KpiView)] or list(d.views)
+    used = CHART_NAMES.get(drawn[0].type, drawn[0].type)
+    x = getattr(drawn[0], "x", None)
+    if asked == "pie" and isinstance(x, FieldEncoding) and x.type == "temporal":
+        why = "a pie cannot show a time axis"
+    elif asked in ("line", "area") and not (isinstance(x, FieldEncoding) and x.type == "temporal"):
+        why = "there is no time axis to draw it along"
+    else:
+        why = f"a {used} fits this data"
+    out.notes.append(f"You asked for a {CHART_NAMES.get(asked, asked)}; I drew a {used} because {why}.")
+
+
+def _temporal(x: object) -> bool:
+    return isinstance(x, FieldEncoding) and x.type == "temporal"
+
+
+def _period(intent: Intent, d: Dashboard, sql: str, catalog: Catalog, out: Coverage) -> None:
+    if intent.period is None:
+        return
+    if "@period" in sql or intent.period.start.lower() in sql or intent.period.start[:4] in sql:
+        return
+    if any(getattr(p, "type", "") in ("date", "date_range") for p in d.parameters):
+        return
+    dated = [t for t in catalog.tables.values() if t.name.lower() in sql and t.time_column]
+    why = "its queries cover every date" if dated else "no table of this dashboard has a date column"
+    out.notes.append(f"I did not limit it to {intent.period.label}: {why}.")
+
+
+def _top_and_sort(message: str, intent: Intent, d: Dashboard, out: Coverage) -> None:
+    views = [v for v in d.views if not isinstance(v, KpiView)]
+    sql = " ".join(q.sql for q in d.queries.values()).upper()
+    cut = any(getattr(v, "top_n", None) == intent.top_n for v in views) or f"LIMIT {intent.top_n}" in sql
+    if intent.top_n and views and not cut:
+        out.notes.append(f"I did not cut it to the top {intent.top_n}: the chart shows every row.")
+    m = SORT_WORDS.search(normalize(message))
+    if m is None or not views:
+        return
+    order = "ASC" if m.group("asc") else "DESC"
+    sorted_views = [getattr(v, "sort", None) for v in views]
+    if any(s is not None and (s.order or "asc").upper() == order for s in sorted_views):
+        return
+    if re.search(rf"ORDER BY [^)]*\b{order}\b", sql) or (order == "ASC" and "ORDER BY" in sql):
+        return
+    time_axis = any(_temporal(getattr(v, "x", None)) for v in views)
+    why = "a time axis stays in time order" if time_axis else "the chart keeps its own order"
+    out.notes.append(f"I did not sort it {'ascending' if order == 'ASC' else 'descending'}: {why}.")

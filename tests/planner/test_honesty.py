@@ -1,0 +1,143 @@
+"""Honest replies: every element of a request shows in the dashboard, or the reply says what was used
+instead or why it was left out; a draft that answers a different question is not saved.
+
+The substitution kinds run on a made-up schema (``coverage`` over typed dashboards), and through the
+real chat path on the demo warehouse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.adapters.model.offline.catalog_match import Catalog, TableSchema
+from shared.adapters.model.offline.honesty import coverage
+from shared.adapters.model.offline.intent import parse
+from shared.dashboards.model import Dashboard
+
+from .planner_env import PlannerEnv
+
+CATALOG = Catalog(
+    [
+        TableSchema.from_result(
+            {
+                "name": "p.shop.sales",
+                "row_count": 1000,
+                "columns": [
+                    {"name": "id", "type": "INT64"},
+                    {"name": "amount", "type": "NUMERIC"},
+                    {"name": "region", "type": "STRING"},
+                    {"name": "colour", "type": "STRING"},
+                    {"name": "sold_at", "type": "TIMESTAMP"},
+                ],
+            }
+        ),
+        TableSchema.from_result(
+            {
+                "name": "p.shop.stores",
+                "row_count": 10,
+                "columns": [{"name": "id", "type": "INT64"}, {"name": "city", "type": "STRING"}],
+            }
+        ),
+    ]
+)
+LAYOUT = {"x": 0, "y": 0, "w": 12, "h": 4}
+
+
+def _dashboard(view: dict[str, Any], sql: str, parameters: list[dict[str, Any]] | None = None) -> Dashboard:
+    data: dict[str, Any] = {
+        "version": 1,
+        "title": view.get("title", "Sales"),
+        "queries": {"q": {"sql": sql}},
+        "views": [{"id": "v", "query": "q", "layout": LAYOUT, **view}],
+    }
+    if parameters:
+        data["parameters"] = parameters
+    return Dashboard.model_validate(data)
+
+
+BY_REGION = _dashboard(
+    {"type": "bar", "title": "Amount by region", "x": {"field": "region", "type": "nominal"},
+     "y": {"field": "amount", "type": "quantitative"}},
+    "SELECT region, SUM(amount) AS amount FROM `p.shop.sales` GROUP BY region",
+)  # fmt: skip
+BY_MONTH = _dashboard(
+    {"type": "line", "title": "Amount by month", "x": {"field": "month", "type": "temporal"},
+     "y": {"field": "amount", "type": "quantitative"}},
+    "SELECT DATE_TRUNC(DATE(sold_at), MONTH) AS month, SUM(amount) AS amount FROM `p.shop.sales` GROUP BY month",
+)  # fmt: skip
+
+
+def _notes(message: str, dashboard: Dashboard) -> list[str]:
+    return coverage(message, parse(message), dashboard, CATALOG).notes
+
+
+def test_the_dashboard_asked_for_gets_no_excuse() -> None:
+    assert _notes("amount by region", BY_REGION) == []
+    assert _notes("amount by region as a bar chart", BY_REGION) == []
+    assert _notes("monthly amount", BY_MONTH) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "dashboard", "expected"),
+    [
+        ("amount by month as a pie", BY_MONTH, "You asked for a pie chart; I drew a line chart because a pie cannot show a time axis"),
+        ("line chart of amount by region", BY_REGION, "You asked for a line chart; I drew a bar chart because there is no time axis"),
+        ("amount by region and colour", BY_REGION, "I could not split it by “colour” as asked; it shows region instead"),
+        ("amount by flavour", BY_REGION, "I found no column for “flavour” in these tables"),
+        ("amount and profit by region", BY_REGION, "I found no measure “profit” in these tables"),
+        ("top 3 regions by amount", BY_REGION, "I did not cut it to the top 3"),
+        ("amount by month sorted descending", BY_MONTH, "I did not sort it descending: a time axis stays in time order"),
+        ("amount by region in the last 30 days", BY_REGION, "I did not limit it to last 30 days: its queries cover every date"),
+    ],
+    ids=["chart type (pie of time)", "chart type (line of categories)", "grouping", "unknown grouping",
+         "measure", "top N", "sort", "period"],
+)  # fmt: skip
+def test_each_substitution_is_named(message: str, dashboard: Dashboard, expected: str) -> None:
+    notes = _notes(message, dashboard)
+    assert any(expected in n for n in notes), notes
+
+
+def test_a_grouping_none_of_which_is_drawn_is_a_different_question() -> None:
+    found = coverage("amount by colour", parse("amount by colour"), BY_REGION, CATALOG)
+    assert found.different_question and found.missing_grouping == "colour"
+    assert not coverage(
+        "amount by region and colour", parse("amount by region and colour"), BY_REGION, CATALOG
+    ).different_question
+
+
+def test_the_period_and_filters_that_apply_are_not_excused() -> None:
+    ranged = _dashboard(
+        {"type": "bar", "title": "Amount by region", "x": {"field": "region", "type": "nominal"},
+         "y": {"field": "amount", "type": "quantitative"}},
+        "SELECT region, SUM(amount) AS amount FROM `p.shop.sales` "
+        "WHERE DATE(sold_at) BETWEEN @period_start AND @period_end GROUP BY region",
+        [{"name": "period", "type": "date_range", "default": {"start": "today-30d", "end": "today"}}],
+    )  # fmt: skip
+    assert _notes("amount by region in the last 30 days", ranged) == []
+
+
+# -- through the chat path ------------------------------------------------------------------
+
+
+def test_a_pie_of_months_is_drawn_as_a_line_and_the_reply_says_why(demo_env: PlannerEnv) -> None:
+    turn = demo_env.fresh().ask("revenue by month as a pie")
+    assert turn.saved is not None, turn.text
+    assert "You asked for a pie chart; I drew a line chart because a pie cannot show a time axis" in turn.text
+
+
+def test_a_line_of_categories_is_drawn_as_bars_and_the_reply_says_why(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    turn = env.ask("line chart of revenue by category")
+    assert turn.saved is not None, turn.text
+    views = [v["type"] for v in env.dashboard(turn.saved["dashboard_slug"])[0]["views"]]
+    if "line" not in views:
+        assert "You asked for a line chart" in turn.text, turn.text
+
+
+def test_a_grouping_with_no_column_gets_one_question_with_options(demo_env: PlannerEnv) -> None:
+    turn = demo_env.fresh().ask("revenue by flavour of the month")
+    assert turn.saved is None and "save_dashboard_yaml" not in turn.calls, turn.text
+    options = [line for line in turn.text.splitlines() if line.startswith("- ")]
+    assert 2 <= len(options) <= 4 and turn.text.count("?") == 1, turn.text

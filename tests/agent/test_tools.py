@@ -231,3 +231,23 @@ views:
     assert got["version"] == saved["version"] == 1 and "theme: monotone" in got["yaml"]
     missing = registry.call("get_dashboard", {"slug": "nope"}, ctx)
     assert missing.error is not None and missing.error.code == "not_found"
+
+
+def test_the_default_theme_is_read_off_the_typed_model_not_a_second_parse() -> None:
+    from shared.agent.tools.dashboards import DEFAULT_THEME_LINE, with_default_theme
+    from shared.dashboards.model import Dashboard
+
+    body = "version: 1\ntitle: T\nqueries:\n  q: {sql: SELECT 1 AS one}\n"
+    view = {
+        "id": "v",
+        "type": "kpi",
+        "query": "q",
+        "value": {"field": "one"},
+        "layout": {"x": 0, "y": 0, "w": 3, "h": 2},
+    }
+    unthemed = Dashboard.model_validate(
+        {"version": 1, "title": "T", "queries": {"q": {"sql": "SELECT 1 AS one"}}, "views": [view]}
+    )
+    themed = Dashboard.model_validate({**unthemed.model_dump(exclude={"theme"}), "theme": "dark"})
+    assert with_default_theme(body, unthemed).splitlines()[1] == DEFAULT_THEME_LINE
+    assert with_default_theme(body, themed) == body  # a theme the YAML writes is kept

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 import yaml.composer
-from ruamel.yaml import composer as ruamel_composer
 from jsonschema import Draft202012Validator
+from ruamel.yaml import composer as ruamel_composer
 from test_dashboards_api import GOOD, put, setup_team
 
 from shared.bootstrap import Container

@@ -127,3 +127,28 @@ def test_a_team_without_the_definitions_gets_them_computed_from_the_catalog_and_
     assert "I computed return rate = share of order_items rows with status = Returned" in turn.text
     turn = bare.ask("registrations by month")
     assert turn.saved is None and "as defined by your team" not in turn.text, turn.text
+
+
+def test_revenue_2023_vs_2024_uses_the_team_revenue(env: PlannerEnv) -> None:
+    """The newcomer's "2023 vs 2024" with the team's revenue: completed sales, both years."""
+    from shared.services.knowledge import get_knowledge
+
+    c = env.container
+    with c.db.session() as s:
+        row, text = get_knowledge(c, s, env.user, env.team_id)
+        assert row is not None
+        revenue = (
+            "  - name: revenue\n    description: Completed sales\n    sql: SUM(order_items.sale_price)\n"
+            "    filter: order_items.status NOT IN ('Cancelled', 'Returned')\n    format: currency\n"
+        )
+        save_knowledge(c, s, env.user, env.team_id, text.replace("metrics:\n", "metrics:\n" + revenue, 1),
+                       if_match=row.version)  # fmt: skip
+    turn = env.ask_new("revenue 2023 vs 2024")
+    assert turn.saved, turn.text
+    sql = _sql(env, turn.saved["dashboard_slug"])
+    assert "SUM(oi.sale_price) AS revenue" in sql and "(NOT oi.status IN ('Cancelled', 'Returned'))" in sql
+    dashboard, _, _ = env.dashboard(turn.saved["dashboard_slug"])
+    period = next(p for p in dashboard.get("parameters", []) if p["type"] == "date_range")
+    assert period["default"] == {"start": "2023-01-01", "end": "2024-12-31"}, dashboard
+    assert "revenue = Completed sales, as defined by your team" in turn.text
+    assert "EXTRACT(YEAR FROM DATE(oi.created_at)) AS year" in sql  # the two years side by side

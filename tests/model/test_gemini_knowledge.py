@@ -80,3 +80,27 @@ def test_without_a_knowledge_file_there_is_no_team_block(container, vertex, gemi
     )
     parts = [p["text"] for p in vertex.generate_calls[0].body["systemInstruction"]["parts"]]
     assert not any(p.startswith("Team knowledge:") for p in parts)
+
+
+def test_a_verified_answer_naming_a_dashboard_brings_its_sql(container) -> None:
+    from shared.agent.knowledge_block import turn_knowledge
+    from shared.services.dashboards import save_dashboard
+
+    team_id, _ = prepare(container)
+    user = Principal(DEMO_EMAIL, DEMO_EMAIL)
+    board = (
+        "version: 1\ntitle: Orders by status\nqueries:\n  by_status:\n    sql: |\n      " + EXAMPLE_SQL + "\n"
+        "views:\n  - id: t\n    type: bar\n    query: by_status\n    x: {field: status, type: nominal}\n"
+        "    y: {field: orders, type: quantitative}\n    layout: {x: 0, y: 0, w: 12, h: 4}\n"
+    )
+    text = "version: 1\nverified_answers:\n  - question: Orders by status\n    dashboard: orders-by-status\n"
+    with container.db.session() as s:
+        save_dashboard(container, s, user, team_id, "orders-by-status", board, if_match=None)
+        save_knowledge(container, s, user, team_id, text, if_match=None)
+    part, block = turn_knowledge(container, team_id, user.user_id, "how many orders per status?")
+    assert part is not None and block is not None and block.key == "team_knowledge"
+    assert "  dashboard: orders-by-status" in block.text and f"SQL: {EXAMPLE_SQL}" in block.text
+    assert turn_knowledge(container, team_id, user.user_id, "weather in Paris") == (
+        None,
+        None,
+    )  # nothing relevant

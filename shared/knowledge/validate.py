@@ -157,6 +157,18 @@ class _Checker:
             self._column(j.to, ("joins", i, "to"))
         for i in range(len(self.model.metrics)):
             self._metric(i)
+        for i, answer in enumerate(self.model.verified_answers):
+            if answer.dashboard is None and answer.sql is None:
+                self._error(
+                    ("verified_answers", i), "name the dashboard or the sql that answers the question"
+                )
+            if answer.sql is not None and self.tables is not None:
+                try:
+                    guard_select(answer.sql, allowed_tables=self.allowed, default_project=self.project)
+                except UnsafeSql as error:
+                    self._error(("verified_answers", i, "sql"), error.message)
+                    continue
+                self.probes.append(Probe(("verified_answers", i, "sql"), answer.sql))
 
     def _error(self, path: Path, message: str) -> None:
         self.errors.append(self.source.error(path, message))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
-from shared.db.models import Connection, Dataset, Table, Team, TeamKnowledge, TeamKnowledgeVersion
+from shared.db.models import Connection, Dashboard, Dataset, Table, Team, TeamKnowledge, TeamKnowledgeVersion
 from shared.errors import (
     BridgeError,
     Conflict,
@@ -76,6 +76,15 @@ def check_knowledge(c: Ports, s: Session, conn: Connection, text: str) -> Knowle
     if report.model is None or report.source is None:
         raise ValidationFailed(_summary(report.errors), details=report.errors)
     errors = []
+    live = set(
+        s.scalars(
+            select(Dashboard.slug).where(Dashboard.team_id == conn.team_id, Dashboard.deleted_at.is_(None))
+        )
+    )
+    for i, answer in enumerate(report.model.verified_answers):
+        if answer.dashboard is not None and answer.dashboard not in live:
+            loc = report.source.error(("verified_answers", i, "dashboard"), "")
+            errors.append({**loc, "message": f"no dashboard '{answer.dashboard}' in this team"})
     for probe in report.probes:
         try:
             sql.dry_run(probe.sql)

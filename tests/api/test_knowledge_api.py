@@ -114,3 +114,18 @@ def test_a_starter_file_from_the_catalog_saves_unchanged(dev_server, token) -> N
     assert "column: users.traffic_source" in text and "column: products.category" in text
     saved = put(dev_server, h, t, text)
     assert saved.status_code == 201, saved.text
+
+
+def test_verified_answers_name_real_dashboards_and_queries_that_dry_run(dev_server, token) -> None:
+    h, t = setup_team(dev_server, token)
+    missing = "version: 1\nverified_answers:\n  - question: Revenue by month\n    dashboard: revenue\n"
+    r = put(dev_server, h, t, missing)
+    assert r.status_code == 400
+    (err,) = r.json()["error"]["details"]
+    assert (err["path"], err["line"]) == (
+        "verified_answers[0].dashboard",
+        4,
+    ) and "no dashboard 'revenue'" in err["message"]
+    broken = "version: 1\nverified_answers:\n  - question: Orders\n    sql: SELECT nope FROM `demo.thelook_ecommerce.orders`\n"
+    (err,) = put(dev_server, h, t, broken).json()["error"]["details"]
+    assert err["line"] == 4 and err["message"].startswith("dry run failed")

@@ -112,3 +112,15 @@ def test_two_metrics_cannot_claim_the_same_word() -> None:
     )
     (err,) = check(text).errors
     assert (err["path"], err["line"]) == ("metrics[1].synonyms[0]", 6)
+
+
+def test_a_verified_answers_sql_is_guarded_and_probed() -> None:
+    good = "version: 1\nverified_answers:\n  - question: Orders\n    sql: SELECT COUNT(*) AS n FROM `demo.thelook_ecommerce.orders`\n"
+    report = check(good)
+    assert report.errors == [] and [p.path for p in report.probes] == [("verified_answers", 0, "sql")]
+    bad = "version: 1\nverified_answers:\n  - question: Orders\n    sql: DELETE FROM `demo.thelook_ecommerce.orders` WHERE TRUE\n"
+    (err,) = check(bad).errors
+    assert (err["path"], err["line"]) == ("verified_answers[0].sql", 4) and "DELETE" in err["message"]
+    neither = "version: 1\nverified_answers:\n  - question: Orders\n"
+    (err,) = check(neither).errors
+    assert err["path"] == "verified_answers[0]" and "dashboard or the sql" in err["message"]

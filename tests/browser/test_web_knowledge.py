@@ -75,3 +75,24 @@ def test_edit_the_knowledge_file_and_accept_feedback(dev_server: Any, token: Any
     saved = api.get(f"/v1/teams/{team_id}/knowledge").json()
     assert saved["version"] == 2 and "dashboard: orders" in saved["yaml"]
     expect(editor).to_have_value(saved["yaml"])
+
+
+def test_thumbs_down_on_a_chat_answer_proposes_the_correction(
+    dev_server: Any, token: Any, open_page: Any
+) -> None:
+    from test_web_chat_flow import ask
+
+    api, team_id = demo_api(dev_server, token)
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.get_by_role("link", name="Chat").click()
+    ask(page, "revenue by category")
+    answer = page.locator(".msg.assistant[data-status='done']").last
+    page.once("dialog", lambda dialog: dialog.accept("revenue should exclude returns"))
+    answer.get_by_role("button", name="Wrong answer").click()
+    expect(answer.locator(".feedback-status")).to_have_text(
+        "Thanks! Your correction is proposed to the team's admins."
+    )
+    [fb] = api.get(f"/v1/teams/{team_id}/feedback").json()["feedback"]
+    assert (fb["target_type"], fb["rating"], fb["question"]) == ("turn", "down", "revenue by category")
+    assert fb["offer"]["text"].startswith("revenue should exclude returns")

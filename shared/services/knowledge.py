@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
+from shared.bounded_cache import BoundedCache
 from shared.db.models import Connection, Dashboard, Dataset, Table, Team, TeamKnowledge, TeamKnowledgeVersion
 from shared.errors import (
     BridgeError,
@@ -29,6 +30,7 @@ from shared.services.dashboards import DASHBOARDS, pick_connection
 from shared.services.queries import ConnectionSql
 from shared.services.teams import require_team
 
+_PARSED: BoundedCache[tuple[str, int], Knowledge] = BoundedCache(256)
 EMPTY_TEXT = "# yaml-language-server: $schema=https://bridge.dev/schemas/knowledge.schema.json\nversion: 1\n"
 
 if TYPE_CHECKING:
@@ -194,11 +196,18 @@ def team_knowledge(c: Ports, s: Session, team_id: str) -> Knowledge | None:
     row = s.get(TeamKnowledge, team_id)
     if row is None:
         return None
+    key = (row.yaml_path, row.generation)  # a generation's bytes never change: parsed once per instance
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
     try:
         text = c.store(DASHBOARDS).get(row.yaml_path, generation=row.generation).data.decode()
     except NotFound:
         return None
-    return validate_knowledge(text).model
+    model = validate_knowledge(text).model
+    if model is not None:
+        _PARSED.put(key, model)
+    return model
 
 
 def versions(

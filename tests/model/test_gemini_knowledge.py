@@ -104,3 +104,25 @@ def test_a_verified_answer_naming_a_dashboard_brings_its_sql(container) -> None:
         None,
         None,
     )  # nothing relevant
+
+
+def test_each_version_is_read_and_parsed_once_per_instance(container, monkeypatch) -> None:
+    from shared.services.knowledge import team_knowledge
+
+    team_id, _ = prepare(container)
+    user = Principal(DEMO_EMAIL, DEMO_EMAIL)
+    with container.db.session() as s:
+        save_knowledge(container, s, user, team_id, KNOWLEDGE, if_match=None)
+    store = container.store("dashboards")
+    reads: list[str] = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda path, **kw: (reads.append(path), real_get(path, **kw))[1])
+    with container.db.session() as s:
+        first, second = team_knowledge(container, s, team_id), team_knowledge(container, s, team_id)
+    assert first is not None and first is second and len(reads) == 1
+    with container.db.session() as s:
+        save_knowledge(
+            container, s, user, team_id, KNOWLEDGE.replace("[orders]", "[orders, purchases]"), if_match=1
+        )
+        newer = team_knowledge(container, s, team_id)
+    assert newer is not None and newer.metrics[0].synonyms == ["orders", "purchases"] and len(reads) == 2

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Col, TableSchema
-from shared.adapters.model.offline.filters import Comparison, read_clause
+from shared.adapters.model.offline.filters import Comparison, read_clause, value_mentions
 from shared.adapters.model.offline.linking import Mention, mentions, table_mentions, tokens
 
 AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
@@ -292,6 +292,12 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     spec.sort = _sort(t, spec, r)
     spec.limit = _limit(t)
     spec.filters, spec.conditions = read_conditions(t, r.cols, table)
+    toks = tokens(text)
+    spans = [(toks[m.first].start, toks[m.last - 1].end) for m in ms]
+    for f in value_mentions(text, table, spans):  # a value of the data named outside any condition
+        left_out = any(f.values[0].lower() in c.lower() for c in spec.conditions)
+        if not left_out and all(a.column.name != f.column.name for a in spec.filters):
+            spec.filters.append(f)
     return spec
 
 

@@ -15,6 +15,7 @@ from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Meas
 from shared.adapters.model.offline.compare import by_year_view, series_by_year, year_measures
 from shared.adapters.model.offline.derived import applies, derived_asks, rate_lookups, resolve_derived
 from shared.adapters.model.offline.intent import GREETINGS, STOP, Intent, MeasureAsk, Period, singular
+from shared.adapters.model.offline.samples import sample_matches
 from shared.adapters.model.offline.sql_build import (
     PERIOD_PARAM,
     ConditionFilter,
@@ -199,16 +200,22 @@ def filter_candidates(intent: Intent, res: Resolution) -> list[str]:
 
 def lookups_needed(intent: Intent, res: Resolution, catalog: Catalog) -> list[tuple[str, str, str]]:
     """(word, table, column) value searches for the request's possible filter words."""
+    words = _value_words(intent, res, catalog)
+    columns = catalog.filter_columns(res.base)
+    sampled = {w for w, _t, _c in sample_matches(words, catalog, columns)}
+    return res.pending + [(w, t, c) for w in words if w not in sampled for t, c in columns]
+
+
+def _value_words(intent: Intent, res: Resolution, catalog: Catalog) -> list[str]:
+    """The request's possible filter words that name no measure, grouping or table."""
     words = [
         w
         for w in filter_candidates(intent, res)
         if w not in res.used_words and singular(w) not in res.used_words
     ]
-    words = [
+    return [
         w for w in words if not catalog.by_entity(w) and not any(d.score >= 8 for d in catalog.dimensions(w))
     ]
-    columns = catalog.filter_columns(res.base)
-    return res.pending + [(w, t, c) for w in words for t, c in columns]
 
 
 def match_filters(
@@ -218,6 +225,8 @@ def match_filters(
     values: dict[tuple[str, str, str], list[dict[str, Any]]],
 ) -> list[ValueFilter]:
     """Filters from the words that equal a column value (case-insensitive); several values → IN."""
+    columns_of_base = catalog.filter_columns(res.base)
+    values = {**sample_matches(_value_words(intent, res, catalog), catalog, columns_of_base), **values}
     by_word: dict[str, list[tuple[int, int, str, str, str]]] = {}
     for (word, table, column), found in values.items():
         variants = {word, singular(word), word[:-1] if word.endswith("d") else word,

@@ -197,3 +197,26 @@ def _by_meaning(clause: str, table: TableSchema) -> list[Comparison]:
         if col is not None:
             out.append(Comparison(col, op, (m.group(1),), m.group(0)))
     return out
+
+
+def value_mentions(text: str, table: TableSchema, taken: list[tuple[int, int]]) -> list[Comparison]:
+    """``column = value`` for each sample value of a text column the request names outside the
+    column mentions ("users from Germany" → country = Germany; "not Cancelled" → status != ...)."""
+    from shared.adapters.model.offline.linking import FUNCTION_WORDS
+
+    low = text.lower()
+    out: list[Comparison] = []
+    for col in table.columns:
+        for value in col.sample_values:
+            v = value.lower().strip()
+            if len(v) < 3 or v in FUNCTION_WORDS or v in STOP_VALUES or _number(v):
+                continue
+            m = re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", low)
+            if m is None or any(m.start() < b and a < m.end() for a, b in taken):
+                continue
+            negated = re.search(
+                r"\b(?:not|except|excluding|other than|besides|without)\s+(?:the\s+)?$", low[: m.start()]
+            )
+            out.append(Comparison(col, "!=" if negated else "=", (value,), text[m.start() : m.end()]))
+            break  # one value per column: several would need an IN list the reply names
+    return out

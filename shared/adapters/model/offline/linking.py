@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
@@ -135,11 +136,60 @@ def mentions(text: str, table: TableSchema) -> list[Mention]:
         # a lone head word ("date" for booking_date) is a weaker, partial mention
     entity = {i for a, b in table_mentions(text, table) for i in range(a, b)}
     partial = [m for m in _partial_mentions(toks, cols, text) if not set(range(m.first, m.last)) <= entity]
+    partial += _described(toks, table, {i for m in found for i in range(m.first, m.last)} | entity)
     chosen: list[Mention] = []
     for m in sorted(found + partial, key=lambda m: (-(m.last - m.first) - m.score, m.first)):
         if all(m.last <= o.first or m.first >= o.last for o in chosen):
             chosen.append(m)
     return sorted(chosen, key=lambda m: m.first)
+
+
+_DESCRIPTION_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "from",
+        "with",
+        "that",
+        "this",
+        "its",
+        "their",
+        "our",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+    ]
+)
+
+
+def _content(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return [_norm(w) for w in words if w not in _DESCRIPTION_STOP and len(w) >= 3]
+
+
+def _described(toks: list[Token], table: TableSchema, taken: set[int]) -> list[Mention]:
+    """Columns named by their description: two request words in a row that the description holds in
+    a row ("order total" → ``amt``, "the order total in USD"), or, for a column whose name is only
+    short codes ("ctry"), the description's first word ("country")."""
+    out: list[Mention] = []
+    words = [_norm(t.word) for t in toks]
+    for c in table.columns:
+        desc = _content(c.description or "")
+        if not desc:
+            continue
+        pairs = set(pairwise(desc))
+        opaque = all(len(w) <= 4 for w in split_words(c.name))
+        for i in range(len(toks)):
+            if i in taken or toks[i].word in FUNCTION_WORDS:
+                continue
+            if i + 1 < len(toks) and i + 1 not in taken and (words[i], words[i + 1]) in pairs:
+                out.append(Mention(c, i, i + 2, 0.5))
+            elif opaque and words[i] == desc[0] and len(words[i]) >= 4:
+                out.append(Mention(c, i, i + 1, 0.5))
+    return out
 
 
 def _literal(text: str, tok: Token, col: Col) -> bool:

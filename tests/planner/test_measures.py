@@ -95,3 +95,13 @@ def test_numeric_condition_on_the_designer_path_is_in_the_sql(demo_env: PlannerE
     sql = "\n".join(q["sql"] for q in dashboard["queries"].values())
     assert "u.age > 40" in sql
     assert "age > 40" in dashboard["title"]
+
+
+def test_percentage_of_total_by_category_is_each_share_of_the_whole(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask("percentage of revenue by category as a bar chart")
+    assert turn.saved is not None, turn.text
+    dashboard = check_dashboard(demo_env, turn.saved["dashboard_slug"], Case("", ("bar",), ("products",)))
+    sql = "\n".join(q["sql"] for q in dashboard["queries"].values())
+    assert "SUM(oi.sale_price) / NULLIF(SUM(SUM(oi.sale_price)) OVER (), 0) AS share_revenue" in sql
+    (bar,) = _charts(dashboard)
+    assert (bar["y"]["field"], bar["y"]["format"]) == ("share_revenue", "percent")

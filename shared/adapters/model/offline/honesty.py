@@ -17,7 +17,16 @@ import re
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Catalog
-from shared.adapters.model.offline.intent import SHARE_WORDS, STOP, Intent, MeasureAsk, normalize, singular
+from shared.adapters.model.offline.intent import (
+    GRAINS,
+    SHARE_WORDS,
+    STOP,
+    VIEW_WORDS,
+    Intent,
+    MeasureAsk,
+    normalize,
+    singular,
+)
 from shared.dashboards.model import Dashboard, FieldEncoding, KpiView, PieView, TableView, View
 
 SORT_WORDS = re.compile(
@@ -28,18 +37,13 @@ MEASURE_ONLY = {"number", "count", "total", "sum", "average", "amount", "value",
 # words the intent parser may read as a measure that only modify one (new users, share of revenue)
 MODIFIERS = {*MEASURE_ONLY, *SHARE_WORDS, "new", "share", "growth", "change", "trend", "distinct", "unique",
              "overall", "cumulative", "running", "monthly", "daily", "weekly", "yearly", "quarterly"}  # fmt: skip
+# words a request's grouping phrase may carry that name no column: sort and chart words, axes
 GROUP_NOISE = {
-    "sorted",
-    "sort",
-    "ascending",
-    "descending",
-    "order",
-    "top",
-    "bottom",
-    "chart",
-    "graph",
-    "each",
-}
+    "sorted", "sort", "ascending", "descending", "asc", "desc", "order", "top", "bottom", "chart", "graph",
+    "each", "axis", "x", "y", "list", "listed", "rank", "ranked", "tendency", "trend", "distribution",
+    "proportion", "comparison", "compare", "show", "low", "high", "please", "want", "bin", "interval",
+    *VIEW_WORDS, *GRAINS, *(singular(w) for w in VIEW_WORDS), *(singular(w) for w in GRAINS),
+}  # fmt: skip
 CHART_NAMES = {"bar": "bar chart", "line": "line chart", "area": "area chart", "pie": "pie chart",
                "scatter": "scatter plot", "heatmap": "heatmap", "table": "table", "kpi": "KPI"}  # fmt: skip
 

@@ -179,7 +179,13 @@ class OfflinePlanner(StreamingChatModel):
     def _save_new(self, facts: Facts, catalog: Catalog, dashboard: dict[str, Any], title: str) -> Action:
         """Save a new dashboard under a free slug, unless the same request already built this one,
         or the draft answers a different question (then ask, with options from the catalog)."""
-        found = self._coverage(facts, catalog, dashboard)
+        # the chart path places every axis from the request's own words; the designer's draft is
+        # checked: a draft that draws none of the groupings asked for answers another question
+        found = (
+            None
+            if dashboard.get("queries", {}).keys() == {"chart"}
+            else self._coverage(facts, catalog, dashboard)
+        )
         if found is not None and found.different_question:
             word = found.missing_grouping or ""
             return replies.clarifying_question(

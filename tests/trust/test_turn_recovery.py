@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from shared.db.models import Turn
@@ -113,3 +114,76 @@ def test_the_next_message_fails_the_stalled_turn_cleanly_and_runs(two_teams: Two
         turn = s.get(Turn, turn_id)
         assert turn is not None and turn.status == "failed" and turn.error
     record("crashed turn: failed by next message", tried=1, latencies_ms=[recovery_ms])
+
+
+class _DroppingQueue:
+    """A task queue whose tasks never run: the worker that would take the next step died."""
+
+    def __init__(self) -> None:
+        self.dropped: list[dict[str, Any]] = []
+
+    def enqueue(self, handler: str, payload: dict[str, Any], **_: Any) -> bool:
+        self.dropped.append(payload)
+        return True
+
+
+@pytest.mark.parametrize("crashed_at", [1, 2])
+@pytest.mark.parametrize("lease", ["expired", "unleased"])
+def test_a_turn_dead_at_any_step_resumes_from_its_last_committed_step(
+    two_teams: TwoTeams, monkeypatch: pytest.MonkeyPatch, crashed_at: int, lease: str
+) -> None:
+    """A three-step turn (two tool calls, then the answer) whose worker died at step
+    ``crashed_at`` after the earlier steps committed: the next stream read runs the rest once;
+    the committed steps' events are neither lost nor repeated."""
+    import datetime as dt
+
+    from doubles.scripted_model import ScriptedModel
+
+    from shared.adapters.model.messages import ToolCallEvent
+    from shared.agent.runner import run_step
+    from shared.services import chat, turn_recovery
+
+    env = two_teams
+    calls = [[ToolCallEvent(f"c{i}", "list_datasets", {})] for i in range(2)]
+    env.container.install_model(ScriptedModel([*calls, ["Here they are."]], by_history=True))
+    sid, turn_id = crashed_turn(env, leased=False)
+    with env.container.db.session() as s:
+        turn = s.get(Turn, turn_id)
+        assert turn is not None
+        turn.status = "queued"
+    dropping = _DroppingQueue()
+    real_queue = env.container.__dict__["task_queue"]
+    env.container.__dict__["task_queue"] = dropping
+    try:
+        for step in range(crashed_at):
+            assert run_step(env.container, sid, turn_id, step) == "stepped"
+    finally:
+        env.container.__dict__["task_queue"] = real_queue
+    assert [p["step"] for p in dropping.dropped] == list(range(1, crashed_at + 1))
+    with env.container.db.session() as s:  # what the dead turn committed (a stream would follow it)
+        committed = [(e.seq, e.type) for e in chat.events_after(s, sid, 0)]
+    kinds = [kind for _, kind in committed]
+    assert kinds.count("tool_call") == crashed_at and "done" not in kinds
+    with env.container.db.session() as s:  # the worker that took step ``crashed_at`` is gone
+        turn = s.get(Turn, turn_id)
+        assert turn is not None and turn.step == crashed_at
+        turn.status = "running"
+        if lease == "expired":
+            turn.lease_owner, turn.lease_until = "dead-worker", time.time() - 1
+    if lease == "unleased":
+        stale = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=turn_recovery.STALL_S + 5)
+        with env.container.db.engine.begin() as conn:
+            conn.execute(
+                Turn.__table__.update().where(Turn.__table__.c.id == turn_id).values(updated_at=stale)
+            )
+
+    replay = events(env, sid, wait="2")  # the stream follows the running turn, then 2 s quiet
+
+    assert replay.kinds.count("done") == 1, replay.kinds
+    assert replay.ids == list(range(1, len(replay.ids) + 1))
+    assert list(zip(replay.ids, replay.kinds, strict=False))[: len(committed)] == committed  # once, first
+    assert replay.kinds.count("tool_call") == 2 and replay.kinds.count("tool_result") == 2
+    with env.container.db.session() as s:
+        turn = s.get(Turn, turn_id)
+        assert turn is not None and turn.status == "done" and turn.step == 3
+    record("crashed turn: dead at a later step", tried=1)

@@ -101,6 +101,6 @@ def test_chat_to_dashboard(dev_server: Any, token: Any, open_page: Any) -> None:
 
     phone = open_page(PHONE)
     sign_in(phone, dev_server.url, DEMO_EMAIL)
-    ask(phone, "revenue by month")
+    ask(phone, "revenue by category")  # a new request (the same one again is offered, not saved)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "chat-390")

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from shared.dashboards.model import BarView, FieldEncoding
 
-__all__ = ["axis_format", "order_categories", "time_axis"]
+__all__ = ["axis_format", "band_time", "order_categories", "time_axis"]
 
 _TICK_INTERVALS = {
     "year": {"interval": "year", "step": 1},
@@ -48,6 +48,26 @@ def time_axis(source: FieldEncoding) -> dict[str, Any]:
     if grain in _TICK_INTERVALS:
         return {"tickCount": dict(_TICK_INTERVALS[grain]), "labelOverlap": True}
     return {}
+
+
+def band_time(encoding: dict[str, Any], time_units: dict[str, str], grain: str | None) -> None:
+    """Bars on a time axis: one band per period, so a bar is as wide as its period and grouped
+    series sit side by side in it (``xOffset`` needs a band scale; a continuous time scale draws
+    every bar a few pixels wide and cannot offset them).
+
+    The axis becomes ``ordinal`` with the grain's UTC ``timeUnit`` (months label "Jan 2024"; the
+    axis ``format`` stays a time format), in time order; labels that would overlap thin out.
+    """
+    for channel in ("x", "y"):
+        definition = encoding.get(channel)
+        if not definition or definition.get("type") != "temporal":
+            continue
+        definition["type"] = "ordinal"
+        definition["timeUnit"] = time_units.get(str(grain), "utcyearmonthdate")
+        definition.pop("scale", None)
+        definition["sort"] = "ascending"
+        axis = {k: v for k, v in definition.get("axis", {}).items() if k != "tickCount"}
+        definition["axis"] = {**axis, "labelOverlap": True, "labelAngle": 0}
 
 
 def order_categories(view: BarView, encoding: dict[str, Any], query_sql: str, wrapped: bool) -> None:

@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from shared.dashboards import compile_summary as summary
-from shared.dashboards.chart_axes import axis_format, order_categories, time_axis
+from shared.dashboards.chart_axes import axis_format, band_time, order_categories, time_axis
 from shared.dashboards.model import (
     BarView,
     Dashboard,
@@ -385,15 +385,19 @@ def _vega_lite(view: View, theme: str, query_sql: str, wrapped: bool) -> dict[st
     encoding: dict[str, Any] = {}
     tooltip: list[dict[str, Any]] = []
     currencies: list[str] = []
+    grain: str | None = None
     for channel, default_type, source in _channel_encodings(view):
-        if channel == "x" and (grain := query_time_grain(view, query_sql)):
-            source = source.model_copy(update={"time_grain": grain})  # ticks and tooltip only, not the SQL
+        if channel == "x" and (query_grain := query_time_grain(view, query_sql)):
+            source = source.model_copy(update={"time_grain": query_grain})  # ticks and tooltip, not the SQL
+        if channel in ("x", "y") and source.time_grain:
+            grain = source.time_grain
         definition, tip = _channel(channel, source, default_type, view.type)
         encoding[channel] = definition
         tooltip.append(tip)
         if source.format == "currency" and source.currency:
             currencies.append(source.currency)
     if isinstance(view, BarView):
+        band_time(encoding, _TIME_UNITS, grain)
         order_categories(view, encoding, query_sql, wrapped)
         _group_series(view, encoding)
     if view.type == "pie":

@@ -10,8 +10,10 @@ month, and "latest date" would call every sparse series' last period partial.
 ``partial_period`` per view: ``mark`` (the default) keeps the rows and flags them in the SQL
 (``_partial``; lines and areas also flag ``_partial_edge``, the last complete period of each
 series, so the dashed segment joins the solid line): lines and areas draw that segment dashed
-and lighter, bars and points lighter. ``hide`` drops the rows in the SQL and the chart carries a
-note saying so. ``show`` draws them like any other period.
+and lighter, bars and points lighter. ``hide`` drops the rows in the SQL; every row kept carries
+``_partial_hidden``, the number of rows dropped, and the chart's note saying so shows only when
+that is above 0 (a view whose rows are all in the current period has no rows to carry it: the
+chart shows "No rows" and no note). ``show`` draws them like any other period.
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ import sqlglot
 from sqlglot import exp
 
 from shared.dashboards.model import AreaView, BarView, FieldEncoding, LineView, ScatterView, View
+from shared.dashboards.visible import EDGE, HIDDEN, PARTIAL
 
 __all__ = ["EDGE", "PARTIAL", "PartialPlan", "mark_partial", "partial_plan", "query_time_grain"]
 
-PARTIAL = "_partial"
-EDGE = "_partial_edge"
 _GRAINS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "QUARTER": "quarter", "YEAR": "year"}
 _DEFAULT_X = {"line": "temporal", "area": "temporal", "bar": "nominal", "scatter": "quantitative"}
 _DASH = [5, 4]
@@ -50,8 +51,12 @@ class PartialPlan:
         source = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("v")))
         flag = self._expression("DATE(__x__) >= __start__")
         if self.mode == "hide":
+            # every row kept says how many the filter drops (_partial_hidden), so the note shows only then
+            dropped = self._expression("SUM(IF(DATE(__x__) >= __start__, 1, 0)) OVER ()")
+            counted = exp.select(exp.Star(), exp.alias_(dropped, HIDDEN, quoted=True)).from_(source)
             kept = exp.func("COALESCE", exp.Not(this=exp.Paren(this=flag)), exp.true())  # undated rows stay
-            return exp.select(exp.Star()).from_(source).where(kept)
+            outer = exp.Subquery(this=counted, alias=exp.TableAlias(this=exp.to_identifier("v")))
+            return exp.select(exp.Star()).from_(outer).where(kept)
         columns: list[exp.Expr] = [exp.Star(), exp.alias_(flag, PARTIAL, quoted=True)]
         if self.edge:
             window = "OVER (PARTITION BY __s__)" if self.series else "OVER ()"
@@ -116,7 +121,8 @@ def query_time_grain(view: View, query_sql: str) -> str | None:
 
 def mark_partial(spec: dict[str, Any], plan: PartialPlan) -> dict[str, Any]:
     """The Vega-Lite spec drawing partial rows distinctly (``mark``), with the note as ``usermeta``."""
-    meta = {"mode": plan.mode, "grain": plan.grain, "field": plan.field, "flag": PARTIAL, "note": plan.note()}
+    flag = HIDDEN if plan.mode == "hide" else PARTIAL  # the column the web app reads before showing the note
+    meta = {"mode": plan.mode, "grain": plan.grain, "field": plan.field, "flag": flag, "note": plan.note()}
     if plan.mode == "hide":
         return {**spec, "usermeta": {**spec.get("usermeta", {}), "partial_period": meta}}
     encoding = spec["encoding"]

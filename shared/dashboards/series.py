@@ -10,8 +10,11 @@ pie also gets ``_share``, each slice's part of the whole, for its tooltip. On a 
 area or bar, ``top_n`` keeps the N categories (x values) with the largest totals, each with all its
 series, not N rows; a pie's ``top_n`` caps its slices.
 
-A series value is compared as text (``CAST(... AS STRING)``), so numbers and dates fold too; a
-series that is really called "Other" merges with the folded remainder.
+A series value is compared as text (``CAST(... AS STRING)``), so numbers and dates fold too. A
+kept series that is really called "Other" keeps its name and the folded remainder is labelled
+"Other (rest)" instead, so the legend never shows two "Other" entries and the two never merge; a
+folded series called "Other" is part of the remainder like any other. The web app tells the
+remainder by its rank (``_series_rank`` past the cap), never by its label.
 """
 
 from __future__ import annotations
@@ -28,12 +31,10 @@ from shared.dashboards.theme import other_colour, theme_config
 
 __all__ = ["OTHER", "RANK", "SHARE", "SeriesFold", "decorate_series", "series_fold"]
 
+from shared.dashboards.visible import CATEGORY_RANK, CATEGORY_TOTAL, OTHER_LABEL, RANK, SHARE, TOTAL
+
 OTHER = "Other"
-RANK = "_series_rank"
-TOTAL = "_series_total"
-SHARE = "_share"
-CATEGORY_TOTAL = "_category_total"
-CATEGORY_RANK = "_category_rank"
+OTHER_REST = "Other (rest)"  # the fold's label when a kept series is called "Other"
 # the ranking aggregate must be a window function; APPROX_QUANTILES is not one, so medians rank by AVG
 _WINDOW_AGGREGATES = {
     "sum": "SUM(__m__)",
@@ -65,11 +66,23 @@ class SeriesFold:
             total = _template("COUNT(*) OVER (PARTITION BY __s__)", self.field, None)
         totals = exp.select(exp.Star(), exp.alias_(total, TOTAL, quoted=True)).from_(_aliased(inner))
         rank = _template(f"DENSE_RANK() OVER (ORDER BY `{TOTAL}` DESC, __s__ ASC)", self.field, None)
-        return exp.select(exp.Star(), exp.alias_(rank, RANK, quoted=True)).from_(_aliased(totals))
+        ranked = exp.select(exp.Star(), exp.alias_(rank, RANK, quoted=True)).from_(_aliased(totals))
+        # a kept series literally called "Other" keeps its name; the folded remainder is then "Other (rest)"
+        clash = _template(
+            f"IF(MAX(IF(`{RANK}` <= {self.limit} AND CAST(__s__ AS STRING) = '{OTHER}', 1, 0)) OVER () = 1, "
+            f"'{OTHER_REST}', '{OTHER}')",
+            self.field,
+            None,
+        )
+        return exp.select(exp.Star(), exp.alias_(clash, OTHER_LABEL, quoted=True)).from_(_aliased(ranked))
 
     def label(self, expression: exp.Expr) -> exp.Expr:
-        """The series column: its value (as text) within the top ``limit``, else ``Other``."""
-        tree = _parsed(f"IF(`{RANK}` <= {self.limit}, CAST(__s__ AS STRING), '{OTHER}')").copy()
+        """The series column: its value (as text) within the top ``limit``, else the fold's label.
+
+        The label is ``Other``, or ``Other (rest)`` when a kept series is itself called "Other"
+        (``_other_label``, decided in :meth:`source`), so the two never merge.
+        """
+        tree = _parsed(f"IF(`{RANK}` <= {self.limit}, CAST(__s__ AS STRING), `{OTHER_LABEL}`)").copy()
         return tree.transform(lambda node: expression.copy() if _is(node, "__s__") else node)
 
     def rank_projection(self, aggregated: bool) -> exp.Expr:
@@ -158,7 +171,7 @@ def decorate_series(view: View, fold: SeriesFold, encoding: dict[str, Any], them
         isinstance(view, BarView) and not {"xOffset", "yOffset"} & set(encoding)
     ):
         encoding["order"] = {"field": RANK, "type": "quantitative", "sort": "ascending"}
-    return {"field": fold.field, "limit": fold.limit, "other": OTHER, "rank": RANK}
+    return {"field": fold.field, "limit": fold.limit, "other": OTHER, "other_rest": OTHER_REST, "rank": RANK}
 
 
 def _aliased(query: exp.Expr) -> exp.Subquery:

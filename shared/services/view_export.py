@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
+from shared.dashboards.visible import visible_view
 from shared.errors import BridgeError, ByteCapExceeded, NotFound, Timeout, Unavailable, WarehouseError
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.serving import ServingPorts, cross_filtered
@@ -35,9 +36,9 @@ class ViewCsv:
 def view_csv(
     c: ServingPorts, s: Session, who: Principal, team_id: str, slug: str, view_id: str, raw: dict[str, str]
 ) -> ViewCsv:
-    """The view's rows as CSV (a header line, then one line per row), exactly as the data API has them."""
+    """The view's rows as CSV (a header line, then one line per row): the data API's visible rows."""
     body, _ = c.data_service.response(s, who, team_id, slug, raw, view_id=view_id)
-    view = json.loads(body)["views"][0]
+    view = visible_view(json.loads(body)["views"][0])  # the rows a user sees (dashboards/visible.py)
     if view["status"] == "error":
         err = view["error"] or {}
         cls = _ERRORS.get(str(err.get("code")), BridgeError)

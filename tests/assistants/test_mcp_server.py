@@ -90,7 +90,13 @@ def test_list_ask_and_get_data_through_the_mcp_client(dev_server, container, tok
         headers={"Authorization": f"Bearer {alice}"},
         timeout=30,
     ).json()["views"]
-    assert [v["values"] for v in views] == [v["values"] for v in direct]
+    # the same visible rows: the pie's helper columns (rank, share) stay in the web payload only
+    from shared.dashboards.visible import HELPER_COLUMNS, visible_view
+
+    assert [visible_view(v)["values"] for v in direct] == [v["values"] for v in views]
+    sent = {c["name"] for v in views for c in v["columns"]}
+    assert sent and not sent & HELPER_COLUMNS
+    assert {c["name"] for v in direct for c in v["columns"]} & HELPER_COLUMNS  # the web app still gets them
 
 
 def test_another_teams_dashboard_is_refused(dev_server, container, token) -> None:

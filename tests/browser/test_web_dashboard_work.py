@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from test_web_dashboard_page import demo_api, kpi_from_api, wait_ready
 from webhelpers import DESKTOP, Api, axe_violations, screenshot, sign_in
 
+from shared.dashboards.visible import visible_view
 from shared.dev.seed import DEMO_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -99,8 +100,9 @@ def test_tile_actions_cross_filters_and_presets(dev_server: Any, orders: Any, op
     assert dl.value.suggested_filename == "orders-by_status.csv"
     with open(dl.value.path(), encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
-    view = view_of(api.get(f"/v1/teams/{team_id}/dashboards/orders/data").json(), "by_status")
-    assert rows[0] == [c["name"] for c in view["columns"]]
+    # the visible rows: the data API's, without the chart's helper columns (one definition)
+    view = visible_view(view_of(api.get(f"/v1/teams/{team_id}/dashboards/orders/data").json(), "by_status"))
+    assert rows[0] == [c["name"] for c in view["columns"]] and not any(n.startswith("_") for n in rows[0])
     assert [[r[0], int(r[1]), float(r[2])] for r in rows[1:]] == [
         list(x) for x in zip(*view["values"], strict=True)
     ]

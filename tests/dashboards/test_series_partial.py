@@ -34,6 +34,11 @@ MONTHLY = (
 
 @pytest.fixture(scope="module")
 def con() -> Any:
+    return sales_connection()
+
+
+def sales_connection() -> Any:
+    """An in-memory DuckDB with ``demo.shop.sales``: six series over three months, this one a sliver."""
     import duckdb
 
     con = duckdb.connect()
@@ -123,6 +128,7 @@ def test_default_cap_is_eight_and_bars_stack_in_rank_order() -> None:
         "field": "country",
         "limit": 8,
         "other": "Other",
+        "other_rest": "Other (rest)",
         "rank": "_series_rank",
     }
     grouped = one(
@@ -316,7 +322,8 @@ def test_folded_sql_keeps_bigquery_syntax() -> None:
     assert sql is not None
     sqlglot.parse_one(sql, read="bigquery")  # parses back
     assert "DENSE_RANK() OVER (ORDER BY `_series_total` DESC, `country` ASC)" in sql
-    assert "IF(`_series_rank` <= 3, CAST(`country` AS STRING), 'Other')" in sql
+    assert "IF(`_series_rank` <= 3, CAST(`country` AS STRING), `_other_label`)" in sql
+    assert "'Other (rest)'" in sql  # the fold's label when a kept series is called Other
 
 
 def test_top_n_on_a_series_view_keeps_the_top_categories_with_all_their_series(con: Any) -> None:

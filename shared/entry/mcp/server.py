@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 
+from shared.dashboards.visible import visible_data
 from shared.entry.mcp.api_client import BridgeApi, q
 from shared.errors import BridgeError
 
@@ -104,7 +105,8 @@ def build_server(api: BridgeApi) -> Any:
 
     def data_sync(team_id: str, slug: str, view_id: str | None, parameters: dict[str, str] | None) -> Any:
         base = f"/v1/teams/{q(team_id)}/dashboards/{q(slug)}/data"
-        return api.get(base + (f"/{q(view_id)}" if view_id else ""), **(parameters or {}))
+        data = api.get(base + (f"/{q(view_id)}" if view_id else ""), **(parameters or {}))
+        return visible_data(data) if isinstance(data, dict) else data  # no drawing helper columns
 
     @server.tool()
     async def list_connections(team_id: str | None = None) -> dict[str, Any]:

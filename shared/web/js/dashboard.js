@@ -4,7 +4,7 @@
 import { api, get, post, enc, ApiError } from "./api.js";
 import { h, clear, spinner, errorBox, toast } from "./dom.js";
 import { ago } from "./format.js";
-import { legendRows, renderView } from "./views.js";
+import { isFolded, legendRows, renderView } from "./views.js";
 import { tileMenu, download } from "./tiles.js";
 import { paramControl, filtersOf, filterChips, filterField, timeField } from "./params.js";
 import { mountEditor } from "./editor.js";
@@ -165,7 +165,7 @@ export function mountDashboard(root, teamId, slug, options = {}) {
         const value = datum[field] ?? datum.value; // a mark, or a legend entry
         if (value === undefined || value === null) return;
         const series = view.spec && view.spec.usermeta && view.spec.usermeta.series;
-        if (series && series.field === field && value === series.other) return; // folded series: no one value
+        if (series && series.field === field && isFolded(view, series, datum, value)) return; // no one value
         setFilter(`filter.${field}`, String(value));
       });
     }

@@ -207,6 +207,7 @@ export function readableBars(spec, rows, target) {
   const enc = spec.encoding || {};
   const mark = typeof spec.mark === "string" ? spec.mark : spec.mark && spec.mark.type;
   if (mark !== "bar" || !enc.x || !enc.y || !["nominal", "ordinal"].includes(enc.x.type)) return spec;
+  if (enc.x.timeUnit) return spec; // periods (a time axis in bands) stay in time order along x
   const labels = [...new Set(rows.map((r) => String(r[enc.x.field] ?? "")))];
   const longest = Math.max(0, ...labels.map((l) => l.length));
   const narrow = (target.clientWidth || 600) < 480;
@@ -242,12 +243,14 @@ export function legendRows(view, rowPx = 64) {
   return entries > 1 ? Math.ceil((Math.ceil(entries / 3) * 17 + 22) / rowPx) : 0;
 }
 
-/** The visible note of a view whose current, incomplete period is marked (when the rows hold
- * one) or left out (always: the SQL dropped it). The compile step wrote the text. */
+/** The visible note of a view whose current, incomplete period is marked (when a row is flagged)
+ * or left out (when the SQL says it dropped rows: its count column above 0). The compile step
+ * wrote the text and names the column. */
 export function partialNote(view, rows) {
   const meta = view.spec && view.spec.usermeta && view.spec.usermeta.partial_period;
   if (!meta || !meta.note) return null;
-  if (meta.mode === "mark" && !rows.some((r) => r[meta.flag] === true)) return null;
+  const flagged = meta.mode === "hide" ? (r) => Number(r[meta.flag]) > 0 : (r) => r[meta.flag] === true;
+  if (!rows.some(flagged)) return null;
   return h("p", { class: "chart-note muted", dataset: { partial: meta.mode }, text: meta.note });
 }
 
@@ -275,4 +278,12 @@ async function renderChart(body, view, options = {}) {
   // rectangles) are not separate, unlabelled images to assistive technology
   target.querySelector("svg")?.setAttribute("aria-hidden", "true");
   body._vega = result;
+}
+
+/** Whether a clicked mark (``datum``) or legend entry (``value``) is a series view's folded
+ * remainder: told by its rank past the cap, never by its label (a real series may be "Other"). */
+export function isFolded(view, series, datum, value) {
+  const rank = (row) => Number(row[series.rank]) > series.limit;
+  if (datum && series.rank in datum) return rank(datum);
+  return rowsOf(view).some((row) => row[series.field] === value && rank(row));
 }

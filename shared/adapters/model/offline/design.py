@@ -43,6 +43,7 @@ TABLE_HINT = 3.0  # a measure word naming the table ("inventory cost", "invoice 
 MAX_KPIS = 3
 MAX_VIEWS = 6
 MAX_DIMS = 2
+GROUPED = re.compile(r"\b(?:grouped|clustered)\s+(?:bar|column)|\bside[- ]by[- ]side\b")  # not "grouped by"
 SERIES = re.compile(  # "by month by country", "split by plan": one view with a series per value
     r"\b(?:by|per)\s+\w+(?:\s+\w+)?\s+(?:by|per|and by)\s+\w+|\b(?:split|colou?red|stacked|grouped|segmented|broken down)\s+by\b"
 )
@@ -249,7 +250,7 @@ def design(
             wanted = None
         kind = recommend_view(time_axis=True, requested=wanted).type
         for m in measures[: 1 if series else 2]:
-            views.append(time_view(q, res.grain, m, kind, series))
+            views.append(time_view(q, res.grain, m, kind, series, bool(GROUPED.search(intent.text.lower()))))
             charts += 1
         summary.append(f"a {kind} of {main_label} by {res.grain} (a time axis reads best as a trend)")
     for d in res.dims if series is None else []:

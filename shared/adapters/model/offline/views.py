@@ -22,7 +22,7 @@ def y_encoding(m: Measure) -> dict[str, Any]:
 
 
 def time_view(
-    query: str, grain: str, m: Measure, kind: str, series: Dimension | None = None
+    query: str, grain: str, m: Measure, kind: str, series: Dimension | None = None, grouped: bool = False
 ) -> dict[str, Any]:
     by = f" and {series.label.lower()}" if series else ""
     view: dict[str, Any] = {"id": f"{m.alias}_by_{grain}", "type": kind, "title": f"{m.label} by {grain}{by}",
@@ -39,6 +39,10 @@ def time_view(
     view["y"] = y_encoding(m)
     if series is not None:
         view["color"] = {"field": series.alias, "type": "nominal", "title": series.label}
+        if (
+            grouped and kind == "bar"
+        ):  # "grouped bars", "side by side": each period's series next to each other
+            view["color"]["stack"] = "grouped"
     return view
 
 

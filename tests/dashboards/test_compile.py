@@ -58,9 +58,11 @@ def vega_lite_validator() -> Any:
 def sample_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Six rows with a plausible value for every encoded field."""
     kinds = {
-        channel["field"]: channel["type"]
+        channel["field"]: "temporal"
+        if "timeUnit" in channel
+        else channel.get("type")  # time bars: ordinal dates
         for name, channel in spec["encoding"].items()
-        if isinstance(channel, dict) and "field" in channel and name != "order"
+        if isinstance(channel, dict) and "field" in channel and name not in ("order", "xOffset", "yOffset")
     }
     rows = []
     for i in range(6):

@@ -15,6 +15,8 @@ MODULES = [
     "bench.bench_catalog",
     "bench.bench_coldstart",
     "bench.bench_warehouse",
+    "bench.bench_goals",
+    "bench.bench_goals_chat",
 ]
 
 

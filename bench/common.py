@@ -15,6 +15,8 @@ from typing import Any
 from shared.bootstrap import Container, set_container
 from shared.settings import Settings
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
 # The test doubles drive whole turns: tests/ on the path, as under pytest.
 _TESTS = str(Path(__file__).resolve().parents[1] / "tests")
 if _TESTS not in sys.path:
@@ -30,6 +32,16 @@ def pct(values: list[float], p: float) -> float:
 
 def row(name: str, value: float, unit: str, note: str = "") -> dict[str, Any]:
     return {"name": name, "value": value, "unit": unit, "note": note}
+
+
+def goal_row(
+    name: str, values: list[float], goal: float | None, note: str = "", *, unit: str = "x"
+) -> dict[str, Any]:
+    """A goal figure: the median of ``values`` (its min in the note), and whether it meets ``goal``."""
+    median, low = statistics.median(values), min(values)
+    verdict = "no goal" if goal is None else f"goal <= {goal:g}: {'MET' if median <= goal else 'NOT met'}"
+    detail = f"min {low:.2f} / median {median:.2f} of {len(values)}; {verdict}"
+    return row(name, median, unit, f"{detail}; {note}" if note else detail)
 
 
 @dataclass

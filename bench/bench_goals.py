@@ -1,0 +1,263 @@
+"""Issue 20's goals, each a ratio measured in pairs within one run against its own baseline.
+
+* forced miss (POST refresh of the six-view dashboard) vs the same SQL run directly in DuckDB
+  (transpiled once outside the timing, executed on a plain read-only attach of the same file),
+  at demo scale 1 and 10, interleaved round by round;
+* cache-hit p50 vs ``/healthz`` p50, interleaved request by request;
+* cold process (import ``functions/serve_data/main.py`` + the first cached GET) vs a process
+  importing Google's SDKs eagerly, alternated;
+* RSS after 1,000 distinct data requests (distinct parameter values: each one a miss);
+* a 2,000-table DuckDB file: catalog scan time and the RSS it adds.
+
+Every figure is min / median of ``ROUNDS`` (>= 3) rounds; ``bench.bench_goals_chat`` has the chat ones.
+
+.venv/bin/python -m bench --only goals
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.common import ROOT_DIR, Server, dev_server, goal_row, pct
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+DISTINCT_REQUESTS = int(os.environ.get("BENCH_DISTINCT", "1000"))
+SIX_VIEWS = Path(__file__).with_name("six_views.yaml")
+RSS_BOUND_MB = 600.0  # stated bound: the whole dev server process after both loads
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _save(srv: Server, s: requests.Session) -> str:
+    base = f"{srv.url}/v1/teams/{srv.team_id}/dashboards/bench"
+    r = s.put(base, data=SIX_VIEWS.read_bytes(), headers={"Content-Type": "application/yaml"})
+    r.raise_for_status()
+    srv.c.task_queue.join(120)  # type: ignore[attr-defined]  # the save's warm-up
+    return base
+
+
+def _raw_duckdb(path: Path) -> Any:
+    """A callable running the six views' SQL straight in DuckDB (the warehouse's own time)."""
+    import duckdb
+    import yaml
+
+    from shared.adapters.warehouse.dialect import transpile
+
+    doc = yaml.safe_load(SIX_VIEWS.read_text())
+    default = dt.date.fromisoformat(doc["parameters"][0]["default"])
+    sqls = [transpile(q["sql"]) for q in doc["queries"].values()]
+    conn = duckdb.connect()
+    conn.execute(f"ATTACH '{path}' AS demo (READ_ONLY)")
+    conn.execute("USE demo")
+
+    def run() -> None:
+        for t in sqls:
+            params = {p: default for p in t.parameters}
+            conn.execute(t.duckdb_sql, params).fetchall()
+
+    return run
+
+
+def _ms(action: Any) -> float:
+    t0 = time.perf_counter()
+    action()
+    return (time.perf_counter() - t0) * 1000
+
+
+def miss_vs_raw(srv: Server, scale: float) -> list[dict[str, Any]]:
+    s = requests.Session()
+    s.headers.update(srv.headers)
+    base = _save(srv, s)
+    raw = _raw_duckdb(srv.c.settings.demo_warehouse_path)
+
+    def refresh() -> None:
+        s.post(f"{base}/refresh").raise_for_status()
+
+    refresh(), raw()  # warm both (connections, OS cache)
+    misses, raws, ratios = [], [], []
+    for _ in range(ROUNDS):
+        m, r = _ms(refresh), _ms(raw)
+        misses.append(m), raws.append(r), ratios.append(m / r)
+    goal = 2.0 if scale <= 1 else 1.3
+    note = f"raw {statistics.median(raws):.0f} ms, miss {statistics.median(misses):.0f} ms (median)"
+    return [goal_row(f"forced miss / raw DuckDB, scale {scale:g}", ratios, goal, note)]
+
+
+def hit_vs_healthz(srv: Server, n: int = 200) -> list[dict[str, Any]]:
+    s = requests.Session()
+    s.headers.update(srv.headers)
+    data_url = f"{srv.url}/v1/teams/{srv.team_id}/dashboards/bench/data"
+    body = s.get(data_url).json()
+    assert {v["cache"] for v in body["views"]} == {"hit"}, "expects cache hits"
+    ratios = []
+    for _ in range(ROUNDS):
+        trivial, hits = [], []
+        for _ in range(n // ROUNDS + 5):
+            trivial.append(_ms(lambda: s.get(f"{srv.url}/healthz").raise_for_status()))
+            hits.append(_ms(lambda: s.get(data_url).raise_for_status()))
+        ratios.append(pct(hits[5:], 50) / pct(trivial[5:], 50))
+    return [goal_row("cache-hit p50 / /healthz p50", ratios, 1.3, "6 views, gzip")]
+
+
+def rss_after_distinct(srv: Server) -> tuple[float, float]:
+    s = requests.Session()
+    s.headers.update(srv.headers)
+    data_url = f"{srv.url}/v1/teams/{srv.team_id}/dashboards/bench/data"
+    before = rss_mb()
+    day = dt.date(2020, 1, 1)
+    for i in range(DISTINCT_REQUESTS):
+        s.get(data_url, params={"start_date": (day + dt.timedelta(days=i)).isoformat()}).raise_for_status()
+    return before, rss_mb()
+
+
+_COLD = r"""
+import importlib.util, json, sys, time
+root, main, path, token = sys.argv[1:5]
+started = time.perf_counter()
+sys.path.insert(0, root)
+spec = importlib.util.spec_from_file_location("main", main)
+module = importlib.util.module_from_spec(spec)
+sys.modules["main"] = module
+spec.loader.exec_module(module)
+imported = time.perf_counter() - started
+import flask
+from werkzeug.test import EnvironBuilder
+environ = EnvironBuilder(path=path, headers={"Authorization": "Bearer " + token}).get_environ()
+response = module.serve_data(flask.Request(environ))
+body = json.loads(response.get_data())
+assert response.status_code == 200, response.status_code
+assert {v["cache"] for v in body["views"]} == {"hit"}, body
+total = time.perf_counter() - started
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"jsonschema", "sqlglot", "duckdb", "sqlalchemy", "yaml", "cryptography"})
+print(json.dumps({"import": imported, "total": total, "heavy": heavy}))
+"""
+
+_EAGER = r"""
+import importlib, json, sys, time
+started = time.perf_counter()
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(json.dumps({"total": time.perf_counter() - started}))
+"""
+
+
+def cold_start(srv: Server) -> list[dict[str, Any]]:
+    from bench.bench_coldstart import SDKS
+
+    token = srv.headers["Authorization"].removeprefix("Bearer ")
+    env = {
+        **os.environ,
+        "BRIDGE_DATA_DIR": str(srv.c.settings.data_dir),
+        "BRIDGE_AUTH_SECRET": srv.c.settings.auth_secret,
+        "BRIDGE_DEMO_SCALE": str(srv.c.settings.demo_scale),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    path = f"/v1/teams/{srv.team_id}/dashboards/bench/data"
+    main_py = str(ROOT_DIR / "functions" / "serve_data" / "main.py")
+
+    def probe(code: str, *args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        if done.returncode:
+            raise RuntimeError(done.stderr[-2000:])
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    ratios, imports, heavy = [], [], set()
+    for _ in range(ROUNDS):
+        cold = probe(_COLD, str(ROOT_DIR), main_py, path, token)
+        eager = probe(_EAGER, *SDKS)
+        ratios.append(cold["total"] / eager["total"])
+        imports.append(cold["import"] / eager["total"])
+        heavy |= set(cold["heavy"])
+    return [
+        goal_row(
+            "cold import + first cached GET / eager SDK import",
+            ratios,
+            0.3,
+            "loaded: " + ", ".join(sorted(heavy)),
+        ),
+        goal_row("cold import only / eager SDK import", imports, None, "for reference"),
+    ]
+
+
+def wide_catalog(path: Path, tables: int = 2_000) -> None:
+    """A DuckDB file with ``tables`` tables of 12 columns (half strings), 1,500 rows each."""
+    import duckdb
+
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE SCHEMA archive")
+    for i in range(tables):
+        conn.execute(
+            f"CREATE TABLE archive.t_{i:05d} AS SELECT range AS id, 'status_' || (range % 7) AS status,"
+            " 'country_' || (range % 31) AS country, repeat('x', 40) || range AS note,"
+            " range * 1.5 AS amount, DATE '2024-01-01' + CAST(range % 365 AS INTEGER) AS day,"
+            " 'c_' || (range % 3) AS channel, range % 13 AS score, 'r_' || (range % 5) AS region,"
+            " 'EUR' AS currency, range AS user_id, 'extra_' || range AS extra FROM range(1500)"
+        )
+    conn.close()
+
+
+def catalog_2000() -> tuple[list[dict[str, Any]], float]:
+    """Scan time of a 2,000-table file (its snapshot opened first, timed apart) and the RSS added."""
+    from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+    from shared.errors import BridgeError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wide.duckdb"
+        wide_catalog(path)
+        before = rss_mb()
+        opens, secs, keep, failed = [], [], [], ""
+        for _ in range(ROUNDS):
+            wh = DuckDBWarehouse(path, project="wide")
+            opens.append(_ms(wh._connection) / 1000)
+            t0 = time.perf_counter()
+            try:
+                tables = sum(len(d.tables) for d in wh.scan_catalog())
+                assert tables == 2_000, tables
+            except BridgeError as error:
+                failed = f"FAILED: {str(error)[:80]}"
+            secs.append(time.perf_counter() - t0)
+            keep.append(wh)
+        added = rss_mb() - before
+        note = failed or f"file snapshot opened first: {statistics.median(opens):.2f} s (median), not counted"
+        return [goal_row("catalog scan, 2,000 tables (s)", secs, 0.5, note, unit="s")], added
+
+
+def run() -> list[dict[str, Any]]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    rows: list[dict[str, Any]] = []
+    for scale in (1.0, 10.0):
+        with dev_server(scale) as srv:
+            rows += miss_vs_raw(srv, scale)
+            if scale == 1.0:
+                rows += hit_vs_healthz(srv)
+                rows += cold_start(srv)
+                base_rss, after_rss = rss_after_distinct(srv)
+                scan_rows, wide_added = catalog_2000()
+                rows += scan_rows
+                total = rss_mb()
+                note = (
+                    f"server {base_rss:.0f} MB; +{after_rss - base_rss:.0f} MB after {DISTINCT_REQUESTS} distinct"
+                    f" requests; +{wide_added:.0f} MB for {ROUNDS} scans of a 2,000-table file"
+                )
+                rows.append(goal_row("RSS after both loads (MB)", [total], RSS_BOUND_MB, note, unit="MB"))
+    return rows

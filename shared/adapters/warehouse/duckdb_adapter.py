@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,11 @@ from shared.adapters.warehouse.bytes_estimate import (
     TableRead,
     analyze_reads,
     estimate_bytes,
-    fixed_width,
 )
 from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
 from shared.adapters.warehouse.duckdb_call import DeadlineCall
 from shared.adapters.warehouse.duckdb_files import SOURCE_ALIAS, UNAVAILABLE, open_snapshot
+from shared.adapters.warehouse.duckdb_sizes import ColumnSizes, scan_sizes
 from shared.adapters.warehouse.partition_rule import FLAGGED_SQL, check_partition_filters
 from shared.adapters.warehouse.port import (
     Column,
@@ -59,13 +60,13 @@ class _Catalog:
     version: str | None
     datasets: tuple[DatasetInfo, ...]
     tables: dict[TableKey, TableInfo]
-    column_bytes: dict[TableKey, dict[str, int]]
+    sizes: ColumnSizes
 
-    @property
+    @cached_property
     def partitioning(self) -> dict[TableKey, str]:
         return {key: info.partitioning.lower() for key, info in self.tables.items() if info.partitioning}
 
-    @property
+    @cached_property
     def schema(self) -> Schema:
         return {key: {c.name.lower(): c.type for c in info.columns} for key, info in self.tables.items()}
 
@@ -158,10 +159,14 @@ class DuckDBWarehouse:
         """One table by ``project.dataset.table`` or ``dataset.table``; NotFound when absent."""
         key = self._table_key(fully_qualified_name)
         with self._cursor() as call:
-            info = self._load_catalog(call).tables.get(key) if key else None
-        if info is None:
-            raise NotFound(f"Table {fully_qualified_name} not found in project {self.project}")
-        return info
+            catalog = self._load_catalog(call)
+            info = catalog.tables.get(key) if key else None
+            if info is None or key is None:
+                raise NotFound(f"Table {fully_qualified_name} not found in project {self.project}")
+            if info.row_count is None:
+                return info
+            sizes = catalog.sizes.exact(lambda q: self._run(call, q), [key])[key]
+        return replace(info, size_bytes=sum(sizes.values()))
 
     def sample_values(self, tables: Sequence[TableInfo], limits: SampleLimits) -> Samples:
         """Top values of the tables' STRING columns from a reservoir of rows, under one deadline.
@@ -177,7 +182,7 @@ class DuckDBWarehouse:
 
                 def cost(table: TableInfo, columns: list[str]) -> int:
                     key = self._table_key(table.fully_qualified_name) or ("", "")
-                    return sum(catalog.column_bytes.get(key, {}).get(c.lower(), 0) for c in columns)
+                    return sum(catalog.sizes.estimate(key).get(c.lower(), 0) for c in columns)
 
                 chosen, _ = planned(tables, limits, cost)
                 for start in range(0, len(chosen), 25):
@@ -260,7 +265,8 @@ class DuckDBWarehouse:
             )
             check_partition_filters(self.project, referenced, catalog.tables)
             kept = self._partition_shares(call, referenced, bound)
-            total = estimate_bytes(referenced, catalog.column_bytes, kept)
+            sizes = catalog.sizes.exact(lambda q: self._run(call, q), referenced)
+            total = estimate_bytes(referenced, sizes, kept)
         dry_run = DryRun(
             total_bytes_processed=total,
             schema=schema,
@@ -354,7 +360,7 @@ class DuckDBWarehouse:
             if schema not in _HIDDEN_SCHEMAS:
                 by_table.setdefault((schema, table), []).append((name, bigquery_type(typ), comment))
         row_counts = {(s, t): n for s, t, kind, n, _ in relations if kind == "BASE TABLE"}
-        column_bytes = self._column_bytes(cursor, by_table, row_counts)
+        column_sizes = scan_sizes(self.project, by_table, row_counts)
 
         modified = datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
         tables: dict[TableKey, TableInfo] = {}
@@ -364,7 +370,7 @@ class DuckDBWarehouse:
                 continue
             key = (schema.lower(), table.lower())
             part, clustering = partitioning.get(key, (None, ()))
-            sizes = column_bytes.get(key, {})
+            sizes = column_sizes.estimate(key)
             info = TableInfo(
                 fully_qualified_name=f"{self.project}.{schema}.{table}",
                 table_type=kind,
@@ -390,50 +396,7 @@ class DuckDBWarehouse:
             for schema in sorted(descriptions)
             if schema not in _HIDDEN_SCHEMAS and (schema != "main" or schema in per_dataset)
         )
-        return _Catalog(version=version, datasets=datasets, tables=tables, column_bytes=column_bytes)
-
-    def _column_bytes(
-        self,
-        cursor: DeadlineCall,
-        by_table: dict[TableKey, list[tuple[str, str, str | None]]],
-        row_counts: dict[TableKey, int],
-    ) -> dict[TableKey, dict[str, int]]:
-        """Stored bytes per column: width x rows, or 2 + length summed for variable-width columns.
-
-        Variable-width columns of every table are measured together in one UNION ALL query.
-        """
-        sizes: dict[TableKey, dict[str, int]] = {}
-        measures: list[str] = []
-        for (schema, table), cols in by_table.items():
-            rows_n = row_counts.get((schema, table))
-            if rows_n is None:
-                continue
-            key = (schema.lower(), table.lower())
-            sizes[key] = {}
-            measured: list[str] = []
-            for name, typ, _ in cols:
-                width = fixed_width(typ)
-                if width is None:
-                    measured.append(name)
-                else:
-                    sizes[key][name.lower()] = width * rows_n
-            if measured and rows_n:
-                lengths = ", ".join(
-                    f"coalesce(sum(strlen(CAST({_ident(c)} AS VARCHAR))), 0) + 2 * count({_ident(c)})"
-                    for c in measured
-                )
-                measures.append(
-                    f"SELECT {_literal(schema)}, {_literal(table)}, {_literal_list(measured)},"
-                    f" [{lengths}]::BIGINT[] FROM {_ident(self.project)}.{_ident(schema)}.{_ident(table)}"
-                )
-            else:
-                sizes[key].update({c.lower(): 0 for c in measured})
-        if measures:
-            for schema, table, names, lengths in self._run(cursor, " UNION ALL ".join(measures)).fetchall():
-                sizes[(schema.lower(), table.lower())].update(
-                    {n.lower(): int(b) for n, b in zip(names, lengths, strict=True)}
-                )
-        return sizes
+        return _Catalog(version=version, datasets=datasets, tables=tables, sizes=column_sizes)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -441,14 +404,6 @@ class DuckDBWarehouse:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _literal_list(items: list[str]) -> str:
-    return "[" + ", ".join(_literal(i) for i in items) + "]"
 
 
 def _clean(error: duckdb.Error) -> str:

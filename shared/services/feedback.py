@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.db import keyset
 from shared.db.models import ChatSession, Dashboard, Feedback, Turn
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound
+from shared.knowledge.edit import with_change
 from shared.ports import Ports
 from shared.services.teams import require_team
 
@@ -126,21 +126,3 @@ def accept(c: Ports, s: Session, who: Principal, team_id: str, feedback_id: str)
     row.status, row.accepted_version = "accepted", saved.row.version
     s.flush()
     return row
-
-
-def with_change(text: str, change: dict[str, Any]) -> str:
-    """The knowledge YAML with ``change`` added (a verified answer, or a line of instructions)."""
-    data = yaml.safe_load(text) or {}
-    if not isinstance(data, dict):
-        raise ValidationFailed("the knowledge file is not a mapping; fix it before accepting feedback")
-    if change["kind"] == "verified_answer":
-        answers = list(data.get("verified_answers") or [])
-        entry = {"question": change["question"], "dashboard": change["dashboard"]}
-        if entry not in answers:
-            answers.append(entry)
-        data["verified_answers"] = answers
-    else:
-        lines = (data.get("instructions") or "").rstrip("\n")
-        data["instructions"] = (lines + "\n" if lines else "") + change["text"] + "\n"
-    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("# yaml-language-server"))
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -6,6 +6,20 @@ import requests
 import yaml
 
 from tests.api.test_dashboards_api import GOOD, put, setup_team
+from tests.api.test_knowledge_api import put as put_knowledge
+
+# an admin's hand-written file: comments, an unusual key order and quoting that accepting keeps
+COMMENTED = """\
+# yaml-language-server: $schema=https://bridge.dev/schemas/knowledge.schema.json
+# Owned by the data team: ask in #data before changing a metric.
+version: 1
+instructions: |  # read by the agent on every question
+  Fiscal year starts in April.
+metrics:
+    - name: return_rate   # returns over all items
+      sql: "COUNTIF(order_items.status = 'Returned') / COUNT(*)"
+      format: percent
+"""
 
 
 def _chat_turn(server, h, team_id) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -83,10 +97,16 @@ def test_thumbs_down_with_a_correction_proposes_an_instruction(dev_server, token
         requests.post(f"{dev_server.url}/v1/teams/{t}/feedback/{fb['id']}/accept", headers=bob).status_code
         == 403
     )
+    assert put_knowledge(dev_server, h, t, COMMENTED).status_code == 201
     ok = requests.post(f"{dev_server.url}/v1/teams/{t}/feedback/{fb['id']}/accept", headers=h)
     assert ok.status_code == 200, ok.text
+    assert ok.json()["accepted_version"] == 2
     text = requests.get(f"{dev_server.url}/v1/teams/{t}/knowledge", headers=h).json()["yaml"]
     assert "revenue should exclude returns" in yaml.safe_load(text)["instructions"]
+    # a round-trip edit: only the instructions block grew; comments, order and quotes are as written
+    added = "  revenue should exclude returns (about: Revenue overview)\n"
+    at = COMMENTED.index("metrics:")
+    assert text == COMMENTED[:at] + added + COMMENTED[at:]
 
     # a thumbs-down without a correction has nothing to accept
     plain = _give(dev_server, h, t, target_type="dashboard", target_id="revenue", rating="down").json()

@@ -33,7 +33,9 @@ def with_change(text: str, change: dict[str, Any]) -> str:
         _, indent, offset = load_yaml_guess_indent(text) if text.strip() else (None, 2, 0)
         data = _yaml().load(text)  # again with quotes kept (the guess's loader drops them)
     except YAMLError as exc:
-        raise ValidationFailed(f"the knowledge file does not parse; fix it before accepting feedback ({exc})") from exc
+        raise ValidationFailed(
+            f"the knowledge file does not parse; fix it before accepting feedback ({exc})"
+        ) from exc
     if data is None:
         data = CommentedMap()
     if not isinstance(data, CommentedMap):

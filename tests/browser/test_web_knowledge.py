@@ -88,11 +88,66 @@ def test_thumbs_down_on_a_chat_answer_proposes_the_correction(
     page.get_by_role("link", name="Chat").click()
     ask(page, "revenue by category")
     answer = page.locator(".msg.assistant[data-status='done']").last
-    page.once("dialog", lambda dialog: dialog.accept("revenue should exclude returns"))
-    answer.get_by_role("button", name="Wrong answer").click()
+    page.on("dialog", lambda dialog: pytest.fail(f"a browser dialog opened: {dialog.message}"))
+    wrong = answer.get_by_role("button", name="Wrong answer")
+    wrong.click()
+    form = answer.get_by_role("form", name="What was wrong")
+    expect(form).to_be_visible()
+    expect(wrong).to_have_attribute("aria-expanded", "true")
+    comment = form.get_by_label("Comment (optional)")
+    expect(comment).to_be_focused()
+
+    # Cancel (and Escape) close the form without sending anything; focus goes back to 👎
+    form.get_by_role("button", name="Cancel").click()
+    expect(form).to_be_hidden()
+    expect(wrong).to_be_focused()
+    wrong.press("Enter")
+    expect(comment).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(form).to_be_hidden()
+    assert api.get(f"/v1/teams/{team_id}/feedback").json()["feedback"] == []
+
+    wrong.click()
+    comment.fill("the total looks too high")
+    form.get_by_label("Correction for the team's knowledge (optional)").fill("revenue should exclude returns")
+    assert axe_violations(page) == []
+    form.get_by_role("button", name="Send feedback").click()
     expect(answer.locator(".feedback-status")).to_have_text(
         "Thanks! Your correction is proposed to the team's admins."
     )
+    expect(form).to_be_hidden()
+    expect(wrong).to_have_attribute("aria-expanded", "false")
     [fb] = api.get(f"/v1/teams/{team_id}/feedback").json()["feedback"]
     assert (fb["target_type"], fb["rating"], fb["question"]) == ("turn", "down", "revenue by category")
     assert fb["offer"]["text"].startswith("revenue should exclude returns")
+    assert fb["comment"] == "the total looks too high"
+
+
+def test_completion_inside_metric_and_dimension_entries(dev_server: Any, token: Any, open_page: Any) -> None:
+    """Ctrl+Space in a list entry offers that entry's keys, read through the schema's $ref/$defs."""
+    demo_api(dev_server, token)
+    page = open_page(DESKTOP)
+    sign_in(page, dev_server.url, DEMO_EMAIL)
+    page.get_by_role("link", name="Teams").click()
+    page.get_by_role("heading", name="Knowledge").wait_for()
+    editor = page.get_by_label("knowledge.yaml")
+    options = page.locator(".knowledge-editor").get_by_role("option")
+
+    def complete(text: str) -> list[str]:
+        editor.fill(text)
+        editor.focus()
+        page.keyboard.press("Control+End")
+        page.keyboard.press("Control+Space")
+        expect(options.first).to_be_visible()
+        return [c.strip() for c in options.locator("code").all_inner_texts()]
+
+    # a second key of a metric entry (the line lines up with `name`, after the dash)
+    keys = complete("version: 1\nmetrics:\n  - name: aov\n    ")
+    assert keys == ["name", "synonyms", "description", "sql", "filter", "format"]
+    # a prefix narrows it; Enter inserts the key
+    assert complete("version: 1\nmetrics:\n  - name: aov\n    fo") == ["format"]
+    page.keyboard.press("Enter")
+    assert editor.input_value().endswith("    format: ")
+    # a new entry started with a dash, in a list written without indentation
+    assert complete("version: 1\ndimensions:\n- ")[:2] == ["column", "name"]
+    assert complete("version: 1\njoins:\n  - from: order_items.user_id\n    ") == ["from", "to"]

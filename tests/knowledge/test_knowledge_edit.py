@@ -31,7 +31,10 @@ ANSWER = {"kind": "verified_answer", "question": "Orders by status", "dashboard"
 def test_a_verified_answer_is_appended_after_the_existing_ones_with_everything_else_as_written() -> None:
     out = with_change(HAND_WRITTEN, ANSWER)
     at = HAND_WRITTEN.index("metrics:")
-    assert out == HAND_WRITTEN[:at] + "  - question: Orders by status\n    dashboard: orders\n" + HAND_WRITTEN[at:]
+    assert (
+        out
+        == HAND_WRITTEN[:at] + "  - question: Orders by status\n    dashboard: orders\n" + HAND_WRITTEN[at:]
+    )
     assert with_change(out, ANSWER) == out  # the same answer is not added twice
 
 
@@ -39,8 +42,14 @@ def test_an_instruction_extends_the_block_and_a_missing_key_is_added_at_the_end(
     out = with_change(HAND_WRITTEN, {"kind": "instruction", "text": "Exclude test accounts."})
     assert out == HAND_WRITTEN + "  Exclude test accounts.\n"
     fresh = with_change(HEADER + "version: 1  # keep\n", ANSWER)
-    assert fresh == HEADER + "version: 1  # keep\nverified_answers:\n- question: Orders by status\n  dashboard: orders\n"
-    assert yaml.safe_load(fresh)["verified_answers"] == [{"question": "Orders by status", "dashboard": "orders"}]
+    assert (
+        fresh
+        == HEADER
+        + "version: 1  # keep\nverified_answers:\n- question: Orders by status\n  dashboard: orders\n"
+    )
+    assert yaml.safe_load(fresh)["verified_answers"] == [
+        {"question": "Orders by status", "dashboard": "orders"}
+    ]
 
 
 def test_a_file_that_is_not_a_mapping_or_does_not_parse_is_refused() -> None:

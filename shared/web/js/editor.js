@@ -10,35 +10,59 @@ function schemaAt(url) {
   return schemas.get(url);
 }
 
+/** The node a JSON pointer names in `schema` ("#/$defs/Metric", or the schema's own $id before the #). */
+function pointer(schema, ref) {
+  const hash = ref.indexOf("#");
+  if (hash < 0 || (hash > 0 && ref.slice(0, hash) !== schema.$id)) return undefined;
+  return ref.slice(hash + 1).split("/").filter(Boolean)
+    .map((k) => decodeURIComponent(k).replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), schema);
+}
+
+/** A schema node with its `$ref` chain followed (keywords next to a $ref are kept, as in 2020-12). */
 function deref(schema, node) {
-  let n = node;
-  for (let i = 0; n && n.$ref && i < 10; i += 1) n = n.$ref.replace(/^#\//, "").split("/").reduce((o, k) => (o ? o[k] : undefined), schema);
-  return n || {};
+  let n = node || {};
+  for (let i = 0; n.$ref && i < 10; i += 1) {
+    const { $ref, ...rest } = n;
+    const target = pointer(schema, $ref);
+    if (!target) return rest;
+    n = { ...target, ...rest, properties: { ...(target.properties || {}), ...(rest.properties || {}) } };
+  }
+  return n;
 }
 
 function branches(schema, node) {
   const n = deref(schema, node);
-  const alts = [...(n.oneOf || []), ...(n.anyOf || []), ...(n.allOf || [])];
+  const alts = [...(n.oneOf || []), ...(n.anyOf || []), ...(n.allOf || []), ...[n.then, n.else].filter(Boolean)];
   return alts.length ? [n, ...alts.flatMap((a) => branches(schema, a))] : [n];
 }
 
-/** The YAML keys above the cursor line: ["views", 0, "x"] for a line under `x:` in the first view. */
+/**
+ * The YAML keys above the cursor line: ["views", 0, "x"] for a line under `x:` in the first view.
+ * A `- key:` line opens a list item whose keys sit after the dash, so a line lined up with `key`
+ * is a sibling of it in that item ([..., 0]), and a line starting with `- ` is in a new item.
+ */
 export function pathAt(lines, row) {
   const indentOf = (l) => l.match(/^\s*/)[0].length;
+  const current = lines[row] || "";
   const path = [];
-  let limit = indentOf(lines[row]) + (lines[row].trim() ? 0 : 1);
-  for (let i = row - 1; i >= 0 && limit > 0; i -= 1) {
+  let limit = current.trim() ? indentOf(current) : current.length;
+  const item = current.match(/^(\s*)-(\s+|$)/);
+  let inItem = false; // the last step was a list item: its key may sit at the dash's own column
+  if (item) { path.push(0); limit = item[1].length; inItem = true; }
+  for (let i = row - 1; i >= 0 && (limit > 0 || inItem); i -= 1) {
     const line = lines[i];
     if (!line.trim() || line.trim().startsWith("#")) continue;
     const ind = indentOf(line);
-    const m = line.match(/^\s*(-\s+)?([A-Za-z_][\w-]*)\s*:/);
-    if (ind < limit) {
-      if (m) path.unshift(m[2]);
-      if (/^\s*-\s/.test(line)) path.unshift(0);
-      limit = ind;
-    } else if (ind === limit - 2 && /^\s*-\s/.test(line) && !path.length) {
-      path.unshift(0);
-    }
+    const dash = line.match(/^\s*-(\s+|$)/);
+    if (ind > limit || (ind === limit && (dash || !inItem))) continue;
+    const keyAt = dash ? dash[0].length : ind;
+    const m = line.slice(keyAt).match(/^([A-Za-z_][\w-]*)\s*:/);
+    if (m && keyAt < limit) path.unshift(m[1]);
+    else if (m && inItem && !dash) path.unshift(m[1]);
+    if (dash) path.unshift(0);
+    inItem = Boolean(dash);
+    limit = ind;
   }
   return path;
 }

@@ -64,24 +64,61 @@ export async function knowledgeSection(box, team, admin) {
   await loadFeedback();
 }
 
-/** 👍/👎 buttons for one assistant turn or dashboard; a 👎 asks for an optional correction. */
+/**
+ * 👍/👎 buttons for one assistant turn or dashboard. 👍 is sent at once; 👎 opens an inline form
+ * (an optional comment and an optional correction, Send or Cancel; Escape cancels, focus returns).
+ */
 export function feedbackButtons(teamId, targetType, targetId) {
   const out = h("span", { class: "muted small feedback-status", "aria-live": "polite" });
-  const send = async (rating) => {
-    let correction = null;
-    if (rating === "down") {
-      correction = window.prompt("What should change? (optional, e.g. “revenue should exclude returns”)") || null;
-    }
+  const send = async (rating, comment = null, correction = null) => {
     try {
-      const fb = await post(`/v1/teams/${enc(teamId)}/feedback`, { target_type: targetType, target_id: targetId, rating, correction });
+      const fb = await post(`/v1/teams/${enc(teamId)}/feedback`, { target_type: targetType, target_id: targetId, rating, comment, correction });
       out.textContent = fb.offer
         ? (fb.offer.kind === "verified_answer" ? "Thanks! An admin can save this as a verified answer." : "Thanks! Your correction is proposed to the team's admins.")
         : "Thanks for the feedback.";
-    } catch (err) { out.textContent = err.message; }
+      return true;
+    } catch (err) { out.textContent = err.message; return false; }
   };
   const up = h("button", { type: "button", class: "btn small feedback-up", text: "👍", title: "Good answer", "aria-label": "Good answer" });
-  const down = h("button", { type: "button", class: "btn small feedback-down", text: "👎", title: "Wrong answer", "aria-label": "Wrong answer" });
-  up.addEventListener("click", () => send("up"));
-  down.addEventListener("click", () => send("down"));
-  return h("span", { class: "feedback" }, up, down, out);
+  const down = h("button", { type: "button", class: "btn small feedback-down", text: "👎", title: "Wrong answer", "aria-label": "Wrong answer", "aria-expanded": "false" });
+  const form = correctionForm(async (comment, correction) => {
+    const ok = await send("down", comment, correction);
+    if (ok) close();
+    return ok;
+  }, () => close());
+  function close() {
+    form.hidden = true;
+    down.setAttribute("aria-expanded", "false");
+    down.focus();
+  }
+  up.addEventListener("click", () => { if (!form.hidden) close(); send("up"); });
+  down.addEventListener("click", () => {
+    if (!form.hidden) { close(); return; }
+    form.hidden = false;
+    down.setAttribute("aria-expanded", "true");
+    form.querySelector("textarea").focus();
+  });
+  return h("span", { class: "feedback" }, up, down, out, form);
+}
+
+/** The 👎 form: labelled fields, Send and Cancel; `submit(comment, correction)` resolves to whether it was stored. */
+function correctionForm(submit, cancel) {
+  const comment = h("textarea", { name: "comment", rows: 2, maxlength: 2000, class: "feedback-comment" });
+  const correction = h("textarea", { name: "correction", rows: 2, maxlength: 2000, placeholder: "e.g. revenue should exclude returns", class: "feedback-correction" });
+  const sendBtn = h("button", { type: "submit", class: "btn small primary", text: "Send feedback" });
+  const cancelBtn = h("button", { type: "button", class: "btn small", text: "Cancel" });
+  const form = h("form", { class: "feedback-form", "aria-label": "What was wrong", hidden: true },
+    h("label", {}, h("span", { text: "Comment (optional)" }), comment),
+    h("label", {}, h("span", { text: "Correction for the team's knowledge (optional)" }), correction),
+    h("div", { class: "row-actions" }, cancelBtn, sendBtn));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    sendBtn.disabled = true;
+    try {
+      if (await submit(comment.value.trim() || null, correction.value.trim() || null)) { comment.value = ""; correction.value = ""; }
+    } finally { sendBtn.disabled = false; }
+  });
+  cancelBtn.addEventListener("click", () => cancel());
+  form.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); cancel(); } });
+  return form;
 }

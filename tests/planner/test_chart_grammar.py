@@ -95,3 +95,11 @@ def test_dashboard_keeps_each_axis_traceable_in_sql() -> None:
         "avg_distance_km",
         "bike_type",
     )
+
+
+def test_a_sorted_scatter_keeps_the_order_in_the_sql_only() -> None:
+    spec = parse_chart("scatter of distance km and climb m in descending order of distance km", RIDES)
+    assert spec is not None and spec.mark == "scatter" and spec.sort is not None
+    dashboard = build_dashboard(spec)
+    assert "sort" not in dashboard["views"][0]  # the scatter view's schema has no sort
+    assert "ORDER BY" in dashboard["queries"]["chart"]["sql"]

@@ -17,6 +17,7 @@ from shared.adapters.model.offline.sql_build import PERIOD_PARAM
 UNITS = {"year": "YEAR", "month": "MONTH", "day": "DAY"}
 AGG_SQL = {"sum": "SUM({})", "avg": "AVG({})", "min": "MIN({})", "max": "MAX({})", "count": "COUNT({})"}
 AGG_LABEL = {"sum": "Total", "avg": "Average", "min": "Lowest", "max": "Highest", "count": "Number of"}
+SORTED_MARKS = ("bar", "line", "area")  # the view types whose schema has a sort
 X_TYPES = {"bar": "nominal", "line": "ordinal", "scatter": "quantitative"}
 
 
@@ -142,7 +143,7 @@ def build_dashboard(spec: ChartSpec) -> dict[str, Any]:
                 "type": "nominal",
                 "title": _words(spec.color.name).capitalize(),
             }
-        if spec.sort is not None:
+        if spec.sort is not None and spec.mark in SORTED_MARKS:  # a scatter has no order: the SQL keeps it
             view["sort"] = {"field": fields[spec.sort[0]], "order": spec.sort[1]}
     dashboard: dict[str, Any] = {
         "version": 1,

@@ -130,7 +130,15 @@ def read_conditions(t: str, cols: list[Col], table: TableSchema) -> tuple[list[C
 
 def conditions(t: str) -> list[re.Match[str]]:
     """Condition clauses, leaving out clauses that place axes or series ("where @0 is on the x axis")."""
-    found = [c for c in CONDITION.finditer(t) if not LAYOUT_WORDS.search(c.group(0))]
+    found = [
+        c
+        for c in CONDITION.finditer(t)
+        if not LAYOUT_WORDS.search(c.group(0))
+        and not (  # "a bar chart that counts ...": the clause says what the chart shows
+            re.match(r"(?:that|which)\b", c.group(0))
+            and re.search(r"\b(?:chart|graph|plot|diagram|bars?|pie|histogram)\s*$", t[: c.start()])
+        )
+    ]
     for d in DATE_CONDITION.finditer(t):  # "@2 before 2021-03-15" needs no "whose"
         if all(d.end() <= c.start() or d.start() >= c.end() for c in found):
             found.append(d)

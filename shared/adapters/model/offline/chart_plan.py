@@ -35,7 +35,8 @@ def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution |
     toks = tokens(text)
     if res is not None and spec.guessed_measure:
         words = {toks[i].word for i in covered} | {w for c in spec.conditions for w in c.lower().split()}
-        if any(w not in words and singular(w) not in words for w in res.unresolved):
+        unplaced = [w for w in res.unresolved if w not in FUNCTION_WORDS]  # "proportion", "draw": chart words
+        if any(w not in words and singular(w) not in words for w in unplaced):
             return None  # words the designer could not place and the chart does not explain either
     for i, tok in enumerate(toks):
         if i in covered or tok.word in FUNCTION_WORDS or len(tok.word) < 3 or tok.word.isdigit():
@@ -52,6 +53,13 @@ def _designer_answers(res: Resolution, spec: ChartSpec) -> bool:
     """The dashboard designer places every word (and charts it, or answers with KPIs when no chart is
     named), or found a measure and a grouping and no chart type was named."""
     charted = bool(res.dims or res.grain)
+    if (
+        not charted
+        and spec.x.column is not None
+        and spec.y.column is not None
+        and spec.y.aggregate != "count"
+    ):
+        return False  # "for each type, the average tonnage": the chart groups what the designer totals
     if not res.unresolved:
         return charted or not spec.explicit_mark
     return charted and not res.default_measure and not spec.explicit_mark

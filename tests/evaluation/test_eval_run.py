@@ -228,3 +228,18 @@ def test_openai_provider_eval_goes_through_the_registry(
     assert one["model"] == "openai:qwen2.5"
     assert one["cases"][0]["outcome"] == "dashboard" and one["cases"][0]["both"] is True
     assert [r.body["model"] for r in wire.received] == ["qwen2.5"] * 3
+
+
+def test_each_case_meets_the_same_team_state(tmp_path: Path) -> None:
+    """The same question twice: the second case builds its own dashboard (the first one's was
+    deleted once read), instead of being told the dashboard exists already."""
+    folder = tmp_path / "twice"
+    shutil.copytree(OWN, folder)
+    first = json.loads((OWN / "cases.jsonl").read_text().splitlines()[0])
+    again = {**first, "id": first["id"] + "-again"}
+    (folder / "cases.jsonl").write_text(json.dumps(first) + "\n" + json.dumps(again) + "\n")
+    report = tmp_path / "report.json"
+    argv = ["eval", "--cases", str(folder), "--report", str(report), "--work", str(tmp_path / "w"), "--quiet"]
+    assert cli_main(argv) == 0
+    [one] = json.loads(report.read_text())["sets"]
+    assert [r["outcome"] for r in one["cases"]] == ["dashboard", "dashboard"], one["worst_failures"]

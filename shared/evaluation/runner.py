@@ -163,7 +163,7 @@ class Evaluation:
                 target.connection_id,
                 case.question,
                 timeout_s=self.timeout_s,
-                forget=True,  # every case meets the same team state (no earlier case's dashboard)
+                forget=True if self.team else "any",  # every case meets the same team state
             )
         except BridgeError as e:
             outcome = TurnOutcome(

@@ -35,12 +35,13 @@ def run_turn(
     question: str,
     *,
     timeout_s: float = 120.0,
-    forget: bool = False,
+    forget: bool | str = False,
 ) -> TurnOutcome:
     """Open a new session, send ``question``, follow its steps to ``done``; read the saved dashboard.
 
     With ``forget`` a dashboard this turn created is deleted once read, so every case meets the
-    same team state (a new version of an existing dashboard is left alone).
+    same team state (a new version of an existing dashboard is left alone); with ``forget="any"``
+    (the eval's own scratch team) any dashboard the turn saved is deleted.
     """
     started = time.perf_counter()
     with c.db.session() as s:
@@ -73,7 +74,8 @@ def run_turn(
         if slug and saved:
             try:
                 text = dashboards.get_dashboard(c, s, who, team_id, slug)[1]
-                if forget and versions and versions[0] == 1:  # made by this turn: the next case won't see it
+                scratch = forget == "any" and bool(versions)  # the eval's own team: nothing else is there
+                if scratch or (forget and versions and versions[0] == 1):  # made by this turn
                     dashboards.delete_dashboard(c, s, who, team_id, slug)
             except NotFound:
                 text = None

@@ -67,3 +67,36 @@ def test_a_single_table_lookup_has_exact_sizes(tmp_path: Path) -> None:
     assert wh.table("acme.shop.small").size_bytes == 8 * 10 + _exact(path, "small")
     assert wh.table("acme.shop.big").size_bytes == 8 * ROWS + _exact(path, "big")
     assert wh.dry_run("SELECT * FROM shop.big").total_bytes_processed == wh.table("acme.shop.big").size_bytes
+
+
+def test_qualification_uses_only_the_tables_a_query_names() -> None:
+    from shared.adapters.warehouse.bytes_estimate import analyze_reads
+    from shared.adapters.warehouse.dialect import parse_bigquery
+
+    sql = "SELECT label, COUNT(*) FROM `acme.shop.big` b JOIN acme.shop.small s ON s.id = b.id GROUP BY 1"
+    named = {("shop", "big"): {"id": "INT64", "label": "STRING"}, ("shop", "small"): {"id": "INT64"}}
+    # thousands of unrelated tables, one of them a same-named table in another dataset
+    padded = {**named, **{("archive", f"t{i}"): {"id": "INT64", "label": "STRING"} for i in range(2_000)}}
+    padded[("archive", "big")] = {"other": "STRING"}
+    small_reads = analyze_reads(parse_bigquery(sql), named, "acme")
+    assert analyze_reads(parse_bigquery(sql), padded, "acme") == small_reads
+    assert {k: sorted(r.columns) for k, r in small_reads.items()} == {
+        ("shop", "big"): ["id", "label"],
+        ("shop", "small"): ["id"],
+    }
+
+
+def test_a_repeated_query_shares_its_parse_and_keeps_its_estimates(tmp_path: Path) -> None:
+    from shared.adapters.warehouse import duckdb_adapter
+    from shared.adapters.warehouse.port import QueryOptions, QueryParam
+
+    path = _file(tmp_path / "w.duckdb")
+    wh = DuckDBWarehouse(path, project="acme")
+    sql = "SELECT label FROM shop.big WHERE id >= @low"
+    first = wh.dry_run(sql, (QueryParam("low", "INT64", 0),)).total_bytes_processed
+    hits = duckdb_adapter._transpiled.cache_info().hits
+    again = wh.dry_run(sql, (QueryParam("low", "INT64", 5),)).total_bytes_processed
+    assert duckdb_adapter._transpiled.cache_info().hits == hits + 1
+    assert first == again == 8 * ROWS + _exact(path, "big")  # id is read by the filter
+    rows = wh.query(sql, (QueryParam("low", "INT64", ROWS - 2),), QueryOptions(10**12)).rows
+    assert len(rows) == 2

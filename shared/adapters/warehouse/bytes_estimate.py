@@ -63,9 +63,11 @@ def analyze_reads(
     Tables of another project are ignored. If sqlglot cannot resolve the columns, every column of
     every table the query names is counted, unfiltered (an over-estimate, like BigQuery's worst case).
     """
+    # qualified against the tables the query names only, so the cost does not grow with the catalog
+    named = {(t.db.lower(), t.name.lower()) for t in query.find_all(exp.Table) if t.db}
     datasets: dict[str, dict[str, dict[str, str]]] = {}
-    for (dataset, name), columns in schema.items():
-        datasets.setdefault(dataset, {})[name] = dict(columns)
+    for key in named & schema.keys():
+        datasets.setdefault(key[0], {})[key[1]] = dict(schema[key])
     nested: dict[str, object] = {project: datasets}
     partitioning = partitioning or {}
     try:

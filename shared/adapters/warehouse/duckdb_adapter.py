@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +244,7 @@ class DuckDBWarehouse:
     # -- planning -------------------------------------------------------------------------
 
     def _plan(self, call: DeadlineCall, sql: str, params: tuple[QueryParam, ...]) -> _Plan:
-        transpiled = transpile(sql)
+        transpiled = _transpiled(sql)
         given = {p.name: p for p in params}
         missing = [name for name in transpiled.parameters if name not in given]
         if missing:
@@ -400,6 +400,10 @@ class DuckDBWarehouse:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+# Parsed and rendered once per SQL text (a dashboard's views run the same SQL on every miss); the
+# tree is only read here (analyze_reads qualifies a copy), so sharing it between calls is safe.
+_transpiled = lru_cache(maxsize=1024)(transpile)
 
 
 def _ident(name: str) -> str:

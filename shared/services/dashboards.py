@@ -37,6 +37,7 @@ REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write a
 
 if TYPE_CHECKING:
     from shared.dashboards.model import Dashboard as DashboardModel
+    from shared.dashboards.validated import ValidatedDashboard
 
 
 @dataclass
@@ -80,20 +81,23 @@ def pick_connection(
 
 
 def check_dashboard(
-    c: Ports, s: Session, team: Team, conn: Connection, text: str
-) -> tuple[DashboardModel, dict[str, int]]:
+    c: Ports, s: Session, team: Team, conn: Connection, document: str | ValidatedDashboard
+) -> tuple[ValidatedDashboard, dict[str, int]]:
     """Load the YAML (parsed and validated once) and dry-run every query under the team's cap.
 
+    A :class:`ValidatedDashboard` checked with this connection's tables is used as it is (no
+    second parse or schema run); text, or a value checked with other tables, is loaded here.
     Every error is reported at once, located in the YAML.
     """
     from shared.dashboards.params import bind_parameters
-    from shared.dashboards.validate import validate_dashboard
 
     sql = ConnectionSql.load(c, s, conn)
-    report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
-    if report.model is None or report.source is None:
-        raise ValidationFailed(_summary(report.errors), details=report.errors)
-    dashboard, source = report.model, report.source
+    if isinstance(document, str) or document.checked_with != sql.guard_key:
+        report, loaded = sql.validate(document if isinstance(document, str) else document.text)
+        if loaded is None:
+            raise ValidationFailed(_summary(report.errors), details=report.errors)
+        document = loaded
+    dashboard, source = document.model, document.source
     params = bind_parameters(dashboard, {})
     cap = byte_cap(c, team)
     errors: list[dict[str, Any]] = []
@@ -117,7 +121,7 @@ def check_dashboard(
                 }
             )
     if not errors:
-        errors.extend(report.column_errors(columns))
+        errors.extend(document.column_errors(columns))
     if errors:
         err_cls = (
             ByteCapExceeded
@@ -125,7 +129,7 @@ def check_dashboard(
             else ValidationFailed
         )
         raise err_cls(_summary(errors), details=errors)
-    return dashboard, bytes_by_query
+    return document, bytes_by_query
 
 
 def save_dashboard(
@@ -134,12 +138,16 @@ def save_dashboard(
     who: Principal,
     team_id: str,
     slug: str,
-    text: str,
+    text: str | ValidatedDashboard,
     *,
     if_match: int | None,
     connection_id: str | None = None,
 ) -> SaveResult:
-    """Validate, dry-run and store a new version; ``if_match`` is the version being replaced."""
+    """Validate, dry-run and store a new version; ``if_match`` is the version being replaced.
+
+    ``text`` is the YAML, or a :class:`ValidatedDashboard` already loaded from it (e.g. by the
+    agent's validate tool): then it is not parsed or validated again.
+    """
     team = require_team(s, who, team_id)
     check_slug(slug)
     existing = repair(c, s, team.id, slug)
@@ -157,14 +165,15 @@ def save_dashboard(
             details={"current_version": live.version},
         )
     conn = pick_connection(s, team, connection_id, existing)
-    dashboard, bytes_by_query = check_dashboard(c, s, team, conn, text)
+    checked, bytes_by_query = check_dashboard(c, s, team, conn, text)
+    dashboard = checked.model
 
     version = _next_version(s, existing)
     path = yaml_path(team.id, slug)
     try:
         info = c.store(DASHBOARDS).put(
             path,
-            text.encode(),
+            checked.text.encode(),
             content_type="application/yaml",
             metadata={
                 "version": str(version),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,10 @@ from shared.adapters.warehouse.port import DryRun, QueryOptions, QueryParam, Que
 from shared.db.models import Connection, Team
 from shared.ports import Ports
 from shared.services.catalog import allowed_tables
+
+if TYPE_CHECKING:
+    from shared.dashboards.validate import ValidationReport
+    from shared.dashboards.validated import ValidatedDashboard
 
 
 def byte_cap(c: Ports, team: Team) -> int:
@@ -33,6 +39,19 @@ class ConnectionSql:
 
     def allows(self) -> Callable[[str], bool]:
         return lambda name: name.lower() in self._tables
+
+    @cached_property
+    def guard_key(self) -> Hashable:
+        """What guarding depends on: equal keys allow the same tables with the same default project."""
+        return (self.conn.id, self.project, frozenset(self._tables))
+
+    def validate(self, text: str) -> tuple[ValidationReport, ValidatedDashboard | None]:
+        """Load dashboard YAML ``text`` once (one parse, one schema run) with this connection's tables."""
+        from shared.dashboards.validate import validate_dashboard
+        from shared.dashboards.validated import validated
+
+        report = validate_dashboard(text, allowed_tables=self.allows(), default_project=self.project)
+        return report, validated(report, self.guard_key)
 
     def guard(self, sql: str):
         """Parse and check ``sql``; raises UnsafeSql before anything reaches the warehouse."""

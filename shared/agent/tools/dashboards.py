@@ -2,26 +2,37 @@
 
 Invalid YAML never reaches the object store; a save refuses SQL whose exact text has not passed
 the dry run in this turn; a dashboard without a theme is saved with ``theme: monotone``.
+
+A YAML text is loaded once per turn: the validate tool keeps the loader's
+:class:`~shared.dashboards.validated.ValidatedDashboard` per (turn, team, connection, text hash)
+on this instance, and the save tool and the save service use it instead of parsing again.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Final
 
 from shared.adapters.model import protocol as p
 from shared.agent.context import sql_fingerprint
 from shared.agent.tools.registry import tool
 from shared.agent.tools.scope import Scope, scoped
+from shared.bounded_cache import BoundedCache
 from shared.dashboards.chart_rules import ERROR, check_dashboard_views
 from shared.errors import Conflict, PreconditionRequired, ValidationFailed
 
 if TYPE_CHECKING:
     from shared.dashboards.model import Dashboard
+    from shared.dashboards.validated import ValidatedDashboard
 
-DEFAULT_THEME_LINE = "theme: monotone"
+DEFAULT_THEME: Final = "monotone"
+DEFAULT_THEME_LINE = f"theme: {DEFAULT_THEME}"
 _YAML_ARG = {"type": "string", "minLength": 1, "maxLength": 262_144}
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,79}$"}
+# (turn, team, connection, text hash) -> (the guard key it was checked with, errors, the value when valid)
+_Loaded = tuple[Hashable, list[dict[str, Any]], "ValidatedDashboard | None"]
+_LOADED: BoundedCache[tuple[str, str, str, str], _Loaded] = BoundedCache(64)
 
 
 def with_default_theme(text: str, model: Dashboard) -> str:
@@ -41,31 +52,50 @@ def preview_url(scope: Scope, slug: str) -> str:
     return f"{scope.ctx.ports.settings.public_url}/d/{scope.ctx.team_id}/{slug}"
 
 
-def _check(scope: Scope, text: str) -> tuple[p.ValidationResult, Dashboard | None]:
-    """Load ``text`` once (one YAML parse, one schema run) and check it; the typed model when valid."""
-    from shared.dashboards.validate import validate_dashboard
+def load_yaml(scope: Scope, text: str) -> tuple[list[dict[str, Any]], ValidatedDashboard | None]:
+    """The loader's errors and value for ``text``: loaded once per turn (one parse, one schema run)."""
+    from shared.dashboards.validated import text_hash
 
-    sql = scope.sql
-    report = validate_dashboard(text, allowed_tables=sql.allows(), default_project=sql.project)
+    ctx, sql = scope.ctx, scope.sql
+    key = (ctx.turn_id, ctx.team_id, scope.conn.id, text_hash(text))
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == sql.guard_key:
+        return hit[1], hit[2]
+    report, loaded = sql.validate(text)
+    _LOADED.put(key, (sql.guard_key, report.errors, loaded))
+    return report.errors, loaded
+
+
+def _check(scope: Scope, text: str) -> tuple[p.ValidationResult, ValidatedDashboard | None]:
+    """Load ``text`` (once per turn) and check it; the validated dashboard when valid."""
+    loaded_errors, loaded = load_yaml(scope, text)
     errors = [
         p.YamlError(path=e.get("path"), line=e.get("line"), column=e.get("column"), message=e["message"])
-        for e in report.errors
+        for e in loaded_errors
     ]
     findings: list[p.ChartWarning] = []
     not_dry_run: list[str] = []
-    model = report.model
-    if model is not None:
-        for f in check_dashboard_views(model):
+    if loaded is not None:
+        for f in check_dashboard_views(loaded.model):
             findings.append(p.ChartWarning(view=f.view, level=f.level, message=f.message))
             if f.level == ERROR:
                 errors.append(p.YamlError(path=f"views.{f.view}", line=None, column=None, message=f.message))
         not_dry_run = [
             name
-            for name, query in model.queries.items()
+            for name, query in loaded.model.queries.items()
             if sql_fingerprint(query.sql) not in scope.ctx.state.dry_run_passed
         ]
     result = p.ValidationResult(valid=not errors, errors=errors, warnings=findings, not_dry_run=not_dry_run)
-    return result, model
+    return result, loaded
+
+
+def themed(loaded: ValidatedDashboard) -> str | ValidatedDashboard:
+    """What to save: ``loaded`` itself when it sets a theme, else with ``theme: monotone`` added
+    (its positions moved as a parse of the new text would place them; the text when they cannot be)."""
+    if "theme" in loaded.model.model_fields_set:
+        return loaded
+    moved = loaded.with_theme_line(DEFAULT_THEME)
+    return moved if moved is not None else with_default_theme(loaded.text, loaded.model)
 
 
 def check_yaml(scope: Scope, text: str) -> p.ValidationResult:
@@ -116,7 +146,7 @@ def save_dashboard_yaml(
     from shared.services.dashboards import get_dashboard, save_dashboard
 
     ctx, s = scope.ctx, scope.session
-    checked, model = _check(scope, yaml)  # lines as the model wrote them
+    checked, loaded = _check(scope, yaml)  # lines as the model wrote them
     if checked.errors:
         raise ValidationFailed(
             f"the dashboard YAML is invalid ({len(checked.errors)} errors); nothing was saved",
@@ -132,8 +162,9 @@ def save_dashboard_yaml(
                 for n in checked.not_dry_run
             ],
         )
-    assert model is not None  # valid
-    text = with_default_theme(yaml, model)
+    assert loaded is not None  # valid
+    document = themed(loaded)
+    text = document if isinstance(document, str) else document.text
     try:
         row = save_dashboard(
             ctx.ports,
@@ -141,7 +172,7 @@ def save_dashboard_yaml(
             ctx.user,
             ctx.team_id,
             slug,
-            text,
+            document,
             if_match=expected_version,
             connection_id=scope.conn.id,
         ).dashboard

@@ -67,7 +67,7 @@ def band_time(encoding: dict[str, Any], time_units: dict[str, str], grain: str |
         definition.pop("scale", None)
         definition["sort"] = "ascending"
         axis = {k: v for k, v in definition.get("axis", {}).items() if k != "tickCount"}
-        definition["axis"] = {**axis, "labelOverlap": True, "labelAngle": 0}
+        definition["axis"] = {**axis, "labelOverlap": True, "labelSeparation": 6, "labelAngle": 0}
 
 
 def order_categories(view: BarView, encoding: dict[str, Any], query_sql: str, wrapped: bool) -> None:

@@ -90,6 +90,7 @@ def test_time_axes_are_ascending_and_ticked_by_their_grain() -> None:
     # bars: one band per year, in time order (an ordinal axis with the grain's time unit)
     assert x["type"] == "ordinal" and x["timeUnit"] == "utcyear" and x["sort"] == "ascending"
     assert x["axis"]["format"] == "%Y" and "tickCount" not in x["axis"] and "scale" not in x
+    assert x["axis"]["labelOverlap"] is True and x["axis"]["labelSeparation"] >= 4  # crowded periods thin out
 
 
 @needs_vega_lite

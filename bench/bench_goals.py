@@ -34,6 +34,7 @@ from bench.common import ROOT_DIR, Server, dev_server, goal_row, pct
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 DISTINCT_REQUESTS = int(os.environ.get("BENCH_DISTINCT", "1000"))
+SCALES = tuple(float(x) for x in os.environ.get("BENCH_SCALES", "1,10").split(","))
 SIX_VIEWS = Path(__file__).with_name("six_views.yaml")
 RSS_BOUND_MB = 600.0  # stated bound: the whole dev server process after both loads
 
@@ -245,7 +246,7 @@ def catalog_2000() -> tuple[list[dict[str, Any]], float]:
 def run() -> list[dict[str, Any]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rows: list[dict[str, Any]] = []
-    for scale in (1.0, 10.0):
+    for scale in SCALES:
         with dev_server(scale) as srv:
             rows += miss_vs_raw(srv, scale)
             if scale == 1.0:

@@ -66,6 +66,16 @@ def test_edit_the_knowledge_file_and_accept_feedback(dev_server: Any, token: Any
     )
     [fb] = api.get(f"/v1/teams/{team_id}/feedback").json()["feedback"]
     assert (fb["rating"], fb["target_id"], fb["status"]) == ("up", "orders", "open")
+    # then an optional comment, in the same inline form (no correction field for a thumbs-up)
+    page.get_by_role("button", name="Add a comment").click()
+    note = page.get_by_role("form", name="Your comment")
+    expect(note.get_by_label("Comment (optional)")).to_be_focused()
+    expect(note.get_by_label("Correction for the team's knowledge (optional)")).to_be_hidden()
+    note.get_by_label("Comment (optional)").fill("exactly what I needed")
+    note.get_by_role("button", name="Send feedback").click()
+    expect(note).to_be_hidden()
+    [fb] = api.get(f"/v1/teams/{team_id}/feedback").json()["feedback"]
+    assert (fb["rating"], fb["comment"], fb["correction"]) == ("up", "exactly what I needed", None)
 
     page.get_by_role("link", name="Teams").click()
     offer = page.locator(".feedback-offer")

@@ -127,6 +127,7 @@ def test_a_team_without_the_definitions_gets_them_computed_from_the_catalog_and_
     assert "I computed return rate = share of order_items rows with status = Returned" in turn.text
     turn = bare.ask("registrations by month")
     assert turn.saved is None and "as defined by your team" not in turn.text, turn.text
+    assert "I could not find" in turn.text, turn.text
 
 
 def test_revenue_2023_vs_2024_uses_the_team_revenue(env: PlannerEnv) -> None:

@@ -65,8 +65,9 @@ export async function knowledgeSection(box, team, admin) {
 }
 
 /**
- * 👍/👎 buttons for one assistant turn or dashboard. 👍 is sent at once; 👎 opens an inline form
- * (an optional comment and an optional correction, Send or Cancel; Escape cancels, focus returns).
+ * 👍/👎 buttons for one assistant turn or dashboard. 👍 is sent at once, then offers "Add a comment";
+ * 👎 opens an inline form (an optional comment and an optional correction, Send or Cancel; Escape
+ * cancels and focus returns to the button that opened it).
  */
 export function feedbackButtons(teamId, targetType, targetId) {
   const out = h("span", { class: "muted small feedback-status", "aria-live": "polite" });
@@ -81,35 +82,45 @@ export function feedbackButtons(teamId, targetType, targetId) {
   };
   const up = h("button", { type: "button", class: "btn small feedback-up", text: "👍", title: "Good answer", "aria-label": "Good answer" });
   const down = h("button", { type: "button", class: "btn small feedback-down", text: "👎", title: "Wrong answer", "aria-label": "Wrong answer", "aria-expanded": "false" });
-  const form = correctionForm(async (comment, correction) => {
-    const ok = await send("down", comment, correction);
+  const note = h("button", { type: "button", class: "link small feedback-note", text: "Add a comment", "aria-expanded": "false", hidden: true });
+  let opener = down;
+  const form = feedbackForm(async (comment, correction) => {
+    const ok = await send(opener === down ? "down" : "up", comment, opener === down ? correction : null);
     if (ok) close();
     return ok;
   }, () => close());
   function close() {
     form.hidden = true;
-    down.setAttribute("aria-expanded", "false");
-    down.focus();
+    opener.setAttribute("aria-expanded", "false");
+    opener.focus();
   }
-  up.addEventListener("click", () => { if (!form.hidden) close(); send("up"); });
-  down.addEventListener("click", () => {
-    if (!form.hidden) { close(); return; }
+  function open(by) {
+    if (!form.hidden) close();
+    opener = by;
+    form.setAttribute("aria-label", by === down ? "What was wrong" : "Your comment");
+    form.querySelector(".feedback-correction-field").hidden = by !== down;
     form.hidden = false;
-    down.setAttribute("aria-expanded", "true");
+    by.setAttribute("aria-expanded", "true");
     form.querySelector("textarea").focus();
+  }
+  up.addEventListener("click", async () => {
+    if (!form.hidden) close();
+    if (await send("up")) note.hidden = false;
   });
-  return h("span", { class: "feedback" }, up, down, out, form);
+  down.addEventListener("click", () => { if (!form.hidden && opener === down) close(); else open(down); });
+  note.addEventListener("click", () => { if (!form.hidden && opener === note) close(); else open(note); });
+  return h("span", { class: "feedback" }, up, down, out, note, form);
 }
 
-/** The 👎 form: labelled fields, Send and Cancel; `submit(comment, correction)` resolves to whether it was stored. */
-function correctionForm(submit, cancel) {
+/** The feedback form: labelled fields, Send and Cancel; `submit(comment, correction)` resolves to whether it was stored. */
+function feedbackForm(submit, cancel) {
   const comment = h("textarea", { name: "comment", rows: 2, maxlength: 2000, class: "feedback-comment" });
   const correction = h("textarea", { name: "correction", rows: 2, maxlength: 2000, placeholder: "e.g. revenue should exclude returns", class: "feedback-correction" });
   const sendBtn = h("button", { type: "submit", class: "btn small primary", text: "Send feedback" });
   const cancelBtn = h("button", { type: "button", class: "btn small", text: "Cancel" });
   const form = h("form", { class: "feedback-form", "aria-label": "What was wrong", hidden: true },
     h("label", {}, h("span", { text: "Comment (optional)" }), comment),
-    h("label", {}, h("span", { text: "Correction for the team's knowledge (optional)" }), correction),
+    h("label", { class: "feedback-correction-field" }, h("span", { text: "Correction for the team's knowledge (optional)" }), correction),
     h("div", { class: "row-actions" }, cancelBtn, sendBtn));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

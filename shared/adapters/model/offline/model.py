@@ -147,8 +147,10 @@ class OfflinePlanner(StreamingChatModel):
         chart = chart_request(facts.message, catalog, intent, res)
         if chart is not None:
             return self._save_chart(facts, catalog, chart)
-        if res is None:
-            return replies.clarifying_question(catalog, facts.tables or [])
+        if res is None:  # nothing to measure: name the measure asked for when the request is specific
+            split = intent.grain or intent.dimensions or intent.period or intent.years
+            asked = intent.measures[0].phrase if split and intent.measures else None
+            return replies.clarifying_question(catalog, facts.tables or [], unknown=asked)
         lookups = [
             (w, t, c) for w, t, c in lookups_needed(intent, res, catalog) if (w, t, c) not in facts.values
         ]

@@ -102,15 +102,19 @@ class Container:
 
     @cached_property
     def identity(self) -> Identity:
+        from shared.adapters.identity.binding import SubjectBinding
         from shared.adapters.identity.cache import CachingIdentity
 
         s = self.settings
+        inner: Identity
         if s.identity == "google":
             from shared.adapters.identity.google import GoogleIdentity
 
-            audience = s.auth_audience or s.gcp_project
-            return CachingIdentity(GoogleIdentity(audience, emulator=bool(s.auth_emulator_host)))
-        return CachingIdentity(self.local_identity)
+            inner = GoogleIdentity(s.auth_audience or s.gcp_project, emulator=bool(s.auth_emulator_host))
+        else:
+            inner = self.local_identity
+        # an email's memberships go to the account that first signed in with it (user_identities)
+        return CachingIdentity(SubjectBinding(inner, self.db))
 
     @cached_property
     def local_identity(self) -> LocalIdentity:

@@ -250,3 +250,15 @@ class Feedback(Timestamped, Base):
         UniqueConstraint("team_id", "user_id", "target_type", "target_id", name="uq_feedback_target"),
         Index("ix_feedback_team", "team_id", "created_at"),
     )
+
+
+class UserIdentity(Timestamped, Base):
+    """An email bound to the identity provider account (``sub``) that first signed in with it.
+
+    Memberships are keyed by email (teams invite by email); the binding stops a deleted-and-re-created
+    account with the same email from inheriting them. ``bridge rebind EMAIL`` clears or moves it.
+    """
+
+    __tablename__ = "user_identities"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    subject: Mapped[str] = mapped_column(String(255))

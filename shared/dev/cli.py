@@ -15,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8080)
     sub.add_parser("migrate", help="apply database migrations")
+    rebind = sub.add_parser(
+        "rebind", help="move EMAIL's sign-in binding to SUBJECT, or clear it (the next sign-in binds)"
+    )
+    rebind.add_argument("email")
+    rebind.add_argument("subject", nargs="?", default=None, help="the account's uid (sub); omit to clear")
     sub.add_parser("seed", help="create the demo warehouse, team and connection")
     mcp = sub.add_parser("mcp", help="serve Bridge's tools to an MCP client over stdio")
     mcp.add_argument("--url", default=None, help="Bridge's base URL (default BRIDGE_PUBLIC_URL)")
@@ -48,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         from shared.db.migrate import upgrade
 
         upgrade(c.db.engine)
+    elif args.cmd == "rebind":
+        from shared.adapters.identity.binding import rebind as rebind_email
+
+        old = rebind_email(c.db, args.email, args.subject)
+        print(f"{args.email.strip().lower()}: {old or '(unbound)'} -> {args.subject or '(unbound)'}")
     elif args.cmd == "seed":
         from shared.db.migrate import upgrade
         from shared.dev.seed import seed_demo

@@ -112,3 +112,14 @@ def oob_codes(url: str) -> list[dict[str, Any]]:
     response = requests.get(f"{url}/emulator/v1/projects/{PROJECT}/oobCodes", timeout=10)
     assert response.status_code == 200, response.text
     return list(response.json().get("oobCodes", []))
+
+
+def delete_account(url: str, local_id: str) -> None:
+    """Delete an account with the emulator's admin credential (as an operator would in the console)."""
+    response = requests.post(
+        f"{url}/identitytoolkit.googleapis.com/v1/projects/{PROJECT}/accounts:delete",
+        json={"localId": local_id},
+        headers={"Authorization": "Bearer owner"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text

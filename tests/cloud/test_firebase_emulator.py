@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine
 
+from shared.adapters.identity.binding import SubjectBinding
 from shared.adapters.identity.google import GoogleIdentity
+from shared.db.engine import Database, sqlite_engine
+from shared.db.migrate import upgrade
 from shared.errors import Unauthorized
 from shared.settings import Settings
 
-from .firebase_emulator import KEY, PROJECT, auth_emulator, missing
+from .firebase_emulator import KEY, PROJECT, auth_emulator, delete_account, missing
 from .firebase_emulator import toolkit as _toolkit
 from .firebase_emulator import verify_email as _verify_email
 
@@ -72,6 +76,48 @@ def test_sign_in_refresh_and_an_unverified_email(emulator: str) -> None:
         timeout=10,
     )
     assert wrong.status_code == 400 and "INVALID" in wrong.json()["error"]["message"]
+
+
+def _signed_in(emulator: str, email: str) -> tuple[str, str]:
+    """A new verified password account for ``email``: (its uid, a fresh ID token)."""
+    created = _toolkit(emulator, "signUp", {"email": email, "password": PASSWORD, "returnSecureToken": True})
+    _verify_email(emulator, created["localId"])
+    signed_in = _toolkit(
+        emulator, "signInWithPassword", {"email": email, "password": PASSWORD, "returnSecureToken": True}
+    )
+    return created["localId"], signed_in["idToken"]
+
+
+def test_a_re_created_account_with_the_same_email_is_refused(emulator: str, db_url: str) -> None:
+    """Memberships are keyed by email: a deleted account's successor must not inherit them."""
+    engine = sqlite_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
+    upgrade(engine)
+    identity = SubjectBinding(GoogleIdentity(PROJECT, emulator=True), Database(engine))
+    email = f"cy{time.monotonic_ns()}@example.com"
+    first_uid, first = _signed_in(emulator, email)
+    assert identity.verify(first).subject == first_uid  # the first sign-in binds the email
+    _, again = _signed_in(emulator, f"other{email}")  # an unrelated account binds its own email
+    identity.verify(again)
+    refreshed = requests.post(
+        f"{emulator}/securetoken.googleapis.com/v1/token?key={KEY}",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": _toolkit(
+                emulator,
+                "signInWithPassword",
+                {"email": email, "password": PASSWORD, "returnSecureToken": True},
+            )["refreshToken"],
+        },
+        timeout=10,
+    ).json()["id_token"]
+    assert identity.verify(refreshed).subject == first_uid  # the same account, a new token: accepted
+
+    delete_account(emulator, first_uid)
+    second_uid, second = _signed_in(emulator, email)
+    assert second_uid != first_uid
+    with pytest.raises(Unauthorized, match="another account"):
+        identity.verify(second)
+    engine.dispose()
 
 
 def test_emulator_tokens_for_another_project_are_refused(emulator: str) -> None:

@@ -21,7 +21,8 @@ print(json.dumps({
     "store": [type(store).__name__, store.bucket, store._project, store._handle is None],
     "keys": [type(keys).__name__, keys.key_name, keys._client is None],
     "queue": [type(queue).__name__, queue.queue_path, queue.target_url, queue.service_account, queue._client is None],
-    "identity": [type(identity).__name__, type(identity.inner).__name__, identity.inner._audience],
+    "identity": [type(identity).__name__, type(identity.inner).__name__, type(identity.inner.inner).__name__,
+                 identity.inner.inner._audience],
     "sdks": sorted(m for m in sys.modules if m.startswith(("google.cloud.", "google.genai"))),
 }))
 """
@@ -60,5 +61,5 @@ def test_gcp_settings_build_every_google_adapter_without_a_client_or_sdk(tmp_pat
         ENV["BRIDGE_TASKS_SERVICE_ACCOUNT"],
         True,
     ]
-    assert built["identity"] == ["CachingIdentity", "GoogleIdentity", "bridge-prod"]
+    assert built["identity"] == ["CachingIdentity", "SubjectBinding", "GoogleIdentity", "bridge-prod"]
     assert built["sdks"] == []

@@ -64,4 +64,6 @@ class LocalIdentity:
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from None
         email = str(claims["email"]).lower()
-        return Principal(user_id=email, email=email, expires_at=float(claims["exp"]))
+        return Principal(
+            user_id=email, email=email, expires_at=float(claims["exp"]), subject=str(claims["sub"])
+        )

@@ -53,7 +53,14 @@ export async function chatPage(main) {
     await loadConnections();
   }
 
-  async function loadConnections() {
+  // A message sent while the team's connections are still loading waits for them (no stale pair).
+  let connectionsLoaded = Promise.resolve();
+  function loadConnections() {
+    connectionsLoaded = fetchConnections();
+    return connectionsLoaded;
+  }
+
+  async function fetchConnections() {
     prefs.team = teamSel.value;
     const { connections } = await getAll(`/v1/teams/${enc(teamSel.value)}/connections`, "connections");
     clear(connSel, connections.map((c) => h("option", { value: c.id, text: `${c.name}${c.status === "valid" ? "" : ` (${c.status})`}` })));
@@ -300,6 +307,8 @@ export async function chatPage(main) {
     e.preventDefault();
     const content = input.value.trim();
     if (!content) return;
+    await ready;
+    await connectionsLoaded.catch(() => {});
     if (st.running) { clear(progress, "Wait for the current answer."); return; }
     const mine = h("li", { class: "msg user" }, h("span", { class: "who-tag", text: "You" }), h("div", { class: "msg-text", text: content }));
     try {
@@ -320,7 +329,8 @@ export async function chatPage(main) {
     }
   });
 
-  try { await loadTeams(); await restore(); } catch (err) { clear(notice, errorBox(err)); }
+  const ready = (async () => { try { await loadTeams(); await restore(); } catch (err) { clear(notice, errorBox(err)); } })();
+  await ready;
   if (!st.session) clear(log, suggestions());
   askAbout();
   input.focus();

@@ -24,7 +24,7 @@ from shared.dashboards.model import Dashboard, vocabulary
 from shared.dashboards.params import bound_names, resolve_date
 from shared.dashboards.summary_rules import comparison_errors
 from shared.dashboards.templates import template_errors
-from shared.dashboards.yaml_source import Path, SourceDocument, format_path, load_source
+from shared.dashboards.yaml_source import Path, SourceDocument, format_path, key_errors, load_source
 from shared.errors import UnsafeSql, ValidationFailed
 from shared.sqlguard import GuardedSql, guard_select
 
@@ -154,16 +154,9 @@ def _schema_errors(data: dict[str, Any], source: SourceDocument) -> list[dict[st
 def _describe(error: ValidationError, source: SourceDocument) -> list[dict[str, Any]]:
     path: Path = tuple(error.absolute_path)
     instance = error.instance
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        return [
-            source.error((*path, key), f"unknown key '{key}'; allowed here: {', '.join(allowed)}", key=True)
-            for key in instance
-            if key not in allowed
-        ]
-    if error.validator == "required" and isinstance(instance, dict):
-        missing = [key for key in error.validator_value if key not in instance]
-        return [source.error(path, f"missing required key '{key}'") for key in missing]
+    keys = key_errors(path, str(error.validator), error.schema, error.validator_value, instance, source)
+    if keys is not None:
+        return keys
     if error.validator == "propertyNames" or "propertyNames" in error.relative_schema_path:
         hint = _PATTERN_HINTS.get(str(error.schema.get("pattern")), "a valid name")
         return [source.error((*path, str(instance)), f"name '{instance}' must be {hint}", key=True)]

@@ -223,3 +223,19 @@ def _offset_position(text: str, offset: int) -> tuple[int, int]:
 
 def _record(path: str, line: int, column: int, message: str) -> dict[str, Any]:
     return {"path": path, "line": line, "column": column, "message": message}
+
+
+def key_errors(
+    path: Path, validator: str, schema: dict[str, Any], value: Any, instance: Any, source: SourceDocument
+) -> list[dict[str, Any]] | None:
+    """Located records for a JSON Schema error about a mapping's keys (unknown or missing), else None."""
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        return [
+            source.error((*path, key), f"unknown key '{key}'; allowed here: {', '.join(allowed)}", key=True)
+            for key in instance
+            if key not in allowed
+        ]
+    if validator == "required" and isinstance(instance, dict):
+        return [source.error(path, f"missing required key '{key}'") for key in value if key not in instance]
+    return None

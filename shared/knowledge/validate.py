@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from pydantic import ValidationError as ModelError
 
-from shared.dashboards.yaml_source import Path, SourceDocument, load_source
+from shared.dashboards.yaml_source import Path, SourceDocument, key_errors, load_source
 from shared.errors import UnsafeSql
 from shared.knowledge.fragments import FragmentError, expand_metric, parse_fragment, qualified_columns
 from shared.knowledge.model import Knowledge
@@ -96,19 +96,9 @@ def validate_knowledge(
 def _describe(error: ValidationError, source: SourceDocument) -> list[dict[str, Any]]:
     path: Path = tuple(error.absolute_path)
     instance = error.instance
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        return [
-            source.error((*path, k), f"unknown key '{k}'; allowed here: {', '.join(allowed)}", key=True)
-            for k in instance
-            if k not in allowed
-        ]
-    if error.validator == "required" and isinstance(instance, dict):
-        return [
-            source.error(path, f"missing required key '{k}'")
-            for k in error.validator_value
-            if k not in instance
-        ]
+    keys = key_errors(path, str(error.validator), error.schema, error.validator_value, instance, source)
+    if keys is not None:
+        return keys
     if error.validator == "pattern":
         hint = (
             "table.column (the table's short name)"

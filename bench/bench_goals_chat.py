@@ -24,6 +24,13 @@ FOLLOW_UPS = ["make the trend a bar chart", "add a KPI for total orders", "only 
 ASKS = ["monthly revenue for the last year", "number of orders by status", "revenue by category as a pie"]
 
 
+def _columns(row: Any) -> dict[str, Any]:
+    """A mapped row's column attributes by name (to copy it)."""
+    from sqlalchemy import inspect
+
+    return {a.key: getattr(row, a.key) for a in inspect(type(row)).column_attrs}
+
+
 def _second_connection(c: Any, connection_id: str) -> str:
     """A copy of the demo connection (same warehouse) whose catalog is grown to 2,000 tables."""
     from sqlalchemy import select
@@ -34,18 +41,18 @@ def _second_connection(c: Any, connection_id: str) -> str:
     with c.db.session() as s:
         conn = s.get(Connection, connection_id)
         assert conn is not None
-        cols = {k: getattr(conn, k) for k in Connection.__table__.columns}
+        cols = _columns(conn)
         copy_id = new_id("cn")
         cols.update(id=copy_id, name=f"{cols.get('name') or 'demo'} (2,000 tables)")
         s.add(Connection(**cols))
         s.flush()
         for ds in s.scalars(select(Dataset).where(Dataset.connection_id == connection_id)).all():
-            ds_cols = {k: getattr(ds, k) for k in Dataset.__table__.columns}
+            ds_cols = _columns(ds)
             new_ds = new_id("ds")
             s.add(Dataset(**{**ds_cols, "id": new_ds, "connection_id": copy_id}))
             s.flush()
             for tb in s.scalars(select(Table).where(Table.dataset_id == ds.id)).all():
-                tb_cols = {k: getattr(tb, k) for k in Table.__table__.columns}
+                tb_cols = _columns(tb)
                 s.add(Table(**{**tb_cols, "id": new_id("tb"), "dataset_id": new_ds}))
     add_tables(c, connection_id, 20)
     add_tables(c, copy_id, 2_000)

@@ -105,3 +105,21 @@ def test_percentage_of_total_by_category_is_each_share_of_the_whole(demo_env: Pl
     assert "SUM(oi.sale_price) / NULLIF(SUM(SUM(oi.sale_price)) OVER (), 0) AS share_revenue" in sql
     (bar,) = _charts(dashboard)
     assert (bar["y"]["field"], bar["y"]["format"]) == ("share_revenue", "percent")
+
+
+def test_compare_two_years_by_month_draws_one_line_per_year_over_the_months(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask("compare 2023 vs 2024 revenue by month")
+    assert turn.saved is not None, turn.text
+    dashboard = check_dashboard(
+        demo_env, turn.saved["dashboard_slug"], Case("", ("kpi", "line"), ("order_items",))
+    )
+    (line,) = _charts(dashboard)
+    assert (line["x"]["field"], line["x"]["type"], line["color"]["field"]) == ("month", "ordinal", "year")
+    sql = dashboard["queries"][line["query"]]["sql"]
+    assert "EXTRACT(MONTH FROM DATE(oi.created_at)) AS month" in sql and "GROUP BY month, year" in sql
+    assert "one line per year" in turn.text, turn.text
+    data = demo_env.data(turn.saved["dashboard_slug"])
+    served = next(v for v in data["views"] if v["view_id"] == line["id"])
+    column = {c["name"]: values for c, values in zip(served["columns"], served["values"], strict=True)}
+    years, months = {int(y) for y in column["year"]}, {int(m) for m in column["month"]}  # int64 as text
+    assert years == {2023, 2024} and months <= set(range(1, 13)) and len(months) > 1

@@ -70,3 +70,43 @@ def test_chart_request_names_the_condition_it_did_not_apply(demo_env: PlannerEnv
     dashboard = check_dashboard(demo_env, turn.saved["dashboard_slug"], Case("", ("bar",), ("users",)))
     assert "age" not in dashboard["queries"]["chart"]["sql"]
     assert "did not apply the condition" in turn.text and "age" in turn.text
+
+
+def _served(env: PlannerEnv, slug: str, view_id: str) -> dict[str, list]:
+    view = next(v for v in env.data(slug)["views"] if v["view_id"] == view_id)
+    return {c["name"]: values for c, values in zip(view["columns"], view["values"], strict=True)}
+
+
+def test_two_values_of_a_category_by_month_are_one_line_each(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask("sales of Jeans vs Accessories by month")
+    assert turn.saved is not None, turn.text
+    slug = turn.saved["dashboard_slug"]
+    dashboard = check_dashboard(
+        demo_env, slug, Case("", ("line",), ("products",), sql=("p.category IN ('Jeans', 'Accessories')",))
+    )
+    (line,) = _chart_views(dashboard)
+    assert (line["x"]["field"], line["color"]["field"]) == ("month", "category")
+    assert set(_served(demo_env, slug, line["id"])["category"]) == {"Jeans", "Accessories"}
+
+
+def test_two_values_of_a_category_by_another_column_are_grouped_bars(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask("revenue of Jeans vs Accessories by country")
+    assert turn.saved is not None, turn.text
+    slug = turn.saved["dashboard_slug"]
+    dashboard = check_dashboard(demo_env, slug, Case("", ("bar",), ("products", "users")))
+    (bar,) = _chart_views(dashboard)
+    assert (bar["x"]["field"], bar["color"]["field"], bar["color"]["stack"]) == (
+        "country",
+        "category",
+        "grouped",
+    )
+    assert set(_served(demo_env, slug, bar["id"])["category"]) == {"Jeans", "Accessories"}
+
+
+def test_two_values_alone_are_one_bar_each(demo_env: PlannerEnv) -> None:
+    turn = demo_env.ask("revenue of Jeans and Accessories")
+    assert turn.saved is not None, turn.text
+    slug = turn.saved["dashboard_slug"]
+    (bar,) = _chart_views(check_dashboard(demo_env, slug, Case("", ("bar",), ("products",))))
+    assert bar["x"]["field"] == "category"
+    assert sorted(_served(demo_env, slug, bar["id"])["category"]) == ["Accessories", "Jeans"]

@@ -2,15 +2,19 @@
 
 The queries keep the compared years only (``EXTRACT(YEAR FROM ...) IN (...)``); a grouping gets one
 series per year (grouped bars coloured by ``year``), and the KPI row shows each year's total and the
-difference between the last and the first year (one query, a ``CASE`` per year).
+difference between the last and the first year (one query, a ``CASE`` per year). A grain within the
+year ("2023 vs 2024 by month") puts the months on x and draws one line per year. Two values of one
+column ("Jeans vs Accessories by month") get one series (or bar) per value.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
-from shared.adapters.model.offline.catalog_match import Measure
+from shared.adapters.model.offline.catalog_match import Dimension, Measure
+from shared.adapters.model.offline.sql_build import ValueFilter
 
 YEAR_FIELD = "year"
 
@@ -60,19 +64,20 @@ def year_measures(m: Measure, years: list[int], time_column: str) -> list[Measur
     return out
 
 
-def series_by_year(view: dict[str, Any]) -> dict[str, Any]:
-    """A category view with one series per compared year (grouped bars)."""
-    out = {k: v for k, v in view.items() if k != "top_n"}
+def series_by_year(view: dict[str, Any], by: Dimension | None = None) -> dict[str, Any]:
+    """A category view with one series per compared year (grouped bars), or per value of ``by``."""
+    field, title = (by.alias, by.label) if by is not None else (YEAR_FIELD, "Year")
+    out = {k: v for k, v in view.items() if k != "top_n" or by is not None}
     if out["type"] == "pie":  # slices of two years do not compare: bars side by side
         out["type"] = "bar"
         out["x"], out["y"] = {**out.pop("color"), "type": "nominal"}, out.pop("theta")
     if out["type"] == "table":
-        out["columns"] = [out["columns"][0], {"field": YEAR_FIELD, "title": "Year"}, *out["columns"][1:]]
+        out["columns"] = [out["columns"][0], {"field": field, "title": title}, *out["columns"][1:]]
         return out
-    out["color"] = {"field": YEAR_FIELD, "type": "nominal", "title": "Year"}
+    out["color"] = {"field": field, "type": "nominal", "title": title}
     if out["type"] == "bar":
         out["color"]["stack"] = "grouped"
-    out["title"] = f"{out['title']}, by year"
+    out["title"] = f"{out['title']}, by {title.lower()}"
     return out
 
 
@@ -86,3 +91,35 @@ def by_year_view(query: str, m: Measure, y_encoding: dict[str, Any]) -> dict[str
         "x": {"field": YEAR_FIELD, "type": "ordinal", "title": "Year"},
         "y": y_encoding,
     }
+
+
+OF_YEAR_TITLES = {"day": "Day of year", "week": "Week of year", "month": "Month", "quarter": "Quarter"}
+
+
+def series_over_year(view: dict[str, Any], grain: str) -> dict[str, Any]:
+    """A trend view of a period comparison: the grain within the year on x (1-12 for months), one
+    line (or bar group) per compared year, so the years are drawn over each other, not in a row."""
+    out = dict(view)
+    title = OF_YEAR_TITLES.get(grain, grain.capitalize())
+    if out["type"] == "table":
+        out["columns"] = [{"field": grain, "title": title}, {"field": YEAR_FIELD, "title": "Year"},
+                          *out["columns"][1:]]  # fmt: skip
+        out["sort"] = {"field": grain, "order": "asc"}
+        return out
+    out["x"] = {"field": grain, "type": "ordinal", "title": title}
+    out["color"] = {"field": YEAR_FIELD, "type": "nominal", "title": "Year"}
+    if out["type"] == "bar":
+        out["color"]["stack"] = "grouped"
+    out["title"] = f"{out['title']}, one {'line' if out['type'] == 'line' else 'series'} per year"
+    return out
+
+
+def value_series(filters: list[ValueFilter], dims: list[Dimension]) -> Dimension | None:
+    """The column of a filter of several values ("Jeans vs Accessories") that no grouping draws: one
+    series (or bar) per value, so the values are compared instead of added together."""
+    grouped = {(d.table, d.column) for d in dims}
+    for f in filters:
+        if len(f.values) > 1 and (f.table, f.column) not in grouped:
+            alias = re.sub(r"[^a-z0-9_]", "_", f.column.lower())
+            return Dimension(f.table, f.column, alias, f.column.replace("_", " ").capitalize(), 10.0)
+    return None

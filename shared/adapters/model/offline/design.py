@@ -12,7 +12,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.adapters.model.offline.catalog_match import Catalog, Dimension, Measure, TableSchema
-from shared.adapters.model.offline.compare import by_year_view, series_by_year, year_measures
+from shared.adapters.model.offline.compare import (
+    by_year_view,
+    series_by_year,
+    series_over_year,
+    value_series,
+    year_measures,
+)
 from shared.adapters.model.offline.derived import (
     applies,
     derived_asks,
@@ -242,18 +248,25 @@ def design(
         kpi_measures.append((q, m))
     charts = 0
     series = res.dims[0] if res.grain and len(res.dims) == 1 and SERIES.search(intent.text.lower()) else None
+    over_year = bool(years) and res.grain not in (None, "year")  # "2023 vs 2024 by month": a line per year
+    series = None if over_year else series
+    split = None if years or series else value_series(filters, res.dims)  # "Jeans vs Hats": a series each
+    series = split if split is not None and res.grain else series
+    groupings = res.dims or ([split] if split is not None and not res.grain else [])
     if res.grain:
         dims = (series,) if series else ()
         q = add(QuerySpec(f"by_{res.grain}", res.base, tuple(measures), dims=dims, grain=res.grain, **common))  # type: ignore[arg-type]
+        specs[q] = replace(specs[q], year_series=over_year)
         wanted = intent.view_type if intent.view_type in ("line", "area", "bar", "table") else None
         if intent.view_type == "pie" and res.dims:
             wanted = None
         kind = recommend_view(time_axis=True, requested=wanted).type
-        for m in measures[: 1 if series else 2]:
-            views.append(time_view(q, res.grain, m, kind, series, bool(GROUPED.search(intent.text.lower()))))
+        for m in measures[: 1 if series or over_year else 2]:
+            view = time_view(q, res.grain, m, kind, series, bool(GROUPED.search(intent.text.lower())))
+            views.append(series_over_year(view, res.grain) if over_year else view)
             charts += 1
         summary.append(f"a {kind} of {main_label} by {res.grain} (a time axis reads best as a trend)")
-    for d in res.dims if series is None else []:
+    for d in groupings if series is None or series is split else []:
         q = add(QuerySpec(f"by_{d.alias}", res.base, tuple(measures), dims=(d,), **common))  # type: ignore[arg-type]
         wanted = intent.view_type if intent.view_type not in (None, "kpi") else None
         if res.grain and wanted in ("line", "area"):
@@ -275,6 +288,9 @@ def design(
         if years:
             specs[q] = replace(specs[q], year_series=True)
             view = series_by_year(view)
+        elif split is not None and d is not split:
+            specs[q] = replace(specs[q], dims=(d, split))
+            view = series_by_year(view, split)
         views.append(view)
         charts += 1
         why = (

@@ -14,6 +14,8 @@ from shared.adapters.model.offline.knowledge_terms import measure_sql as defined
 from shared.adapters.model.offline.knowledge_terms import where_sql as defined_where
 
 GRAIN_UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
+# a grain within the year, for a period comparison drawn as one series per year ("2023 vs 2024 by month")
+OF_YEAR = {"day": "DAYOFYEAR", "week": "ISOWEEK", "month": "MONTH", "quarter": "QUARTER"}
 PERIOD_PARAM = "period"  # a date_range parameter: binds @period_start and @period_end
 
 
@@ -53,7 +55,7 @@ class QuerySpec:
     filters: tuple[ValueFilter, ...] = field(default_factory=tuple)
     conditions: tuple[ConditionFilter, ...] = ()
     years: tuple[int, ...] = ()  # a period comparison: only these years of the time column
-    year_series: bool = False  # one group (series) per year
+    year_series: bool = False  # one group (series) per year; a grain is then the grain of the year
 
 
 def _aliases(tables: list[str]) -> dict[str, str]:
@@ -108,7 +110,10 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     group: list[str] = []
     time_col = next((m.time_column for m in spec.measures if m.time_column), None) or base.time_column
     if spec.grain and time_col:
-        select.append(f"DATE_TRUNC(DATE({a}.{time_col}), {GRAIN_UNITS[spec.grain]}) AS {spec.grain}")
+        if spec.year_series and spec.grain in OF_YEAR:
+            select.append(f"EXTRACT({OF_YEAR[spec.grain]} FROM DATE({a}.{time_col})) AS {spec.grain}")
+        else:
+            select.append(f"DATE_TRUNC(DATE({a}.{time_col}), {GRAIN_UNITS[spec.grain]}) AS {spec.grain}")
         group.append(spec.grain)
     for d in spec.dims:
         select.append(f"{alias[d.table]}.{d.column} AS {d.alias}")
@@ -145,7 +150,7 @@ def build_sql(spec: QuerySpec, catalog: Catalog) -> str:
     if group:
         lines.append("GROUP BY " + ", ".join(group))
     if spec.grain and time_col:
-        lines.append(f"ORDER BY {spec.grain}")
+        lines.append(f"ORDER BY {spec.grain}" + (", year" if spec.year_series else ""))
     elif spec.dims and spec.measures:
         lines.append(f"ORDER BY {spec.measures[0].alias} DESC" + (", year" if spec.year_series else ""))
     elif spec.year_series:

@@ -14,13 +14,22 @@ import pytest
 from shared.adapters.model.offline.catalog_match import Catalog, TableSchema
 from shared.adapters.model.offline.honesty import coverage
 from shared.adapters.model.offline.intent import parse
+from shared.adapters.model.protocol import TableSchemaResult
 from shared.dashboards.model import Dashboard
 
 from .planner_env import PlannerEnv
 
+
+def _schema(result: dict[str, Any]) -> TableSchema:
+    """A table schema from a get_table_schema result (no partitioning or clustering unless given)."""
+    return TableSchema.from_result(
+        TableSchemaResult.model_validate({"partitioning": None, "clustering": [], **result})
+    )
+
+
 CATALOG = Catalog(
     [
-        TableSchema.from_result(
+        _schema(
             {
                 "name": "p.shop.sales",
                 "row_count": 1000,
@@ -33,7 +42,7 @@ CATALOG = Catalog(
                 ],
             }
         ),
-        TableSchema.from_result(
+        _schema(
             {
                 "name": "p.shop.stores",
                 "row_count": 10,

@@ -5,15 +5,25 @@ whose key the catalog cannot detect by name (``courier_code`` → ``carriers.cod
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from shared.adapters.model.offline.catalog_match import Catalog, Join, TableSchema
 from shared.adapters.model.offline.intent import parse
 from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
 from shared.adapters.model.offline.model import design, resolve
+from shared.adapters.model.protocol import TableSchemaResult
 from shared.knowledge.model import Knowledge
 
+
+def _schema(result: dict[str, Any]) -> TableSchema:
+    """A table schema from a get_table_schema result (no partitioning or clustering unless given)."""
+    return TableSchema.from_result(
+        TableSchemaResult.model_validate({"partitioning": None, "clustering": [], **result})
+    )
+
+
 TABLES = [
-    TableSchema.from_result(
+    _schema(
         {
             "name": "p.ship.deliveries",
             "row_count": 1000,
@@ -25,7 +35,7 @@ TABLES = [
             ],
         }
     ),
-    TableSchema.from_result(
+    _schema(
         {
             "name": "p.ship.carriers",
             "row_count": 10,

@@ -8,6 +8,7 @@ from shared.adapters.model.offline.chart_grammar import parse_chart
 from shared.adapters.model.offline.derived import derived_asks, resolve_derived, stem
 from shared.adapters.model.offline.linking import mentions
 from shared.adapters.model.offline.samples import sample_matches
+from shared.adapters.model.protocol import ColumnValue
 
 SHIPMENTS = TableSchema(
     "port.logistics.shp",
@@ -56,8 +57,8 @@ def test_sample_values_answer_filter_words_without_a_search() -> None:
         ["norway", "delayed"], catalog, [(SHIPMENTS.name, "ctry"), (SHIPMENTS.name, "state")]
     )
     assert found == {
-        ("norway", SHIPMENTS.name, "ctry"): [{"value": "Norway", "count": 0}],
-        ("delayed", SHIPMENTS.name, "state"): [{"value": "Delayed", "count": 0}],
+        ("norway", SHIPMENTS.name, "ctry"): [ColumnValue(value="Norway", count=0)],
+        ("delayed", SHIPMENTS.name, "state"): [ColumnValue(value="Delayed", count=0)],
     }
 
 

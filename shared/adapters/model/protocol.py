@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 LIST_DATASETS = "list_datasets"
 LIST_TABLES = "list_tables"
@@ -123,6 +123,16 @@ class ToolProblem(Result):
     message: str
 
 
+class ToolFailure(BaseModel):
+    """A failed call's ``ToolResultMessage.error`` (``{code, message, details?}``) as a model reads it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: str = "error"
+    message: str | None = None
+    details: Any = None
+
+
 class DryRunResult(Result):
     passed: bool
     bytes_processed: int | None
@@ -203,3 +213,11 @@ TOOL_NAMES = tuple(RESULTS)
 def parse_result(name: str, result: Any) -> Result:
     """The typed result of tool ``name`` from its JSON form."""
     return RESULTS[name].model_validate(result)
+
+
+def parse_error(error: Any) -> ToolFailure:
+    """The typed error of a failed tool call (an unreadable one keeps the default code, no message)."""
+    try:
+        return ToolFailure.model_validate(error)
+    except ValidationError:
+        return ToolFailure()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.adapters.model.offline.intent import MeasureAsk, singular
 
 if TYPE_CHECKING:
     from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
+    from shared.adapters.model.protocol import TableSchemaResult
 
 NUMERIC = frozenset({"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL"})
 TEMPORAL = frozenset({"DATE", "DATETIME", "TIMESTAMP"})
@@ -105,16 +106,16 @@ class TableSchema:
     description: str = ""
 
     @classmethod
-    def from_result(cls, data: dict[str, Any]) -> TableSchema:
+    def from_result(cls, result: TableSchemaResult) -> TableSchema:
+        """The planner's view of a ``get_table_schema`` result."""
         return cls(
-            name=data["name"],
+            name=result.name,
             columns=tuple(
-                Col(c["name"], c["type"], c.get("description") or "", tuple(c.get("sample_values") or ()))
-                for c in data["columns"]
+                Col(c.name, c.type, c.description or "", tuple(c.sample_values or ())) for c in result.columns
             ),
-            partitioning=data.get("partitioning"),
-            row_count=data.get("row_count"),
-            description=data.get("description") or "",
+            partitioning=result.partitioning,
+            row_count=result.row_count,
+            description=result.description or "",
         )
 
     @property

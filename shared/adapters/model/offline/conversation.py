@@ -16,6 +16,9 @@ from shared.adapters.model.messages import AssistantMessage, ModelRequest, ToolR
 from shared.adapters.model.offline.catalog_match import TableSchema
 from shared.knowledge.model import Knowledge
 
+Values = dict[tuple[str, str, str], list[proto.ColumnValue]]  # (word, table, column) -> values found
+Table = proto.TableInfo | proto.TableMatch  # a listed table, or a ranked search match
+
 
 @dataclass
 class Facts:
@@ -24,18 +27,16 @@ class Facts:
     choice: str | None = None  # update/open/make: this message answers the offer of an existing dashboard
     step: int = 0  # assistant messages so far in this turn
     session_slug: str | None = None
-    tables: list[dict[str, Any]] | None = None
-    dashboards: list[dict[str, Any]] | None = None
-    existing: dict[str, Any] | None = None  # get_dashboard result
-    existing_error: dict[str, Any] | None = None
+    tables: list[Table] | None = None
+    dashboards: list[proto.DashboardSummary] | None = None
+    existing: proto.DashboardText | None = None  # get_dashboard result
     schemas: dict[str, TableSchema] = field(default_factory=dict)
     schema_errors: set[str] = field(default_factory=set)
-    values: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
-    dry_runs: dict[str, dict[str, Any]] = field(default_factory=dict)  # sql -> result
-    validations: dict[str, dict[str, Any]] = field(default_factory=dict)  # yaml -> result
-    saved: dict[str, Any] | None = None
-    save_error: dict[str, Any] | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    values: Values = field(default_factory=dict)
+    dry_runs: dict[str, proto.DryRunResult] = field(default_factory=dict)  # sql -> result
+    validations: dict[str, proto.ValidationResult] = field(default_factory=dict)  # yaml -> result
+    saved: proto.SavedDashboard | None = None
+    save_error: proto.ToolFailure | None = None
     knowledge: Knowledge | None = None  # the team's definitions relevant to this turn
 
 
@@ -46,9 +47,6 @@ def read(request: ModelRequest) -> Facts:
     )
     messages = list(request.messages)
     last_user = max((i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1)
-    for m in messages[:last_user]:
-        if isinstance(m, ToolResultMessage) and m.name == proto.SAVE_DASHBOARD_YAML and m.ok:
-            facts.session_slug = m.result.get("dashboard_slug") or facts.session_slug
     facts.earlier = [m.text for m in messages[:last_user] if isinstance(m, UserMessage)]
     if last_user >= 0:
         facts.message = messages[last_user].text  # type: ignore[union-attr]
@@ -60,39 +58,57 @@ def read(request: ModelRequest) -> Facts:
                 calls[c.id] = (c.name, dict(c.arguments))
         elif isinstance(m, ToolResultMessage):
             name, args = calls.get(m.call_id, (m.name, {}))
-            _record(facts, name, args, m)
+            if name in proto.RESULTS:
+                _record(facts, name, args, m)
     return facts
 
 
 def _record(facts: Facts, name: str, args: dict[str, Any], m: ToolResultMessage) -> None:
-    result: Any = m.result
-    if not m.ok:
-        facts.errors.append({"tool": name, **(m.error or {})})
-    if name in (proto.SEARCH_CATALOG, proto.LIST_TABLES) and m.ok:
-        facts.tables = list(result["tables"])  # the ranked matches (search) or one page of names
-    elif name == proto.LIST_DASHBOARDS and m.ok:
-        facts.dashboards = list(result["dashboards"])
-    elif name == proto.GET_DASHBOARD:
-        if m.ok:
-            facts.existing = dict(result)
-        else:
-            facts.existing_error = m.error
+    """Keep one tool result, parsed once into its protocol model (a failure as ``ToolFailure``)."""
+    result = proto.parse_result(name, m.result) if m.ok else None
+    failure = None if m.ok else proto.parse_error(m.error)
+    if isinstance(result, proto.SearchCatalogResult | proto.ListTablesResult):
+        facts.tables = list(result.tables)  # the ranked matches (search) or one page of names
+    elif isinstance(result, proto.ListDashboardsResult):
+        facts.dashboards = list(result.dashboards)
+    elif isinstance(result, proto.DashboardText):
+        facts.existing = result
+    elif isinstance(result, proto.TableSchemaResult):
+        facts.schemas[result.name] = TableSchema.from_result(result)
     elif name == proto.GET_TABLE_SCHEMA:
-        if m.ok:
-            facts.schemas[result["name"]] = TableSchema.from_result(result)
-        else:
-            facts.schema_errors.add(str(args.get("table")))
+        facts.schema_errors.add(str(args.get("table")))
     elif name == proto.GET_COLUMN_VALUES:
         key = (str(args.get("search", "")), str(args.get("table")), str(args.get("column")))
-        facts.values[key] = list(result["values"]) if m.ok else []
+        facts.values[key] = list(result.values) if isinstance(result, proto.ColumnValuesResult) else []
     elif name == proto.RUN_DRY_RUN_QUERY:
         sql = str(args.get("sql", ""))
-        facts.dry_runs[sql] = dict(result) if m.ok else {"passed": False, "error": m.error, "schema": []}
+        facts.dry_runs[sql] = result if isinstance(result, proto.DryRunResult) else _failed_dry_run(failure)
     elif name == proto.VALIDATE_DASHBOARD_YAML:
         yaml = str(args.get("yaml", ""))
-        facts.validations[yaml] = dict(result) if m.ok else {"valid": False, "errors": [m.error]}
+        facts.validations[yaml] = (
+            result if isinstance(result, proto.ValidationResult) else _failed_validation(failure)
+        )
+    elif isinstance(result, proto.SavedDashboard):
+        facts.saved = result
     elif name == proto.SAVE_DASHBOARD_YAML:
-        if m.ok:
-            facts.saved = dict(result)
-        else:
-            facts.save_error = m.error
+        facts.save_error = failure
+
+
+def _failed_dry_run(failure: proto.ToolFailure | None) -> proto.DryRunResult:
+    """A dry-run call that failed as a tool call, read as a dry run that did not pass."""
+    message = (failure.message if failure else None) or "failed"
+    return proto.DryRunResult(
+        passed=False,
+        bytes_processed=None,
+        byte_cap=0,
+        schema_=[],
+        error=proto.ToolProblem(code=failure.code if failure else "error", message=message),
+    )
+
+
+def _failed_validation(failure: proto.ToolFailure | None) -> proto.ValidationResult:
+    """A validate call that failed as a tool call, read as a document that did not validate."""
+    message = str(failure.message if failure else None)
+    return proto.ValidationResult(
+        valid=False, errors=[proto.YamlError(message=message)], warnings=[], not_dry_run=[]
+    )

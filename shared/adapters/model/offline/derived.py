@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from shared.adapters.model.offline.catalog_match import (
     NOT_DIMENSIONS,
@@ -31,6 +30,7 @@ from shared.adapters.model.offline.catalog_match import (
     TableSchema,
     words_of,
 )
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.intent import GRAINS, STOP, MeasureAsk, normalize, singular
 from shared.adapters.model.offline.sql_build import string_literal
 
@@ -145,18 +145,16 @@ def _samples(col: Col, s: str) -> list[str]:
     return [v for v in col.sample_values if str(v).lower().startswith(s)]
 
 
-def _value_hits(
-    s: str, catalog: Catalog, values: dict[tuple[str, str, str], list[dict[str, Any]]]
-) -> list[tuple[str, str, str, int]]:
+def _value_hits(s: str, catalog: Catalog, values: Values) -> list[tuple[str, str, str, int]]:
     """(table, column, value, rows) whose value begins with the stem ``s``."""
     hits = []
     for (word, table, column), found in values.items():
         if word != s:
             continue
         for v in found:
-            text = str(v.get("value"))
+            text = str(v.value)
             if text.lower().startswith(s):
-                hits.append((table, column, text, int(v.get("count") or 0)))
+                hits.append((table, column, text, v.count))
     for t in catalog.tables.values():
         for c in t.columns:
             for text in _samples(c, s):
@@ -168,7 +166,7 @@ def _value_hits(
 def resolve_derived(
     ask: DerivedAsk,
     catalog: Catalog,
-    values: dict[tuple[str, str, str], list[dict[str, Any]]] | None,
+    values: Values | None,
 ) -> list[Measure]:
     """Candidate measures for ``ask``, best first (empty when the catalog holds nothing that fits)."""
     if ask.kind == "per_entity":
@@ -223,9 +221,7 @@ def _aggregate(m: Measure) -> str:
     return f"SUM({{t}}.{m.column})"
 
 
-def _rate(
-    ask: DerivedAsk, catalog: Catalog, values: dict[tuple[str, str, str], list[dict[str, Any]]]
-) -> list[Measure]:
+def _rate(ask: DerivedAsk, catalog: Catalog, values: Values) -> list[Measure]:
     s = stem(ask.word)
     label = (
         f"{ask.word.capitalize()} rate" if ask.phrase.endswith(("rate", "rates")) else ask.phrase.capitalize()

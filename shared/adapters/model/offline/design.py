@@ -19,6 +19,7 @@ from shared.adapters.model.offline.compare import (
     value_series,
     year_measures,
 )
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.derived import (
     applies,
     derived_asks,
@@ -90,7 +91,7 @@ def resolve(
     intent: Intent,
     catalog: Catalog,
     skip_words: set[str] = frozenset(),  # type: ignore[assignment]
-    values: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+    values: Values | None = None,
 ) -> Resolution | None:
     """Where the request's measures live and how its dimensions join on; None when nothing matched.
 

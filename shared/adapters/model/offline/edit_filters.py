@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.edit_doc import EditDoc
 from shared.adapters.model.offline.edit_sql import add_condition, base_table, remove_conditions
 from shared.adapters.model.offline.intent import STOP, VIEW_WORDS, normalize, parse_period, singular
@@ -39,8 +40,6 @@ FILLER = {
     "is",
     "be",
 }
-
-Values = dict[tuple[str, str, str], list[dict[str, object]]]
 
 
 def filter_words(message: str) -> list[str]:
@@ -96,8 +95,8 @@ def add_value_filter(doc: EditDoc, message: str, catalog: Catalog, values: Value
         if word not in words:
             continue
         for v in found:
-            if str(v["value"]).lower() in (word, singular(word)):
-                cand = (-int(str(v["count"])), table, column, str(v["value"]))
+            if str(v.value).lower() in (word, singular(word)):
+                cand = (-v.count, table, column, str(v.value))
                 if best is None or cand < best:
                     best = cand
     if best is None:

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.edit_doc import EditDoc, dump, relayout
 from shared.adapters.model.offline.edit_filters import (
-    Values,
     add_value_filter,
     edit_lookups,
     is_value_filter,

@@ -23,7 +23,7 @@ from shared.adapters.model.offline.catalog_match import Catalog
 from shared.adapters.model.offline.chart_build import build_dashboard
 from shared.adapters.model.offline.chart_grammar import ChartSpec
 from shared.adapters.model.offline.chart_plan import chart_notes, chart_request
-from shared.adapters.model.offline.conversation import Facts, read
+from shared.adapters.model.offline.conversation import Facts, Table, read
 from shared.adapters.model.offline.design import (
     Draft,
     design,
@@ -95,7 +95,7 @@ class OfflinePlanner(StreamingChatModel):
         if facts.saved is not None:
             return self._closing(facts)
         if facts.save_error is not None:
-            return f"I could not save the dashboard: {facts.save_error.get('message', 'unknown error')}. Nothing was changed."
+            return f"I could not save the dashboard: {facts.save_error.message or 'unknown error'}. Nothing was changed."
         editing = facts.session_slug is not None and (is_edit(facts.message) or asks_change(facts.message))
         if facts.tables is None:
             query = facts.message.strip()[:500] or "tables"
@@ -124,18 +124,15 @@ class OfflinePlanner(StreamingChatModel):
     def _schema_targets(self, facts: Facts) -> list[str]:
         tables = facts.tables or []
         if len(tables) <= MAX_SCHEMAS:
-            return [t["name"] for t in tables]
+            return [t.name for t in tables]
         words = set(normalize(facts.message).split())
 
-        def score(t: dict[str, Any]) -> tuple[float, str]:
-            name_words = set(t["name"].rsplit(".", 1)[-1].lower().split("_"))
-            hits = (
-                len(words & name_words)
-                + len(words & set(normalize(t.get("description") or "").split())) * 0.2
-            )
-            return (-(hits + (t.get("row_count") or 0) ** 0.5 / 1e5), t["name"])
+        def score(t: Table) -> tuple[float, str]:
+            name_words = set(t.name.rsplit(".", 1)[-1].lower().split("_"))
+            hits = len(words & name_words) + len(words & set(normalize(t.description or "").split())) * 0.2
+            return (-(hits + (t.row_count or 0) ** 0.5 / 1e5), t.name)
 
-        return [t["name"] for t in sorted(tables, key=score)[:MAX_SCHEMAS]]
+        return [t.name for t in sorted(tables, key=score)[:MAX_SCHEMAS]]
 
     def _create(self, facts: Facts, catalog: Catalog) -> Action:
         intent = (
@@ -163,7 +160,7 @@ class OfflinePlanner(StreamingChatModel):
         unknown = [w for w in res.unresolved if w not in matched_words(intent, res, filters)]
         if res.default_measure and unknown:
             return replies.clarifying_question(catalog, facts.tables or [], unknown=unknown[0])
-        force_period = any(r.get("suggestion") for r in facts.dry_runs.values())
+        force_period = any(r.suggestion for r in facts.dry_runs.values())
         draft = design(
             intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date
         )
@@ -171,7 +168,7 @@ class OfflinePlanner(StreamingChatModel):
         pending = self._dry_runs(facts, dashboard)
         if pending:
             return pending
-        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
+        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].passed]
         if failed:
             if len(failed) == len(dashboard["queries"]):
                 return self._failure(facts, dashboard, failed)
@@ -194,19 +191,19 @@ class OfflinePlanner(StreamingChatModel):
                 catalog, facts.tables or [], unknown=word, known=column_exists(catalog, word)
             )
         text = to_yaml(dashboard)
-        taken = {d["slug"]: d for d in facts.dashboards or []}
+        taken = {d.slug: d for d in facts.dashboards or []}
         same = taken.get(slug_for(title, set()))
         copy = facts.choice in ("make", "new", "save", "a", "keep", "create")
-        if same is not None and same.get("title") == title and not copy:
-            url = same.get("preview_url") or ""
+        if same is not None and same.title == title and not copy:
+            url = same.preview_url or ""
             if facts.choice in ("update", "rebuild", "refresh"):
-                return self._validate_and_save(facts, text, same["slug"], int(same["version"]))
+                return self._validate_and_save(facts, text, same.slug, same.version)
             if facts.choice == "open":
-                return f"Here is “{title}” (version {same['version']}). {replies.link(url)}".strip()
-            if facts.existing is None or facts.existing.get("slug") != same["slug"]:
-                return [(proto.GET_DASHBOARD, {"slug": same["slug"]})]  # is it this very dashboard?
-            if facts.existing.get("yaml", "").strip() == text.strip():
-                return replies.existing_offer(title, same["slug"], int(same["version"]), url)
+                return f"Here is “{title}” (version {same.version}). {replies.link(url)}".strip()
+            if facts.existing is None or facts.existing.slug != same.slug:
+                return [(proto.GET_DASHBOARD, {"slug": same.slug})]  # is it this very dashboard?
+            if facts.existing.yaml.strip() == text.strip():
+                return replies.existing_offer(title, same.slug, same.version, url)
         return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 
     def _coverage(self, facts: Facts, catalog: Catalog, dashboard: Any) -> Coverage | None:
@@ -222,7 +219,7 @@ class OfflinePlanner(StreamingChatModel):
         pending = self._dry_runs(facts, dashboard)
         if pending:
             return pending
-        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].get("passed")]
+        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].passed]
         if failed:
             return self._failure(facts, dashboard, failed)
         return self._save_new(facts, catalog, dashboard, str(dashboard["title"]))
@@ -230,7 +227,7 @@ class OfflinePlanner(StreamingChatModel):
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
         assert facts.existing is not None
         try:
-            doc = edit_doc.load(facts.existing["yaml"])  # one parse per step, read as the typed model
+            doc = edit_doc.load(facts.existing.yaml)  # one parse per step, read as the typed model
         except ValidationFailed as exc:
             return (
                 f"I could not read the dashboard '{facts.session_slug}' to change it ({exc.message}). "
@@ -261,12 +258,10 @@ class OfflinePlanner(StreamingChatModel):
         pending = self._dry_runs(facts, data)
         if pending:
             return pending
-        failed = [n for n, q in result.doc.model.queries.items() if not facts.dry_runs[q.sql].get("passed")]
+        failed = [n for n, q in result.doc.model.queries.items() if not facts.dry_runs[q.sql].passed]
         if failed:
             return self._failure(facts, data, failed)
-        return self._validate_and_save(
-            facts, result.text, facts.existing["slug"], int(facts.existing["version"])
-        )
+        return self._validate_and_save(facts, result.text, facts.existing.slug, facts.existing.version)
 
     def _dry_runs(self, facts: Facts, dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         calls = []
@@ -287,8 +282,8 @@ class OfflinePlanner(StreamingChatModel):
         checked = facts.validations.get(text)
         if checked is None:
             return [(proto.VALIDATE_DASHBOARD_YAML, {"yaml": text})]
-        if not checked.get("valid"):
-            problems = "; ".join(str(e.get("message")) for e in checked.get("errors", [])[:3])
+        if not checked.valid:
+            problems = "; ".join(e.message for e in checked.errors[:3])
             return f"The dashboard I drafted did not validate ({problems}), so I did not save it. Could you rephrase the request?"
         args: dict[str, Any] = {"slug": slug, "yaml": text}
         if version is not None:
@@ -299,30 +294,24 @@ class OfflinePlanner(StreamingChatModel):
         reasons = []
         for name in failed:
             r = facts.dry_runs[dashboard["queries"][name]["sql"]]
-            error = r.get("error") or {}
-            reasons.append(f"{name}: {error.get('message', 'failed')}")
+            reasons.append(f"{name}: {r.error.message if r.error else 'failed'}")
         return (
             "I could not build a query that passes the dry run (" + "; ".join(reasons)[:400] + "). "
             "Try a shorter date range or a narrower question."
         )
 
     def _closing(self, facts: Facts) -> str:
-        saved = facts.saved or {}
-        yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.get("valid")), None)
+        saved = facts.saved
+        assert saved is not None
+        yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.valid), None)
         dashboard = edit_doc.load(yaml_text).model if yaml_text else None
-        tables = sorted(
-            {t for r in facts.dry_runs.values() if r.get("passed") for t in r.get("referenced_tables") or []}
-        )
+        tables = sorted({t for r in facts.dry_runs.values() if r.passed for t in r.referenced_tables or []})
         notes = None
         if facts.choice in ("update", "rebuild", "refresh"):
             notes = ["rebuilt it from the same request"]
-        elif (
-            facts.existing is not None
-            and facts.schemas
-            and saved.get("dashboard_slug") == facts.existing["slug"]
-        ):
+        elif facts.existing is not None and facts.schemas and saved.dashboard_slug == facts.existing.slug:
             catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-            current = edit_doc.load(facts.existing["yaml"])
+            current = edit_doc.load(facts.existing.yaml)
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
         left_out: list[str] = []
         if notes is None and facts.schemas and dashboard is not None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from shared.adapters.model.offline.catalog_match import PEOPLE_TABLES, Catalog
+from shared.adapters.model.offline.conversation import Table
 from shared.adapters.model.offline.intent import MeasureAsk
+from shared.adapters.model.protocol import SavedDashboard
 from shared.dashboards.model import Dashboard, DateRangeParameter, StringParameter, View
 
 
 def clarifying_question(
-    catalog: Catalog | None, tables: list[dict[str, Any]], unknown: str | None = None, known: bool = False
+    catalog: Catalog | None, tables: list[Table], unknown: str | None = None, known: bool = False
 ) -> str:
     """A short question offering 2-4 dashboards this catalog can actually answer.
 
@@ -33,7 +34,7 @@ def clarifying_question(
     )
 
 
-def _options(catalog: Catalog | None, tables: list[dict[str, Any]]) -> list[str]:
+def _options(catalog: Catalog | None, tables: list[Table]) -> list[str]:
     out: list[str] = []
     if catalog is not None:
         revenue = catalog.measures(MeasureAsk("revenue"))
@@ -69,8 +70,8 @@ def _options(catalog: Catalog | None, tables: list[dict[str, Any]]) -> list[str]
             )
             out.append(f"New {p.short} per month" + (f" and by {dim.replace('_', ' ')}" if dim else ""))
     if len(out) < 2:
-        for row in sorted(tables, key=lambda r: -(r.get("row_count") or 0))[:3]:
-            out.append(f"Number of {row['name'].rsplit('.', 1)[-1].replace('_', ' ')} per month")
+        for row in sorted(tables, key=lambda r: -(r.row_count or 0))[:3]:
+            out.append(f"Number of {row.name.rsplit('.', 1)[-1].replace('_', ' ')} per month")
     return out[:4]
 
 
@@ -124,7 +125,7 @@ def link(url: str) -> str:
 def summary(
     dashboard: Dashboard | None,
     tables: list[str],
-    saved: dict[str, Any],
+    saved: SavedDashboard,
     notes: list[str] | None = None,
     left_out: list[str] | None = None,
 ) -> str:
@@ -134,12 +135,12 @@ def summary(
     """
     from shared.dashboards.templates import render_defaults
 
-    title = (dashboard.title if dashboard is not None else None) or str(saved.get("dashboard_slug"))
+    title = (dashboard.title if dashboard is not None else None) or saved.dashboard_slug
     title = render_defaults(dashboard, title) if dashboard is not None else title
     views = list(dashboard.views) if dashboard is not None else []
-    url = str(saved.get("preview_url") or "")
+    url = saved.preview_url
     if notes is not None:
-        what = f"Updated “{title}” (version {saved.get('version')}): {_listing(notes) or 'done'}."
+        what = f"Updated “{title}” (version {saved.version}): {_listing(notes) or 'done'}."
         return f"{what} {link(url)}".strip()
     kinds = [f"{v.type} “{render_defaults(dashboard, v.title or v.id)}”" for v in views]
     reasons = [REASONS[k] for k in dict.fromkeys(_kind(v) for v in views) if k in REASONS]

@@ -3,10 +3,10 @@ of a text column ("Germany", "Returned") needs no value search (the scan already
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.intent import singular
+from shared.adapters.model.protocol import ColumnValue
 
 
 def variants(word: str) -> set[str]:
@@ -17,11 +17,9 @@ def variants(word: str) -> set[str]:
     return out
 
 
-def sample_matches(
-    words: list[str], catalog: Catalog, columns: list[tuple[str, str]]
-) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
-    """``{(word, table, column): [{"value", "count"}]}`` for the words equal to a sample value."""
-    out: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+def sample_matches(words: list[str], catalog: Catalog, columns: list[tuple[str, str]]) -> Values:
+    """``{(word, table, column): [ColumnValue]}`` for the words equal to a sample value."""
+    out: Values = {}
     for word in words:
         forms = variants(word)
         for table, column in columns:
@@ -30,5 +28,5 @@ def sample_matches(
                 continue
             hits = [v for v in col.sample_values if v.lower() in forms or singular(v.lower()) in forms]
             if hits:
-                out[(word, table, column)] = [{"value": v, "count": 0} for v in hits]
+                out[(word, table, column)] = [ColumnValue(value=v, count=0) for v in hits]
     return out

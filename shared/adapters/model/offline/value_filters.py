@@ -5,9 +5,10 @@ several written as an IN list)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.intent import Intent, singular
 from shared.adapters.model.offline.samples import sample_matches
 from shared.adapters.model.offline.sql_build import PERIOD_PARAM, ValueFilter
@@ -45,7 +46,7 @@ def match_filters(
     intent: Intent,
     res: Resolution,
     catalog: Catalog,
-    values: dict[tuple[str, str, str], list[dict[str, Any]]],
+    values: Values,
 ) -> list[ValueFilter]:
     """Filters from the words that equal a column value (case-insensitive); several values → IN."""
     columns_of_base = catalog.filter_columns(res.base)
@@ -55,10 +56,10 @@ def match_filters(
         variants = {word, singular(word), word[:-1] if word.endswith("d") else word,
                     word[:-2] if word.endswith("ed") else word}  # fmt: skip
         for v in found:
-            text = str(v["value"])
+            text = str(v.value)
             if text.lower() in variants or singular(text.lower()) in variants:
                 hops = len(catalog.path(res.base, table) or [])
-                by_word.setdefault(word, []).append((hops, -int(v["count"]), table, column, text))
+                by_word.setdefault(word, []).append((hops, -v.count, table, column, text))
     columns: dict[tuple[str, str], list[str]] = {}
     for word in filter_candidates(intent, res):
         hits = sorted(by_word.get(word, []))

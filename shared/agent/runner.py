@@ -10,7 +10,6 @@ Delivery is at least once and a step may crash anywhere, so:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,42 +29,20 @@ from shared.adapters.model.messages import (
     TextDelta,
     ToolCallEvent,
     ToolResultMessage,
-    UserMessage,
-    message_from_dict,
     message_to_dict,
 )
 from shared.adapters.model.protocol import CurrentDashboard
+from shared.agent import history
 from shared.agent.context import AgentContext, AgentPorts, TurnState
-from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, Team, Turn
+from shared.agent.steplog import SESSIONS, StepRecord, step_path
+from shared.db.models import ChatSession, Connection, LiveToken, Team, Turn
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.services.chat import append_events, enqueue_step
 
 log = logging.getLogger("bridge.agent")
-SESSIONS = "sessions"
 LEASE_S = 120.0  # longer than one step may take; a crashed step is retried after it
 TOKEN_CHUNK = 48
 LIVE_FLUSH_S = 0.15  # a slow model's text still reaches the browser within this
-
-
-@dataclass
-class StepRecord:
-    """What one step produced; stored as the session log object of that step."""
-
-    messages: list[dict[str, Any]]
-    events: list[tuple[str, dict[str, Any]]]
-    state: dict[str, Any]
-    final: bool
-    status: str = "running"  # running | done | failed
-    error: str | None = None
-
-    def to_bytes(self) -> bytes:
-        return json.dumps(self.__dict__, separators=(",", ":"), default=str).encode()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> StepRecord:
-        raw = json.loads(data)
-        raw["events"] = [tuple(e) for e in raw["events"]]
-        return cls(**raw)
 
 
 @dataclass
@@ -75,10 +52,6 @@ class Loaded:
     team: Team
     conn: Connection
     history: list[Message] = field(default_factory=list)
-
-
-def step_path(session: ChatSession, turn: Turn, step: int) -> str:
-    return f"{session.team_id}/{session.id}/{turn.seq:05d}-{turn.id}/step-{step:03d}.json"
 
 
 def handle_task(c: AgentPorts, payload: dict[str, Any]) -> None:
@@ -164,7 +137,9 @@ def _commit(c: AgentPorts, loaded: Loaded, step: int, record: StepRecord, owner:
                 assert session is not None
                 session.dashboard_slug = saved["dashboard_slug"]
     except (IntegrityError, StaleDataError):
+        history.forget(loaded.session.id)
         return "duplicate"
+    history.carry(loaded.session.id, loaded.turn, step, record)
     if not record.final:
         enqueue_step(c, loaded.session.id, loaded.turn.id, step + 1)
     return record.status if record.final else "stepped"
@@ -180,40 +155,9 @@ def _load(c: AgentPorts, session_id: str, turn_id: str) -> Loaded:
         conn = s.get(Connection, session.connection_id)
         if team is None or conn is None:
             raise NotFound("the session's team or connection is gone")
-        earlier = list(
-            s.scalars(
-                select(Turn).where(Turn.session_id == session_id, Turn.seq < turn.seq).order_by(Turn.seq)
-            )
-        )
-        answers = {
-            e.turn_id: str(e.data.get("message") or "")
-            for e in s.scalars(
-                select(ChatEvent).where(ChatEvent.session_id == session_id, ChatEvent.type == "done")
-            )
-        }
+        messages = history.conversation(c, s, session, turn)  # carried from the last step, or rebuilt
         s.expunge_all()
-    loaded = Loaded(session, turn, team, conn)
-    # Earlier turns are their question and final answer: their tool calls and results are elided, so
-    # a step's prompt grows with the session's messages, not with every earlier tool output.
-    for t in earlier:
-        loaded.history.append(UserMessage(t.user_message))
-        if answers.get(t.id):
-            loaded.history.append(AssistantMessage(answers[t.id]))
-    loaded.history.append(UserMessage(turn.user_message))
-    for rec in _records(c, session, turn, upto=turn.step):
-        loaded.history.extend(message_from_dict(m) for m in rec.messages)
-    return loaded
-
-
-def _records(c: AgentPorts, session: ChatSession, turn: Turn, upto: int) -> list[StepRecord]:
-    store = c.store(SESSIONS)
-    out = []
-    for n in range(upto):
-        try:
-            out.append(StepRecord.from_bytes(store.get(step_path(session, turn, n)).data))
-        except NotFound:
-            continue
-    return out
+    return Loaded(session, turn, team, conn, messages)
 
 
 def _compute(c: AgentPorts, loaded: Loaded, step: int) -> StepRecord:

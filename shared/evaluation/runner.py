@@ -108,6 +108,8 @@ class Evaluation:
     ) -> None:
         self.c, self.warehouses_dir, self.timeout_s = c, warehouses_dir, timeout_s
         self.team, self.connection = team, connection
+        # called with each case's turn outcome once its connection is set up (e.g. to collect its SQL)
+        self.on_turn: Callable[[Case, Target, TurnOutcome], None] | None = None
         self._targets: dict[str, tuple[Principal, str, str]] = {}
         self._tables: dict[str, dict[str, str]] = {}
         self.setup_seconds = 0.0
@@ -154,6 +156,7 @@ class Evaluation:
 
     def run_case(self, case_set: CaseSet, case: Case) -> CaseResult:
         started = time.perf_counter()
+        target: Target | None = None
         try:
             target = self._target(case_set, case)
             outcome = run_turn(
@@ -174,6 +177,8 @@ class Evaluation:
             outcome = TurnOutcome(
                 "failed", f"{type(e).__name__}: {e}", None, None, time.perf_counter() - started, []
             )
+        if self.on_turn is not None and target is not None:  # outside the try: its errors are not the case's
+            self.on_turn(case, target, outcome)
         return judge_case(case, outcome)
 
     def run(

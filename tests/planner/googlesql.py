@@ -55,6 +55,10 @@ def tables_of(datasets: list[DatasetInfo]) -> list[dict[str, Any]]:
     ]
 
 
+def _params(params: tuple[QueryParam, ...]) -> list[list[str]]:
+    return [[p.name, KINDS[p.type]] for p in params]
+
+
 class GoogleSqlAnalyzer:
     """One ZetaSQL server for many ``analyze`` calls."""
 
@@ -75,13 +79,32 @@ class GoogleSqlAnalyzer:
     def analyze(
         self, tables: list[dict[str, Any]], sql: str, params: tuple[QueryParam, ...] = ()
     ) -> str | None:
-        """None when ``sql`` resolves and type-checks, else ZetaSQL's error."""
-        request = {"tables": tables, "sql": sql, "params": [[p.name, KINDS[p.type]] for p in params]}
+        """None when ``sql`` resolves and type-checks, else ZetaSQL's error (catalog built for this call)."""
+        answer = self._ask({"tables": tables, "sql": sql, "params": _params(params)})
+        return None if answer["ok"] else str(answer["error"])
+
+    def register(self, tables: list[dict[str, Any]]) -> str:
+        """Build and register a catalog with the server once; its id is for :meth:`analyze_many`."""
+        answer = self._ask({"register": tables})
+        if not answer["ok"]:
+            raise RuntimeError(f"ZetaSQL refused the catalog: {answer['error']}")
+        return str(answer["id"])
+
+    def analyze_many(
+        self, catalog: str, queries: list[tuple[str, tuple[QueryParam, ...]]]
+    ) -> list[str | None]:
+        """:meth:`analyze` of each ``(sql, params)`` on a registered catalog, in one round trip."""
+        if not queries:
+            return []
+        batch = [{"sql": sql, "params": _params(params)} for sql, params in queries]
+        answers = self._ask({"catalog": catalog, "queries": batch})["answers"]
+        return [None if a["ok"] else str(a["error"]) for a in answers]
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
-        answer = self._read()
-        return None if answer["ok"] else str(answer["error"])
+        return self._read()
 
     def close(self) -> None:
         if self._process.stdin:

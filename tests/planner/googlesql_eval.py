@@ -28,20 +28,22 @@ from typing import Any
 
 import yaml
 
+from shared.adapters.warehouse.port import QueryParam
 from shared.bootstrap import Container
 from shared.dashboards.params import bind_parameters
 from shared.evaluation import onboard
 from shared.evaluation.cases import Case, CaseSet, discover, per_group, stratified_sample
 from shared.evaluation.command import scratch_container
-from shared.evaluation.runner import PROJECT
-from shared.evaluation.tables import DatabaseSpec, build_duckdb, nvbench1_databases
-from shared.evaluation.turns import run_turn
+from shared.evaluation.runner import PROJECT, Evaluation, Target
+from shared.evaluation.tables import DatabaseSpec, nvbench1_databases
+from shared.evaluation.turns import TurnOutcome
 from shared.settings import Settings
 
 from .googlesql import GoogleSqlAnalyzer
 
 ROOT = Path(__file__).resolve().parents[2]
 # The handout folder beside the repository (read at run time only), as the Makefile's EVAL_CASES.
+BATCH = 50  # cases whose queries are analysed together (one request per case database)
 EVAL_FOLDERS = (ROOT.parent / "shared" / "eval", Path("/work/shared/eval"))
 # schema.json's DuckDB types → the BigQuery column type a loaded table has (ZetaSQL type kind).
 SCHEMA_KINDS = {
@@ -90,7 +92,7 @@ class CaseCheck:
 
     case_id: str
     db: str
-    outcome: str  # dashboard | no_dashboard | failed | timeout
+    outcome: str  # the eval's class: dashboard | no_chart | clarify | no_dashboard | error
     queries: list[QueryCheck] = field(default_factory=list)
     reply: str = ""
 
@@ -100,48 +102,66 @@ class CaseCheck:
 
 
 class EvalSqlChecker:
-    """One scratch container (offline planner) and one analyzer for many cases of one set."""
+    """The eval's own runner (one scratch container, offline planner) with a hook that collects each
+    saved dashboard's queries; they are analysed in batches against one analyzer, on a catalog
+    registered once per case database."""
 
-    def __init__(self, case_set: CaseSet, analyzer: GoogleSqlAnalyzer, work: Path) -> None:
-        self.case_set, self.analyzer, self.work = case_set, analyzer, work
+    def __init__(
+        self, case_set: CaseSet, analyzer: GoogleSqlAnalyzer, work: Path, batch: int = BATCH
+    ) -> None:
+        self.case_set, self.analyzer, self.batch = case_set, analyzer, batch
         self.specs = nvbench1_databases(case_set.tables_dir)
         work.mkdir(parents=True, exist_ok=True)
         self.container: Container = scratch_container("offline", Settings(), work / "directory", work)
-        self.who = onboard.eval_user()
-        self.team_id = onboard.ensure_team(self.container, self.who)
-        self._connections: dict[str, str] = {}
+        self.evaluation = Evaluation(self.container, warehouses_dir=work)
+        self.evaluation.on_turn = self._collect
+        self._catalogs: dict[str, str] = {}  # case database -> registered catalog id
+        self._queries: list[tuple[str, QueryCheck, tuple[QueryParam, ...]]] = []  # not yet analysed
+        self._turn: CaseCheck | None = None
 
-    def _connection(self, spec: DatabaseSpec) -> str:
-        if spec.name not in self._connections:
-            name = f"{self.case_set.name}-{spec.name}"
-            path = build_duckdb(spec, self.work / f"{name}.duckdb")
-            conn_id = onboard.ensure_connection(self.container, self.who, self.team_id, name, path, PROJECT)
+    def _catalog(self, spec: DatabaseSpec, target: Target) -> str:
+        if spec.name not in self._catalogs:
+            tables = catalog_of(spec)
             # DuckDB's names are case-insensitive (as ZetaSQL's catalog lookups): compare folded
-            scanned = {fq.lower() for fq in onboard.table_names(self.container, conn_id).values()}
-            expected = {t["name"].lower() for t in catalog_of(spec)}
+            scanned = {
+                fq.lower() for fq in onboard.table_names(self.container, target.connection_id).values()
+            }
+            expected = {t["name"].lower() for t in tables}
             assert scanned == expected, f"{spec.name}: scanned {scanned}, schema.json {expected}"
-            self._connections[spec.name] = conn_id
-        return self._connections[spec.name]
+            self._catalogs[spec.name] = self.analyzer.register(tables)
+        return self._catalogs[spec.name]
 
-    def check(self, case: Case) -> CaseCheck:
+    def _collect(self, case: Case, target: Target, outcome: TurnOutcome) -> None:
         spec = self.specs[case.db or case.table]
-        outcome = run_turn(
-            self.container, self.who, self.team_id, self._connection(spec), case.question, forget=True
-        )
-        if outcome.status != "done":
-            return CaseCheck(case.id, spec.name, outcome.status, reply=outcome.message)
+        self._turn = checked = CaseCheck(case.id, spec.name, "", reply=outcome.message)
         if outcome.yaml is None:
-            return CaseCheck(case.id, spec.name, "no_dashboard", reply=outcome.message)
+            return
         dashboard = yaml.safe_load(outcome.yaml)
         params = bind_parameters(dashboard, {})
-        tables = catalog_of(spec)
-        checked = CaseCheck(case.id, spec.name, "dashboard", reply=outcome.message)
+        catalog = self._catalog(spec, target)
         for name, query in (dashboard.get("queries") or {}).items():
             used = tuple(p for p in params if re.search(rf"@{re.escape(p.name)}\b", query["sql"]))
-            checked.queries.append(
-                QueryCheck(name, query["sql"], self.analyzer.analyze(tables, query["sql"], used))
-            )
+            checked.queries.append(QueryCheck(name, query["sql"], None))
+            self._queries.append((catalog, checked.queries[-1], used))
+
+    def check(self, case: Case) -> CaseCheck:
+        """One chat turn through the eval's runner; its queries are analysed by the next :meth:`flush`."""
+        self._turn = None
+        result = self.evaluation.run_case(self.case_set, case)
+        checked = self._turn or CaseCheck(case.id, case.db or case.table, "", reply=result.reply)
+        checked.outcome = result.outcome
         return checked
+
+    def flush(self) -> None:
+        """Analyse the collected queries: one round trip per case database."""
+        by_catalog: dict[str, list[tuple[QueryCheck, tuple[QueryParam, ...]]]] = {}
+        for catalog, query, used in self._queries:
+            by_catalog.setdefault(catalog, []).append((query, used))
+        self._queries = []
+        for catalog, queries in by_catalog.items():
+            errors = self.analyzer.analyze_many(catalog, [(q.sql, used) for q, used in queries])
+            for (query, _), error in zip(queries, errors, strict=True):
+                query.error = error
 
     def close(self) -> None:
         queue = self.container.__dict__.get("task_queue")
@@ -171,12 +191,17 @@ def check_cases(
     own = analyzer is None
     server = analyzer or GoogleSqlAnalyzer()
     checker = EvalSqlChecker(case_set, server, work)
+    done: list[CaseCheck] = []  # checked cases whose queries await their batch's analysis
     try:
         for n, case in enumerate(cases, 1):
-            result = checker.check(case)
-            if progress:
-                progress(n, result)
-            yield result
+            done.append(checker.check(case))
+            if n == len(cases) or len(done) >= checker.batch:
+                checker.flush()
+                for k, result in enumerate(done, n - len(done) + 1):
+                    if progress:
+                        progress(k, result)
+                    yield result
+                done = []
     finally:
         checker.close()
         if own:
@@ -211,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample", type=int, help="N cases per set, stratified by chart type")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--per-vis", action="store_true", help="one request per chart (nvBench VIS)")
+    p.add_argument(
+        "--slice",
+        default=":",
+        help="START:STOP of the seeded order only (runs of disjoint slices add up to the whole set)",
+    )
     p.add_argument("--report", type=Path, help="write the JSON summary here (rewritten every 100 cases)")
     args = p.parse_args(argv)
     sets = eval_sets(args.cases)
@@ -263,7 +293,7 @@ def _run_set(
 
 def _select(case_set: CaseSet, args: argparse.Namespace) -> list[Case]:
     """The sample, one request per VIS, or every case; in a seeded random order, so that the figures
-    of a run stopped early are those of a random subset."""
+    of a run stopped early are those of a random subset; ``--slice`` keeps part of that order."""
     if args.sample:
         cases = stratified_sample(case_set.cases, args.sample, args.seed)
     elif args.per_vis:
@@ -271,7 +301,8 @@ def _select(case_set: CaseSet, args: argparse.Namespace) -> list[Case]:
     else:
         cases = list(case_set.cases)
     random.Random(args.seed).shuffle(cases)
-    return cases
+    start, _, stop = args.slice.partition(":")
+    return cases[int(start) if start else None : int(stop) if stop else None]
 
 
 def _write(path: Path, doc: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.adapters.warehouse.port import QueryParam
 from shared.dashboards.params import bind_parameters
 from shared.services import connections
 
@@ -61,6 +62,22 @@ def test_the_analyzer_refuses_what_bigquery_refuses(analyzer: GoogleSqlAnalyzer)
     assert analyzer.analyze(tables, "SELECT o.id FROM `p.d.orders` AS o") is None
     assert "Syntax error" in str(analyzer.analyze(tables, "SELECT of.id FROM `p.d.orders` AS of"))
     assert "IN" in str(analyzer.analyze(tables, "SELECT id FROM `p.d.orders` WHERE id IN ('1', '2')"))
+
+
+def test_a_registered_catalog_answers_a_batch_as_single_calls(analyzer: GoogleSqlAnalyzer) -> None:
+    tables = [{"name": "p.d.orders", "columns": [["id", "TYPE_INT64"], ["day", "TYPE_DATE"]]}]
+    day = (QueryParam("day", "DATE", "2026-01-01"),)
+    batch = [
+        ("SELECT DATE_TRUNC(day, MONTH) AS m, COUNT(*) FROM `p.d.orders` GROUP BY m", ()),
+        ("SELECT o.id FROM d.orders AS o WHERE o.day >= @day", day),
+        ("SELECT of.id FROM `p.d.orders` AS of", ()),
+        ("SELECT id FROM `p.d.orders` WHERE id IN ('1', '2')", ()),
+        ("SELECT o.id FROM d.orders AS o WHERE o.day >= @day", ()),  # the parameter is not declared
+        ("SELECT id FROM `p.d.other`", ()),
+    ]
+    answers = analyzer.analyze_many(analyzer.register(tables), batch)
+    assert answers == [analyzer.analyze(tables, sql, params) for sql, params in batch]
+    assert answers[:2] == [None, None] and all(answers[2:]), answers
 
 
 @pytest.mark.parametrize("case", DEMO_CASES, ids=str)

@@ -56,6 +56,10 @@ def test_eval_dev_set_sample_sql_is_googlesql(tmp_path: Path) -> None:
         db, sql = next((r.db, q.sql) for r in results for q in r.queries if "@" not in q.sql)
         broken = sql.replace("SELECT", "SELECT no_such_column,", 1)
         assert "no_such_column" in str(analyzer.analyze(catalog_of(specs[db]), broken))
+        # A catalog registered once answers a batch as the per-call catalog answers each query.
+        registered = analyzer.register(catalog_of(specs[db]))
+        ok, refused = analyzer.analyze_many(registered, [(sql, ()), (broken, ())])
+        assert ok is None and "no_such_column" in str(refused)
     finally:
         analyzer.close()
     figures = summary(results, 0.0)

@@ -1,6 +1,8 @@
 // GoogleSQL analysis for tests: the ZetaSQL server of @fivetrandevelopers/zetasql, one JSON request
-// per stdin line ({tables: [{name, columns: [[name, TYPE_KIND]]}], sql, params: [[name, TYPE_KIND]]}),
-// one JSON answer per stdout line ({ok, error}). Started by tests/planner/googlesql.py.
+// per stdin line, one JSON answer per stdout line. Started by tests/planner/googlesql.py.
+//   {tables: [{name, columns: [[name, TYPE_KIND]]}], sql, params: [[name, TYPE_KIND]]} → {ok, error}
+//   {register: tables} → {ok, id}: the catalog is built and registered with the server once
+//   {catalog: id, queries: [{sql, params}]} → {answers: [{ok, error}]}: many queries on a registered one
 const readline = require("readline");
 const z = require("@fivetrandevelopers/zetasql");
 
@@ -33,22 +35,39 @@ function catalog(tables, language) {
   const language = (await new z.LanguageOptions().enableMaximumLanguageFeatures()).serialize();
   process.stdout.write(JSON.stringify({ ready: true }) + "\n");
   const lines = readline.createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    const request = JSON.parse(line);
-    let answer;
+  const analyze = async (sql, params, where) => {
     try {
       await client.analyze({
-        sqlStatement: request.sql,
-        simpleCatalog: catalog(request.tables, language),
+        sqlStatement: sql,
+        ...where,
         options: {
           languageOptions: language,
-          queryParameters: request.params.map(([name, kind]) => ({ name, type: { typeKind: kind } })),
+          queryParameters: params.map(([name, kind]) => ({ name, type: { typeKind: kind } })),
           errorMessageMode: "ERROR_MESSAGE_ONE_LINE",
         },
       });
-      answer = { ok: true, error: null };
+      return { ok: true, error: null };
     } catch (e) {
-      answer = { ok: false, error: String(e.details || e.message) };
+      return { ok: false, error: String(e.details || e.message) };
+    }
+  };
+  for await (const line of lines) {
+    const request = JSON.parse(line);
+    let answer;
+    if (request.register) {
+      try {
+        const registered = await client.registerCatalog({ simpleCatalog: catalog(request.register, language) });
+        answer = { ok: true, id: String(registered.registeredId) };
+      } catch (e) {
+        answer = { ok: false, error: String(e.details || e.message) };
+      }
+    } else if (request.queries) {
+      const where = { registeredCatalogId: request.catalog };
+      const answers = [];
+      for (const q of request.queries) answers.push(await analyze(q.sql, q.params, where));
+      answer = { answers };
+    } else {
+      answer = await analyze(request.sql, request.params, { simpleCatalog: catalog(request.tables, language) });
     }
     process.stdout.write(JSON.stringify(answer) + "\n");
   }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlglot import exp
 
 from shared.dashboards import compile_summary as summary
 from shared.dashboards.chart_axes import axis_format, band_time, order_categories, time_axis
+from shared.dashboards.compiled import CompiledDashboard, CompiledView
 from shared.dashboards.model import (
     BarView,
     Dashboard,
@@ -87,38 +87,6 @@ _CHANNELS = {
 }
 _REFRESH = re.compile(r"^(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class CompiledView:
-    """One view ready to serve: the SQL to run (None for text), its @names and its render spec."""
-
-    view_id: str
-    type: str
-    query_name: str | None
-    sql: str | None
-    parameter_names: tuple[str, ...]
-    spec: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CompiledDashboard:
-    title: str
-    theme: str
-    refresh_seconds: int
-    views: tuple[CompiledView, ...]
-
-    def view(self, view_id: str) -> CompiledView:
-        """The compiled view ``view_id``; :class:`NotFound` when there is none."""
-        for view in self.views:
-            if view.view_id == view_id:
-                return view
-        raise NotFound(f"dashboard has no view '{view_id}'")
-
-    @property
-    def distinct_sql(self) -> tuple[str, ...]:
-        """Every SQL text to run, once each (views sharing a query share one)."""
-        return tuple(dict.fromkeys(view.sql for view in self.views if view.sql))
 
 
 def refresh_seconds(refresh: Any) -> int:

@@ -16,9 +16,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
-
 from shared.adapters.warehouse.port import QueryParam
 from shared.errors import ValidationFailed
 
@@ -86,6 +83,9 @@ def _one(prefix: str, name: str, value: Any) -> CrossFilter:
 @cache
 def output_columns(sql: str) -> frozenset[str]:
     """The column names a query's outer SELECT names (``SELECT *`` names none)."""
+    import sqlglot
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(sql, read="bigquery")
     except sqlglot.errors.ParseError:
@@ -99,6 +99,9 @@ def filter_queries(
     queries: Mapping[str, Mapping[str, Any]], filters: tuple[CrossFilter, ...]
 ) -> tuple[dict[str, dict[str, Any]], tuple[QueryParam, ...], dict[str, list[str]]]:
     """Queries with the filters that apply to each, their bound parameters, and which fields applied."""
+    import sqlglot  # here, not at import: a request without filters parses no SQL
+    from sqlglot import exp
+
     params: list[QueryParam] = []
     conditions: list[tuple[CrossFilter, exp.Expr, tuple[str, ...]]] = []
     for i, f in enumerate(filters):

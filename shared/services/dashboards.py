@@ -3,10 +3,16 @@
 The YAML is the truth and lives in the object store at ``{team_id}/{slug}.yaml``; the
 ``Dashboard`` row is a pointer (version, generation). The object write is the commit point: a crash
 after it and before the row update is repaired by the next read or save of that slug.
+
+Beside it, each saved generation's compiled dashboard (:mod:`shared.dashboards.artifact`) is
+written to ``{team_id}/{slug}.compiled/{generation}.json`` from the model the save validated, so
+serving never parses the YAML of a dashboard saved this way; a missing artifact is rebuilt by the
+first reader (:mod:`shared.services.serving.loading`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +41,10 @@ DASHBOARDS = "dashboards"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write and its row update
 
+log = logging.getLogger("bridge.dashboards")
+
 if TYPE_CHECKING:
+    from shared.dashboards.artifact import CompiledArtifact
     from shared.dashboards.model import Dashboard as DashboardModel
     from shared.dashboards.validated import ValidatedDashboard
 
@@ -49,6 +58,23 @@ class SaveResult:
 
 def yaml_path(team_id: str, slug: str) -> str:
     return f"{team_id}/{slug}.yaml"
+
+
+def artifact_path(team_id: str, slug: str, generation: int) -> str:
+    """Where the compiled dashboard of the YAML object's ``generation`` lives."""
+    return f"{team_id}/{slug}.compiled/{generation}.json"
+
+
+def store_artifact(c: Ports, team_id: str, slug: str, artifact: CompiledArtifact) -> None:
+    """Write ``artifact`` beside its YAML; a failure only means the first reader compiles again."""
+    try:
+        c.store(DASHBOARDS).put(
+            artifact_path(team_id, slug, artifact.generation),
+            artifact.to_bytes(),
+            content_type="application/json",
+        )
+    except BridgeError as err:
+        log.warning("compiled artifact write failed: %s", err.code)
 
 
 def check_slug(slug: str) -> str:
@@ -191,6 +217,10 @@ def save_dashboard(
             f"dashboard '{slug}' was saved by someone else meanwhile (now version {current})",
             details={"current_version": current},
         ) from None
+    from shared.dashboards.artifact import build
+
+    tables = {name: guarded.tables for name, guarded in checked.queries.items()}
+    store_artifact(c, team.id, slug, build(dashboard, tables, info.generation))
     row = _record(s, team.id, slug, info, dashboard, conn.id, who.user_id, existing)
     return SaveResult(row, created=live is None, bytes_by_query=bytes_by_query)
 

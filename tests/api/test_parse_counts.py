@@ -1,4 +1,4 @@
-"""A save and a cold serve each parse the YAML once and run the dashboard schema once.
+"""A save parses the YAML once and runs the dashboard schema once; serving reads the compiled artifact.
 
 Counts every YAML document parsed (PyYAML's composer) and every validation against the
 dashboard JSON Schema while real HTTP requests run; ``-s`` prints the figures of a chat turn too.
@@ -81,9 +81,36 @@ def test_save_and_cold_serve_parse_once(dev_server, token, container: Container,
     warm_served = counts.take()
     print(f"\nper save: {saved}; warm after save: {warmed}; cold serve: {served}; warm serve: {warm_served}")
     assert saved == (1, 1)
-    assert warmed == (1, 1)
-    assert served == (1, 1)
+    # the warm-up and a cold instance read the compiled artifact the save stored: no parse at all
+    # (before the artifact: (1, 1) each)
+    assert warmed == (0, 0)
+    assert served == (0, 0)
     assert warm_served == (0, 0)
+
+
+def test_a_dashboard_without_its_artifact_compiles_once_and_stores_it(
+    dev_server, token, container: Container, counts: Counts
+) -> None:
+    from shared.services.dashboards import artifact_path
+
+    h, t = setup_team(dev_server, token)
+    assert put(dev_server, h, t, "old", GOOD).status_code == 201
+    assert container.task_queue.join(15)
+    store = container.store("dashboards")
+    head = store.head(f"{t}/old.yaml")
+    assert head is not None
+    path = artifact_path(t, "old", head.generation)
+    assert store.head(path) is not None  # written by the save
+    store.delete(path)  # as a dashboard saved before artifacts existed
+    url = f"{dev_server.url}/v1/teams/{t}/dashboards/old/data"
+    counts.take()
+    for expected in ((1, 1), (0, 0)):  # the first cold read compiles and stores it; the next reads it
+        _cold(container)
+        r = requests.get(url, headers=h)
+        assert r.status_code == 200 and all(v["status"] == "ok" for v in r.json()["views"])
+        assert counts.take() == expected
+        assert store.head(path) is not None
+    assert container.data_service.loader.compiles == 0  # the last instance had no compile to do
 
 
 def test_chat_turn_counts(dev_server, container: Container, counts: Counts) -> None:
@@ -113,11 +140,13 @@ def test_chat_turn_counts(dev_server, container: Container, counts: Counts) -> N
     )
     assert "dashboard_saved" in turn
     # dashboard loads: the validate tool's one load, which the save tool and the save service reuse
-    # (one parse, one schema run), the finalize event's warm serve (one of each), the planner's
-    # round-trip loads (a follow-up's document, its closing reply) and, on an instance's first turn,
-    # the prompt blocks' front matter (4). Before: (10, 4) and (10, 4); before one load per turn: (9, 4).
-    assert counts_create[0] <= 7 and counts_create[1] <= 2, counts_create
-    assert counts_edit[0] <= 7 and counts_edit[1] <= 2, counts_edit
+    # (one parse, one schema run), the planner's round-trip loads (a follow-up's document, its closing
+    # reply) and, on an instance's first turn, the prompt blocks' front matter (4); the finalize
+    # event's warm serve reads the compiled artifact (none). Before: (10, 4) and (10, 4); before one
+    # load per turn: (9, 4); before the compiled artifact: (7, 2).
+    assert warmed == (0, 0), warmed
+    assert counts_create[0] <= 6 and counts_create[1] <= 1, counts_create
+    assert counts_edit[0] <= 6 and counts_edit[1] <= 1, counts_edit
 
 
 def _turn(dev_server: Any, h: dict[str, str], sid: str, message: str) -> str:

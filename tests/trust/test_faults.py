@@ -197,13 +197,22 @@ def test_result_cache_refusing_writes_corrupts_nothing(
     assert save(env, "cached", "Cached").status_code == 201
     svc = env.container.data_service
     cache_store = svc.cache._store
-    monkeypatch.setattr(cache_store, "put", failing(cache_store.put, [error, error]))  # both views' writes
+    refusing, real_put = [True], cache_store.put
+
+    def put(*args: Any, **kwargs: Any) -> Any:  # every write of the first request: results, data versions
+        if refusing:
+            raise error
+        return real_put(*args, **kwargs)
+
+    monkeypatch.setattr(cache_store, "put", put)
     url = f"{env.server.url}/v1/teams/{env.a.team_id}/dashboards/cached/data"
     first = requests.get(url, headers=env.a.headers, timeout=TIMEOUT)
+    refusing.clear()
     assert first.status_code == 200, first.text
     for view in first.json()["views"]:
         assert view["status"] == "ok" or view["error"]["code"] == error.code, view
     assert cache_store.list(f"{env.a.team_id}/") == [], "a refused write left an object behind"
+    assert cache_store.list(f"versions/{env.a.team_id}/") == [], "a refused write left an object behind"
     second = requests.get(url, headers=env.a.headers, timeout=TIMEOUT).json()
     assert {v["status"] for v in second["views"]} == {"ok"}
     svc.cache.forget_local()  # the next answer comes from the objects, which must decode

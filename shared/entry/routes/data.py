@@ -1,4 +1,8 @@
-"""serve_data: dashboard data with cache and byte cap, refresh and warm."""
+"""serve_data: dashboard data with cache and byte cap, refresh and warm.
+
+The CSV export, the view's SQL and the parameter values are imported where they are served (they
+compile and parse SQL): a cold instance answering a cache hit loads only the data path.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from flask import Blueprint, Response, request
 
 from shared.dashboards.params import MULTI_SEPARATOR
 from shared.entry.app import container, principal
-from shared.services import param_values, serving, view_export
+from shared.services import serving
 from shared.services.teams import require_team
 
 bp = Blueprint("data", __name__)
@@ -45,6 +49,8 @@ def all_views(team_id: str, slug: str) -> Any:
 @bp.get(f"{BASE}/data/<view_id>.csv")
 def view_csv(team_id: str, slug: str, view_id: str) -> Any:
     """One view's rows as CSV: the same rows, limits and byte cap as the data API."""
+    from shared.services import view_export
+
     who = principal()
     c = container()
     with c.db.session() as s:
@@ -60,6 +66,8 @@ def view_csv(team_id: str, slug: str, view_id: str) -> Any:
 @bp.get(f"{BASE}/data/<view_id>/sql")
 def view_sql(team_id: str, slug: str, view_id: str) -> Any:
     """The SQL one view runs, its bound parameters and a dry run under the team's byte cap."""
+    from shared.services import view_export
+
     who = principal()
     c = container()
     with c.db.session() as s:
@@ -69,6 +77,8 @@ def view_sql(team_id: str, slug: str, view_id: str) -> Any:
 @bp.get(f"{BASE}/parameters/<name>/values")
 def parameter_values(team_id: str, slug: str, name: str) -> Any:
     """The choices of a parameter with ``values_from`` (``?q=`` narrows them), capped."""
+    from shared.services import param_values
+
     who = principal()
     c = container()
     with c.db.session() as s:

@@ -3,9 +3,10 @@
 Views of a dashboard run concurrently; views sharing SQL and parameters share one result. A view
 that fails (byte cap, warehouse error) reports its own error while the others still return.
 
-Modules, along the request: ``access`` (membership and the live pointer), ``loading`` (the YAML
-parsed, validated and compiled once per generation), ``execution`` (one view query under the byte
-cap), ``payload`` (the JSON the web app reads) and ``service`` (the per-instance state).
+Modules, along the request: ``access`` (membership and the live pointer), ``loading`` (the compiled
+artifact read, or the YAML parsed, validated and compiled, once per generation), ``execution`` (one view query under the byte
+cap), ``payload`` (the JSON the web app reads), ``versions`` (data versions shared by instances)
+and ``service`` (the per-instance state).
 """
 
 from __future__ import annotations

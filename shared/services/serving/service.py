@@ -2,7 +2,9 @@
 
 A cache hit is one indexed query (:mod:`.access`) and a lookup of the serialized response; a
 miss loads the dashboard (:mod:`.loading`), runs each view (:mod:`.execution`) from the result
-cache or the warehouse, and builds the payload (:mod:`.payload`).
+cache or the warehouse, and builds the payload (:mod:`.payload`). On a cold instance a hit reads
+the pointer row, the compiled artifact, the data version record (:mod:`.versions`) and the cached
+results: no YAML, JSON Schema or sqlglot, and no warehouse client while the record is fresh.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from sqlalchemy.orm import Session
 from shared.adapters.identity.port import Principal
 from shared.adapters.warehouse.port import QueryParam
 from shared.bounded_cache import BoundedCache
-from shared.db.models import Connection, Team
-from shared.errors import BridgeError, NotFound
+from shared.db.models import Team
+from shared.errors import BridgeError, NotFound, UnsafeSql
 from shared.ports import Ports
 from shared.services.queries import ConnectionSql, byte_cap
 from shared.services.result_cache import CachedResult, ResultCache, cache_key
@@ -37,6 +39,7 @@ from shared.services.serving.payload import (
     view_meta,
     view_payload,
 )
+from shared.services.serving.versions import DATA_VERSION_TTL_S, DataVersions
 from shared.services.singleflight import SingleFlight
 
 if TYPE_CHECKING:
@@ -45,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.serving")
 
 STALE_FACTOR = 24  # a stale result is served (and refreshed behind) up to 24 TTLs old
-DATA_VERSION_TTL_S = 30.0
 
 
 class DataService:
@@ -63,9 +65,7 @@ class DataService:
         self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
         self.loader = Loader(c)
         self.access = Access(c)
-        self._versions: BoundedCache[tuple[str, tuple[str, ...]], tuple[float, str | None]] = BoundedCache(
-            4096
-        )
+        self.versions = DataVersions(c, c.store("cache"))
         self._lock = threading.Lock()
         self.warehouse_calls = 0  # observable by tests and benchmarks
         self.clock = time.time
@@ -180,8 +180,7 @@ class DataService:
         if view.sql is None:  # text views have no query
             return empty_payload(view.view_id)
         try:
-            guarded = sql.guard(view.sql)
-            version = self._data_version(loaded.conn, guarded.tables)
+            version = self.versions.get(loaded.conn, _tables(loaded, sql, view.sql))
             key = cache_key(loaded.team.id, loaded.conn.id, view.sql, params, version)
             job = Job(loaded, sql, view.sql, params, key, ttl, cap)
             now = self.clock()
@@ -230,17 +229,25 @@ class DataService:
             log.warning("result cache write failed (%s); serving the fresh result", err.code)
         return result
 
-    def _data_version(self, conn: Connection, tables: tuple[str, ...]) -> str | None:
-        from shared.services.connections import open_warehouse
 
-        key = (conn.id, tuple(sorted(tables)))
-        now = time.monotonic()
-        hit = self._versions.get(key)
-        if hit is not None and now - hit[0] < DATA_VERSION_TTL_S:
-            return hit[1]
-        version = open_warehouse(self.c, conn).data_version(key[1])
-        self._versions.put(key, (now, version))
-        return version
+def _tables(loaded: LoadedDashboard, sql: ConnectionSql, text: str) -> tuple[str, ...]:
+    """The tables ``text`` reads, each one still among the connection's tables.
+
+    SQL compiled with the dashboard carries its tables (guarded when it was compiled): they are
+    checked against the connection's tables of now, without parsing. Other SQL (cross-filtered)
+    is guarded here.
+    """
+    tables = loaded.tables.get(text)
+    if tables is None:
+        return sql.guard(text).tables
+    allows = sql.allows()
+    for name in tables:
+        if not allows(name):
+            message = f"table {name} is not one of this connection's tables"
+            raise UnsafeSql(
+                message, details=[{"path": "sql", "line": None, "column": None, "message": message}]
+            )
+    return tables
 
 
 class ServingPorts(Ports, Protocol):

@@ -38,6 +38,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
 from .http import LocalHttpServer
@@ -47,6 +49,23 @@ _REGION = re.compile(r"`region-([a-z0-9-]+)`")
 _DATASET_READ = re.compile(r"`?bridge-demo`?\.`?([A-Za-z0-9_]+)`?\.")
 EXCHANGES = Path(__file__).parents[1] / "fixtures" / "google" / "bigquery" / "exchanges.json"
 ACCESS_TOKEN = "ya29.replayed-access-token"
+
+
+def service_account_info(token_uri: str) -> dict[str, Any]:
+    """A service-account key JSON with a fresh RSA key (never a committed one)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": PROJECT,
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": f"bridge-reader@{PROJECT}.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": token_uri,
+    }
 
 
 @dataclass(frozen=True)

@@ -7,62 +7,20 @@ query per location, tables.get, and error mapping.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.adapters.warehouse.bigquery import MIN_BILLED_BYTES, BigQueryWarehouse, _mapped, job_labels
 from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.errors import BadRequest, ByteCapExceeded, NotFound, Timeout, Unavailable, WarehouseError
 
-from .replay_bigquery import ACCESS_TOKEN, ReplayBigQueryServer, job_query
+from .replay_bigquery import ACCESS_TOKEN, PROJECT, ReplayBigQueryServer, job_query, service_account_info
 
-PROJECT = "bridge-demo"
 ORDERS = f"`{PROJECT}.thelook_ecommerce.orders`"
 BY_STATUS = f"SELECT status, COUNT(*) AS n FROM {ORDERS} GROUP BY status ORDER BY status"
 LABELS = {"team": "tm_Acme", "dashboard": "Revenue Overview"}
-
-
-def service_account_info(token_uri: str) -> dict[str, Any]:
-    """A service-account key JSON with a fresh RSA key (never a committed one)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return {
-        "type": "service_account",
-        "project_id": PROJECT,
-        "private_key_id": "0123456789abcdef",
-        "private_key": pem,
-        "client_email": f"bridge-reader@{PROJECT}.iam.gserviceaccount.com",
-        "client_id": "1234567890",
-        "token_uri": token_uri,
-    }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReplayBigQueryServer]:
-    replay = ReplayBigQueryServer()
-    try:
-        yield replay
-    finally:
-        replay.close()
-
-
-@pytest.fixture
-def bq(server: ReplayBigQueryServer) -> BigQueryWarehouse:
-    with server._lock:
-        server.requests.clear()
-    return BigQueryWarehouse(
-        project=PROJECT,
-        location="US",
-        service_account_info=service_account_info(f"{server.url}/token"),
-        client_options={"api_endpoint": server.url},
-    )
 
 
 def options(cap: int = 50 * MIN_BILLED_BYTES, row_limit: int = 100) -> QueryOptions:

@@ -7,39 +7,15 @@ has left, labelled ``catalog_sample`` and placed in the location of the tables i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from shared.adapters.warehouse.bigquery import MIN_BILLED_BYTES, BigQueryWarehouse
 from shared.adapters.warehouse.port import SampleLimits, TableInfo
 
-from .replay_bigquery import ReplayBigQueryServer
-from .test_bigquery import PROJECT, service_account_info
+from .replay_bigquery import PROJECT, ReplayBigQueryServer
 
 ORDERS = f"{PROJECT}.thelook_ecommerce.orders"
 CAMPAIGNS = f"{PROJECT}.marketing_eu.campaigns"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReplayBigQueryServer]:
-    replay = ReplayBigQueryServer()
-    try:
-        yield replay
-    finally:
-        replay.close()
-
-
-@pytest.fixture
-def bq(server: ReplayBigQueryServer) -> BigQueryWarehouse:
-    with server._lock:
-        server.requests.clear()
-    return BigQueryWarehouse(
-        project=PROJECT,
-        location="US",
-        service_account_info=service_account_info(f"{server.url}/token"),
-        client_options={"api_endpoint": server.url},
-    )
 
 
 def scanned(bq: BigQueryWarehouse, server: ReplayBigQueryServer) -> list[TableInfo]:

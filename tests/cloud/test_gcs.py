@@ -16,7 +16,7 @@ BUCKET = "bridge-dashboards"
 
 
 @pytest.fixture
-def server() -> Iterator[FakeGcsServer]:
+def gcs() -> Iterator[FakeGcsServer]:
     fake = FakeGcsServer((BUCKET,))
     try:
         yield fake
@@ -25,9 +25,9 @@ def server() -> Iterator[FakeGcsServer]:
 
 
 @pytest.fixture
-def store(server: FakeGcsServer) -> GcsObjectStore:
+def store(gcs: FakeGcsServer) -> GcsObjectStore:
     return GcsObjectStore(
-        BUCKET, project="bridge-test", client_options={"api_endpoint": server.url}, credentials=anonymous()
+        BUCKET, project="bridge-test", client_options={"api_endpoint": gcs.url}, credentials=anonymous()
     )
 
 
@@ -66,10 +66,10 @@ def test_create_only_conflict_reports_the_live_generation(store: GcsObjectStore)
 
 @pytest.mark.parametrize("first", [0, None], ids=["create-only", "compare-and-swap"])
 def test_a_preconditioned_upload_whose_answer_was_lost_is_not_a_false_conflict(
-    store: GcsObjectStore, server: FakeGcsServer, first: int | None
+    store: GcsObjectStore, gcs: FakeGcsServer, first: int | None
 ) -> None:
     expected = 0 if first == 0 else store.put("doc", b"v1").generation
-    server.lose_upload_answers = 1
+    gcs.lose_upload_answers = 1
 
     info = store.put("doc", b"v2", if_generation_match=expected, metadata={"team": "t1"})
 
@@ -89,10 +89,8 @@ def test_delete_with_a_generation_of_an_absent_object_fails_but_create_only_dele
     store.delete("never")
 
 
-def test_a_listing_longer_than_one_page_is_read_to_the_end(
-    store: GcsObjectStore, server: FakeGcsServer
-) -> None:
-    server.page_size = 3
+def test_a_listing_longer_than_one_page_is_read_to_the_end(store: GcsObjectStore, gcs: FakeGcsServer) -> None:
+    gcs.page_size = 3
     for i in range(8):
         store.put(f"many/{i}", b"x")
     store.put("many/3", b"again")

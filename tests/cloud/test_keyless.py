@@ -6,29 +6,18 @@ replay server's computed IAM ``generateAccessToken``; BigQuery answers are the r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 from google.oauth2 import service_account
 
 from shared.adapters.warehouse.bigquery import SCOPES, BigQueryWarehouse
 from shared.adapters.warehouse.keyless import GRANT_ROLES, connector_account, ensure_account, grant_commands
 
-from .replay_bigquery import ReplayBigQueryServer, impersonated_token
-from .test_bigquery import BY_STATUS, PROJECT, options, service_account_info
+from .replay_bigquery import PROJECT, ReplayBigQueryServer, impersonated_token, service_account_info
+from .test_bigquery import BY_STATUS, options
 
 ACCOUNT = connector_account("tm_acme", project="bridge-prod")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReplayBigQueryServer]:
-    replay = ReplayBigQueryServer()
-    try:
-        yield replay
-    finally:
-        replay.close()
 
 
 def test_each_team_has_its_own_reader_account_in_bridges_project() -> None:

@@ -15,6 +15,7 @@ from shared.adapters.model.offline.chart_grammar import ChartSpec, parse_chart
 from shared.adapters.model.offline.design import COMPUTED, Resolution
 from shared.adapters.model.offline.intent import Intent, singular
 from shared.adapters.model.offline.linking import FUNCTION_WORDS, pick_table, table_mentions, tokens
+from shared.dashboards.model import Dashboard
 
 
 def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution | None) -> ChartSpec | None:
@@ -71,16 +72,16 @@ def _ask(word: str) -> Any:
     return MeasureAsk(word)
 
 
-def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: dict[str, Any]) -> list[str]:
+def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: Dashboard) -> list[str]:
     """Sentences naming what the request asked that the saved chart does not show."""
-    description = str(dashboard.get("description") or "")
+    description = dashboard.description or ""
     if COMPUTED in description:  # a ratio or a rate no team definition names: say how it was computed
         how = description.split(COMPUTED, 1)[1].rstrip(".")
         return [
             f"I computed {how} (no team definition names it; add one to the knowledge file to change it)."
         ]
     spec = chart_request(text, catalog, intent, None)
-    if spec is None or chart_title(spec) != dashboard.get("title"):
+    if spec is None or chart_title(spec) != dashboard.title:
         return []
     notes = []
     if spec.filters:

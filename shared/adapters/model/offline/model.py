@@ -20,7 +20,7 @@ from shared.adapters.model import protocol as proto
 from shared.adapters.model.messages import Finish, ModelEvent, ModelRequest, TextDelta, ToolCallEvent, Usage
 from shared.adapters.model.offline import edit_doc, replies
 from shared.adapters.model.offline.catalog_match import Catalog
-from shared.adapters.model.offline.chart_build import build_dashboard
+from shared.adapters.model.offline.chart_build import build_dashboard, chart_title
 from shared.adapters.model.offline.chart_grammar import ChartSpec
 from shared.adapters.model.offline.chart_plan import chart_notes, chart_request
 from shared.adapters.model.offline.conversation import Facts, Table, read
@@ -165,13 +165,16 @@ class OfflinePlanner(StreamingChatModel):
             intent, res, catalog, filters, force_period=force_period, resolve_date=self._resolve_date
         )
         dashboard = draft.dashboard
-        pending = self._dry_runs(facts, dashboard)
+        model = _typed(dashboard)
+        if model is None:  # not a valid dashboard: the validate tool says why, nothing is saved
+            return self._save_new(facts, catalog, dashboard, draft.title)
+        pending = self._dry_runs(facts, model, dashboard)
         if pending:
             return pending
-        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].passed]
+        failed = _failed(facts, model)
         if failed:
-            if len(failed) == len(dashboard["queries"]):
-                return self._failure(facts, dashboard, failed)
+            if len(failed) == len(model.queries):
+                return self._failure(facts, model, failed)
             dashboard = prune_queries(dashboard, set(failed))
         return self._save_new(facts, catalog, dashboard, draft.title)
 
@@ -180,10 +183,11 @@ class OfflinePlanner(StreamingChatModel):
         or the draft answers a different question (then ask, with options from the catalog)."""
         # the chart path places every axis from the request's own words; the designer's draft is
         # checked: a draft that draws none of the groupings asked for answers another question
+        model = _typed(dashboard)
         found = (
             None
-            if dashboard.get("queries", {}).keys() == {"chart"}
-            else self._coverage(facts, catalog, dashboard)
+            if model is None or model.queries.keys() == {"chart"}
+            else self._coverage(facts, catalog, model)
         )
         if found is not None and found.different_question:
             word = found.missing_grouping or ""
@@ -206,23 +210,22 @@ class OfflinePlanner(StreamingChatModel):
                 return replies.existing_offer(title, same.slug, same.version, url)
         return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 
-    def _coverage(self, facts: Facts, catalog: Catalog, dashboard: Any) -> Coverage | None:
-        """What of the request the dashboard (typed, or a draft's plain data) does not show."""
-        try:
-            model = dashboard if isinstance(dashboard, Dashboard) else Dashboard.model_validate(dashboard)
-        except PydanticError:
-            return None
-        return coverage(facts.message, parse(facts.message, self.today), model, catalog)
+    def _coverage(self, facts: Facts, catalog: Catalog, dashboard: Dashboard) -> Coverage:
+        """What of the request the dashboard does not show."""
+        return coverage(facts.message, parse(facts.message, self.today), dashboard, catalog)
 
     def _save_chart(self, facts: Facts, catalog: Catalog, spec: ChartSpec) -> Action:
         dashboard = build_dashboard(spec)
-        pending = self._dry_runs(facts, dashboard)
+        model = _typed(dashboard)
+        if model is None:  # not a valid dashboard: the validate tool says why, nothing is saved
+            return self._save_new(facts, catalog, dashboard, chart_title(spec))
+        pending = self._dry_runs(facts, model, dashboard)
         if pending:
             return pending
-        failed = [n for n, q in dashboard["queries"].items() if not facts.dry_runs[q["sql"]].passed]
+        failed = _failed(facts, model)
         if failed:
-            return self._failure(facts, dashboard, failed)
-        return self._save_new(facts, catalog, dashboard, str(dashboard["title"]))
+            return self._failure(facts, model, failed)
+        return self._save_new(facts, catalog, dashboard, model.title)
 
     def _edit(self, facts: Facts, catalog: Catalog) -> Action:
         assert facts.existing is not None
@@ -255,23 +258,24 @@ class OfflinePlanner(StreamingChatModel):
                 "“remove the country filter”, “add a KPI for total orders” or “remove the table”."
             )
         data = edit_doc.plain(result.doc.data)
-        pending = self._dry_runs(facts, data)
+        pending = self._dry_runs(facts, result.doc.model, data)
         if pending:
             return pending
-        failed = [n for n, q in result.doc.model.queries.items() if not facts.dry_runs[q.sql].passed]
+        failed = _failed(facts, result.doc.model)
         if failed:
-            return self._failure(facts, data, failed)
+            return self._failure(facts, result.doc.model, failed)
         return self._validate_and_save(facts, result.text, facts.existing.slug, facts.existing.version)
 
-    def _dry_runs(self, facts: Facts, dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def _dry_runs(
+        self, facts: Facts, dashboard: Dashboard, data: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Dry-run calls for the queries of ``dashboard`` not run yet (``data``: its plain form)."""
         calls = []
-        for query in dashboard["queries"].values():
-            if query["sql"] not in facts.dry_runs:
-                args: dict[str, Any] = {"sql": query["sql"]}
+        for query in dashboard.queries.values():
+            if query.sql not in facts.dry_runs:
+                args: dict[str, Any] = {"sql": query.sql}
                 params = [
-                    p
-                    for p in dry_run_params(dashboard, None, self._resolve_date)
-                    if "@" + p["name"] in query["sql"]
+                    p for p in dry_run_params(data, None, self._resolve_date) if "@" + p["name"] in query.sql
                 ]
                 if params:
                     args["params"] = params
@@ -290,10 +294,10 @@ class OfflinePlanner(StreamingChatModel):
             args["expected_version"] = version
         return [(proto.SAVE_DASHBOARD_YAML, args)]
 
-    def _failure(self, facts: Facts, dashboard: dict[str, Any], failed: list[str]) -> str:
+    def _failure(self, facts: Facts, dashboard: Dashboard, failed: list[str]) -> str:
         reasons = []
         for name in failed:
-            r = facts.dry_runs[dashboard["queries"][name]["sql"]]
+            r = facts.dry_runs[dashboard.queries[name].sql]
             reasons.append(f"{name}: {r.error.message if r.error else 'failed'}")
         return (
             "I could not build a query that passes the dry run (" + "; ".join(reasons)[:400] + "). "
@@ -316,9 +320,7 @@ class OfflinePlanner(StreamingChatModel):
         left_out: list[str] = []
         if notes is None and facts.schemas and dashboard is not None:
             catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-            left_out = chart_notes(
-                facts.message, catalog, parse(facts.message, self.today), dashboard.to_dict()
-            )
+            left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
             found = self._coverage(facts, catalog, dashboard)
             left_out += [n for n in (found.notes if found else []) if n not in left_out]
         text = replies.summary(dashboard, tables, saved, notes, left_out)
@@ -332,6 +334,19 @@ class OfflinePlanner(StreamingChatModel):
         from shared.dashboards.params import resolve_date
 
         return resolve_date(value, today=self.today)
+
+
+def _typed(data: dict[str, Any]) -> Dashboard | None:
+    """The typed model of a draft's plain data; None when the draft is not a valid dashboard."""
+    try:
+        return Dashboard.model_validate(data)
+    except PydanticError:
+        return None
+
+
+def _failed(facts: Facts, dashboard: Dashboard) -> list[str]:
+    """The queries of ``dashboard`` whose dry run did not pass."""
+    return [n for n, q in dashboard.queries.items() if not facts.dry_runs[q.sql].passed]
 
 
 def _size(request: ModelRequest) -> int:

@@ -14,7 +14,7 @@ EVAL_ARGS ?=
 EVAL_REPORT ?= artifacts/eval-report.json
 EVAL_CI_SAMPLE ?= 40
 
-.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium clean fmt eval eval-ci googlesql-eval
+.PHONY: dev test lint bench trust bundle deploy deps node node-test chromium shellcheck clean fmt eval eval-ci googlesql-eval
 
 ## Setup -------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -55,11 +55,14 @@ node_modules/.installed-test: package.json package-lock.json
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
+shellcheck:  # tests/infra/test_deploy_script.py lints scripts/deploy.sh with it
+	@command -v shellcheck >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq shellcheck; }
+
 ## The two commands ----------------------------------------------------------
 dev: deps
 	$(BIN)/bridge dev
 
-test: deps node-test chromium
+test: deps node-test chromium shellcheck
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory eval-ci
 

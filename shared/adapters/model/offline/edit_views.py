@@ -10,6 +10,8 @@ import re
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError as PydanticError
+
 from shared.adapters.model.offline.catalog_match import Catalog
 from shared.adapters.model.offline.design import design, match_filters, resolve
 from shared.adapters.model.offline.edit_doc import EditDoc
@@ -18,6 +20,7 @@ from shared.adapters.model.offline.edit_sql import base_table, is_aggregated
 from shared.adapters.model.offline.intent import STOP, VIEW_WORDS, Intent, normalize, parse, singular
 from shared.adapters.model.offline.sql_build import QuerySpec, build_sql
 from shared.dashboards.model import (
+    Dashboard,
     FieldEncoding,
     HeatmapView,
     KpiView,
@@ -246,23 +249,30 @@ def add_view(
     if res is None or not (res.dims or res.grain):
         return None
     draft = design(intent, res, catalog, match_filters(intent, res, catalog, {}))
-    new_views = [v for v in draft.dashboard["views"] if v["type"] != "kpi"]
+    try:
+        drafted = Dashboard.model_validate(draft.dashboard)  # read typed; the plain parts are copied in
+    except PydanticError:
+        return None
+    plain_views = dict(zip((v.id for v in drafted.views), draft.dashboard["views"], strict=True))
+    plain_queries = draft.dashboard["queries"]
+    new_views = [v for v in drafted.views if v.type != "kpi"]
     ids = {v.id for v in doc.model.views}
     for v in new_views:
-        qname = v["query"]
+        qname = str(getattr(v, "query", ""))
         target, n = qname, 2
-        sql = draft.dashboard["queries"][qname]["sql"]
+        sql = drafted.queries[qname].sql
         while target in doc.model.queries and doc.model.queries[target].sql != sql:
             target, n = f"{qname}_{n}", n + 1
-        doc.queries[target] = draft.dashboard["queries"][qname]
-        view = dict(v) | {"query": target}
-        while view["id"] in ids:
-            view["id"] += "_2"
-        ids.add(view["id"])
-        doc.views.append(view)
-        notes.append(f"added “{view.get('title')}”")
+        doc.queries[target] = plain_queries[qname]
+        view_id = v.id
+        while view_id in ids:
+            view_id += "_2"
+        ids.add(view_id)
+        doc.views.append(dict(plain_views[v.id]) | {"query": target, "id": view_id})
+        notes.append(f"added “{v.title}”")
     known = {p.name for p in doc.model.parameters}
-    for p in draft.dashboard.get("parameters") or []:
-        if p["name"] not in known:
+    plain_parameters = draft.dashboard.get("parameters") or []
+    for typed_p, p in zip(drafted.parameters, plain_parameters, strict=True):
+        if typed_p.name not in known:
             doc.data.setdefault("parameters", []).append(p)
     return bool(new_views) or None

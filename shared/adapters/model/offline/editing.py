@@ -107,7 +107,7 @@ def _tidy(doc: EditDoc, views_changed: bool) -> None:
     used = {getattr(v, "query", None) for v in doc.model.views}
     for name in [n for n in doc.model.queries if n not in used]:
         del doc.queries[name]
-    sql = " ".join(q["sql"] for q in doc.queries.values())
+    sql = " ".join(q.sql for n, q in doc.model.queries.items() if n in used)
     params = doc.data.get("parameters")
     if params is not None:
         keep = [p for p in params if re.search(rf"@{p['name']}(_start|_end)?\b", sql)]
@@ -151,12 +151,12 @@ def _dispatch(
         return done, False
     if THEME.search(t):
         theme = next(w for w in ("dark", "accent", "monotone", "grey", "gray") if re.search(rf"\b{w}\b", t))
-        doc.data["theme"] = {"grey": "monotone", "gray": "monotone"}.get(theme, theme)
-        notes.append(f"theme set to {doc.data['theme']}")
+        doc.data["theme"] = theme = {"grey": "monotone", "gray": "monotone"}.get(theme, theme)
+        notes.append(f"theme set to {theme}")
         return True, False
     if (m := RENAME.search(message.strip())) and re.search(r"\b(rename|retitle|call it|call the)\b", t):
-        doc.data["title"] = m.group(1).strip(" \"'“”.")[:120] or doc.model.title
-        notes.append(f"renamed to “{doc.data['title']}”")
+        doc.data["title"] = title = m.group(1).strip(" \"'“”.")[:120] or doc.model.title
+        notes.append(f"renamed to “{title}”")
         return True, False
     if (period := parse_period(message, today)) is not None:
         return set_period(doc, period, catalog, notes), False

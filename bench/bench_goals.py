@@ -10,8 +10,11 @@
 * a 2,000-table DuckDB file: catalog scan time and the RSS it adds.
 
 Every figure is min / median of ``ROUNDS`` (>= 3) rounds; ``bench.bench_goals_chat`` has the chat ones.
+``BENCH_GOALS`` picks some of them (comma-separated: ``miss``, ``hit``, ``coldstart``, ``rss``,
+``scan``; default all), e.g. the cold start alone:
 
 .venv/bin/python -m bench --only goals
+BENCH_GOALS=coldstart BENCH_SCALES=1 .venv/bin/python -m bench --only goals
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from bench.common import ROOT_DIR, Server, dev_server, goal_row, pct
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 DISTINCT_REQUESTS = int(os.environ.get("BENCH_DISTINCT", "1000"))
 SCALES = tuple(float(x) for x in os.environ.get("BENCH_SCALES", "1,10").split(","))
+GOALS = frozenset(
+    g.strip() for g in os.environ.get("BENCH_GOALS", "miss,hit,coldstart,rss,scan").split(",") if g.strip()
+)
 SIX_VIEWS = Path(__file__).with_name("six_views.yaml")
 RSS_BOUND_MB = 600.0  # stated bound: the whole dev server process after both loads
 
@@ -146,9 +152,11 @@ body = json.loads(response.get_data())
 assert response.status_code == 200, response.status_code
 assert {v["cache"] for v in body["views"]} == {"hit"}, body
 total = time.perf_counter() - started
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"jsonschema", "sqlglot", "duckdb", "sqlalchemy", "yaml", "cryptography"})
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[5].split(",")))
 print(json.dumps({"import": imported, "total": total, "heavy": heavy}))
 """
+
+_HEAVY = ("jsonschema", "sqlglot", "duckdb", "sqlalchemy", "yaml", "cryptography", "pydantic", "ruamel")
 
 _EAGER = r"""
 import importlib, json, sys, time
@@ -182,22 +190,53 @@ def cold_start(srv: Server) -> list[dict[str, Any]]:
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
-    ratios, imports, heavy = [], [], set()
+    versions = getattr(srv.c.data_service, "versions", None)  # shared data version records
+    data_url = f"{srv.url}{path}"
+
+    def version_record(fresh: bool) -> None:
+        """A record of the views' data version checked just now (fresh), or none at all."""
+        if versions is None:
+            return
+        cache = srv.c.store("cache")
+        for obj in cache.list("versions/"):
+            cache.delete(obj.path)
+        if fresh:
+            versions._memo.clear()
+            srv.c.data_service._responses.clear()
+            _session(srv).get(data_url).raise_for_status()
+
+    ratios, imports, heavy, unversioned, heavy_unversioned = [], [], set(), [], set()
     for _ in range(ROUNDS):
-        cold = probe(_COLD, str(ROOT_DIR), main_py, path, token)
+        version_record(fresh=True)
+        cold = probe(_COLD, str(ROOT_DIR), main_py, path, token, ",".join(_HEAVY))
         eager = probe(_EAGER, *SDKS)
         ratios.append(cold["total"] / eager["total"])
         imports.append(cold["import"] / eager["total"])
         heavy |= set(cold["heavy"])
-    return [
+        if versions is not None:
+            version_record(fresh=False)
+            asks = probe(_COLD, str(ROOT_DIR), main_py, path, token, ",".join(_HEAVY))
+            unversioned.append(asks["total"] / eager["total"])
+            heavy_unversioned |= set(asks["heavy"])
+    rows = [
         goal_row(
             "cold import + first cached GET / eager SDK import",
             ratios,
             0.3,
-            "loaded: " + ", ".join(sorted(heavy)),
+            "loaded: " + (", ".join(sorted(heavy)) or "none of " + ", ".join(_HEAVY)),
         ),
         goal_row("cold import only / eager SDK import", imports, None, "for reference"),
     ]
+    if unversioned:
+        rows.append(
+            goal_row(
+                "  the same, no fresh data version record (asks the warehouse)",
+                unversioned,
+                None,
+                "loaded: " + ", ".join(sorted(heavy_unversioned)),
+            )
+        )
+    return rows
 
 
 def wide_catalog(path: Path, tables: int = 2_000) -> None:
@@ -248,12 +287,19 @@ def run() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for scale in SCALES:
         with dev_server(scale) as srv:
-            rows += miss_vs_raw(srv, scale)
-            if scale == 1.0:
+            if "miss" in GOALS:
+                rows += miss_vs_raw(srv, scale)
+            elif scale == 1.0:
+                _save(srv, _session(srv))
+            if scale != 1.0:
+                continue
+            if "hit" in GOALS:
                 rows += hit_vs_healthz(srv)
+            if "coldstart" in GOALS:
                 rows += cold_start(srv)
-                base_rss, after_rss = rss_after_distinct(srv)
-                scan_rows, wide_added = catalog_2000()
+            if "rss" in GOALS or "scan" in GOALS:
+                base_rss, after_rss = rss_after_distinct(srv) if "rss" in GOALS else (rss_mb(), rss_mb())
+                scan_rows, wide_added = catalog_2000() if "scan" in GOALS else ([], 0.0)
                 rows += scan_rows
                 total = rss_mb()
                 note = (
@@ -262,3 +308,9 @@ def run() -> list[dict[str, Any]]:
                 )
                 rows.append(goal_row("RSS after both loads (MB)", [total], RSS_BOUND_MB, note, unit="MB"))
     return rows
+
+
+def _session(srv: Server) -> requests.Session:
+    s = requests.Session()
+    s.headers.update(srv.headers)
+    return s

@@ -20,10 +20,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.dashboards.model.vocabulary import TEMPLATE_PATTERN
-from shared.dashboards.yaml_source import Path, SourceDocument, format_path
+
+if TYPE_CHECKING:  # the validator's side only: serving renders templates without the YAML parser
+    from shared.dashboards.yaml_source import Path, SourceDocument
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -211,6 +213,8 @@ def template_errors(source: SourceDocument, parameters: Iterable[tuple[int, Any]
     Each is reported at the line of its text and the column where the ``{{`` starts (when the
     text is written on that line), like every other validation error.
     """
+    from shared.dashboards.yaml_source import format_path
+
     declared = {
         str(p["name"]): str(p.get("type"))
         for _, p in parameters

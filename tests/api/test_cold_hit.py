@@ -24,7 +24,7 @@ from shared.bootstrap import Container
 from shared.services.dashboards import artifact_path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("jsonschema", "sqlglot", "duckdb", "google.cloud.", "google.genai", "ruamel")
+HEAVY = ("jsonschema", "sqlglot", "duckdb", "google.cloud.", "google.genai", "ruamel", "yaml")
 _PROBE = r"""
 import importlib.util, json, sys
 root, main, path, auth, heavy = sys.argv[1:6]

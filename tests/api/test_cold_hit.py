@@ -24,7 +24,20 @@ from shared.bootstrap import Container
 from shared.services.dashboards import artifact_path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("jsonschema", "sqlglot", "duckdb", "google.cloud.", "google.genai", "ruamel", "yaml")
+# the key manager (local stand-in for KMS) and the warehouse adapters are Bridge's own modules
+HEAVY = (
+    "jsonschema",
+    "sqlglot",
+    "duckdb",
+    "google.cloud.",
+    "google.genai",
+    "ruamel",
+    "yaml",
+    "shared.adapters.keys.local",
+    "shared.adapters.keys.kms",
+    "shared.adapters.warehouse.duckdb_adapter",
+    "shared.adapters.warehouse.bigquery",
+)
 _PROBE = r"""
 import importlib.util, json, sys
 root, main, path, auth, heavy = sys.argv[1:6]
@@ -41,7 +54,7 @@ body = json.loads(response.get_data())
 prefixes = tuple(heavy.split(","))
 loaded = sorted(m for m in sys.modules if m.startswith(prefixes) and not m.startswith("google.cloud.functions"))
 print(json.dumps({"status": response.status_code, "cache": sorted({v["cache"] for v in body["views"]}),
-                  "heavy": sorted({m if m.startswith("google.") else m.split(".")[0] for m in loaded})}))
+                  "heavy": sorted({m if m.startswith(("google.", "shared.")) else m.split(".")[0] for m in loaded})}))
 """
 
 
@@ -99,6 +112,7 @@ def test_a_cold_cache_hit_needs_no_schema_sqlglot_or_warehouse_client(
         cache.delete(obj.path)
     no_record = _cold_get(container, path, h["Authorization"])
     assert no_record["cache"] == ["hit"] and "duckdb" in no_record["heavy"], no_record
+    assert "shared.adapters.warehouse.duckdb_adapter" in no_record["heavy"], no_record
     assert "jsonschema" not in no_record["heavy"], no_record
 
     # without the compiled artifact (a dashboard saved before artifacts) it parses and compiles,

@@ -101,6 +101,11 @@ def test_a_dashboard_without_its_artifact_compiles_once_and_stores_it(
     assert head is not None
     path = artifact_path(t, "old", head.generation)
     assert store.head(path) is not None  # written by the save
+    from shared.adapters.objectstore.events import finalize_event
+    from shared.services.precompute import handle_finalize
+
+    artifact_event = finalize_event(store.bucket, store.head(path))
+    assert handle_finalize(container, artifact_event) == "ignored"  # only a YAML object warms the cache
     store.delete(path)  # as a dashboard saved before artifacts existed
     url = f"{dev_server.url}/v1/teams/{t}/dashboards/old/data"
     counts.take()

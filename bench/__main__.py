@@ -17,6 +17,7 @@ MODULES = [
     "bench.bench_warehouse",
     "bench.bench_goals",
     "bench.bench_goals_chat",
+    "bench.bench_stream",
 ]
 
 

@@ -148,10 +148,11 @@ locals {
     }
   }
 
-  # Worst case: every instance of every database function holds a full pool plus overflow.
+  # Worst case: every instance of every database function holds a full pool plus overflow; an
+  # instance of chat_turn also holds one LISTEN connection while it streams (shared/db/wakeup.py).
   db_connection_budget = sum([
     for name, spec in local.functions :
-    local.sizing[name].max_instances * (var.db_pool_size + var.db_max_overflow) if spec.db
+    local.sizing[name].max_instances * (var.db_pool_size + var.db_max_overflow + (name == "chat_turn" ? 1 : 0)) if spec.db
   ])
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.adapters.identity.port import Principal
@@ -36,6 +37,7 @@ from shared.agent import history
 from shared.agent.context import AgentContext, AgentPorts, TurnState
 from shared.agent.steplog import SESSIONS, StepRecord, step_path
 from shared.db.models import ChatSession, Connection, LiveToken, Team, Turn
+from shared.db.wakeup import mark
 from shared.errors import BridgeError, LimitExceeded, NotFound, PreconditionFailed, Unavailable
 from shared.services.chat import append_events, enqueue_step
 
@@ -81,7 +83,7 @@ def run_step(c: AgentPorts, session_id: str, turn_id: str, step: int) -> str:
             s.flush()
         except StaleDataError:
             raise Unavailable("this step was claimed concurrently; retry later") from None
-    loaded = _load(c, session_id, turn_id)
+        loaded = _load(c, s, session_id, turn_id)  # in the claim's transaction: one commit, not two
     path = step_path(loaded.session, loaded.turn, step)
     store = c.store(SESSIONS)
     existing = store.head(path)
@@ -145,18 +147,17 @@ def _commit(c: AgentPorts, loaded: Loaded, step: int, record: StepRecord, owner:
     return record.status if record.final else "stepped"
 
 
-def _load(c: AgentPorts, session_id: str, turn_id: str) -> Loaded:
-    with c.db.session() as s:
-        session = s.get(ChatSession, session_id)
-        turn = s.get(Turn, turn_id)
-        if session is None or turn is None:
-            raise NotFound("chat turn not found")
-        team = s.get(Team, session.team_id)
-        conn = s.get(Connection, session.connection_id)
-        if team is None or conn is None:
-            raise NotFound("the session's team or connection is gone")
-        messages = history.conversation(c, s, session, turn)  # carried from the last step, or rebuilt
-        s.expunge_all()
+def _load(c: AgentPorts, s: Session, session_id: str, turn_id: str) -> Loaded:
+    session = s.get(ChatSession, session_id)
+    turn = s.get(Turn, turn_id)
+    if session is None or turn is None:
+        raise NotFound("chat turn not found")
+    team = s.get(Team, session.team_id)
+    conn = s.get(Connection, session.connection_id)
+    if team is None or conn is None:
+        raise NotFound("the session's team or connection is gone")
+    messages = history.conversation(c, s, session, turn)  # carried from the last step, or rebuilt
+    s.expunge_all()
     return Loaded(session, turn, team, conn, messages)
 
 
@@ -260,28 +261,38 @@ def _call_model(
         knowledge=knowledge,
     )
     text: list[str] = []
-    pending = ""
+    pending = unshown = ""
     flushed = time.monotonic()
+    shown: float | None = None  # when text was last published live (None: not yet in this step)
     calls = []
 
-    def flush() -> None:  # one chunk: shown live now, committed with the step later
+    def flush() -> None:  # one token event, committed with the step's other events
         nonlocal pending, flushed
         events.append(("token", {"text": pending}))
-        live(pending)
         pending, flushed = "", time.monotonic()
+
+    def show() -> None:  # one live row (one commit): the first text at once, then at most every flush
+        nonlocal unshown, shown
+        live(unshown)
+        unshown, shown = "", time.monotonic()
 
     for event in c.chat_model(loaded.team.model, loaded.team.model_region).stream(request):
         if isinstance(event, TextDelta):
             text.append(event.text)
             pending += event.text
+            unshown += event.text
             if len(pending) >= TOKEN_CHUNK or time.monotonic() - flushed >= LIVE_FLUSH_S:
                 flush()
+            if shown is None or time.monotonic() - shown >= LIVE_FLUSH_S:
+                show()
         elif isinstance(event, ToolCallEvent):
             calls.append(event.to_call())
         else:
             tracker.record_usage(event.usage)
     if pending:
         flush()
+    if unshown and calls:  # shown while the tools run; a final answer is committed right away instead
+        show()
     return "".join(text), calls
 
 
@@ -301,6 +312,7 @@ def _live_publisher(c: AgentPorts, loaded: Loaded, step: int) -> Callable[[str],
                         text=text,
                     )
                 )
+                mark(s, loaded.session.id)
         except Exception as exc:
             log.warning("live token not published: %s", type(exc).__name__)
 

@@ -100,8 +100,13 @@ class Database:
     """An engine plus a unit-of-work helper."""
 
     def __init__(self, engine: Engine) -> None:
+        from shared.db.wakeup import Wakeup
+
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.wakeup = Wakeup(engine)  # wakes event streams when a write for their session commits
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info={"wakeup": self.wakeup})
+        event.listen(self._sessions, "after_commit", self.wakeup.after_commit)
+        event.listen(self._sessions, "after_rollback", self.wakeup.after_rollback)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shared.adapters.identity.port import Principal
 from shared.adapters.tasks.naming import task_name
 from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn
+from shared.db.wakeup import mark
 from shared.errors import Conflict, NotFound
 from shared.ports import Ports
 from shared.services.teams import require_team
@@ -108,6 +109,7 @@ def append_events(
         s.add(row)
         rows.append(row)
     s.flush()
+    mark(s, turn.session_id)  # the session's streams wake when this commits
     return rows
 
 

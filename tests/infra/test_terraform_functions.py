@@ -218,7 +218,7 @@ def test_default_configuration_fits_the_connection_budget() -> None:
     overrides = variables["function_overrides"]["default"]
     budget = sum(
         overrides.get(n, {}).get("max_instances", variables["default_max_instances"]["default"])
-        * per_instance
+        * (per_instance + (1 if n == "chat_turn" else 0))  # its event streams' LISTEN connection
         for n in db_functions
     )
     reserved = variables["sql_reserved_connections"]["default"]

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, g, request, stream_with_context
 
 from shared.adapters.identity.port import Principal
+from shared.db.wakeup import Watch
 from shared.entry import stream_token
 from shared.entry.app import container, json_body, obj, principal
 from shared.entry.input_guard import parse_int
@@ -26,9 +27,10 @@ SESSION_BODY = obj(
 MESSAGE_BODY = obj(
     {"content": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"}}, ["content"]
 )
-POLL_S = 0.05  # right after an event; doubles while nothing happens, up to the caps below
-POLL_RUNNING_S = 0.25  # a turn is running: events may come any moment
-POLL_IDLE_S = 0.8
+# A stream wakes when a write for its session commits (shared/db/wakeup.py: in-process at once,
+# other instances through Postgres NOTIFY); these slow polls only cover a missed wake-up.
+POLL_RUNNING_S = 1.0
+POLL_IDLE_S = 2.0
 BUSY_RETRY_MS = 1500  # EventSource reconnect delay when this instance has no stream slot free
 IDLE_WAIT_S = 25.0
 KEEPALIVE_S = 15.0
@@ -127,17 +129,18 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
     def stream() -> Iterator[str]:
         held = slots.acquire()
         try:
-            yield from follow(held)
+            with c.db.wakeup.watch(session_id) as watch:
+                yield from follow(held, watch)
         finally:
             if held:
                 slots.release()
 
-    def follow(held: bool) -> Iterator[str]:
+    def follow(held: bool, watch: Watch) -> Iterator[str]:
         last, live_seen, started = after, 0, time.monotonic()
         quiet_since = last_write = started
-        idle_polls = 0
         yield "retry: 1000\n\n" if held else f"retry: {BUSY_RETRY_MS}\n\n"
         while time.monotonic() - started < MAX_STREAM_S:
+            seen = watch.version  # before reading: a commit after this wakes the wait below
             with c.db.session() as s:
                 batch = chat.events_after(s, session_id, last)
                 running = chat.active_turn(s, session_id)
@@ -163,15 +166,20 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
             now = time.monotonic()
             if batch or live:
                 quiet_since = last_write = now
-                idle_polls = 0
                 continue
-            if until_turn is None and running is None and now - quiet_since >= wait_s:
+            idle = until_turn is None and running is None
+            if idle and now - quiet_since >= wait_s:
                 return
             if now - last_write >= KEEPALIVE_S:
                 last_write = now
                 yield ": keep-alive\n\n"
-            time.sleep(min(POLL_RUNNING_S if running else POLL_IDLE_S, POLL_S * 2**idle_polls))
-            idle_polls += 1
+            timeout = min(
+                POLL_RUNNING_S if running else POLL_IDLE_S,
+                KEEPALIVE_S - (now - last_write),
+                MAX_STREAM_S - (now - started),
+                wait_s - (now - quiet_since) if idle else MAX_STREAM_S,
+            )
+            watch.wait(seen, max(timeout, 0.0))
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

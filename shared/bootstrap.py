@@ -95,7 +95,7 @@ class Container:
         else:
             from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
-            queue = InProcessTaskQueue()
+            queue = InProcessTaskQueue(workers=s.task_workers or None)
         for name, handler in task_handlers(self).items():
             queue.register(name, handler)
         return queue

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     object_store: Literal["", "local", "gcs"] = ""
     key_manager: Literal["", "local", "kms"] = ""
     task_queue: Literal["", "inprocess", "cloudtasks"] = ""
+    task_workers: int = Field(
+        0, ge=0, le=64, description="In-process task worker threads; 0 = 2 per CPU, at least 2, at most 8."
+    )
     identity: Literal["", "local", "google"] = ""
     model: str = Field(
         "", description="'offline', a Gemini model id (gemini-3.5-flash), 'openai:<id>' or 'anthropic:<id>'."

@@ -6,6 +6,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -20,6 +21,13 @@ from shared.errors import BadRequest, Conflict, NotFound, RetryLater, Unavailabl
 log = logging.getLogger(__name__)
 
 _HANDLER_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """Worker threads for this machine: 2 per CPU (a step mostly waits on the model, the warehouse
+    or the disk), never fewer than the 2 it always had, at most 8 (one SQLite writer at a time)."""
+    count = os.cpu_count() if cpus is None else cpus
+    return max(2, min(8, 2 * (count or 1)))
 
 
 @dataclass(frozen=True)
@@ -44,16 +52,20 @@ class _Task:
 
 
 class InProcessTaskQueue:
-    """:class:`~shared.adapters.tasks.port.TaskQueue` on worker threads; delivers at least once, like Cloud Tasks."""
+    """:class:`~shared.adapters.tasks.port.TaskQueue` on worker threads; delivers at least once, like Cloud Tasks.
+
+    ``workers`` threads run tasks side by side (default :func:`default_workers`).
+    """
 
     def __init__(
         self,
         *,
-        workers: int = 2,
+        workers: int | None = None,
         max_attempts: int = 5,
         base_backoff_s: float = 0.05,
         max_backoff_s: float = 2.0,
     ) -> None:
+        workers = default_workers() if workers is None else workers
         if workers < 1 or max_attempts < 1 or base_backoff_s < 0 or max_backoff_s < base_backoff_s:
             raise BadRequest("need workers >= 1, max_attempts >= 1 and 0 <= base_backoff_s <= max_backoff_s")
         self.max_attempts = max_attempts

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from shared.adapters.warehouse.port import DryRun, QueryOptions, QueryParam, QueryResult
+from shared.adapters.warehouse.port import DryRun, ParsedSql, QueryOptions, QueryParam, QueryResult
+from shared.bounded_cache import BoundedCache
 from shared.db.models import Connection, Team
 from shared.ports import Ports
 from shared.services.catalog import allowed_tables
@@ -16,6 +17,12 @@ from shared.services.catalog import allowed_tables
 if TYPE_CHECKING:
     from shared.dashboards.validate import ValidationReport
     from shared.dashboards.validated import ValidatedDashboard
+    from shared.sqlguard import GuardedSql
+
+# Guard results by (guard key, scope, SQL text). A result is reused only under the guard key it was
+# checked with (same connection, default project and allowed tables), so it refuses what a fresh
+# guard would; refusals are never remembered.
+GuardMemo = BoundedCache[tuple[Hashable, Hashable, str], "GuardedSql"]
 
 
 def byte_cap(c: Ports, team: Team) -> int:
@@ -24,14 +31,30 @@ def byte_cap(c: Ports, team: Team) -> int:
 
 
 class ConnectionSql:
-    """Guards and runs SQL for one connection: every statement is checked before any warehouse call."""
+    """Guards and runs SQL for one connection: every statement is checked before any warehouse call.
 
-    def __init__(self, c: Ports, conn: Connection, tables: set[str]) -> None:
+    Each text is parsed once: the guard's result is remembered (in ``memo`` when given, e.g. one
+    kept per dashboard generation, keyed with ``scope``) and its tree goes to the warehouse.
+    """
+
+    def __init__(
+        self,
+        c: Ports,
+        conn: Connection,
+        tables: set[str],
+        *,
+        memo: GuardMemo | None = None,
+        scope: Hashable = None,
+    ) -> None:
         self.c, self.conn, self._tables = c, conn, tables
+        self._memo: GuardMemo = memo if memo is not None else BoundedCache(64)
+        self._scope = scope
 
     @classmethod
-    def load(cls, c: Ports, s: Session, conn: Connection) -> ConnectionSql:
-        return cls(c, conn, allowed_tables(s, conn))
+    def load(
+        cls, c: Ports, s: Session, conn: Connection, *, memo: GuardMemo | None = None, scope: Hashable = None
+    ) -> ConnectionSql:
+        return cls(c, conn, allowed_tables(s, conn), memo=memo, scope=scope)
 
     @property
     def project(self) -> str | None:
@@ -53,20 +76,30 @@ class ConnectionSql:
         report = validate_dashboard(text, allowed_tables=self.allows(), default_project=self.project)
         return report, validated(report, self.guard_key)
 
-    def guard(self, sql: str):
+    def guard(self, sql: str) -> GuardedSql:
         """Parse and check ``sql``; raises UnsafeSql before anything reaches the warehouse."""
         from shared.sqlguard import guard_select
 
-        return guard_select(sql, allowed_tables=self.allows(), default_project=self.project)
+        if not isinstance(sql, str):  # not a text: the guard refuses it (nothing to remember)
+            return guard_select(sql, allowed_tables=self.allows(), default_project=self.project)
+        key = (self.guard_key, self._scope, str(sql))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        guarded = guard_select(sql, allowed_tables=self.allows(), default_project=self.project)
+        self._memo.put(key, guarded)
+        return guarded
+
+    def parsed(self, sql: str) -> ParsedSql:
+        """``sql`` guarded, with the guard's tree for the warehouse (no second parse there)."""
+        return ParsedSql(sql, self.guard(sql).expression)
 
     def dry_run(self, sql: str, params: tuple[QueryParam, ...] = ()) -> DryRun:
         from shared.services.connections import open_warehouse
 
-        self.guard(sql)
-        return open_warehouse(self.c, self.conn).dry_run(sql, params)
+        return open_warehouse(self.c, self.conn).dry_run(self.parsed(sql), params)
 
     def query(self, sql: str, params: tuple[QueryParam, ...], options: QueryOptions) -> QueryResult:
         from shared.services.connections import open_warehouse
 
-        self.guard(sql)
-        return open_warehouse(self.c, self.conn).query(sql, params, options)
+        return open_warehouse(self.c, self.conn).query(self.parsed(sql), params, options)

@@ -63,7 +63,11 @@ def _is_date(node: exp.Expression) -> bool:
 
 def transpile(sql: str) -> Transpiled:
     """Parse BigQuery ``sql`` and render it for DuckDB (``@name`` becomes ``$name``)."""
-    expression = parse_bigquery(sql)
+    return transpiled_from(parse_bigquery(sql))
+
+
+def transpiled_from(expression: exp.Query) -> Transpiled:
+    """A parsed BigQuery query (e.g. the guard's tree, only read here) rendered for DuckDB."""
     return Transpiled(
         expression=expression, duckdb_sql=to_duckdb(expression), parameters=parameters_of(expression)
     )

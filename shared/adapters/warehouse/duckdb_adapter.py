@@ -12,28 +12,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlglot import exp
 
-from shared.adapters.warehouse.bytes_estimate import (
-    Schema,
-    TableKey,
-    TableRead,
-    analyze_reads,
-    estimate_bytes,
-)
-from shared.adapters.warehouse.dialect import bigquery_type, parameters_of, to_duckdb, transpile
+from shared.adapters.warehouse.bytes_estimate import Schema, TableKey, TableRead, estimate_bytes
+from shared.adapters.warehouse.dialect import bigquery_type
 from shared.adapters.warehouse.duckdb_call import DeadlineCall
 from shared.adapters.warehouse.duckdb_files import SOURCE_ALIAS, UNAVAILABLE, open_snapshot
+from shared.adapters.warehouse.duckdb_prepared import (
+    VersionMemo,
+    partition_shares,
+    prepared_reads,
+    prepared_text,
+)
 from shared.adapters.warehouse.duckdb_sizes import ColumnSizes, scan_sizes
-from shared.adapters.warehouse.partition_rule import FLAGGED_SQL, check_partition_filters
+from shared.adapters.warehouse.partition_rule import FLAGGED_SQL
 from shared.adapters.warehouse.port import (
     Column,
     DatasetInfo,
@@ -61,6 +60,7 @@ class _Catalog:
     datasets: tuple[DatasetInfo, ...]
     tables: dict[TableKey, TableInfo]
     sizes: ColumnSizes
+    memo: VersionMemo = field(default_factory=VersionMemo, compare=False)  # this version's analyses
 
     @cached_property
     def partitioning(self) -> dict[TableKey, str]:
@@ -210,7 +210,7 @@ class DuckDBWarehouse:
 
         Planning, the estimate and the execution share the one deadline ``options.timeout_s``."""
         with self._cursor(options.timeout_s) as call:
-            plan = self._plan(call, sql, params)
+            plan = self._plan(call, sql, params, describe=False)  # the result has its own schema
             estimate = plan.dry_run.total_bytes_processed
             if estimate > options.max_bytes_billed:
                 raise ByteCapExceeded(
@@ -243,28 +243,42 @@ class DuckDBWarehouse:
 
     # -- planning -------------------------------------------------------------------------
 
-    def _plan(self, call: DeadlineCall, sql: str, params: tuple[QueryParam, ...]) -> _Plan:
-        transpiled = _transpiled(sql)
+    def _plan(
+        self, call: DeadlineCall, sql: str, params: tuple[QueryParam, ...], *, describe: bool = True
+    ) -> _Plan:
+        """The DuckDB text, bound values and estimate of ``sql`` (its schema with ``describe``)."""
+        text = prepared_text(sql)
+        transpiled = text.transpiled
         given = {p.name: p for p in params}
         missing = [name for name in transpiled.parameters if name not in given]
         if missing:
             raise WarehouseError(f"Query parameter @{missing[0]} has no value")
         bound = {name: _bind(given[name]) for name in transpiled.parameters}
-        check_sizes(transpiled.expression, bound)
-        try:
-            described = call.run(f"DESCRIBE {transpiled.duckdb_sql}", bound or None).fetchall()
-        except duckdb.Error as error:
-            raise WarehouseError(_clean(error)) from None
-        schema = tuple(Column(str(name), bigquery_type(str(typ))) for name, typ, *_ in described)
+        if text.sized:
+            check_sizes(transpiled.expression, bound)
+        schema: tuple[Column, ...] = ()
+        if describe:
+            try:
+                described = call.run(f"DESCRIBE {transpiled.duckdb_sql}", bound or None).fetchall()
+            except duckdb.Error as error:
+                raise WarehouseError(_clean(error)) from None
+            schema = tuple(Column(str(name), bigquery_type(str(typ))) for name, typ, *_ in described)
         referenced: dict[TableKey, TableRead] = {}
         total = 0
-        if any(True for _ in transpiled.expression.find_all(exp.Table)):
+        if text.names_tables:
             catalog = self._load_catalog(call)
-            referenced = analyze_reads(
-                transpiled.expression, catalog.schema, self.project, catalog.partitioning
+            reads = prepared_reads(
+                catalog.memo,
+                sql,
+                text,
+                project=self.project,
+                schema=catalog.schema,
+                partitioning=catalog.partitioning,
+                tables=catalog.tables,
+                relation=lambda key: f"{_ident(self.project)}.{_ident(key[0])}.{_ident(key[1])}",
             )
-            check_partition_filters(self.project, referenced, catalog.tables)
-            kept = self._partition_shares(call, referenced, bound)
+            referenced = reads.reads
+            kept = partition_shares(catalog.memo, reads.counts, bound, lambda q, p: self._count(call, q, p))
             sizes = catalog.sizes.exact(lambda q: self._run(call, q), referenced)
             total = estimate_bytes(referenced, sizes, kept)
         dry_run = DryRun(
@@ -274,23 +288,12 @@ class DuckDBWarehouse:
         )
         return _Plan(duckdb_sql=transpiled.duckdb_sql, bound=bound, dry_run=dry_run)
 
-    def _partition_shares(
-        self, call: DeadlineCall, reads: dict[TableKey, TableRead], bound: dict[str, Any]
-    ) -> dict[TableKey, float]:
-        """Share of rows each partition-filtered table keeps: one counting query per such table."""
-        shares: dict[TableKey, float] = {}
-        for (dataset, table), read in reads.items():
-            if not read.partition_filters:
-                continue
-            counts = ", ".join(f"count(*) FILTER (WHERE {to_duckdb(f)})" for f in read.partition_filters)
-            used = {n: bound[n] for f in read.partition_filters for n in parameters_of(f) if n in bound}
-            sql = f"SELECT count(*), {counts} FROM {_ident(self.project)}.{_ident(dataset)}.{_ident(table)}"
-            try:
-                total, *kept = self._run(call, sql, used or None).fetchone() or (0,)
-            except duckdb.Error:
-                continue  # an unusual filter: count the whole table
-            shares[(dataset, table)] = max(kept) / total if total else 1.0
-        return shares
+    def _count(self, call: DeadlineCall, sql: str, params: dict[str, Any] | None) -> tuple[Any, ...] | None:
+        """One partition-counting query's row; None when DuckDB cannot run it."""
+        try:
+            return self._run(call, sql, params).fetchone() or (0,)
+        except duckdb.Error:
+            return None
 
     def _relation(self, fully_qualified_name: str) -> str:
         _project, schema, table = fully_qualified_name.split(".", 2)
@@ -400,10 +403,6 @@ class DuckDBWarehouse:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-# Parsed and rendered once per SQL text (a dashboard's views run the same SQL on every miss); the
-# tree is only read here (analyze_reads qualifies a copy), so sharing it between calls is safe.
-_transpiled = lru_cache(maxsize=1024)(transpile)
 
 
 def _ident(name: str) -> str:

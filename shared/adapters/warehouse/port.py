@@ -2,6 +2,7 @@
 
 SQL handed to a warehouse is BigQuery Standard SQL with ``@name`` query parameters. Callers
 must pass it through :mod:`shared.sqlguard` first; adapters enforce the byte cap themselves.
+The guard hands its parse tree along as a :class:`ParsedSql` so an adapter need not parse again.
 """
 
 from __future__ import annotations
@@ -9,7 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+
+class ParsedSql(str):
+    """SQL text that carries its BigQuery parse tree (the guard's), so it is parsed only once.
+
+    It is the text itself (a ``str``): adapters that send text to their warehouse use it as is;
+    the DuckDB adapter transpiles ``tree`` instead of parsing the text again. The tree is shared
+    and must only be read (copy it before transforming).
+    """
+
+    tree: exp.Expr
+
+    def __new__(cls, text: str, tree: exp.Expr) -> ParsedSql:
+        self = super().__new__(cls, text)
+        self.tree = tree
+        return self
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,14 @@ class _Unknown(Exception):
     """The value is not known before the query runs."""
 
 
+_SIZED = (exp.GenerateSeries, exp.GenerateDateArray, exp.GenerateTimestampArray, exp.Repeat, exp.Pad)
+
+
+def builds_sized_values(expression: exp.Expr) -> bool:
+    """Whether ``expression`` has a construct :func:`check_sizes` bounds (else it need not run)."""
+    return expression.find(*_SIZED) is not None
+
+
 def check_sizes(expression: exp.Expr, bound: Mapping[str, Any]) -> None:
     """Raise WarehouseError when a construct of ``expression`` would build an over-limit value."""
     for node in expression.walk():

@@ -25,7 +25,7 @@ from shared.bounded_cache import BoundedCache
 from shared.db.models import Team
 from shared.errors import BridgeError, NotFound, UnsafeSql
 from shared.ports import Ports
-from shared.services.queries import ConnectionSql, byte_cap
+from shared.services.queries import ConnectionSql, GuardMemo, byte_cap
 from shared.services.result_cache import CachedResult, ResultCache, cache_key
 from shared.services.serving import execution
 from shared.services.serving.access import Access
@@ -64,6 +64,7 @@ class DataService:
         self.flights: SingleFlight[CachedResult] = SingleFlight()
         self.pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="bridge-views")
         self.loader = Loader(c)
+        self._guards: GuardMemo = BoundedCache(2048)  # guarded view SQL, per dashboard generation
         self.access = Access(c)
         self.versions = DataVersions(c, c.store("cache"))
         self._lock = threading.Lock()
@@ -141,7 +142,8 @@ class DataService:
         views = [v for v in compiled[0].views if view_id is None or v.view_id == view_id]
         if view_id is not None and not views:
             raise NotFound(f"view '{view_id}' not found")
-        sql = ConnectionSql.load(self.c, s, loaded.conn)
+        scope = (loaded.row.id, loaded.row.generation)  # a new generation guards its SQL afresh
+        sql = ConnectionSql.load(self.c, s, loaded.conn, memo=self._guards, scope=scope)
         ttl = loaded.ttl_s
         if ttl is None:
             ttl = loaded.team.cache_ttl_seconds or self.c.settings.cache_ttl_seconds

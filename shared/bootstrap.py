@@ -62,8 +62,11 @@ class Container:
             return GcsObjectStore(bucket, project=s.gcp_project or None)
         from shared.adapters.objectstore.local import LocalObjectStore
 
-        # like terraform/storage.tf: the cache bucket keeps no old generations
-        return LocalObjectStore(s.data_dir / "objects" / bucket, bucket=bucket, versioned=versioned)
+        # like terraform/storage.tf: the cache bucket keeps no old generations; it holds only what can
+        # be computed again, so it is written without fsync (durability where it matters: the rest)
+        return LocalObjectStore(
+            s.data_dir / "objects" / bucket, bucket=bucket, versioned=versioned, durable=versioned
+        )
 
     @cached_property
     def key_manager(self) -> KeyManager:

@@ -88,6 +88,7 @@ def test_distinct_parameter_values_keep_memory_and_disk_under_the_bounds(
     # to 2.2 GB with 10 MB views); bounded, the process grows by the caches plus allocator slack.
     assert grown <= RSS_GROWTH_BOUND_MB, f"the server grew {grown:.0f} MB during the attack"
     assert largest > 300_000  # each response alone is a sizeable share of the bounds
+    assert svc.cache.flush()  # objects are written behind the responses
     objects = list(bucket.rglob("*.data"))
     assert 1 <= len(objects) < 80
     assert sum(p.stat().st_size for p in objects) <= 1 * MB
@@ -114,6 +115,7 @@ def test_refreshes_keep_one_generation_of_a_cache_object(container: Container) -
                 expires_at=float(index + 1),
             )
         )
+    assert cache.flush()  # objects are written behind the puts
     assert len(store.versions("team/k.json.gz")) == 1
     cache.forget_local()
     result = cache.get("team", "k")

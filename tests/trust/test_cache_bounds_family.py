@@ -60,6 +60,7 @@ def test_any_sequence_of_results_stays_under_the_byte_bounds(
         latest: dict[tuple[str, str], int] = {}
         for stamp, (team, key, size, cold_read) in enumerate(sequence, start=1):
             cache.put(_result(team, key, size, stamp * 100_000))
+            assert cache.flush()  # the object is written behind the put
             latest[(team, key)] = stamp * 100_000
             assert cache.memory_bytes <= MEMORY
             assert cache.store_bytes <= STORE

@@ -11,6 +11,12 @@ Layout: each object path maps to a directory (its segments percent-encoded, the 
 
 Writers hold the lock, write the generation files, then replace ``pointer`` atomically; readers
 take no lock: a pointer only ever names complete, immutable generation files.
+
+Every file is written to a temporary name and renamed into place. A durable store (the default)
+also fsyncs each file before the rename, so a write that returned survives a power loss. A store
+made with ``durable=False`` (the result cache: everything in it can be computed again) skips the
+fsyncs: a crash may then leave a file empty or partial, which reads as absent (never as an error)
+and the next write replaces.
 """
 
 from __future__ import annotations
@@ -73,10 +79,13 @@ def _encode(segment: str) -> str:
 class LocalObjectStore:
     """:class:`~shared.adapters.objectstore.port.ObjectStore` on a local folder, safe across threads and processes."""
 
-    def __init__(self, root: Path, *, bucket: str = "bridge-local", versioned: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, bucket: str = "bridge-local", versioned: bool = True, durable: bool = True
+    ) -> None:
         self.root = Path(root)
         self.bucket = bucket
         self.versioned = versioned  # False: like a GCS bucket without versioning, one generation kept
+        self.durable = durable  # False: no fsync; a file a crash left damaged reads as absent
         self.root.mkdir(parents=True, exist_ok=True)
         self._subscribers: list[FinalizeSubscriber] = []
         self._subscribers_lock = threading.Lock()
@@ -103,7 +112,7 @@ class LocalObjectStore:
             raise BadRequest("object metadata keys and values must be strings", details={"path": path})
         folder = self._folder(path)
         with self._locked(folder):
-            pointer = _read_pointer(folder)
+            pointer = self._pointer(folder)
             _check_precondition(path, pointer.get("live"), if_generation_match)
             generation = max(time.time_ns() // 1000, int(pointer.get("last") or 0) + 1)
             info = ObjectInfo(
@@ -116,9 +125,10 @@ class LocalObjectStore:
             )
             gens = folder / "gens"
             gens.mkdir(exist_ok=True)
-            _atomic_write(gens / f"{generation}.data", data)
-            _atomic_write(gens / f"{generation}.json", json.dumps(_info_to_json(info)).encode())
-            _write_pointer(folder, live=generation, last=generation)
+            sync = self.durable
+            _atomic_write(gens / f"{generation}.data", data, sync=sync)
+            _atomic_write(gens / f"{generation}.json", json.dumps(_info_to_json(info)).encode(), sync=sync)
+            _write_pointer(folder, live=generation, last=generation, sync=sync)
             if not self.versioned:
                 _remove_generations(gens, keep=generation)
         self._publish(info)
@@ -133,11 +143,11 @@ class LocalObjectStore:
             _check_precondition(path, None, if_generation_match)
             return
         with self._locked(folder):
-            pointer = _read_pointer(folder)
+            pointer = self._pointer(folder)
             live = pointer.get("live")
             _check_precondition(path, live, if_generation_match)
             if live is not None:
-                _write_pointer(folder, live=None, last=int(pointer["last"]))
+                _write_pointer(folder, live=None, last=int(pointer["last"]), sync=self.durable)
             if not self.versioned:
                 _remove_generations(folder / "gens", keep=None)
 
@@ -153,7 +163,7 @@ class LocalObjectStore:
         validate_path(path)
         folder = self._folder(path)
         if generation is None:
-            generation = _read_pointer(folder).get("live")
+            generation = self._pointer(folder).get("live")
             if generation is None:
                 raise NotFound(f"object {path!r} not found", details={"path": path})
         info = self._read_info(folder, path, generation)
@@ -172,7 +182,7 @@ class LocalObjectStore:
         """Metadata of the live generation, or None."""
         validate_path(path)
         folder = self._folder(path)
-        live = _read_pointer(folder).get("live")
+        live = self._pointer(folder).get("live")
         return None if live is None else self._read_info(folder, path, live)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
@@ -183,7 +193,7 @@ class LocalObjectStore:
             validate_path(directory)
         found: list[ObjectInfo] = []
         for folder, path in self._walk(self._dir_of(segments), segments):
-            live = _read_pointer(folder).get("live") if path.startswith(prefix) else None
+            live = self._pointer(folder).get("live") if path.startswith(prefix) else None
             if live is not None and (info := self._read_info(folder, path, live)) is not None:
                 found.append(info)
         return sorted(found, key=lambda info: info.path)
@@ -221,12 +231,23 @@ class LocalObjectStore:
             else:
                 yield from self._walk(Path(entry.path), [*segments, unquote(entry.name)])
 
-    @staticmethod
-    def _read_info(folder: Path, path: str, generation: int) -> ObjectInfo | None:
+    def _pointer(self, folder: Path) -> dict[str, Any]:
+        try:
+            return _read_pointer(folder)
+        except ValueError:  # damaged by a crash (no fsync): as if the object were absent
+            if self.durable:
+                raise
+            return {"live": None, "last": 0}
+
+    def _read_info(self, folder: Path, path: str, generation: int) -> ObjectInfo | None:
         try:
             raw = json.loads((folder / "gens" / f"{generation}.json").read_bytes())
         except FileNotFoundError:
             return None
+        except ValueError:
+            if self.durable:
+                raise
+            return None  # damaged by a crash (no fsync): as if the generation were absent
         return ObjectInfo(
             path=path,
             generation=int(raw["generation"]),
@@ -296,17 +317,18 @@ def _read_pointer(folder: Path) -> dict[str, Any]:
     return pointer
 
 
-def _write_pointer(folder: Path, *, live: int | None, last: int) -> None:
-    _atomic_write(folder / "pointer", json.dumps({"live": live, "last": last}).encode())
+def _write_pointer(folder: Path, *, live: int | None, last: int, sync: bool = True) -> None:
+    _atomic_write(folder / "pointer", json.dumps({"live": live, "last": last}).encode(), sync=sync)
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def _atomic_write(target: Path, data: bytes, *, sync: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from bench.common import dev_server, row
+from bench.common import dev_server, forget, row
 
 SIZES = (20, 200, 2_000, 20_000)
 REQUESTS = [
@@ -165,8 +165,10 @@ def add_tables(c: Any, connection_id: str, total: int) -> None:
 
 
 def _turn(
-    srv: Any, service: Any, user: Any, session: str, message: str, model: RecordingModel
+    srv: Any, service: Any, user: Any, session: str, message: str, model: RecordingModel, new: bool = True
 ) -> dict[str, Any]:
+    """One measured turn; a dashboard a ``new`` turn created is deleted afterwards (a repeated
+    request would otherwise be offered it instead of building it)."""
     before = len(model.sizes)
     started = time.perf_counter()
     result = service.generate(session, message, user=user)
@@ -175,6 +177,8 @@ def _turn(
     tool_bytes = sum(
         len(json.dumps(d.get("result"), default=str)) for t, d in result.events if t == "tool_result"
     )
+    if new:
+        forget(srv.c, user, srv.team_id, result.dashboard_slug)
     return {
         "ms": elapsed,
         "step_bytes": max(sizes) if sizes else 0,
@@ -212,7 +216,7 @@ def measure(size: int, session_turns: int = 0) -> dict[str, Any]:
         if session_turns:
             session = create_session(srv.c, user, srv.team_id, srv.connection_id)
             out["session"] = [
-                _turn(srv, service, user, session, SESSION[i % len(SESSION)], model)
+                _turn(srv, service, user, session, SESSION[i % len(SESSION)], model, new=False)
                 for i in range(session_turns)
             ]
         return out

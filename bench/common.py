@@ -44,6 +44,16 @@ def goal_row(
     return row(name, median, unit, f"{detail}; {note}" if note else detail)
 
 
+def forget(c: Container, user: Any, team_id: str, slug: str | None) -> None:
+    """Delete a dashboard a measured turn created (outside the timing), so a request repeated later
+    builds it again instead of being offered the one that already answers it."""
+    if slug is None:
+        return
+    from shared.services.dashboards import delete_dashboard
+
+    c.db.run(lambda s: delete_dashboard(c, s, user, team_id, slug))
+
+
 @dataclass
 class Server:
     url: str

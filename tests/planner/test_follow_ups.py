@@ -168,3 +168,32 @@ def test_follow_up_replies_do_not_repeat_the_boilerplate(demo_env: PlannerEnv) -
     text = _saved(env, "only the top 3", session, slug)
     assert "dry run" not in text and "the data comes from" not in text, text
     assert "[Open dashboard](" in text and len(text) < 240, text
+
+
+def test_a_compound_follow_up_applies_each_change(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    session = env.session()
+    first = env.ask("revenue by category as a pie", session)
+    assert first.saved is not None, first.text
+    slug = first.saved["dashboard_slug"]
+    text = _saved(env, "only Germany and sort ascending", session, slug)
+    assert "filtered to country = Germany" in text and "a pie, whose slices follow their size" in text, text
+    text = _saved(env, "top 3 for the last 30 days as a bar chart", session, slug)
+    assert "now a bar chart" in text and "top 3" in text and "last 30 days" in text, text
+    assert "I did not" not in text, text
+    view = _view(env, slug)
+    assert (view["type"], view["top_n"], view["sort"]["order"]) == ("bar", 3, "desc")
+    check_dashboard(env, slug, Case("", ("bar",), params={"country": "Germany",
+                                                           "period": {"start": "today-30d", "end": "today"}}))  # fmt: skip
+
+
+def test_a_follow_up_element_left_out_is_named_not_passed_over(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    session = env.session()
+    first = env.ask("revenue by category", session)
+    assert first.saved is not None, first.text
+    slug = first.saved["dashboard_slug"]
+    text = _saved(env, "top 3 bars last 30 days", session, slug)  # one change read, the period is not
+    assert "kept only the top 3" in text, text
+    assert "I did not limit it to last 30 days: its queries cover every date" in text, text
+    assert "@period" not in env.dashboard(slug)[1]

@@ -36,7 +36,7 @@ CATALOG = Catalog(
                 "columns": [
                     {"name": "id", "type": "INT64"},
                     {"name": "amount", "type": "NUMERIC"},
-                    {"name": "region", "type": "STRING"},
+                    {"name": "region", "type": "STRING", "sample_values": ["North", "South"]},
                     {"name": "colour", "type": "STRING"},
                     {"name": "sold_at", "type": "TIMESTAMP"},
                 ],
@@ -46,7 +46,10 @@ CATALOG = Catalog(
             {
                 "name": "p.shop.stores",
                 "row_count": 10,
-                "columns": [{"name": "id", "type": "INT64"}, {"name": "city", "type": "STRING"}],
+                "columns": [
+                    {"name": "id", "type": "INT64"},
+                    {"name": "city", "type": "STRING", "sample_values": ["Lyon", "Porto"]},
+                ],
             }
         ),
     ]
@@ -127,6 +130,62 @@ def test_the_period_and_filters_that_apply_are_not_excused() -> None:
     assert _notes("amount by region in the last 30 days", ranged) == []
 
 
+def _edit_notes(message: str, dashboard: Dashboard, said: list[str] | None = None) -> list[str]:
+    return coverage(message, parse(message), dashboard, CATALOG, edit=True, said=said).notes
+
+
+NORTH = _dashboard(
+    {"type": "bar", "title": "Amount by colour", "x": {"field": "colour", "type": "nominal"},
+     "y": {"field": "amount", "type": "quantitative"}},
+    "SELECT colour, SUM(amount) AS amount FROM `p.shop.sales` WHERE region = @region AND amount > 30 GROUP BY colour",
+    [{"name": "region", "type": "string", "default": "North"}],
+)  # fmt: skip
+
+
+def test_values_and_conditions_that_apply_get_no_excuse() -> None:
+    assert _notes("amount by colour for North where amount is above 30", NORTH) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("amount by region for South", "I did not filter it to “South” (sales.region)"),
+        ("amount by region in Lyon", "I did not filter it to “Lyon” (stores.city)"),
+        ("amount by region for sales whose amount is above 30", "I did not apply the condition “amount > 30”"),
+        ("amount by region for sales whose amount is above 30 or whose colour is empty",
+         "I did not apply the condition “whose amount is above 30 or whose colour is empty”"),
+    ],
+    ids=["value of a drawn table", "value of a table not read", "condition", "condition the grammar cannot read"],
+)  # fmt: skip
+def test_each_unapplied_filter_is_named(message: str, expected: str) -> None:
+    notes = _notes(message, BY_REGION)
+    assert any(expected in n for n in notes), notes
+    assert not any("I found no measure" in n for n in notes), notes  # a value is not called a measure
+
+
+def test_an_edit_is_checked_for_what_it_changes_only() -> None:
+    notes = _edit_notes("top 3 for the last 30 days as a bar chart", BY_MONTH)
+    assert any(n.startswith("I did not make it a bar chart: it is still a line chart") for n in notes), notes
+    assert any("I did not limit it to last 30 days" in n for n in notes), notes
+    assert any("I did not cut it to the top 3" in n for n in notes), notes
+    assert not any("measure" in n or "split" in n for n in notes), notes  # "top", "days": no measures
+    # a reason the edit's own notes already give is not given twice
+    said = ["“Amount by month” shows a time axis, which has no top 3"]
+    assert not any("top 3" in n for n in _edit_notes("top 3 as a bar chart", BY_MONTH, said))
+
+
+def test_a_period_left_as_it_was_is_named() -> None:
+    ranged = _dashboard(
+        {"type": "bar", "title": "Amount by region", "x": {"field": "region", "type": "nominal"},
+         "y": {"field": "amount", "type": "quantitative"}},
+        "SELECT region, SUM(amount) AS amount FROM `p.shop.sales` "
+        "WHERE DATE(sold_at) BETWEEN @period_start AND @period_end GROUP BY region",
+        [{"name": "period", "type": "date_range", "default": {"start": "today-90d", "end": "today"}}],
+    )  # fmt: skip
+    notes = _edit_notes("last 30 days", ranged)
+    assert notes == ["I did not change the period to last 30 days: it still covers the last 90 days."], notes
+
+
 # -- through the chat path ------------------------------------------------------------------
 
 
@@ -150,3 +209,21 @@ def test_a_grouping_with_no_column_gets_one_question_with_options(demo_env: Plan
     assert turn.saved is None and "save_dashboard_yaml" not in turn.calls, turn.text
     options = [line for line in turn.text.splitlines() if line.startswith("- ")]
     assert 2 <= len(options) <= 4 and turn.text.count("?") == 1, turn.text
+
+
+def test_a_value_the_chart_does_not_filter_by_is_named(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    turn = env.ask("number of orders by status in France as a pie")
+    assert turn.saved is not None, turn.text
+    sql = " ".join(q["sql"] for q in env.dashboard(turn.saved["dashboard_slug"])[0]["queries"].values())
+    if "France" not in sql and "@country" not in sql:
+        assert "I did not filter it to “France” (users.country)" in turn.text, turn.text
+    assert "I found no measure “france”" not in turn.text, turn.text
+
+
+def test_a_condition_the_designer_cannot_read_is_named(demo_env: PlannerEnv) -> None:
+    turn = demo_env.fresh().ask("revenue by country for users whose age is above 30 or whose state is empty")
+    assert turn.saved is not None, turn.text
+    assert "I did not apply the condition “whose age is above 30 or whose state is empty”" in turn.text, (
+        turn.text
+    )

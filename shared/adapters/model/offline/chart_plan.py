@@ -73,7 +73,7 @@ def _ask(word: str) -> Any:
 
 
 def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: Dashboard) -> list[str]:
-    """Sentences naming what the request asked that the saved chart does not show."""
+    """How the saved chart reads the request: a derived measure's formula, the conditions applied."""
     description = dashboard.description or ""
     if COMPUTED in description:  # a ratio or a rate no team definition names: say how it was computed
         how = description.split(COMPUTED, 1)[1].rstrip(".")
@@ -83,15 +83,7 @@ def chart_notes(text: str, catalog: Catalog, intent: Intent, dashboard: Dashboar
     spec = chart_request(text, catalog, intent, None)
     if spec is None or chart_title(spec) != dashboard.title:
         return []
-    notes = []
+    # the conditions it left out are named by the one check over the saved model (honesty.coverage)
     if spec.filters:
-        notes.append("Filtered to rows where " + " and ".join(f.describe() for f in spec.filters) + ".")
-    if spec.conditions:
-        notes.append(
-            "I did not apply the condition"
-            + ("s" if len(spec.conditions) > 1 else "")
-            + " "
-            + "; ".join(f"“{c}”" for c in spec.conditions)
-            + ": the chart covers all rows, so add a filter if you need it."
-        )
-    return notes
+        return ["Filtered to rows where " + " and ".join(f.describe() for f in spec.filters) + "."]
+    return []

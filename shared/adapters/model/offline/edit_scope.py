@@ -108,6 +108,9 @@ def order_edit(t: str, doc: EditDoc, notes: list[str]) -> bool | None:
             f"{_listing([f'“{_title(v)}”' for v in timed])} keeps its time axis in time order, "
             "so the order was left as it was"
         )
+    elif views and all(isinstance(v, PieView) for v in views):
+        notes.append(f"{_listing([f'“{_title(v)}”' for v in views])} is a pie, whose slices follow their size, "
+                     "so the order was left as it was")  # fmt: skip
     else:
         notes.append(f"no view shows “{by or 'that'}”, so the order was left as it was")
     return False

@@ -50,6 +50,12 @@ RENAME = re.compile(
     r"\b(?:rename|retitle|call)\b(?:\s+it|\s+the dashboard)?(?:\s+to)?\s+(.+)$", re.IGNORECASE
 )
 CHART_WORDS = re.compile(r"\b(chart|graph|view|kpi|table|breakdown|plot)\b")
+# where a compound follow-up splits: "and", commas, "then", before "as a … chart" and "for the last …"
+PARTS = re.compile(
+    r"\s*(?:,|;|\band then\b|\bthen\b|\band\b|\balso\b)\s*"
+    r"|\s+(?=as an? (?:\w+ )?(?:chart|graph|plot|table|pie|kpi)\b)|\s+(?=(?:for|in|over) the (?:last|past)\b)",
+    re.IGNORECASE,
+)
 
 
 def asks_change(message: str) -> bool:
@@ -121,7 +127,19 @@ def _tidy(doc: EditDoc, views_changed: bool) -> None:
 def apply_edits(
     message: str, doc: EditDoc, catalog: Catalog, values: Values, today: date | None = None
 ) -> EditResult:
-    """The dashboard after the change ``message`` asks for; ``doc`` is changed in place."""
+    """The dashboard after the change ``message`` asks for; ``doc`` is changed in place, unless the
+    message holds several changes ("only Germany and sort ascending", "top 3 for the last 30 days
+    as a bar chart") that each read on their own: then they apply in turn to a copy (``result.doc``)."""
+    parts = _parts(message)
+    if len(parts) > 1:
+        trial = EditDoc(copy.deepcopy(doc.data), doc.model, doc.indent)
+        notes: list[str] = []
+        outcomes = [_dispatch(p, trial, catalog, values, today, notes) for p in parts]
+        if all(o is not None for o, _ in outcomes):
+            result = EditResult(trial, changed=any(o for o, _ in outcomes), understood=True, notes=notes)
+            if result.changed:
+                _tidy(trial, any(v for _, v in outcomes))
+            return result
     result = EditResult(doc)
     outcome, views_changed = _dispatch(message, doc, catalog, values, today, result.notes)
     result.understood = outcome is not None
@@ -129,6 +147,14 @@ def apply_edits(
     if result.changed:
         _tidy(doc, views_changed)
     return result
+
+
+def _parts(message: str) -> list[str]:
+    """The changes of a compound follow-up, each as it would be asked alone."""
+    pieces = [p.strip() for p in PARTS.split(message.strip().rstrip(".!")) if p and p.strip()]
+    parts = [f"make it {p[3:]}" if p.lower().startswith("as ") else p for p in pieces]
+    # a chart type first: a top N or a sort then applies to the view it becomes
+    return sorted(parts, key=lambda p: CONVERT.search(normalize(p)) is None)
 
 
 def _dispatch(

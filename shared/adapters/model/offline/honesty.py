@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Catalog
+from shared.adapters.model.offline.honesty_filters import Values, check_filters
 from shared.adapters.model.offline.intent import (
     GRAINS,
     SHARE_WORDS,
@@ -27,7 +28,17 @@ from shared.adapters.model.offline.intent import (
     normalize,
     singular,
 )
-from shared.dashboards.model import Dashboard, FieldEncoding, KpiView, PieView, TableView, View
+from shared.adapters.model.offline.linking import FUNCTION_WORDS
+from shared.adapters.model.offline.replies import dates
+from shared.dashboards.model import (
+    Dashboard,
+    DateRangeParameter,
+    FieldEncoding,
+    KpiView,
+    PieView,
+    TableView,
+    View,
+)
 
 SORT_WORDS = re.compile(
     r"\b(?P<asc>ascending|asc|low to high|lowest first|smallest first|alphabetical(?:ly)?|a to z)\b"
@@ -44,6 +55,9 @@ GROUP_NOISE = {
     "proportion", "comparison", "compare", "show", "low", "high", "please", "want", "bin", "interval",
     *VIEW_WORDS, *GRAINS, *(singular(w) for w in VIEW_WORDS), *(singular(w) for w in GRAINS),
 }  # fmt: skip
+# how each kind of note starts (an edit's own notes may already give the reason)
+NOTE_TOPICS = {"top": "I did not cut it to the top", "sort": "I did not sort it", "period": "I did not change the period",
+               "chart": "I did not make it a"}  # fmt: skip
 CHART_NAMES = {"bar": "bar chart", "line": "line chart", "area": "area chart", "pie": "pie chart",
                "scatter": "scatter plot", "heatmap": "heatmap", "table": "table", "kpi": "KPI"}  # fmt: skip
 
@@ -108,12 +122,45 @@ def column_exists(catalog: Catalog, phrase: str) -> bool:
     return bool(phrase) and set(phrase.split()) <= _column_words(catalog)
 
 
-def coverage(message: str, intent: Intent, dashboard: Dashboard, catalog: Catalog) -> Coverage:
-    """What of ``message`` the dashboard does not show, as sentences for the reply."""
+def coverage(
+    message: str,
+    intent: Intent,
+    dashboard: Dashboard,
+    catalog: Catalog,
+    *,
+    values: Values | None = None,
+    edit: bool = False,
+    said: list[str] | None = None,
+) -> Coverage:
+    """What of ``message`` the dashboard does not show, as sentences for the reply.
+
+    ``values``: this turn's value searches. ``edit``: ``message`` is a follow-up of a saved
+    dashboard, so only what it changes is checked (chart type, filters, period, top N, sort): its
+    other words name what to sort or filter by, not measures or groupings to add. ``said``: what
+    the reply already says (an edit's notes), so a reason is not given twice."""
     out = Coverage()
+    sql = _shown(dashboard)[2]
+    _chart_type(intent, dashboard, out, edit)
+    found = check_filters(message, intent.filter_words, dashboard, catalog, values)
+    if not edit:
+        _groupings_and_measures(intent, dashboard, catalog, out, found.value_words | found.condition_words)
+    out.notes += found.notes
+    _period(intent, dashboard, sql, catalog, out)
+    _top_and_sort(message, intent, dashboard, out)
+    told = " ".join(said or []).lower()
+    topics = {"top": f"top {intent.top_n}", "sort": "order", "period": "period", "chart": "chart"}
+    out.notes = [
+        n for n in out.notes
+        if not any(n.startswith(NOTE_TOPICS[k]) and v in told for k, v in topics.items())
+    ]  # fmt: skip
+    return out
+
+
+def _groupings_and_measures(
+    intent: Intent, dashboard: Dashboard, catalog: Catalog, out: Coverage, value_words: set[str]
+) -> None:
     every, grouped, sql = _shown(dashboard)
     tables = _table_words(catalog)
-    _chart_type(intent, dashboard, out)
     shown_any, missing = False, []
     for phrase in intent.dimensions:
         words = _words(phrase) - tables - GROUP_NOISE - MEASURE_ONLY - {singular(w) for w in STOP}
@@ -142,27 +189,33 @@ def coverage(message: str, intent: Intent, dashboard: Dashboard, catalog: Catalo
         if not shown_any:
             out.different_question, out.missing_grouping = True, missing[0]
     for ask in intent.measures:
+        if set(ask.phrase.split()) <= value_words:
+            continue  # a value or a condition word: the filter checks name it
         if not _measure_shown(ask, every, sql, catalog):
             out.notes.append(f"I found no measure “{ask.phrase}” in these tables, so it is not shown.")
-    _period(intent, dashboard, sql, catalog, out)
-    _top_and_sort(message, intent, dashboard, out)
-    return out
 
 
 def _measure_shown(ask: MeasureAsk, every: set[str], sql: str, catalog: Catalog) -> bool:
-    words = _words(ask.phrase) - MODIFIERS - {singular(w) for w in STOP}
+    words = _words(ask.phrase) - MODIFIERS - {singular(w) for w in STOP} - GROUP_NOISE
+    words = {w for w in words if w not in FUNCTION_WORDS and w + "s" not in FUNCTION_WORDS}  # "find", "sort"
     if not words or words & every or any(w in sql for w in words):
         return True
     options = catalog.measures(ask)
     return any(m.alias.lower() in sql or _words(m.label) & every for m in options[:3])
 
 
-def _chart_type(intent: Intent, d: Dashboard, out: Coverage) -> None:
+def _chart_type(intent: Intent, d: Dashboard, out: Coverage, edit: bool = False) -> None:
     asked = intent.view_type
     if asked is None or any(v.type == asked for v in d.views):
         return
     drawn: list[View] = [v for v in d.views if not isinstance(v, KpiView)] or list(d.views)
     used = CHART_NAMES.get(drawn[0].type, drawn[0].type)
+    if edit:
+        out.notes.append(
+            f"I did not make it a {CHART_NAMES.get(asked, asked)}: it is still a {used}; ask for that change "
+            f"on its own (“make it a {CHART_NAMES.get(asked, asked)}”)."
+        )
+        return
     x = getattr(drawn[0], "x", None)
     if asked == "pie" and isinstance(x, FieldEncoding) and x.type == "temporal":
         why = "a pie cannot show a time axis"
@@ -179,6 +232,11 @@ def _temporal(x: object) -> bool:
 
 def _period(intent: Intent, d: Dashboard, sql: str, catalog: Catalog, out: Coverage) -> None:
     if intent.period is None:
+        return
+    ranges = [p for p in d.parameters if isinstance(p, DateRangeParameter)]
+    if ranges and all(p.default.start != intent.period.start for p in ranges):
+        held = ", ".join(dates(p.default.start, p.default.end) for p in ranges)
+        out.notes.append(f"I did not change the period to {intent.period.label}: it still covers {held}.")
         return
     if "@period" in sql or intent.period.start.lower() in sql or intent.period.start[:4] in sql:
         return

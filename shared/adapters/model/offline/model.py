@@ -210,9 +210,17 @@ class OfflinePlanner(StreamingChatModel):
                 return replies.existing_offer(title, same.slug, same.version, url)
         return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 
-    def _coverage(self, facts: Facts, catalog: Catalog, dashboard: Dashboard) -> Coverage:
-        """What of the request the dashboard does not show."""
-        return coverage(facts.message, parse(facts.message, self.today), dashboard, catalog)
+    def _coverage(
+        self,
+        facts: Facts,
+        catalog: Catalog,
+        dashboard: Dashboard,
+        edit: bool = False,
+        said: list[str] | None = None,
+    ) -> Coverage:
+        """What of the request the dashboard does not show (``edit``: only what a follow-up changes)."""
+        intent = parse(facts.message, self.today)
+        return coverage(facts.message, intent, dashboard, catalog, values=facts.values, edit=edit, said=said)
 
     def _save_chart(self, facts: Facts, catalog: Catalog, spec: ChartSpec) -> Action:
         dashboard = build_dashboard(spec)
@@ -318,11 +326,14 @@ class OfflinePlanner(StreamingChatModel):
             current = edit_doc.load(facts.existing.yaml)
             notes = apply_edits(facts.message, current, catalog, facts.values, self.today).notes
         left_out: list[str] = []
-        if notes is None and facts.schemas and dashboard is not None:
+        if facts.schemas and dashboard is not None:
+            # one check over the saved model on every path: new (chart or designer), rebuilt, edited
             catalog = Catalog(list(facts.schemas.values()), KnowledgeTerms(facts.knowledge))
-            left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
-            found = self._coverage(facts, catalog, dashboard)
-            left_out += [n for n in (found.notes if found else []) if n not in left_out]
+            edit = notes is not None and facts.choice is None
+            if not edit:
+                left_out = chart_notes(facts.message, catalog, parse(facts.message, self.today), dashboard)
+            found = self._coverage(facts, catalog, dashboard, edit=edit, said=notes)
+            left_out += [n for n in found.notes if n not in left_out]
         text = replies.summary(dashboard, tables, saved, notes, left_out)
         sql = " ".join(q.sql for q in dashboard.queries.values()) if dashboard is not None else ""
         defined = KnowledgeTerms(facts.knowledge).used(facts.message, sql)

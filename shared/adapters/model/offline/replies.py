@@ -94,7 +94,8 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _dates(start: str, end: str) -> str:
+def dates(start: str, end: str) -> str:
+    """A date range default in words: "the last 90 days", or "START to END"."""
     m = re.fullmatch(r"today-(\d+)([dwmy])", start)
     if m and end == "today":
         unit = {"d": "day", "w": "week", "m": "month", "y": "year"}[m.group(2)]
@@ -106,7 +107,7 @@ def _scope(dashboard: Dashboard) -> list[str]:
     out = []
     for p in dashboard.parameters:
         if isinstance(p, DateRangeParameter):
-            out.append(_dates(p.default.start, p.default.end))
+            out.append(dates(p.default.start, p.default.end))
         elif isinstance(p, StringParameter):
             out.append(f"{p.name.replace('_', ' ')} {p.default}")
     return out
@@ -139,9 +140,9 @@ def summary(
     title = render_defaults(dashboard, title) if dashboard is not None else title
     views = list(dashboard.views) if dashboard is not None else []
     url = saved.preview_url
-    if notes is not None:
+    if notes is not None:  # a follow-up: what changed, then what of it was not done
         what = f"Updated “{title}” (version {saved.version}): {_listing(notes) or 'done'}."
-        return f"{what} {link(url)}".strip()
+        return " ".join(p for p in (what, *(left_out or []), link(url)) if p)
     kinds = [f"{v.type} “{render_defaults(dashboard, v.title or v.id)}”" for v in views]
     reasons = [REASONS[k] for k in dict.fromkeys(_kind(v) for v in views) if k in REASONS]
     scope = _scope(dashboard) if dashboard is not None else []

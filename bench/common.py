@@ -54,6 +54,15 @@ def forget(c: Container, user: Any, team_id: str, slug: str | None) -> None:
     c.db.run(lambda s: delete_dashboard(c, s, user, team_id, slug))
 
 
+def forget_all(c: Container, user: Any, team_id: str) -> None:
+    """Delete every live dashboard of the team (outside the timing): the next turn builds its
+    dashboard instead of meeting the planner's offer of one that already answers the request."""
+    from shared.services.dashboards import list_dashboards
+
+    for slug in c.db.run(lambda s: [d.slug for d in list_dashboards(s, user, team_id)]):
+        forget(c, user, team_id, slug)
+
+
 @dataclass
 class Server:
     url: str

@@ -2,9 +2,10 @@
 
 Runs a dev container on a temporary SQLite file with the offline planner and the in-process task
 queue, then one session of turns (a new dashboard, follow-ups, the first question again). Prints
-per turn: commits, INSERT/UPDATE/DELETE statements, chat_events rows, live_tokens rows, and
-SELECTs. fsyncs are the system's own count: each turn starts with a failing ``stat`` of
-``/dev/null/turn-N``, so under strace the fsyncs between two marks are that turn's:
+per turn: commits, INSERT/UPDATE/DELETE statements, chat_events rows, live_tokens rows,
+SELECTs and session-log objects read (earlier steps' records). fsyncs are the system's own
+count: each turn starts with a failing ``stat`` of ``/dev/null/turn-N``, so under strace the
+fsyncs between two marks are that turn's:
 
     python scripts/count_turn_writes.py [TURNS]
     strace -f -e trace=fsync,fdatasync,newfstatat,stat -o trace.txt python scripts/count_turn_writes.py
@@ -55,11 +56,20 @@ def main(argv: list[str]) -> int:
                 if verb == "INSERT" and f"INTO {table}" in sql:
                     counts[table] += 1 if not _many else len(_p)
 
+        log = c.store("sessions")
+        real_get = log.get
+
+        def counted_get(path: str, *args: Any, **kwargs: Any) -> Any:
+            counts["log_reads"] += 1
+            return real_get(path, *args, **kwargs)
+
+        log.get = counted_get  # type: ignore[method-assign]
         user = Principal(DEMO_EMAIL, DEMO_EMAIL)
         service = DashboardGenerationService(c)
         session = create_session(c, user, team_id, conn_id)
         print(
-            f"{'turn':<5} {'commits':>7} {'writes':>6} {'events':>6} {'live':>5} {'selects':>7} {'ms':>6}  ask"
+            f"{'turn':<5} {'commits':>7} {'writes':>6} {'events':>6} {'live':>5} {'selects':>7} "
+            f"{'log reads':>9} {'ms':>6}  ask"
         )
         for n in range(turns):
             ask = ASKS[n % len(ASKS)] if n < turns - 1 or turns == 1 else ASKS[0]
@@ -72,7 +82,7 @@ def main(argv: list[str]) -> int:
             writes = counts["INSERT"] + counts["UPDATE"] + counts["DELETE"]
             print(
                 f"{n + 1:<5} {counts['commit']:>7} {writes:>6} {counts['chat_events']:>6} "
-                f"{counts['live_tokens']:>5} {counts['SELECT']:>7} {ms:>6.0f}  {ask}"
+                f"{counts['live_tokens']:>5} {counts['SELECT']:>7} {counts['log_reads']:>9} {ms:>6.0f}  {ask}"
             )
         c.task_queue.close()  # type: ignore[attr-defined]
         set_container(None)

@@ -42,6 +42,7 @@ from shared.adapters.model.offline.value_filters import matched_words as matched
 from shared.adapters.model.offline.views import category_view, time_view, value_encoding, y_encoding
 from shared.adapters.model.offline.where import request_conditions
 from shared.dashboards.chart_rules import recommend_view
+from shared.dashboards.model import Dashboard, DateParameter, DateRangeParameter, NumberParameter
 
 COMPUTED = "Computed from the catalog: "  # the description's note on derived measures
 HOP_PENALTY = 1.5
@@ -370,37 +371,26 @@ def design(
 
 
 def dry_run_params(
-    dashboard: dict[str, Any], spec: QuerySpec | None, resolve_date: Any = None
+    dashboard: Dashboard | dict[str, Any], spec: QuerySpec | None, resolve_date: Any = None
 ) -> list[dict[str, Any]]:
-    """Parameter values (the dashboard defaults) for dry-running one query."""
+    """Parameter values (the dashboard defaults) for dry-running one query (typed parameters)."""
     from shared.dashboards.params import resolve_date as default_resolve
+    from shared.dashboards.params import typed_parameters
 
     resolve = resolve_date or default_resolve
     out: list[dict[str, Any]] = []
-    for p in dashboard.get("parameters") or []:
-        if p["type"] == "date_range":
+    for p in typed_parameters(dashboard):
+        if isinstance(p, DateRangeParameter):
             out.append(
-                {
-                    "name": f"{p['name']}_start",
-                    "type": "DATE",
-                    "value": resolve(p["default"]["start"]).isoformat(),
-                }
+                {"name": f"{p.name}_start", "type": "DATE", "value": resolve(p.default.start).isoformat()}
             )
-            out.append(
-                {
-                    "name": f"{p['name']}_end",
-                    "type": "DATE",
-                    "value": resolve(p["default"]["end"]).isoformat(),
-                }
-            )
-        elif p["type"] == "date":
-            out.append({"name": p["name"], "type": "DATE", "value": resolve(p["default"]).isoformat()})
-        elif p["type"] == "number":
-            out.append(
-                {"name": p["name"], "type": "INT64" if p.get("integer") else "FLOAT64", "value": p["default"]}
-            )
+            out.append({"name": f"{p.name}_end", "type": "DATE", "value": resolve(p.default.end).isoformat()})
+        elif isinstance(p, DateParameter):
+            out.append({"name": p.name, "type": "DATE", "value": resolve(p.default).isoformat()})
+        elif isinstance(p, NumberParameter):
+            out.append({"name": p.name, "type": "INT64" if p.integer else "FLOAT64", "value": p.default})
         else:
-            out.append({"name": p["name"], "type": "STRING", "value": p["default"]})
+            out.append({"name": p.name, "type": "STRING", "value": p.default})
     return out
 
 

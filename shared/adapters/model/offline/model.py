@@ -168,7 +168,7 @@ class OfflinePlanner(StreamingChatModel):
         model = _typed(dashboard)
         if model is None:  # not a valid dashboard: the validate tool says why, nothing is saved
             return self._save_new(facts, catalog, dashboard, draft.title)
-        pending = self._dry_runs(facts, model, dashboard)
+        pending = self._dry_runs(facts, model)
         if pending:
             return pending
         failed = _failed(facts, model)
@@ -227,7 +227,7 @@ class OfflinePlanner(StreamingChatModel):
         model = _typed(dashboard)
         if model is None:  # not a valid dashboard: the validate tool says why, nothing is saved
             return self._save_new(facts, catalog, dashboard, chart_title(spec))
-        pending = self._dry_runs(facts, model, dashboard)
+        pending = self._dry_runs(facts, model)
         if pending:
             return pending
         failed = _failed(facts, model)
@@ -265,8 +265,7 @@ class OfflinePlanner(StreamingChatModel):
                 "“only the top 5”, “last 90 days”, “make it a line chart”, “only Germany”, "
                 "“remove the country filter”, “add a KPI for total orders” or “remove the table”."
             )
-        data = edit_doc.plain(result.doc.data)
-        pending = self._dry_runs(facts, result.doc.model, data)
+        pending = self._dry_runs(facts, result.doc.model)
         if pending:
             return pending
         failed = _failed(facts, result.doc.model)
@@ -274,16 +273,16 @@ class OfflinePlanner(StreamingChatModel):
             return self._failure(facts, result.doc.model, failed)
         return self._validate_and_save(facts, result.text, facts.existing.slug, facts.existing.version)
 
-    def _dry_runs(
-        self, facts: Facts, dashboard: Dashboard, data: dict[str, Any]
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """Dry-run calls for the queries of ``dashboard`` not run yet (``data``: its plain form)."""
+    def _dry_runs(self, facts: Facts, dashboard: Dashboard) -> list[tuple[str, dict[str, Any]]]:
+        """Dry-run calls for the queries of ``dashboard`` not run yet."""
         calls = []
         for query in dashboard.queries.values():
             if query.sql not in facts.dry_runs:
                 args: dict[str, Any] = {"sql": query.sql}
                 params = [
-                    p for p in dry_run_params(data, None, self._resolve_date) if "@" + p["name"] in query.sql
+                    p
+                    for p in dry_run_params(dashboard, None, self._resolve_date)
+                    if "@" + p["name"] in query.sql
                 ]
                 if params:
                     args["params"] = params

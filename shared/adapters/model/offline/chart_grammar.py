@@ -13,6 +13,14 @@ import re
 from dataclasses import dataclass, field
 
 from shared.adapters.model.offline.catalog_match import Col, TableSchema
+from shared.adapters.model.offline.chart_roles import (
+    SORT,
+    category_first,
+    counted_first,
+    entity_refs,
+    row_label,
+    without_sort,
+)
 from shared.adapters.model.offline.filters import Comparison, read_clause, value_mentions
 from shared.adapters.model.offline.linking import Mention, mentions, table_mentions, tokens
 
@@ -23,8 +31,8 @@ AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
     (r"\bcount\s+(?:the\s+|of\s+|all\s+)*(?:different\s+|distinct\s+)?$", "count"),
     (r"(?:sum|total|totals|summation)\s+(?:of\s+)?(?:the\s+|all\s+)?$", "sum"),
     (r"(?:average|avg|mean)\s+(?:of\s+|number\s+of\s+)?(?:the\s+|all\s+)?$", "avg"),
-    (r"(?:maximum|max|highest|largest|biggest|greatest|most)\s+(?:of\s+)?(?:the\s+)?$", "max"),
-    (r"(?:minimum|min|lowest|smallest|least)\s+(?:of\s+)?(?:the\s+)?$", "min"),
+    (r"(?:maximum|maximal|max|highest|largest|biggest|greatest|most)\s+(?:of\s+)?(?:the\s+)?$", "max"),
+    (r"(?:minimum|minimal|min|lowest|smallest|least)\s+(?:of\s+)?(?:the\s+)?$", "min"),
 )  # fmt: skip
 AGG_AFTER = ((r"^\s*(?:count|counts)\b", "count"),)
 COUNT_WORDS = re.compile(
@@ -39,21 +47,16 @@ BIN_WORDS = (
 CONDITION = re.compile(
     r"(?:\b(?:whose|who|where|which|that|without|excluding|except|if)\b|\bwith(?=\s+(?:a|an|the|no|more|less|"
     r"at|@\d+\s+(?:is|are|of|greater|less|more|larger|smaller|bigger|higher|lower|above|below|over|under|not|"
-    r"equal|before|after|between|in|=|>|<))))"
+    r"equal|before|after|between|in|=|>|<|[\"'])))"
+    r"|\b(?:when|their|its)(?=\s+(?:the\s+)?@\d+\s+(?:is|are|was|were|does|do|has|have)\b))"  # "when the @2 is"
     r"[^,.;?]*?(?=,|\.|;|\?|\b(?:draw|show|visuali[sz]e|give|return|list|plot|display|find|create|"
-    r"compare|and (?:draw|show|visuali[sz]e|plot|display|give|return)|in a|by a|with a|as a|using a)\b|$)"
+    r"compare|and (?:draw|show|visuali[sz]e|plot|display|give|return)|in a|by a|with a|as a|using a|"
+    r"(?:for|in|of|from|by) (?:each|every|different)|per|group(?:ed|s)? by)\b|$)"  # a grouping phrase ends it
 )
 DATE_CONDITION = re.compile(
     r"@\d+\s+(?:(?:is|are|was|were)\s+)?(?:before|after|since|earlier than|later than|prior to)\s+(?:19|20)\d\d(?:-\d\d?-\d\d?)?"
 )
-LAYOUT_WORDS = re.compile(r"\b(?:axis|colou?red|grouped|group by|stacked|sort|sorted|order|ordered)\b")
-SORT_CLAUSE = re.compile(r"\b(?:sort|sorted|order|ordered|rank|ranked|arrange)\b[^,.;?]*")
-SORT = re.compile(
-    r"\b(?:sort|sorted|order|ordered|rank|ranked|list|listed|arrange|display|show|put)\b[^,.;?]*?"
-    r"\b(asc|ascending|desc|descending|high to low|low to high|highest to lowest|lowest to highest|"
-    r"increasing|decreasing|alphabetical(?:ly)?|largest to smallest|smallest to largest)\b"
-    r"|\b(asc|ascending|desc|descending|from high to low|from low to high|alphabetical(?:ly)?)\b"
-)
+LAYOUT_WORDS = re.compile(r"\b(?:axis|colou?red|group(?:s|ed|ing)?|stacked|sort|sorted|order|ordered)\b")
 
 
 @dataclass
@@ -217,13 +220,17 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     )
     if group_ref in r.in_condition:
         group_ref = None
-    plain = SORT_CLAUSE.sub(" ", SORT.sub(" ", t))  # a sort clause ("by the names") places no axis
-    over_ref = _ref(
+    plain, sorted_refs = without_sort(t)  # a sort clause ("by the names") places no axis
+    over_ref = _first_ref(
         plain,
-        r"\b(?:over|versus|vs|against|across|per|for each|of each|in each|from each|for different|from different|by|based on|for every)\s+(?:the\s+|each\s+|different\s+|all\s+|their\s+)*@(\d+)",
+        r"\bbased on\s+(?:the\s+)?@(\d+)",  # "a vs b based on c": c is the x axis
+        r"\b(?:over|versus|vs|against|across|per|for each|of each|in each|from each|for different|from different|by|for every)\s+(?:the\s+|each\s+|different\s+|all\s+|their\s+|(?:kinds?|types?|sorts?) of\s+)*@(\d+)",
+        r"\b(?:each|every)\s+(?:(?:kinds?|types?|sorts?) of\s+)?@(\d+)",  # "played each position"
     )
     if over_ref in r.in_condition or over_ref == group_ref:
         over_ref = None
+    entity = entity_refs(text, table, ms)
+    weak = sorted_refs & set(roles)  # named to sort: x only if nothing else is
     distinct = list(dict.fromkeys(r.cols[k].name for k in roles))
     col_of = {r.cols[k].name: r.cols[k] for k in roles}
 
@@ -232,6 +239,9 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
 
     # x axis
     xk = x_ref
+    labelled: int | None = None  # x is the label of the rows the request names
+    if xk is None and group_ref is not None and over_ref is not None and aggs.get(over_ref) == "none":
+        xk = over_ref  # "the number of a for each b, grouped by c": b on x, c the series
     if xk is None and group_ref is not None:
         others = {r.cols[k].name for k in roles if r.cols[k].name != r.cols[group_ref].name}
         if (
@@ -242,6 +252,21 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
             xk = group_ref
     if xk is None and over_ref is not None and aggs.get(over_ref) == "none":
         xk = over_ref
+    if xk is None:
+        xk = counted_first(roles, aggs, weak, entity)
+    if (
+        xk is None
+        and x_ref is None
+        and group_ref is None
+        and (label := row_label(text, table, r.cols, roles, aggs))
+    ):
+        r.cols.append(label)  # "the budget of each department": one bar per row, named by its label
+        roles.append(len(r.cols) - 1)
+        aggs[roles[-1]] = "none"
+        xk = labelled = roles[-1]
+    if xk is None:
+        free = [k for k in roles if aggs[k] == "none" and k not in (group_ref, y_ref) and k not in weak]
+        xk = category_first(free, r.cols) if mark in (None, "bar", "pie") else (free[0] if free else None)
     if xk is None:
         xk = first(lambda k: aggs[k] == "none" and k != group_ref and k != y_ref)
     if xk is None:
@@ -265,14 +290,16 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
             yk = first(lambda k: aggs[k] != "none" and k != group_ref)
         if yk is not None:
             y_col, y_agg = r.cols[yk], aggs[yk]
-        elif COUNT_WORDS.search(t) or (table_mentions(text, table) and re.search(r"\b(each|per|every)\b", t)):
+        elif COUNT_WORDS.search(plain) or (
+            labelled is None and table_mentions(text, table) and re.search(r"\b(each|per|every)\b", t)
+        ):
             y_col, y_agg = None, "count"
         else:
             yk = first(lambda k: aggs[k] == "none" and r.cols[k].name != x_col.name and k != group_ref)
             if yk is not None:
                 y_col = r.cols[yk]
-            else:
-                y_col, y_agg, guessed = None, "count", True
+            else:  # "sort by the total number": a count only the sort clause names
+                y_col, y_agg, guessed = None, "count", not COUNT_WORDS.search(t)
     # colour series
     color: Col | None = None
     used = {x_col.name} | ({y_col.name} if y_col is not None else set())

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 from test_web_chat_flow import ask
-from test_web_dashboard_page import demo_api, wait_ready
-from webhelpers import DESKTOP, PHONE, SCREENSHOTS, sign_in
+from webhelpers import DESKTOP, PHONE, SCREENSHOTS, demo_api, open_dashboard, sign_in, wait_ready
 
 from shared.dev.seed import DEMO_EMAIL
 
@@ -141,9 +140,7 @@ def test_bars_labels_ticks_pie_and_partial_month_as_drawn(
 ) -> None:
     _, team_id, data = charts
     page = open_page(viewport)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/charts")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "charts")
     width = viewport["width"]
 
     # revenue by country: bars in value order (the query has no ORDER BY), longest bar first
@@ -256,9 +253,7 @@ def test_revenue_by_month_by_country_is_one_multi_series_view_with_a_legend(
     assert 2 <= len(order) <= 9 and (len(order) < 9 or order[-1] == "Other")
     for viewport in (DESKTOP, PHONE):
         page = open_page(viewport)
-        sign_in(page, dev_server.url, DEMO_EMAIL)
-        page.goto(f"{dev_server.url}/d/{team_id}/{slug}")
-        wait_ready(page)
+        open_dashboard(page, dev_server.url, team_id, slug)
         vid = view["view_id"]
         legend = [t["text"] for t in drawn(page, vid, ".role-legend-label text")]
         assert [_untruncated(t, order) for t in legend] == order  # every series, in rank order
@@ -294,9 +289,7 @@ def test_a_dark_pie_keeps_other_in_its_own_muted_grey(
     dark = head.replace("title: Chart drawing", "title: Dark pie\ntheme: dark") + "views:\n" + pie
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/dark-pie", dark).status_code == 201
     page = open_page(viewport)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/dark-pie")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "dark-pie")
     fills = [a["fill"] for a in drawn(page, "category_share", ".mark-arc path")]
     assert len(fills) == 7 and fills.count("#6b6b74") == 1 and len(set(fills)) == 7
     legend = [t["text"] for t in drawn(page, "category_share", ".role-legend-label text")]

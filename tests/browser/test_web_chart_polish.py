@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 from test_web_chart_drawing import VIEWPORTS, drawn, full_screenshot, rows
-from test_web_dashboard_page import demo_api, wait_ready
-from webhelpers import sign_in
-
-from shared.dev.seed import DEMO_EMAIL
+from webhelpers import demo_api, open_dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -80,9 +77,7 @@ def test_time_bars_group_other_stays_apart_and_the_hide_note_needs_a_dropped_row
     assert r.status_code == 201, r.text
     data = api.get(f"/v1/teams/{team_id}/dashboards/polish/data").json()
     page = open_page(viewport)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/polish")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "polish")
 
     # grouped bars on a month axis: side by side within each month, each a real share of it
     grouped = rows(data, "grouped")

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_web_dashboard_page import assert_kpis_match, wait_ready
-from webhelpers import DESKTOP, PHONE, Api, screenshot, sign_in
+from webhelpers import DESKTOP, PHONE, Api, assert_kpis_match, screenshot, sign_in, wait_ready
 
 from shared.dev.seed import DEMO_EMAIL
 

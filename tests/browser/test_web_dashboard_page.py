@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from webhelpers import DESKTOP, PHONE, Api, screenshot, sign_in
-
-from shared.dev.seed import DEMO_EMAIL
+from webhelpers import (
+    DESKTOP,
+    PHONE,
+    Api,
+    currency,
+    demo_api,
+    kpi_from_api,
+    open_dashboard,
+    screenshot,
+    sign_in,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -78,41 +86,6 @@ views:
 """
 
 
-def demo_api(dev_server: Any, token: Any) -> tuple[Api, str]:
-    api = Api(dev_server.url, token(DEMO_EMAIL))
-    team_id = api.get("/v1/teams").json()["teams"][0]["id"]
-    return api, team_id
-
-
-def currency(v: float) -> str:
-    digits = "1" if abs(v) >= 1000 else "0.01"
-    q = Decimal(str(v)).quantize(Decimal(digits), rounding=ROUND_HALF_UP)
-    return f"${q:,}" if abs(v) >= 1000 else f"${q:,.2f}"
-
-
-def kpi_from_api(data: dict[str, Any], view_id: str, field: str) -> float:
-    view = next(v for v in data["views"] if v["view_id"] == view_id)
-    assert view["status"] == "ok", view["error"]
-    column = [c["name"] for c in view["columns"]].index(field)
-    return float(sum(view["values"][column]))
-
-
-def assert_kpis_match(scope: Any, data: dict[str, Any]) -> None:
-    """Every KPI tile shows the number the data API returned for it."""
-    kpis = [v for v in data["views"] if v["spec"].get("kind") == "kpi"]
-    assert kpis, "the dashboard has no KPI"
-    for view in kpis:
-        expected = kpi_from_api(data, view["view_id"], view["spec"]["field"])
-        tile = scope.locator(f"[data-view-id='{view['view_id']}'] .kpi-value")
-        assert float(tile.get_attribute("data-value") or "nan") == pytest.approx(expected)
-        if view["spec"].get("format") == "currency":
-            assert tile.inner_text() == currency(expected)
-
-
-def wait_ready(page: Any) -> None:
-    page.locator(".dashboard[data-ready='true'] .grid[aria-busy='false']").wait_for()
-
-
 def assert_charts_drawn(page: Any) -> None:
     line = page.locator("[data-view-id='revenue_trend'] .chart svg .mark-line path")
     assert line.count() >= 1 and len(line.first.get_attribute("d") or "") > 20
@@ -135,9 +108,7 @@ def test_dashboard_renders_matches_the_data_api_and_reacts(
 ) -> None:
     api, team_id = saved
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/revenue")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "revenue")
     assert page.get_by_role("heading", name="Revenue overview").is_visible()
     assert_charts_drawn(page)
 
@@ -201,9 +172,7 @@ def test_dashboard_renders_matches_the_data_api_and_reacts(
 def test_dashboard_on_a_phone_is_one_column(dev_server: Any, saved: Any, open_page: Any) -> None:
     _, team_id = saved
     page = open_page(PHONE)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/revenue")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "revenue")
     assert_charts_drawn(page)
     kpi1, kpi2, trend, table = (
         page.locator(f"[data-view-id='{v}']").bounding_box()
@@ -240,9 +209,7 @@ def test_a_view_over_the_byte_cap_fails_alone(
         s.get(Team, team_id).byte_cap = (small + big) // 2
 
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/revenue")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "revenue")
     with page.expect_response(lambda r: "/refresh" in r.url):
         page.get_by_role("button", name="Refresh").click()
     wait_ready(page)
@@ -311,9 +278,7 @@ def test_every_chart_type_draws_under_the_strict_policy(dev_server: Any, token: 
     r = api.put_yaml(f"/v1/teams/{team_id}/dashboards/every-chart", EVERY_CHART)
     assert r.status_code == 201, r.text
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/every-chart")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "every-chart")
     marks = {
         "area": ".mark-area path",
         "pie": ".mark-arc path",
@@ -331,9 +296,7 @@ def test_a_dark_dashboard_gets_dark_tiles(dev_server: Any, token: Any, open_page
     dark = REVENUE.replace("description: Monthly revenue", "theme: dark\ndescription: Monthly revenue")
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/dark", dark).status_code == 201
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/dark")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "dark")
     tile = page.locator("[data-view-id='revenue_kpi']")
     assert tile.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(24, 24, 27)"
     assert tile.locator(".kpi-value").evaluate("e => getComputedStyle(e).color") == "rgb(250, 250, 250)"

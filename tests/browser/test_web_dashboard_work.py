@@ -8,8 +8,17 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_web_dashboard_page import demo_api, kpi_from_api, wait_ready
-from webhelpers import DESKTOP, Api, axe_violations, screenshot, sign_in
+from webhelpers import (
+    DESKTOP,
+    Api,
+    axe_violations,
+    demo_api,
+    kpi_from_api,
+    open_dashboard,
+    screenshot,
+    sign_in,
+    wait_ready,
+)
 
 from shared.dashboards.visible import visible_view
 from shared.dev.seed import DEMO_EMAIL
@@ -80,9 +89,7 @@ def tile_action(page: Any, title: str, action: str) -> None:
 def test_tile_actions_cross_filters_and_presets(dev_server: Any, orders: Any, open_page: Any) -> None:
     api, team_id = orders
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/orders")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "orders")
     assert axe_violations(page) == []
 
     # the SQL, with its dry run and when the data was computed
@@ -167,9 +174,7 @@ def test_edit_yaml_history_and_manage(dev_server: Any, orders: Any, open_page: A
     page = open_page(DESKTOP)
     page.problems.expect("status of 400")
     page.problems.expect("status of 409")
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/orders")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "orders")
     page.get_by_role("button", name="YAML", exact=True).click()
     editor = page.get_by_label("orders.yaml")
     expect(editor).to_have_value(ORDERS)
@@ -206,9 +211,7 @@ def test_edit_yaml_history_and_manage(dev_server: Any, orders: Any, open_page: A
     # a second tab still on version 2 saves after this one saved version 3: a clear conflict
     other = open_page(DESKTOP)
     other.problems.expect("status of 409")
-    sign_in(other, dev_server.url, DEMO_EMAIL)
-    other.goto(f"{dev_server.url}/d/{team_id}/orders")
-    wait_ready(other)
+    open_dashboard(other, dev_server.url, team_id, "orders")
     other.get_by_role("button", name="YAML", exact=True).click()
     editor.fill(ORDERS.replace("title: Orders by status", "title: Orders, third"))
     page.get_by_role("button", name="Save", exact=True).click()
@@ -318,9 +321,7 @@ def test_a_multi_select_parameter(dev_server: Any, token: Any, open_page: Any) -
     api, team_id = demo_api(dev_server, token)
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/multi", MULTI).status_code == 201
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/multi")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "multi")
     rows = page.locator("[data-view-id='items'] tbody tr td:first-child")
     expect(rows).to_have_count(2)
     group = page.get_by_role("group", name="Statuses")
@@ -345,9 +346,7 @@ def test_a_multi_select_parameter(dev_server: Any, token: Any, open_page: Any) -
 def test_simple_visual_edits_write_the_yaml(dev_server: Any, orders: Any, open_page: Any) -> None:
     api, team_id = orders
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/orders")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "orders")
     tile_action(page, "Items by status", "Edit tile")
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Title").fill("Items per status")
@@ -390,9 +389,7 @@ def test_a_parameter_offers_values_from_the_data(dev_server: Any, token: Any, op
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/country", COUNTRY).status_code == 201
     values = api.get(f"/v1/teams/{team_id}/dashboards/country/parameters/country/values").json()["values"]
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/country")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "country")
     options = page.locator("#param-country-values option")
     expect(options).to_have_count(len(values))
     with page.expect_response(lambda r: "/parameters/country/values?" in r.url and "q=" in r.url):
@@ -432,9 +429,7 @@ def test_a_single_select_parameter_offers_all(dev_server: Any, token: Any, open_
     api, team_id = demo_api(dev_server, token)
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/one-status", ONE_STATUS).status_code == 201
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/one-status")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "one-status")
     rows = page.locator("[data-view-id='items'] tbody tr td:first-child")
     expect(rows).to_have_count(1)
     select = page.get_by_label("Status")
@@ -512,9 +507,7 @@ def test_a_time_brush_narrows_the_other_views_and_the_url(
     api, team_id = demo_api(dev_server, token)
     assert api.put_yaml(f"/v1/teams/{team_id}/dashboards/timeline", TIMELINE).status_code == 201
     page = open_page(DESKTOP)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/timeline")
-    wait_ready(page)
+    open_dashboard(page, dev_server.url, team_id, "timeline")
     months = page.locator("[data-view-id='months'] tbody tr")
     before = months.count()
     assert before > 6

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_web_dashboard_page import demo_api, wait_ready
 from test_web_dashboard_work import ORDERS
-from webhelpers import DESKTOP, axe_violations, sign_in
+from webhelpers import DESKTOP, axe_violations, demo_api, sign_in, wait_ready
 
 from shared.dev.seed import DEMO_EMAIL
 

@@ -8,24 +8,22 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_web_dashboard_page import currency
-from webhelpers import DESKTOP, PHONE, Api, axe_violations, screenshot, sign_in
-
-from shared.settings import DEMO_EMAIL
+from webhelpers import (
+    DESKTOP,
+    PHONE,
+    Api,
+    axe_violations,
+    currency,
+    demo_api,
+    open_dashboard,
+    screenshot,
+    wait_ready,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from test_summary_api import SUMMARY  # the same dashboard the API suite checks
 
 pytestmark = pytest.mark.browser
-
-
-def _api(dev_server: Any, token: Any) -> tuple[Api, str]:
-    api = Api(dev_server.url, token(DEMO_EMAIL))
-    return api, api.get("/v1/teams").json()["teams"][0]["id"]
-
-
-def _ready(page: Any) -> None:
-    page.locator(".dashboard[data-ready='true'] .grid[aria-busy='false']").wait_for()
 
 
 def _views(api: Api, team_id: str, **params: str) -> dict[str, dict[str, Any]]:
@@ -39,7 +37,7 @@ def _cell(view: dict[str, Any], name: str) -> Any:
 
 @pytest.fixture
 def saved(dev_server: Any, token: Any) -> tuple[Api, str]:
-    api, team_id = _api(dev_server, token)
+    api, team_id = demo_api(dev_server, token)
     r = api.put_yaml(f"/v1/teams/{team_id}/dashboards/summary", SUMMARY)
     assert r.status_code == 201, r.text
     return api, team_id
@@ -52,9 +50,7 @@ def test_title_kpi_delta_and_totals(
     api, team_id = saved
     width = viewport["width"]
     page = open_page(viewport)
-    sign_in(page, dev_server.url, DEMO_EMAIL)
-    page.goto(f"{dev_server.url}/d/{team_id}/summary")
-    _ready(page)
+    open_dashboard(page, dev_server.url, team_id, "summary")
     expected = _views(api, team_id)
     heading = page.locator(".dash-title")
     expect(heading).to_have_text(expected["_dashboard"]["title"])
@@ -100,7 +96,7 @@ def test_title_kpi_delta_and_totals(
     with page.expect_response(lambda r: "/data?" in r.url and "country=France" in r.url):
         page.get_by_label("Country", exact=True).fill("France")
         page.get_by_label("Country", exact=True).press("Enter")
-    _ready(page)
+    wait_ready(page)
     france = _views(api, team_id, country="France")
     expect(heading).to_have_text(france["_dashboard"]["title"])
     assert "France" in heading.inner_text() and "Germany" not in heading.inner_text()
@@ -108,7 +104,7 @@ def test_title_kpi_delta_and_totals(
     with page.expect_response(lambda r: "/data?" in r.url and "period_start=2022-01-01" in r.url):
         page.get_by_label("Period start").fill("2022-01-01")
         page.get_by_label("Period start").dispatch_event("change")
-    _ready(page)
+    wait_ready(page)
     expect(heading).to_contain_text("2022")
     assert "(Jan" not in heading.inner_text() or "2022" in heading.inner_text()
     screenshot(page, f"title-follows-parameter-{width}")
@@ -125,6 +121,6 @@ def test_title_kpi_delta_and_totals(
     with page.expect_response(lambda r: "/data?" in r.url and "country=" in r.url and "img" in r.url):
         page.get_by_label("Country", exact=True).fill(hostile)
         page.get_by_label("Country", exact=True).press("Enter")
-    _ready(page)
+    wait_ready(page)
     expect(heading).to_contain_text(hostile)
     assert page.locator(".dash-heading img, .view-title img, .dash-heading strong").count() == 0

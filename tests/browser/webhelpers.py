@@ -1,11 +1,15 @@
-"""Helpers of the browser tests: sign-in, screenshots, the API as a user."""
+"""Helpers of the browser tests: sign-in, opening a dashboard, screenshots, the API as a user, KPIs."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+
+from shared.dev.seed import DEMO_EMAIL
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -19,6 +23,17 @@ def sign_in(page: Any, base: str, email: str) -> None:
     field.fill(email)
     field.press("Enter")
     page.get_by_role("navigation", name="Main").wait_for()
+
+
+def wait_ready(page: Any) -> None:
+    page.locator(".dashboard[data-ready='true'] .grid[aria-busy='false']").wait_for()
+
+
+def open_dashboard(page: Any, base: str, team_id: str, slug: str, email: str = DEMO_EMAIL) -> None:
+    """Sign in (the demo user by default), open the team's dashboard ``slug`` and wait until it is drawn."""
+    sign_in(page, base, email)
+    page.goto(f"{base}/d/{team_id}/{slug}")
+    wait_ready(page)
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -47,6 +62,38 @@ class Api:
             headers={**self.headers, "Content-Type": "application/yaml"},
             timeout=60,
         )
+
+
+def demo_api(dev_server: Any, token: Any) -> tuple[Api, str]:
+    """The API as the demo user, and the id of the demo user's team."""
+    api = Api(dev_server.url, token(DEMO_EMAIL))
+    team_id = api.get("/v1/teams").json()["teams"][0]["id"]
+    return api, team_id
+
+
+def currency(v: float) -> str:
+    digits = "1" if abs(v) >= 1000 else "0.01"
+    q = Decimal(str(v)).quantize(Decimal(digits), rounding=ROUND_HALF_UP)
+    return f"${q:,}" if abs(v) >= 1000 else f"${q:,.2f}"
+
+
+def kpi_from_api(data: dict[str, Any], view_id: str, field: str) -> float:
+    view = next(v for v in data["views"] if v["view_id"] == view_id)
+    assert view["status"] == "ok", view["error"]
+    column = [c["name"] for c in view["columns"]].index(field)
+    return float(sum(view["values"][column]))
+
+
+def assert_kpis_match(scope: Any, data: dict[str, Any]) -> None:
+    """Every KPI tile shows the number the data API returned for it."""
+    kpis = [v for v in data["views"] if v["spec"].get("kind") == "kpi"]
+    assert kpis, "the dashboard has no KPI"
+    for view in kpis:
+        expected = kpi_from_api(data, view["view_id"], view["spec"]["field"])
+        tile = scope.locator(f"[data-view-id='{view['view_id']}'] .kpi-value")
+        assert float(tile.get_attribute("data-value") or "nan") == pytest.approx(expected)
+        if view["spec"].get("format") == "currency":
+            assert tile.inner_text() == currency(expected)
 
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

@@ -6,6 +6,7 @@ prints the figures. Each case database's catalog comes from its schema.json (goo
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from shared.evaluation.cases import stratified_sample
 from shared.evaluation.tables import nvbench1_databases
 
 from .googlesql import GoogleSqlAnalyzer, available
-from .googlesql_eval import EVAL_FOLDERS, catalog_of, cause, check_cases, eval_sets, summary
+from .googlesql_eval import EVAL_FOLDERS, _select, catalog_of, cause, check_cases, eval_sets, summary
 
 SAMPLE = int(os.environ.get("BRIDGE_GOOGLESQL_EVAL_SAMPLE", "40"))
 
@@ -35,6 +36,19 @@ def test_the_catalog_is_the_schema_json_with_bigquery_types() -> None:
     assert [c[0] for c in first["columns"]] == [n for n, _ in table.columns]
     kinds = {kind for t in catalog_of(spec) for _, kind in t["columns"]}
     assert kinds <= {"TYPE_INT64", "TYPE_DOUBLE", "TYPE_STRING", "TYPE_DATE", "TYPE_TIMESTAMP", "TYPE_BOOL"}
+
+
+def test_slices_of_the_seeded_order_add_up_to_the_whole_set() -> None:
+    [case_set] = eval_sets()
+
+    def ids(part: str) -> list[str]:
+        args = argparse.Namespace(sample=None, per_vis=False, seed=1, slice=part)
+        return [c.id for c in _select(case_set, args)]
+
+    whole = ids(":")
+    assert sorted(whole) == sorted(c.id for c in case_set.cases) and whole != [c.id for c in case_set.cases]
+    assert ids(":100") + ids("100:2500") + ids("2500:") == whole
+    assert len(ids("100:2500")) == 2400
 
 
 def test_causes_group_errors_without_positions_or_names() -> None:

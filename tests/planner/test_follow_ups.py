@@ -197,3 +197,23 @@ def test_a_follow_up_element_left_out_is_named_not_passed_over(demo_env: Planner
     assert "kept only the top 3" in text, text
     assert "I did not limit it to last 30 days: its queries cover every date" in text, text
     assert "@period" not in env.dashboard(slug)[1]
+
+
+def test_designer_dashboard_sort_descending_chart_type_and_views(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    session = env.session()
+    first = env.ask("revenue by category", session)
+    assert first.saved is not None, first.text
+    slug = first.saved["dashboard_slug"]
+    _saved(env, "sort by revenue ascending", session, slug)
+    text = _saved(env, "sort by revenue descending", session, slug)
+    assert "sorted by revenue descending" in text, text
+    assert _view(env, slug)["sort"] == {"field": "revenue", "order": "desc"}
+    text = _saved(env, "make it a pie chart", session, slug)
+    assert "now a pie chart" in text and _view(env, slug)["type"] == "pie", text
+    text = _saved(env, "add a chart of orders by status", session, slug)
+    assert "added" in text, text
+    check_dashboard(env, slug, Case("", ("kpi", "pie", "bar"), ("orders", "products"), exact_views=True))
+    text = _saved(env, "remove the status chart", session, slug)
+    assert "removed" in text, text
+    check_dashboard(env, slug, Case("", ("kpi", "pie"), ("products",), exact_views=True))

@@ -227,3 +227,12 @@ def test_a_condition_the_designer_cannot_read_is_named(demo_env: PlannerEnv) -> 
     assert "I did not apply the condition “whose age is above 30 or whose state is empty”" in turn.text, (
         turn.text
     )
+
+
+def test_a_count_of_the_entity_is_not_offered_for_a_measure_nothing_holds(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    turn = env.ask("customer lifetime value by traffic source")  # no lifetime value: not a count of users
+    assert turn.saved is None and "save_dashboard_yaml" not in turn.calls, turn.text
+    assert "I could not find “lifetime”" in turn.text and turn.text.count("?") == 1, turn.text
+    new = env.ask("new users per month")  # a modifier of the entity still counts it
+    assert new.saved is not None, new.text

@@ -81,17 +81,10 @@ def check_filters(
         )
     applied: list[Comparison] = []
     left: list[str] = []
-    low = message.lower()
-    out.condition_words = {
-        w for p, _n, _o in WITHOUT_COLUMN for m in re.finditer(p, low) for w in m.group(0).split()
-    }
-    for t in _read_tables(d, catalog):
+    tables = _read_tables(d, catalog)
+    out.condition_words = clause_words(message, tables)
+    for t in tables:
         r = placeholders(message, mentions(message, t))
-        for c in conditions(r.text):
-            names = " ".join(r.cols[int(k)].name for k in re.findall(r"@(\d+)", c.group(0)))
-            out.condition_words |= set(
-                re.split(r"[^a-z0-9]+", f"{c.group(0)} {names}".lower().replace("_", " "))
-            )
         a, lo = read_conditions(r.text, r.cols, t)
         applied += [c for c in a if c not in applied]
         left += [c for c in lo if c not in left]
@@ -110,6 +103,19 @@ def check_filters(
             + "; ".join(f"“{c}”" for c in dropped) + ": the chart covers all rows, so add a filter if you need it."
         )  # fmt: skip
     return out
+
+
+def clause_words(message: str, tables: list[TableSchema]) -> set[str]:
+    """The words of the request's condition clauses ("whose age is above 30", "older than 40") on
+    ``tables``: they say which rows to keep, not what to measure."""
+    low = message.lower()
+    out = {w for p, _n, _o in WITHOUT_COLUMN for m in re.finditer(p, low) for w in m.group(0).split()}
+    for t in tables:
+        r = placeholders(message, mentions(message, t))
+        for c in conditions(r.text):
+            names = " ".join(r.cols[int(k)].name for k in re.findall(r"@(\d+)", c.group(0)))
+            out |= set(re.split(r"[^a-z0-9]+", f"{c.group(0)} {names}".lower().replace("_", " ")))
+    return out - {""}
 
 
 def _applied(c: Comparison, sql: str) -> bool:

@@ -57,6 +57,7 @@ class Wakeup:
         self._listener: threading.Thread | None = None
         self.listening = threading.Event()  # set while the listener holds LISTEN (tests, health)
         self.notified = 0  # notifications from other instances turned into wake-ups
+        self.listener_pid: int | None = None  # the listening connection's server process
 
     @contextmanager
     def watch(self, key: str) -> Iterator[Watch]:
@@ -138,6 +139,8 @@ class Wakeup:
         conn.autocommit = True
         cur = conn.cursor()
         cur.execute(f"LISTEN {CHANNEL}")
+        cur.execute("SELECT pg_backend_pid()")
+        self.listener_pid = int(cur.fetchone()[0])
         cur.close()
         self.listening.set()
         return conn

@@ -7,6 +7,7 @@ wake-up alone (the timeouts below only stop a broken test from hanging).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -82,6 +83,24 @@ def test_postgres_notify_wakes_a_watcher_in_another_instance(two_instances) -> N
         _commit_mark(a, "cs_1")  # its own commit wakes it directly, not a second time through NOTIFY
         assert watch.wait(seen, HANG_S)
     assert a.wakeup.notified == own
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_listener_reconnects_after_its_connection_is_killed(two_instances) -> None:
+    a, b = two_instances
+    with a.wakeup.watch("cs_1") as watch:
+        assert a.wakeup.listening.wait(HANG_S)
+        killed = a.wakeup.listener_pid
+        with b.session() as s:  # the server drops the listening connection (a failover, an idle cut)
+            assert s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed}).scalar()
+        deadline = time.monotonic() + HANG_S
+        while not (a.wakeup.listening.is_set() and a.wakeup.listener_pid != killed):
+            assert time.monotonic() < deadline, "the listener never came back"
+            time.sleep(0.05)
+        seen = watch.version
+        _commit_mark(b, "cs_1")
+        assert watch.wait(seen, HANG_S), "the new listening connection delivers"
 
 
 def test_a_turn_streams_to_its_end_without_polling(

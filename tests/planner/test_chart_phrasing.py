@@ -106,3 +106,57 @@ def test_a_number_listed_before_a_category_goes_on_the_y_axis_of_bars() -> None:
     spec = parse_chart("the relationship between area m2 and bed id", BEDS)  # a scatter keeps the order
     assert spec is not None and spec.mark == "scatter" and spec.x.column is not None
     assert spec.x.column.name == "area_m2"
+
+
+def test_words_written_as_one_name_the_column() -> None:
+    from shared.adapters.model.offline.linking import mentions
+
+    found = [m.column.name for m in mentions("the average height cm of each bedzone", PLANTS)]
+    assert found == ["height_cm", "Bed_Zone"]
+    spec = parse_chart("Bar chart of the average height cm from each bedzone", PLANTS)
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "Bed_Zone"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How many plants for each species?, and list by the Y-axis from high to low.",
+        "what is the number of plants whose water ml is less than 30 for each species?, and list x axis in ascending order.",
+    ],
+)
+def test_the_chart_answers_when_it_places_the_words_the_designer_could_not(text: str) -> None:
+    from shared.adapters.model.offline.catalog_match import Catalog
+    from shared.adapters.model.offline.chart_plan import chart_request
+    from shared.adapters.model.offline.design import resolve
+    from shared.adapters.model.offline.intent import parse
+
+    catalog = Catalog([PLANTS, BEDS])
+    intent = parse(text)
+    res = resolve(intent, catalog)
+    assert res is not None and res.unresolved  # sort / condition words the designer cannot place
+    spec = chart_request(text, catalog, intent, res)
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "Species"
+    assert spec.y.aggregate == "count" and spec.sort is not None
+
+
+def test_the_total_number_of_a_quantity_sums_it_and_of_a_key_counts_it() -> None:
+    spec = parse_chart("Bar chart x axis species y axis total number of water ml", PLANTS)
+    assert spec is not None and (spec.y.aggregate, spec.y.column and spec.y.column.name) == (
+        "sum",
+        "water_ml",
+    )
+    spec = parse_chart("Show me a bar chart for how many total water ml are used by each species?", PLANTS)
+    assert spec is not None and (spec.y.aggregate, spec.y.column and spec.y.column.name) == (
+        "sum",
+        "water_ml",
+    )
+    spec = parse_chart("a bar chart of the total number of plant id for each species", PLANTS)
+    assert spec is not None and spec.y.aggregate == "count"
+
+
+def test_one_word_may_stand_between_average_and_its_column() -> None:
+    spec = parse_chart("Show me a bar chart for the average plant height cm for each species", PLANTS)
+    assert spec is not None and (spec.y.aggregate, spec.y.column and spec.y.column.name) == (
+        "avg",
+        "height_cm",
+    )

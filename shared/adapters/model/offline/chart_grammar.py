@@ -22,7 +22,7 @@ from shared.adapters.model.offline.chart_roles import (
     without_sort,
 )
 from shared.adapters.model.offline.filters import Comparison, read_clause, value_mentions
-from shared.adapters.model.offline.linking import Mention, mentions, table_mentions, tokens
+from shared.adapters.model.offline.linking import Mention, mentions, split_words, table_mentions, tokens
 
 AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
     (r"(?:total|overall)\s+(?:number|count|amount)\s+of\s+(?:the\s+)?(?:different\s+|distinct\s+|all\s+)?$", "count"),
@@ -30,10 +30,11 @@ AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
     (r"how\s+many\s+(?:\w+\s+){0,2}?(?:different\s+|distinct\s+)?$", "count"),
     (r"\bcount\s+(?:the\s+|of\s+|all\s+)*(?:different\s+|distinct\s+)?$", "count"),
     (r"(?:sum|total|totals|summation)\s+(?:of\s+)?(?:the\s+|all\s+)?$", "sum"),
-    (r"(?:average|avg|mean)\s+(?:of\s+|number\s+of\s+)?(?:the\s+|all\s+)?$", "avg"),
+    (r"(?:average|avg|mean)\s+(?:of\s+|number\s+of\s+)?(?:the\s+|all\s+)?(?:(?!and\b|or\b|by\b|for\b|per\b|vs\b)[a-z]+\s+)?$", "avg"),
     (r"(?:maximum|maximal|max|highest|largest|biggest|greatest|most)\s+(?:of\s+)?(?:the\s+)?$", "max"),
     (r"(?:minimum|minimal|min|lowest|smallest|least)\s+(?:of\s+)?(?:the\s+)?$", "min"),
 )  # fmt: skip
+KEY_WORDS = frozenset(["id", "code", "number", "no", "year", "month", "day", "date"])  # never summed
 AGG_AFTER = ((r"^\s*(?:count|counts)\b", "count"),)
 COUNT_WORDS = re.compile(
     r"\b(how many|number of|count|counts|total number|amount of|frequency|frequencies)\b"
@@ -184,6 +185,19 @@ def _aggregate_of(t: str, k: int) -> str:
     return "none"
 
 
+def _summed(t: str, k: int, col: Col, agg: str) -> str:
+    """ "The total number of @k" / "how many total @k" on a quantity column sums it (a count of an
+    identifier stays a count)."""
+    if agg != "count" or not col.numeric or set(split_words(col.name)) & KEY_WORDS:
+        return agg
+    before = t[: t.find(f"@{k}")][-40:]
+    return (
+        "sum"
+        if re.search(r"\b(?:total\s+(?:number|amount)\s+of\s+(?:the\s+)?|how\s+many\s+total\s+)$", before)
+        else agg
+    )
+
+
 def _first_ref(t: str, *patterns: str) -> int | None:
     return next((k for p in patterns if (k := _ref(t, p)) is not None), None)
 
@@ -202,7 +216,7 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     roles = [k for k in range(len(r.cols)) if k not in r.in_condition]
     if not roles:
         return None
-    aggs = {k: _aggregate_of(t, k) for k in roles}
+    aggs = {k: _summed(t, k, r.cols[k], _aggregate_of(t, k)) for k in roles}
     x_ref = _first_ref(
         t,
         r"\bx(?: ?axis| ?coordinate)?\s+(?:is|as|of|shows?|for|be|:|=)?\s*(?:the\s+)?@(\d+)",

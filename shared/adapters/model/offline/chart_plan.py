@@ -7,6 +7,7 @@ revenue, built by the dashboard designer, instead of becoming a count).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from shared.adapters.model.offline.catalog_match import Catalog
@@ -29,11 +30,12 @@ def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution |
     spec = parse_chart(text, table, ms)
     if spec is None:
         return None
-    if res is not None and _designer_answers(res, spec):
-        return None
     covered = {i for m in ms for i in range(m.first, m.last)}
     covered |= {i for a, b in table_mentions(text, table) for i in range(a, b)}
     toks = tokens(text)
+    placed = {toks[i].word for i in covered} | _clause_words(spec)
+    if res is not None and _designer_answers(res, spec, placed):
+        return None
     if res is not None and spec.guessed_measure:
         words = {toks[i].word for i in covered} | {w for c in spec.conditions for w in c.lower().split()}
         unplaced = [w for w in res.unresolved if w not in FUNCTION_WORDS]  # "proportion", "draw": chart words
@@ -50,10 +52,29 @@ def chart_request(text: str, catalog: Catalog, intent: Intent, res: Resolution |
     return spec
 
 
-def _designer_answers(res: Resolution, spec: ChartSpec) -> bool:
+def _clause_words(spec: ChartSpec) -> set[str]:
+    """Words of the request's sort, condition and filter clauses, which the chart applies or names."""
+    texts = [*spec.conditions, *(f.text for f in spec.filters)]
+    words = {w for c in texts for w in re.findall(r"[a-z0-9]+", c.lower())}
+    return words | (SORT_WORDS if spec.sort is not None else set())
+
+
+def _designer_answers(res: Resolution, spec: ChartSpec, placed: set[str]) -> bool:
     """The dashboard designer places every word (and charts it, or answers with KPIs when no chart is
-    named), or found a measure and a grouping and no chart type was named."""
+    named), or found a measure and a grouping and no chart type was named.
+
+    Not when the words the designer left unplaced are all placed by the chart (a sort clause, a
+    condition, column words), and the chart draws the designer's own grouping (its x or series column, or a time axis)."""
     charted = bool(res.dims or res.grain)
+    drawn = {c.name for c in (spec.x.column, spec.color) if c is not None}
+    grouped = bool(drawn & {d.column for d in res.dims}) or (
+        res.grain is not None and spec.x.column is not None and spec.x.column.temporal
+    )
+    left = [
+        w for w in res.unresolved if w not in FUNCTION_WORDS and w not in placed and singular(w) not in placed
+    ]
+    if res.unresolved and not left and (grouped or not charted) and not res.default_measure:
+        return False
     if (
         not charted
         and spec.x.column is not None
@@ -64,6 +85,37 @@ def _designer_answers(res: Resolution, spec: ChartSpec) -> bool:
     if not res.unresolved:
         return charted or not spec.explicit_mark
     return charted and not res.default_measure and not spec.explicit_mark
+
+
+SORT_WORDS = frozenset(
+    [
+        "sort",
+        "sorted",
+        "order",
+        "ordered",
+        "rank",
+        "ranked",
+        "list",
+        "listed",
+        "arrange",
+        "asc",
+        "ascending",
+        "desc",
+        "descending",
+        "high",
+        "low",
+        "higher",
+        "lower",
+        "highest",
+        "lowest",
+        "increasing",
+        "decreasing",
+        "alphabetical",
+        "alphabetically",
+        "largest",
+        "smallest",
+    ]
+)
 
 
 def _ask(word: str) -> Any:

@@ -102,6 +102,13 @@ def column_words(col: Col) -> list[str]:
 
 def _match_at(toks: list[Token], i: int, words: list[str]) -> tuple[int, float] | None:
     """Match the column words at token ``i``: (tokens used, mean word score) or None."""
+    if (
+        len(words) > 1
+        and i < len(toks)
+        and len(toks[i].word) >= 6
+        and _norm(toks[i].word) == _norm("".join(words))
+    ):
+        return 1, 0.95  # the words written as one ("pettype" for PetType)
     j, total = i, 0.0
     for k, w in enumerate(words):
         if j >= len(toks):

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shared.adapters.model.offline.catalog_match import Catalog
-from shared.adapters.model.offline.honesty_filters import Values, check_filters
+from shared.adapters.model.offline.catalog_match import Catalog, Measure
+from shared.adapters.model.offline.honesty_filters import Values, check_filters, clause_words
 from shared.adapters.model.offline.intent import (
     GRAINS,
     SHARE_WORDS,
@@ -55,6 +55,9 @@ GROUP_NOISE = {
     "proportion", "comparison", "compare", "show", "low", "high", "please", "want", "bin", "interval",
     *VIEW_WORDS, *GRAINS, *(singular(w) for w in VIEW_WORDS), *(singular(w) for w in GRAINS),
 }  # fmt: skip
+# "the youngest person", "the most expensive product": a MIN/MAX or a ranking, not a missing measure
+SUPERLATIVES = {"youngest", "oldest", "cheapest", "most", "least", "highest", "lowest", "biggest", "smallest",
+                "largest", "latest", "earliest", "newest", "best", "worst", "top", "bottom", "first", "last"}  # fmt: skip
 # how each kind of note starts (an edit's own notes may already give the reason)
 NOTE_TOPICS = {"top": "I did not cut it to the top", "sort": "I did not sort it", "period": "I did not change the period",
                "chart": "I did not make it a"}  # fmt: skip
@@ -265,3 +268,30 @@ def _top_and_sort(message: str, intent: Intent, d: Dashboard, out: Coverage) -> 
     time_axis = any(_temporal(getattr(v, "x", None)) for v in views)
     why = "a time axis stays in time order" if time_axis else "the chart keeps its own order"
     out.notes.append(f"I did not sort it {'ascending' if order == 'ASC' else 'descending'}: {why}.")
+
+
+def uncounted(text: str, unknown: list[str], catalog: Catalog, counted: Measure) -> str | None:
+    """The word of a compound measure ("customer lifetime value", "active users") that nothing in
+    the catalog holds, when the planner would count the entity instead: an unplaced word right next
+    to the counted table's noun. Words of table or column names, modifiers ("new users"), function
+    words and condition clauses are not such words."""
+    reachable = [catalog.table(t) for t in catalog.reachable(counted.table)]
+    skip = FUNCTION_WORDS | MODIFIERS | SUPERLATIVES | clause_words(text, reachable)
+    skip |= {
+        singular(w)
+        for t in reachable
+        for n in (t.short, *(c.name for c in t.columns))
+        for w in n.lower().split("_")
+    }
+    table = catalog.table(counted.table)
+    nouns = {
+        singular(w) for w in f"{table.short} {table.entity} {counted.label}".lower().replace("_", " ").split()
+    }
+    toks = [singular(w) for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    for w in unknown:
+        if w in skip or singular(w) in skip:
+            continue
+        at = [i for i, t in enumerate(toks) if t == singular(w)]
+        if any((i > 0 and toks[i - 1] in nouns) or (i + 1 < len(toks) and toks[i + 1] in nouns) for i in at):
+            return w
+    return None

@@ -41,11 +41,9 @@ from shared.adapters.model.offline.editing import (
     edit_lookups,
     prune_queries,
 )
-from shared.adapters.model.offline.honesty import MODIFIERS, Coverage, column_exists, coverage
-from shared.adapters.model.offline.honesty_filters import clause_words
+from shared.adapters.model.offline.honesty import Coverage, column_exists, coverage, uncounted
 from shared.adapters.model.offline.intent import is_edit, is_greeting, normalize, parse
 from shared.adapters.model.offline.knowledge_terms import KnowledgeTerms
-from shared.adapters.model.offline.linking import FUNCTION_WORDS
 from shared.adapters.model.offline.yaml_build import to_yaml
 from shared.adapters.model.port import StreamingChatModel
 from shared.dashboards.model import Dashboard
@@ -160,19 +158,12 @@ class OfflinePlanner(StreamingChatModel):
             ]
         filters = match_filters(intent, res, catalog, facts.values)
         unknown = [w for w in res.unresolved if w not in matched_words(intent, res, filters)]
-        if unknown and not res.default_measure and res.measures[0].kind == "count_rows":
+        counted = (
+            res.measures[0] if not res.default_measure and res.measures[0].kind == "count_rows" else None
+        )
+        if counted is not None and (word := uncounted(intent.text, unknown, catalog, counted)):
             # "customer lifetime value": a count of the entity would answer another question
-            reachable = [catalog.table(t) for t in catalog.reachable(res.base)]
-            skip = FUNCTION_WORDS | MODIFIERS | clause_words(intent.text, reachable)  # "new users"
-            # words of a table or column name ("usage events", "with status paid") name no measure
-            skip |= {
-                w
-                for t in reachable
-                for n in (t.short, *(c.name for c in t.columns))
-                for w in n.lower().split("_")
-            }
-            if unknown := [w for w in unknown if w not in skip]:
-                return replies.clarifying_question(catalog, facts.tables or [], unknown=unknown[0])
+            return replies.clarifying_question(catalog, facts.tables or [], unknown=word)
         if res.default_measure and unknown:
             return replies.clarifying_question(catalog, facts.tables or [], unknown=unknown[0])
         force_period = any(r.suggestion for r in facts.dry_runs.values())

@@ -217,3 +217,32 @@ def test_designer_dashboard_sort_descending_chart_type_and_views(demo_env: Plann
     text = _saved(env, "remove the status chart", session, slug)
     assert "removed" in text, text
     check_dashboard(env, slug, Case("", ("kpi", "pie"), ("products",), exact_views=True))
+
+
+def test_open_it_presents_the_offered_dashboard_only_while_it_is_unchanged(demo_env: PlannerEnv) -> None:
+    from shared.services.dashboards import save_dashboard
+
+    env = demo_env.fresh()
+    first = env.ask("number of orders by status")
+    assert first.saved is not None, first.text
+    slug = first.saved["dashboard_slug"]
+    session = env.session()
+    assert "You already have" in env.ask("number of orders by status", session).text
+    opened = env.ask("open it", session)
+    assert opened.saved is None and opened.text.startswith("Here is “"), opened.text
+    assert f"/d/{env.team_id}/{slug})" in opened.text
+    session = env.session()
+    assert "You already have" in env.ask("number of orders by status", session).text
+    _dashboard, text, version = env.dashboard(slug)  # changed by hand after the offer
+    edited = (
+        text.replace("GROUP BY", "WHERE TRUE\nGROUP BY", 1)
+        if "WHERE" not in text
+        else text.replace("WHERE", "WHERE 1 = 1 AND", 1)
+    )
+    assert edited != text
+    with env.container.db.session() as s:
+        save_dashboard(env.container, s, env.user, env.team_id, slug, edited, if_match=version,
+                       connection_id=env.connection_id)  # fmt: skip
+    opened = env.ask("open it", session)
+    assert opened.saved is None and not opened.text.startswith("Here is"), opened.text
+    assert "has changed since it was built from this request" in opened.text, opened.text

@@ -208,11 +208,12 @@ class OfflinePlanner(StreamingChatModel):
             url = same.preview_url or ""
             if facts.choice in ("update", "rebuild", "refresh"):
                 return self._validate_and_save(facts, text, same.slug, same.version)
-            if facts.choice == "open":
-                return f"Here is “{title}” (version {same.version}). {replies.link(url)}".strip()
             if facts.existing is None or facts.existing.slug != same.slug:
                 return [(proto.GET_DASHBOARD, {"slug": same.slug})]  # is it this very dashboard?
-            if facts.existing.yaml.strip() == text.strip():
+            unchanged = facts.existing.yaml.strip() == text.strip()
+            if facts.choice == "open":  # presented as the answer only while it is the one offered
+                return replies.opened(title, same.version, url, unchanged)
+            if unchanged:
                 return replies.existing_offer(title, same.slug, same.version, url)
         return self._validate_and_save(facts, text, slug_for(title, set(taken)), None)
 

@@ -171,6 +171,18 @@ def existing_offer(title: str, slug: str, version: int, url: str | None = None) 
     ).strip()
 
 
+def opened(title: str, version: int, url: str, unchanged: bool) -> str:
+    """The answer to "open it": the dashboard offered, or, when it has changed since it was built
+    from this request, that it may no longer answer it."""
+    if unchanged:
+        return f"Here is “{title}” (version {version}). {link(url)}".strip()
+    return (
+        f"“{title}” (version {version}) has changed since it was built from this request, so it may "
+        "not show what you asked. Say “update it” to rebuild it from the request as a new version, "
+        f"or “make a copy” to keep both. {link(url)}"
+    ).strip()
+
+
 def chunks(text: str, size: int = 40) -> list[str]:
     """The text in word-aligned pieces, streamed as several deltas."""
     out: list[str] = []

@@ -102,7 +102,39 @@ def _schema_text(schema_path: Path, *, build_schema: bool) -> str:
         schema = _built_schema()
     if schema is None:
         return SCHEMA_FALLBACK.read_text(encoding="utf-8").strip()
-    return "```json\n" + json.dumps(schema, separators=(",", ":"), ensure_ascii=False) + "\n```"
+    return (
+        "```json\n" + json.dumps(prompt_schema(schema), separators=(",", ":"), ensure_ascii=False) + "\n```"
+    )
+
+
+_ANNOTATIONS = ("description", "examples")
+
+
+def prompt_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each distinct description and examples kept at their first occurrence only.
+
+    Every view type repeats the shared view fields (id, query, layout, title, ...) with the same
+    annotations; the prompt names each once. Validation keywords are untouched.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def walk(node: Any, parent: str | None) -> Any:
+        if isinstance(node, list):
+            return [walk(item, parent) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _ANNOTATIONS and parent != "properties":  # under properties it names a field
+                mark = (key, json.dumps(value, sort_keys=True))
+                if mark in seen:
+                    continue
+                seen.add(mark)
+            out[key] = walk(value, key)
+        return out
+
+    result: dict[str, Any] = walk(schema, None)
+    return result
 
 
 def load_block(path: Path, *, schema_path: Path = SCHEMA_PATH, build_schema: bool = True) -> PromptBlock:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from shared.adapters.model.messages import SystemBlock
 from shared.agent import prompts
-from shared.agent.prompts import PromptBlock, load_blocks, ordered_blocks, prefix_hash, render_prefix
+from shared.agent.prompts import (
+    PromptBlock,
+    load_blocks,
+    ordered_blocks,
+    prefix_hash,
+    prompt_schema,
+    render_prefix,
+)
 from shared.errors import ValidationFailed
 
 REPO_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "dashboard.schema.json"
@@ -38,8 +46,46 @@ def test_the_schema_block_embeds_the_committed_json_schema() -> None:
     (block,) = [b for b in load_blocks() if b.key == "dashboard_schema"]
     embedded = block.content.split("```json\n", 1)[1].split("\n```", 1)[0]
 
-    assert json.loads(embedded) == json.loads(REPO_SCHEMA.read_text())
+    assert json.loads(embedded) == prompt_schema(json.loads(REPO_SCHEMA.read_text()))
     assert "{{dashboard_schema}}" not in block.content
+
+
+def _annotations(node: Any, parent: str | None = None) -> list[str]:
+    if isinstance(node, list):
+        return [a for item in node for a in _annotations(item, parent)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if key in ("description", "examples") and parent != "properties":
+            found.append(json.dumps(value, sort_keys=True))
+        found += _annotations(value, key)
+    return found
+
+
+def _without_annotations(node: Any, parent: str | None = None) -> Any:
+    if isinstance(node, list):
+        return [_without_annotations(item, parent) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        k: _without_annotations(v, k)
+        for k, v in node.items()
+        if not (k in ("description", "examples") and parent != "properties")
+    }
+
+
+@pytest.mark.skipif(not REPO_SCHEMA.is_file(), reason="schemas/dashboard.schema.json not written yet")
+def test_the_prompt_schema_names_each_annotation_once_and_keeps_every_rule() -> None:
+    schema = json.loads(REPO_SCHEMA.read_text())
+    compact = prompt_schema(schema)
+
+    assert len(_annotations(schema)) > len(set(_annotations(schema)))  # the views repeat them
+    assert sorted(_annotations(compact)) == sorted(set(_annotations(schema)))
+    assert _without_annotations(compact) == _without_annotations(schema)
+    # a field called "description" or "examples" (a property name, not an annotation) stays
+    assert "description" in compact["properties"]
+    assert len(json.dumps(compact)) < 0.8 * len(json.dumps(schema))
 
 
 def test_without_the_schema_file_the_built_schema_is_embedded(tmp_path: Path) -> None:
@@ -48,7 +94,7 @@ def test_without_the_schema_file_the_built_schema_is_embedded(tmp_path: Path) ->
     (block,) = [b for b in load_blocks(schema_path=tmp_path / "absent.json") if b.key == "dashboard_schema"]
 
     embedded = block.content.split("```json\n", 1)[1].split("\n```", 1)[0]
-    assert json.loads(embedded) == dashboard_schema()
+    assert json.loads(embedded) == prompt_schema(dashboard_schema())
 
 
 def test_without_any_schema_a_summary_is_used(tmp_path: Path) -> None:

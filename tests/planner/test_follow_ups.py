@@ -246,3 +246,17 @@ def test_open_it_presents_the_offered_dashboard_only_while_it_is_unchanged(demo_
     opened = env.ask("open it", session)
     assert opened.saved is None and not opened.text.startswith("Here is"), opened.text
     assert "has changed since it was built from this request" in opened.text, opened.text
+
+
+def test_a_follow_up_condition_is_added_to_every_query_that_reaches_it(demo_env: PlannerEnv) -> None:
+    env = demo_env.fresh()
+    session = env.session()
+    first = env.ask("revenue by category", session)
+    assert first.saved is not None, first.text
+    slug = first.saved["dashboard_slug"]
+    text = _saved(env, "only users older than 40", session, slug)
+    assert "kept only rows where age > 40" in text and "I did not" not in text, text
+    dashboard = check_dashboard(env, slug, Case("", ("kpi", "bar"), ("users",)))
+    assert all(".age > 40" in q["sql"] for q in dashboard["queries"].values()), dashboard["queries"]
+    text = _saved(env, "only Germany", session, slug)  # a text value is still looked up
+    assert "filtered to country = Germany" in text, text

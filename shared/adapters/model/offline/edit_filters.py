@@ -180,3 +180,45 @@ def remove_filter(doc: EditDoc, t: str, notes: list[str]) -> bool:
         "removed the filter " + ", ".join(f"{p.name.replace('_', ' ')} = {p.default}" for p in targets)
     )
     return True
+
+
+def add_condition_filters(doc: EditDoc, message: str, catalog: Catalog, notes: list[str]) -> bool | None:
+    """A comparison of the follow-up ("only users older than 40", "where age is above 30") ANDed into
+    every query that can reach its column; None when the message holds no comparison the grammar
+    reads on the dashboard's tables."""
+    from shared.adapters.model.offline.where import request_conditions
+
+    bases = [b for q in doc.model.queries.values() if (b := base_table(q.sql))]
+    known = {n.lower(): n for n in catalog.tables}
+    base = next((known[b.lower()] for b in bases if b.lower() in known), None)
+    if base is None:
+        return None
+    # numbers, dates and nulls only: a text value is looked up first (its stored spelling), see add_value_filter
+    found = [
+        c for c in request_conditions(message, catalog, base) if not re.search(r"(?<!DATE )'", c.condition)
+    ]
+    if not found:
+        return None
+    applied = []
+    for c in found:
+        condition = c.condition.replace("{ref}", "{a}." + c.column)
+        hits = []
+        for name, q in doc.model.queries.items():
+            new = add_condition(q.sql, catalog, c.table, condition)
+            if new:
+                doc.queries[name]["sql"] = new
+                hits.append(name)
+        if hits:
+            applied.append(c.text)
+            doc.refresh()
+    if not applied:
+        notes.append(
+            "no query of this dashboard reaches "
+            + ", ".join(c.column for c in found)
+            + ", so nothing was filtered"
+        )
+        return False
+    notes.append("kept only rows where " + " and ".join(applied))
+    title = doc.model.title or "Dashboard"
+    doc.data["title"] = (title[: 118 - len(", ".join(applied))] + " — " + ", ".join(applied))[:120]
+    return True

@@ -22,6 +22,8 @@ from shared.adapters.model.offline.catalog_match import Catalog
 from shared.adapters.model.offline.conversation import Values
 from shared.adapters.model.offline.edit_doc import EditDoc, dump, relayout
 from shared.adapters.model.offline.edit_filters import (
+    FILTER_ONLY,
+    add_condition_filters,
     add_value_filter,
     edit_lookups,
     is_value_filter,
@@ -186,6 +188,8 @@ def _dispatch(
         return True, False
     if (period := parse_period(message, today)) is not None:
         return set_period(doc, period, catalog, notes), False
+    if FILTER_ONLY.search(t) and (done := add_condition_filters(doc, message, catalog, notes)) is not None:
+        return done, False  # "only users older than 40"
     if is_value_filter(message) and not CHART_WORDS.search(t):
         return add_value_filter(doc, message, catalog, values, notes), False
     if (m := ADD_VIEW.search(t)) and m.group(1).strip():

@@ -160,3 +160,31 @@ def test_one_word_may_stand_between_average_and_its_column() -> None:
         "avg",
         "height_cm",
     )
+
+
+CREW = TableSchema(
+    "ship.crew.sailor",
+    (Col("sailor_id", "INT64"), Col("Name", "STRING"), Col("rank", "STRING"), Col("sailor_age", "INT64")),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "agg"),
+    [
+        ("how old is the youngest sailor for each rank? Show a bar chart.", "min"),
+        ("Show me the oldest sailor of each rank in a bar chart.", "max"),
+        ("Return a bar chart on how old is the average sailor for each rank?", "avg"),
+    ],
+)
+def test_age_words_name_the_age_column(text: str, agg: str) -> None:
+    spec = parse_chart(text, CREW)
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "rank"
+    assert (spec.y.aggregate, spec.y.column and spec.y.column.name) == (agg, "sailor_age")
+
+
+def test_an_age_order_is_no_age_measure() -> None:
+    spec = parse_chart(
+        "Show the sailor age of each sailor in a bar chart from the oldest to the youngest.", CREW
+    )
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "Name"
+    assert (spec.y.aggregate, spec.y.column and spec.y.column.name) == ("none", "sailor_age")

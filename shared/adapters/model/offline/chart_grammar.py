@@ -22,7 +22,14 @@ from shared.adapters.model.offline.chart_roles import (
     without_sort,
 )
 from shared.adapters.model.offline.filters import Comparison, read_clause, value_mentions
-from shared.adapters.model.offline.linking import Mention, mentions, split_words, table_mentions, tokens
+from shared.adapters.model.offline.linking import (
+    AGE_WORDS,
+    Mention,
+    mentions,
+    split_words,
+    table_mentions,
+    tokens,
+)
 
 AGG_BEFORE = (  # (pattern right before a placeholder, aggregate)
     (r"(?:total|overall)\s+(?:number|count|amount)\s+of\s+(?:the\s+)?(?:different\s+|distinct\s+|all\s+)?$", "count"),
@@ -217,6 +224,11 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     if not roles:
         return None
     aggs = {k: _summed(t, k, r.cols[k], _aggregate_of(t, k)) for k in roles}
+    toks = tokens(text)
+    for k in roles:  # "the youngest" is MIN(age), "how old ..., on average" AVG(age)
+        word = toks[ms[k].first].word
+        if word in AGE_WORDS and aggs[k] == "none":
+            aggs[k] = "avg" if word == "old" and re.search(r"\b(?:average|mean)\b", t) else AGE_WORDS[word]
     x_ref = _first_ref(
         t,
         r"\bx(?: ?axis| ?coordinate)?\s+(?:is|as|of|shows?|for|be|:|=)?\s*(?:the\s+)?@(\d+)",
@@ -341,7 +353,6 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
     spec.sort = _sort(t, spec, r)
     spec.limit = _limit(t)
     spec.filters, spec.conditions = read_conditions(t, r.cols, table)
-    toks = tokens(text)
     spans = [(toks[m.first].start, toks[m.last - 1].end) for m in ms]
     for f in value_mentions(text, table, spans):  # a value of the data named outside any condition
         left_out = any(f.values[0].lower() in c.lower() for c in spec.conditions)

@@ -145,10 +145,29 @@ def mentions(text: str, table: TableSchema) -> list[Mention]:
     partial = [m for m in _partial_mentions(toks, cols, text) if not set(range(m.first, m.last)) <= entity]
     partial += _described(toks, table, {i for m in found for i in range(m.first, m.last)} | entity)
     chosen: list[Mention] = []
-    for m in sorted(found + partial, key=lambda m: (-(m.last - m.first) - m.score, m.first)):
+    for m in sorted(
+        found + partial + _age_words(toks, table), key=lambda m: (-(m.last - m.first) - m.score, m.first)
+    ):
         if all(m.last <= o.first or m.first >= o.last for o in chosen):
             chosen.append(m)
     return sorted(chosen, key=lambda m: m.first)
+
+
+AGE_WORDS = {"youngest": "min", "oldest": "max", "old": "none"}  # the aggregate each word asks of an age
+
+
+def _age_words(toks: list[Token], table: TableSchema) -> list[Mention]:
+    """ "How old", "the youngest", "the oldest" name the table's one age column."""
+    ages = [c for c in table.columns if c.numeric and "age" in split_words(c.name)]
+    if len(ages) != 1:
+        return []
+    before = [" ".join(t.word for t in toks[max(0, i - 2) : i]) for i in range(len(toks))]
+    return [
+        Mention(ages[0], i, i + 1, 0.5)
+        for i, t in enumerate(toks)
+        if (t.word in ("youngest", "oldest") and not re.search(r"\b(?:from|to)(?: the)?$", before[i]))
+        or (t.word == "old" and before[i].endswith("how"))
+    ]  # "from the oldest to the youngest" is a sort order
 
 
 _DESCRIPTION_STOP = frozenset(

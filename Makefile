@@ -11,6 +11,7 @@ EVAL_CASES ?= $(or $(wildcard ../shared/eval),$(wildcard /work/shared/eval),../s
 EVAL_SAMPLE ?=
 EVAL_SEED ?= 1
 EVAL_ARGS ?=
+EVAL_JOBS ?= 1
 EVAL_REPORT ?= artifacts/eval-report.json
 EVAL_CI_SAMPLE ?= 40
 
@@ -83,11 +84,19 @@ bench: deps
 	$(PY) -m bench
 
 # Every case of every set (EVAL_SAMPLE=N for a stratified sample, EVAL_ARGS="--per-vis" ...).
+# EVAL_JOBS=N runs N shard processes side by side (logs in artifacts/eval-shard-K.log) and merges them.
+EVAL_PICK = --cases "$(EVAL_CASES)" $(if $(EVAL_SAMPLE),--sample $(EVAL_SAMPLE)) --seed $(EVAL_SEED) $(EVAL_ARGS)
 eval: deps
-	@if [ -d "$(EVAL_CASES)" ]; then \
-	  $(BIN)/bridge eval --cases "$(EVAL_CASES)" $(if $(EVAL_SAMPLE),--sample $(EVAL_SAMPLE)) \
-	    --seed $(EVAL_SEED) --report $(EVAL_REPORT) $(EVAL_ARGS); \
-	else echo "eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; fi
+	@if [ ! -d "$(EVAL_CASES)" ]; then echo "eval: skipped, no case folder at $(EVAL_CASES) (set EVAL_CASES=DIR)"; \
+	elif [ "$(EVAL_JOBS)" -le 1 ]; then $(BIN)/bridge eval $(EVAL_PICK) --report $(EVAL_REPORT); \
+	else mkdir -p artifacts; pids=(); \
+	  for k in $$(seq 0 $$(( $(EVAL_JOBS) - 1 ))); do \
+	    $(BIN)/bridge eval $(EVAL_PICK) --shard $$k/$(EVAL_JOBS) --quiet --work .bridge/eval-shard-$$k \
+	      --report artifacts/eval-shard-$$k.json > artifacts/eval-shard-$$k.log 2>&1 & pids+=($$!); \
+	  done; \
+	  for p in "$${pids[@]}"; do wait $$p || { echo "eval: a shard failed (artifacts/eval-shard-*.log)"; exit 1; }; done; \
+	  $(BIN)/bridge eval --cases "$(EVAL_CASES)" --merge $$(seq -f 'artifacts/eval-shard-%g.json' 0 $$(( $(EVAL_JOBS) - 1 ))) \
+	    --report $(EVAL_REPORT); fi
 
 # The planner's SQL for every eval case (one chat turn each) through ZetaSQL's GoogleSQL analyzer;
 # prints how many queries pass and why the others fail (GOOGLESQL_ARGS="--sample 300" or "--per-vis").

@@ -45,6 +45,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds a turn may take")
     p.add_argument("--quiet", action="store_true", help="no progress dots")
     p.add_argument(
+        "--shard",
+        help="K/N: run every N-th selected case from the K-th (N processes side by side, each with "
+        "its own --work and --report; join them with --merge)",
+    )
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="REPORT",
+        help="run nothing: join these shard reports into one table (and --report) over --cases",
+    )
+    p.add_argument(
         "--knowledge",
         help="also run with a team knowledge file: a YAML file, or 'starter' (each case database's "
         "starter file, unchanged); a set folder's own knowledge.yaml is used without this option",
@@ -117,6 +129,8 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
         return 2
     base = get_settings()
     scratch: Path | None = None
+    if args.merge:
+        return _merge(args, out)
     try:
         sets = discover(args.cases)
         if container is None:
@@ -136,12 +150,30 @@ def run(args: argparse.Namespace, container: Container | None = None, out: TextI
         if scratch is not None and container is not None:
             _close(container)
             shutil.rmtree(scratch, ignore_errors=True)
+    _write_report(args, reports, out)
+    return 0
+
+
+def _merge(args: argparse.Namespace, out: TextIO) -> int:
+    from shared.evaluation.shards import merge_reports
+
+    try:
+        reports = merge_reports(args.merge, discover(args.cases))
+    except BridgeError as e:
+        print(f"bridge eval: {e.message}", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(table(report), file=out, flush=True)
+    _write_report(args, reports, out)
+    return 0
+
+
+def _write_report(args: argparse.Namespace, reports: list[SetReport], out: TextIO) -> None:
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         doc = {"sets": [r.to_json(args.failures) for r in reports]}
         args.report.write_text(json.dumps(doc, indent=1, default=str) + "\n")
         print(f"report: {args.report}", file=out)
-    return 0
 
 
 def run_sets(
@@ -155,6 +187,10 @@ def run_sets(
     reports = []
     for case_set in sets:
         cases, how = select(case_set, args)
+        if args.shard:
+            from shared.evaluation.shards import shard_of
+
+            cases, how = shard_of(cases, args.shard), f"{how}, shard {args.shard}"
         if not cases:
             continue
         for name, knowledge in _variants(case_set, getattr(args, "knowledge", None)):

@@ -230,6 +230,30 @@ def summary(results: list[CaseCheck], seconds: float) -> dict[str, Any]:
     }
 
 
+def merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of one set from those of disjoint slices (``--slice``) run side by side."""
+    total: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
+    examples: dict[str, dict[str, str]] = {}
+    for part in parts:
+        for key in ("cases", "queries", "passed", "failed", "cases_with_a_failure"):
+            total[key] += part[key]
+        outcomes.update(part["outcomes"])
+        for c in part["causes"]:
+            causes[c["cause"]] += c["n"]
+            examples.setdefault(c["cause"], c["example"])
+    return {
+        "set": parts[0]["set"],
+        "of": sum(part["of"] for part in parts),
+        "cases": total["cases"],
+        "outcomes": dict(outcomes),
+        **{key: total[key] for key in ("queries", "passed", "failed", "cases_with_a_failure")},
+        "seconds": max(part["seconds"] for part in parts),  # the slices ran side by side
+        "causes": [{"cause": c, "n": n, "example": examples[c]} for c, n in causes.most_common()],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="googlesql-eval", description=__doc__.splitlines()[0])
     p.add_argument("--cases", type=Path, help="the eval folder (default: ../shared/eval)")
@@ -242,7 +266,19 @@ def main(argv: list[str] | None = None) -> int:
         help="START:STOP of the seeded order only (runs of disjoint slices add up to the whole set)",
     )
     p.add_argument("--report", type=Path, help="write the JSON summary here (rewritten every 100 cases)")
+    p.add_argument("--merge", type=Path, nargs="+", help="add up these slices' reports instead of running")
     args = p.parse_args(argv)
+    if args.merge:
+        by_set: dict[str, list[dict[str, Any]]] = {}
+        for path in args.merge:
+            for one in json.loads(path.read_text())["sets"]:
+                by_set.setdefault(one["set"], []).append(one)
+        total = {"sets": [merged(parts) for parts in by_set.values()]}
+        for one in total["sets"]:
+            _print(one)
+        if args.report:
+            _write(args.report, total)
+        return 0
     sets = eval_sets(args.cases)
     if not sets:
         print("googlesql-eval: no nvBench 1.0 case folder found", file=sys.stderr)
@@ -253,18 +289,22 @@ def main(argv: list[str] | None = None) -> int:
         for case_set in sets:
             one = _run_set(case_set, _select(case_set, args), work / case_set.name, args.report, doc)
             doc["sets"].append(one)
-            print(
-                f"{case_set.name}: {one['cases']} cases, {one['queries']} queries, "
-                f"{one['passed']} pass GoogleSQL analysis, {one['failed']} fail"
-            )
-            for c in one["causes"]:
-                print(f"  {c['n']:5d}  {c['cause']}")
+            _print(one)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.report:
         _write(args.report, doc)
         print(f"report: {args.report}")
     return 0
+
+
+def _print(one: dict[str, Any]) -> None:
+    print(
+        f"{one['set']}: {one['cases']} cases, {one['queries']} queries, "
+        f"{one['passed']} pass GoogleSQL analysis, {one['failed']} fail"
+    )
+    for c in one["causes"]:
+        print(f"  {c['n']:5d}  {c['cause']}")
 
 
 def _run_set(

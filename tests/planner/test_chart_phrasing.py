@@ -188,3 +188,15 @@ def test_an_age_order_is_no_age_measure() -> None:
     )
     assert spec is not None and spec.x.column is not None and spec.x.column.name == "Name"
     assert (spec.y.aggregate, spec.y.column and spec.y.column.name) == ("none", "sailor_age")
+
+
+def test_the_id_of_the_rows_names_the_tables_own_key() -> None:
+    pets = TableSchema(
+        "shelter.pets.Pets",
+        (Col("PetID", "INT64"), Col("owner_id", "INT64"), Col("weight", "FLOAT64"), Col("kind", "STRING")),
+    )
+    spec = parse_chart("What is the id and weight of every pet? Show a bar chart.", pets)
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "PetID"
+    assert (spec.y.aggregate, spec.y.column and spec.y.column.name) == ("none", "weight")
+    spec = parse_chart("a bar chart of the average weight for each owner_id", pets)  # "id" of owner_id
+    assert spec is not None and spec.x.column is not None and spec.x.column.name == "owner_id"

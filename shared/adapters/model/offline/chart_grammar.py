@@ -317,8 +317,13 @@ def parse_chart(text: str, table: TableSchema, ms: list[Mention] | None = None) 
         if yk is not None:
             y_col, y_agg = r.cols[yk], aggs[yk]
         elif COUNT_WORDS.search(plain) or (
-            labelled is None and table_mentions(text, table) and re.search(r"\b(each|per|every)\b", t)
-        ):
+            labelled is None
+            and table_mentions(text, table)
+            and re.search(r"\b(each|per|every)\b", t)
+            and not any(
+                aggs[k] == "none" and r.cols[k].numeric and r.cols[k].name != x_col.name for k in roles
+            )
+        ):  # "rides for each weather" counts them; "the id and weight of every pet" lists the weight
             y_col, y_agg = None, "count"
         else:
             yk = first(lambda k: aggs[k] == "none" and r.cols[k].name != x_col.name and k != group_ref)

@@ -146,11 +146,26 @@ def mentions(text: str, table: TableSchema) -> list[Mention]:
     partial += _described(toks, table, {i for m in found for i in range(m.first, m.last)} | entity)
     chosen: list[Mention] = []
     for m in sorted(
-        found + partial + _age_words(toks, table), key=lambda m: (-(m.last - m.first) - m.score, m.first)
+        found + partial + _age_words(toks, table) + _own_id(toks, table),
+        key=lambda m: (-(m.last - m.first) - m.score, m.first),
     ):
         if all(m.last <= o.first or m.first >= o.last for o in chosen):
             chosen.append(m)
     return sorted(chosen, key=lambda m: m.first)
+
+
+def _own_id(toks: list[Token], table: TableSchema) -> list[Mention]:
+    """ "the id(s)" of a table's rows names its own key column (``PetID`` in table ``Pets``): the one
+    column whose words are the rows' noun and "id"."""
+    rows = [singular(w) for w in split_words(table.short)]
+    own = [c for c in table.columns if [singular(w) for w in split_words(c.name)] == [*rows[-1:], "id"]]
+    if len(own) != 1:
+        return []
+    return [
+        Mention(own[0], i, i + 1, 0.5)
+        for i, t in enumerate(toks)
+        if t.word in ("id", "ids") and (i == 0 or toks[i - 1].start != t.start)  # not the "id" of "job_id"
+    ]
 
 
 AGE_WORDS = {"youngest": "min", "oldest": "max", "old": "none"}  # the aggregate each word asks of an age

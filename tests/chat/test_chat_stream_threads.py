@@ -21,6 +21,7 @@ import pytest
 import requests
 from chat_helpers import ChatEnv
 
+from shared.entry.routes.chat import KEEPALIVE_S
 from shared.entry.stream_slots import RESERVED
 from shared.services import chat
 
@@ -108,3 +109,22 @@ def test_more_streams_than_threads_leave_the_instance_answering(
     assert all(body.startswith(b"retry: 1500") for body in busy)  # ... asking the browser to come back
     alive = sum(w.is_alive() for w in watchers)
     assert alive == THREADS - RESERVED  # the others still follow the session
+
+
+def test_a_stream_whose_client_left_frees_its_slot_within_the_keepalive(
+    chat_env: ChatEnv, chat_turn_server: str
+) -> None:
+    with chat_env.c.db.session() as s:
+        session_id = chat.create_session(s, chat_env.user, chat_env.team_id, chat_env.connection_id).id
+    headers = {"Authorization": f"Bearer {chat_env.c.local_identity.issue(chat_env.user.email)}"}
+    events_url = f"{chat_turn_server}/v1/chat/sessions/{session_id}/events?wait=30"
+
+    def first_line() -> bytes:
+        with requests.get(events_url, headers=headers, stream=True, timeout=40) as response:
+            assert response.status_code == 200
+            return next(response.iter_lines())  # then the client goes away, as a closed tab does
+
+    assert [first_line() for _ in range(THREADS - RESERVED)] == [b"retry: 1000"] * (THREADS - RESERVED)
+    time.sleep(KEEPALIVE_S + 2.0)  # each departed stream's next keep-alive write fails and ends it
+
+    assert first_line() == b"retry: 1000"  # a slot is free again (not "retry: 1500": busy)

@@ -33,7 +33,9 @@ POLL_RUNNING_S = 1.0
 POLL_IDLE_S = 2.0
 BUSY_RETRY_MS = 1500  # EventSource reconnect delay when this instance has no stream slot free
 IDLE_WAIT_S = 25.0
-KEEPALIVE_S = 15.0
+# Writing is how a stream learns that its client left (and frees its slot): an idle stream writes a
+# comment this often, so a departed viewer holds a slot for seconds, not until its wait runs out.
+KEEPALIVE_S = 2.0
 MAX_STREAM_S = 55.0  # below the function timeout; clients resume with Last-Event-ID
 
 

@@ -5,34 +5,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 import sqlglot
+from doubles.recording_warehouse import RecordingWarehouse
 
 from shared.adapters.warehouse import bytes_estimate, duckdb_prepared
 from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 from shared.adapters.warehouse.port import ParsedSql, QueryOptions, QueryParam
 
 CAP = 10**12
-
-
-class RecordingWarehouse(DuckDBWarehouse):
-    """The real adapter, keeping the statements it sends to DuckDB."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.sent: list[str] = []
-
-    def _run(self, cursor: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
-        self.sent.append(sql)
-        return super()._run(cursor, sql, params)
-
-    def take(self, prefix: str) -> list[str]:
-        taken = [s for s in self.sent if s.startswith(prefix)]
-        self.sent = []
-        return taken
 
 
 def _partitioned(path: Path, rows: int) -> Path:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
+from doubles.recording_warehouse import RecordingWarehouse
 
 from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 from shared.adapters.warehouse.duckdb_sizes import NOMINAL_WIDTH
 
 ROWS = 8192
-
-
-class RecordingWarehouse(DuckDBWarehouse):
-    """The real adapter, keeping the statements it sends to DuckDB."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.sent: list[str] = []
-
-    def _run(self, cursor: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
-        self.sent.append(sql)
-        return super()._run(cursor, sql, params)
 
 
 def _file(path: Path) -> Path:

@@ -164,12 +164,16 @@ def test_concurrent_chat_sessions_lose_no_events(two_teams: TwoTeams) -> None:
             sid, last = created.json()["id"], 0
             for t in range(turns):
                 started = time.perf_counter()
-                r = http.post(
-                    f"{url}/v1/chat/sessions/{sid}/messages",
-                    json={"content": f"session {k} turn {t}"},
-                    headers=a.headers,
-                    timeout=120,
-                )
+                for _attempt in range(5):  # a 503 says "retry shortly" (SQLite busy): a client retries
+                    r = http.post(
+                        f"{url}/v1/chat/sessions/{sid}/messages",
+                        json={"content": f"session {k} turn {t}"},
+                        headers=a.headers,
+                        timeout=120,
+                    )
+                    if r.status_code != 503:
+                        break
+                    time.sleep(0.5)
                 if r.status_code != 200:
                     problems.append(f"{r.status_code}: {r.text[:200]}")
                     continue

@@ -98,7 +98,9 @@ class Container:
         else:
             from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
-            queue = InProcessTaskQueue(workers=s.task_workers or None)
+            # SQLite takes one writer at a time: more workers only meet more "database is locked"
+            sqlite = not s.cloudsql_instance and s.database_url.startswith("sqlite")
+            queue = InProcessTaskQueue(workers=s.task_workers or (2 if sqlite else None))
         for name, handler in task_handlers(self).items():
             queue.register(name, handler)
         return queue

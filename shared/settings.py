@@ -46,7 +46,10 @@ class Settings(BaseSettings):
     key_manager: Literal["", "local", "kms"] = ""
     task_queue: Literal["", "inprocess", "cloudtasks"] = ""
     task_workers: int = Field(
-        0, ge=0, le=64, description="In-process task worker threads; 0 = 2 per CPU, at least 2, at most 8."
+        0,
+        ge=0,
+        le=64,
+        description="In-process task worker threads; 0 = 2 on SQLite, else 2 per CPU (2 to 8).",
     )
     identity: Literal["", "local", "google"] = ""
     model: str = Field(

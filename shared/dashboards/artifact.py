@@ -48,12 +48,7 @@ class ArtifactView(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    view_id: str
-    type: str
-    query_name: str | None
-    sql: str | None
-    parameter_names: tuple[str, ...]
-    spec: dict[str, Any]
+    view: CompiledView
     tables: tuple[str, ...]
 
 
@@ -78,15 +73,12 @@ class CompiledArtifact(BaseModel):
         return Dashboard.model_validate(self.dashboard)
 
     def compiled(self) -> CompiledDashboard:
-        views = tuple(
-            CompiledView(v.view_id, v.type, v.query_name, v.sql, v.parameter_names, v.spec)
-            for v in self.views
-        )
+        views = tuple(v.view for v in self.views)
         return CompiledDashboard(self.title, self.theme, self.refresh_seconds, views)
 
     def tables_by_sql(self) -> dict[str, tuple[str, ...]]:
         """Each compiled SQL text and the tables it reads."""
-        return {v.sql: v.tables for v in self.views if v.sql is not None}
+        return {v.view.sql: v.tables for v in self.views if v.view.sql is not None}
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -104,15 +96,7 @@ def build(
 
     compiled = compile_dashboard(dashboard)
     views = tuple(
-        ArtifactView(
-            view_id=v.view_id,
-            type=v.type,
-            query_name=v.query_name,
-            sql=v.sql,
-            parameter_names=v.parameter_names,
-            spec=v.spec,
-            tables=tuple(query_tables[v.query_name]) if v.query_name is not None else (),
-        )
+        ArtifactView(view=v, tables=tuple(query_tables[v.query_name]) if v.query_name is not None else ())
         for v in compiled.views
     )
     return CompiledArtifact(

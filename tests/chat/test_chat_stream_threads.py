@@ -77,12 +77,17 @@ def chat_turn_server(chat_env: ChatEnv) -> Iterator[str]:
             process.wait(timeout=10)
 
 
+def _session(chat_env: ChatEnv) -> tuple[str, dict[str, str]]:
+    """A new chat session of the test user, and the headers that sign its requests."""
+    with chat_env.c.db.session() as s:
+        session_id = chat.create_session(s, chat_env.user, chat_env.team_id, chat_env.connection_id).id
+    return session_id, {"Authorization": f"Bearer {chat_env.c.local_identity.issue(chat_env.user.email)}"}
+
+
 def test_more_streams_than_threads_leave_the_instance_answering(
     chat_env: ChatEnv, chat_turn_server: str
 ) -> None:
-    with chat_env.c.db.session() as s:
-        session_id = chat.create_session(s, chat_env.user, chat_env.team_id, chat_env.connection_id).id
-    headers = {"Authorization": f"Bearer {chat_env.c.local_identity.issue(chat_env.user.email)}"}
+    session_id, headers = _session(chat_env)
     events_url = f"{chat_turn_server}/v1/chat/sessions/{session_id}/events?wait={WAIT_S}"
     ended: list[tuple[float, bytes]] = []
     opened = time.monotonic()
@@ -114,9 +119,7 @@ def test_more_streams_than_threads_leave_the_instance_answering(
 def test_a_stream_whose_client_left_frees_its_slot_within_the_keepalive(
     chat_env: ChatEnv, chat_turn_server: str
 ) -> None:
-    with chat_env.c.db.session() as s:
-        session_id = chat.create_session(s, chat_env.user, chat_env.team_id, chat_env.connection_id).id
-    headers = {"Authorization": f"Bearer {chat_env.c.local_identity.issue(chat_env.user.email)}"}
+    session_id, headers = _session(chat_env)
     events_url = f"{chat_turn_server}/v1/chat/sessions/{session_id}/events?wait=30"
 
     def first_line() -> bytes:

@@ -16,6 +16,7 @@ from shared.ports import WarehousePool
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.adapters.directory.port import HitReads
     from shared.adapters.identity.local import LocalIdentity
     from shared.adapters.identity.port import Identity
     from shared.adapters.keys.port import KeyManager
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from shared.agent.tools import ToolRegistry
     from shared.db.engine import Database
     from shared.services.serving import DataService
+    from shared.services.serving.cold_hit import ColdHits
 
 
 class Container:
@@ -123,7 +125,14 @@ class Container:
 
     @cached_property
     def local_identity(self) -> LocalIdentity:
-        from shared.adapters.identity.local import LocalIdentity, load_or_create_secret
+        from shared.adapters.identity.local import LocalIdentity
+
+        return LocalIdentity(self.local_secret)
+
+    @cached_property
+    def local_secret(self) -> str:
+        """The HMAC secret of local tokens (and of the short-lived tokens derived from it)."""
+        from shared.adapters.identity.secret import load_or_create_secret
 
         if self.settings.cloud == "gcp" and not self.settings.auth_secret:
             from shared.errors import BridgeError
@@ -133,10 +142,22 @@ class Container:
                 "BRIDGE_AUTH_SECRET is not set: on Google Cloud every instance must share it "
                 "(Terraform mounts it from Secret Manager, terraform/secrets.tf)"
             )
-        secret = self.settings.auth_secret or load_or_create_secret(
+        return self.settings.auth_secret or load_or_create_secret(
             self.settings.data_dir / "keys" / "auth.secret"
         )
-        return LocalIdentity(secret)
+
+    @cached_property
+    def hit_reads(self) -> HitReads:
+        """A cache hit's directory reads: DB-API for a plain SQLite/PostgreSQL URL, else SQLAlchemy."""
+        if not self.settings.cloudsql_instance:
+            from shared.adapters.directory.dbapi import for_url
+
+            light = for_url(self.settings.database_url)
+            if light is not None:
+                return light
+        from shared.adapters.directory.orm import OrmHitReads
+
+        return OrmHitReads(self.db)
 
     # -- services and the agent's per-instance parts ----------------------------------------
 
@@ -146,6 +167,20 @@ class Container:
         from shared.services.serving import DataService
 
         return DataService(self)
+
+    @property
+    def data_service_built(self) -> bool:
+        """Whether this instance has built its :attr:`data_service` (a warm one serves hits there)."""
+        return "data_service" in self.__dict__
+
+    @cached_property
+    def cold_hits(self) -> ColdHits | None:
+        """Hits answered from shared responses before :attr:`data_service` exists (local tokens only)."""
+        if self.settings.identity != "local":
+            return None
+        from shared.services.serving.cold_hit import ColdHits
+
+        return ColdHits(self.hit_reads, self.store("cache"), lambda: self.local_secret)
 
     @cached_property
     def tools(self) -> ToolRegistry:

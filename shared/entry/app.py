@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import logging
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.adapters.identity.port import Principal
@@ -79,23 +79,34 @@ def create_app(
             resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
         return resp
 
-    @app.errorhandler(DBAPIError)
-    def _database(err: DBAPIError) -> Response:
-        if err.connection_invalidated or isinstance(err, OperationalError | InterfaceError):
-            log.warning(
-                "database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__
-            )
-            return error_response(Unavailable("the directory database is unavailable; retry shortly"))
-        log.error("database error on %s %s: %s", request.method, request.path, type(err.orig).__name__)
-        return error_response(BridgeError("internal error; it has been logged"))
-
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
+        database = _database_error(err)
+        if database is not None:
+            return database
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(BridgeError("internal error; it has been logged"))
 
     app.after_request(_compress)
     return app
+
+
+def _database_error(err: Exception) -> Response | None:
+    """SQLAlchemy's database errors: unavailable (503) or internal (500); None for any other error.
+
+    SQLAlchemy is imported only by the paths that use the database through it (a cold cache hit
+    does not), so an error can only be one of its errors once it is loaded.
+    """
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None or not isinstance(err, exc.DBAPIError):
+        return None
+    if err.connection_invalidated or isinstance(err, exc.OperationalError | exc.InterfaceError):
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__
+        )
+        return error_response(Unavailable("the directory database is unavailable; retry shortly"))
+    log.error("database error on %s %s: %s", request.method, request.path, type(err.orig).__name__)
+    return error_response(BridgeError("internal error; it has been logged"))
 
 
 def _compress(resp: Response) -> Response:
@@ -124,16 +135,21 @@ def container() -> Container:
     return c
 
 
+def bearer_token() -> str | None:
+    """The request's bearer token (``Authorization: Bearer <token>``), not yet verified."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def principal() -> Principal:
     """The authenticated caller (``Authorization: Bearer <token>``); 401 otherwise."""
     cached = g.get("principal")
     if cached is not None:
         return cached
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token()
+    if token is None:
         raise Unauthorized("missing bearer token")
-    p = container().identity.verify(token.strip())
+    p = container().identity.verify(token)
     g.principal = p
     return p
 

@@ -38,6 +38,15 @@ HEAVY = (
     "shared.adapters.warehouse.duckdb_adapter",
     "shared.adapters.warehouse.bigquery",
 )
+# what the full serving path brings, which a cold hit from a shared response does without
+FULL_PATH = (
+    "sqlalchemy",
+    "shared.db.models",
+    "shared.services.serving.service",
+    "shared.dashboards.model",
+    "jwt",
+    "cryptography",
+)
 _PROBE = r"""
 import importlib.util, json, sys
 root, main, path, auth, heavy = sys.argv[1:6]
@@ -68,7 +77,7 @@ def _cold_get(c: Container, path: str, auth: str) -> dict[str, object]:
     }
     main_py = ROOT / "functions" / "serve_data" / "main.py"
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(ROOT), str(main_py), path, auth, ",".join(HEAVY)],
+        [sys.executable, "-c", _PROBE, str(ROOT), str(main_py), path, auth, ",".join(HEAVY + FULL_PATH)],
         capture_output=True,
         text=True,
         env=env,
@@ -90,6 +99,20 @@ def _fresh_version_record(c: Container, dev_server, h: dict[str, str], data_url:
     asks = svc.versions.warehouse_asks
     assert requests.get(data_url, headers=h).status_code == 200
     assert svc.versions.warehouse_asks > asks
+    assert svc.shared.flush()  # the response record the cold process reads
+
+
+def _beyond_full_path(probe: dict[str, object]) -> list[str]:
+    """Heavy modules a probe loaded that the full serving path does not explain (parsers, clients)."""
+    heavy = probe["heavy"]
+    assert isinstance(heavy, list)
+    return [m for m in heavy if not m.startswith(FULL_PATH)]
+
+
+def _drop(c: Container, prefix: str) -> None:
+    cache = c.store("cache")
+    for obj in cache.list(prefix):
+        cache.delete(obj.path)
 
 
 def test_a_cold_cache_hit_needs_no_schema_sqlglot_or_warehouse_client(
@@ -101,19 +124,26 @@ def test_a_cold_cache_hit_needs_no_schema_sqlglot_or_warehouse_client(
     path = f"/v1/teams/{t}/dashboards/rev/data"
     data_url = f"{dev_server.url}{path}"
 
+    # another instance served it just now: the cold process serves its shared response
     _fresh_version_record(container, dev_server, h, data_url)
     cold = _cold_get(container, path, h["Authorization"])
     assert cold["status"] == 200 and cold["cache"] == ["hit"], cold
     assert cold["heavy"] == [], cold
 
     # without a data version record the cold hit has to ask the warehouse (its adapter brings sqlglot)
-    cache = container.store("cache")
-    for obj in cache.list("versions/"):
-        cache.delete(obj.path)
+    _drop(container, "versions/")
     no_record = _cold_get(container, path, h["Authorization"])
     assert no_record["cache"] == ["hit"] and "duckdb" in no_record["heavy"], no_record
     assert "shared.adapters.warehouse.duckdb_adapter" in no_record["heavy"], no_record
     assert "jsonschema" not in no_record["heavy"], no_record
+
+    # without a shared response it reads the compiled artifact: the directory through SQLAlchemy,
+    # the dashboard model, the cached results, but still no schema, sqlglot or warehouse client
+    _fresh_version_record(container, dev_server, h, data_url)
+    _drop(container, "responses/")
+    from_artifact = _cold_get(container, path, h["Authorization"])
+    assert from_artifact["cache"] == ["hit"], from_artifact
+    assert _beyond_full_path(from_artifact) == [] and "sqlalchemy" in from_artifact["heavy"], from_artifact
 
     # without the compiled artifact (a dashboard saved before artifacts) it parses and compiles,
     # and stores the artifact, so the next cold process does not
@@ -122,9 +152,11 @@ def test_a_cold_cache_hit_needs_no_schema_sqlglot_or_warehouse_client(
     assert head is not None
     store.delete(artifact_path(t, "rev", head.generation))
     _fresh_version_record(container, dev_server, h, data_url)
+    _drop(container, "responses/")
     compiled = _cold_get(container, path, h["Authorization"])
     assert compiled["cache"] == ["hit"] and {"jsonschema", "sqlglot"} <= set(compiled["heavy"]), compiled
     assert store.head(artifact_path(t, "rev", head.generation)) is not None
     _fresh_version_record(container, dev_server, h, data_url)
+    _drop(container, "responses/")
     again = _cold_get(container, path, h["Authorization"])
-    assert again["cache"] == ["hit"] and again["heavy"] == [], again
+    assert again["cache"] == ["hit"] and _beyond_full_path(again) == [], again

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
-from pathlib import Path
 
 import jwt
 
 from shared.adapters.identity.port import Principal
+from shared.adapters.identity.secret import load_or_create_secret
 from shared.errors import Unauthorized
 
 ISSUER = "bridge-local"
 AUDIENCE = "bridge"
-
-
-def load_or_create_secret(path: Path) -> str:
-    """The local signing secret, created once with owner-only permissions."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+__all__ = ["AUDIENCE", "ISSUER", "LocalIdentity", "load_or_create_secret"]
 
 
 class LocalIdentity:

@@ -1,7 +1,8 @@
 """serve_data: dashboard data with cache and byte cap, refresh and warm.
 
-The CSV export, the view's SQL and the parameter values are imported where they are served (they
-compile and parse SQL): a cold instance answering a cache hit loads only the data path.
+The serving service, the CSV export, the view's SQL and the parameter values are imported where
+they are served: a cold instance answering a cache hit another instance shared
+(:mod:`shared.services.serving.cold_hit`) loads neither SQLAlchemy nor the dashboard model.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from shared.dashboards.params import MULTI_SEPARATOR
-from shared.entry.app import container, principal
-from shared.services import serving
-from shared.services.teams import require_team
+from shared.entry.app import bearer_token, container, principal
 
 bp = Blueprint("data", __name__)
 BASE = "/v1/teams/<team_id>/dashboards/<slug>"
@@ -24,12 +23,27 @@ def _params() -> dict[str, str]:
     return {k: MULTI_SEPARATOR.join(vs) for k, vs in request.args.lists() if k != "access_token"}
 
 
-def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
-    who = principal()
+def _cold_hit(
+    team_id: str, slug: str, view_id: str | None, params: dict[str, str]
+) -> tuple[bytes, bytes] | None:
+    """A hit from a shared response while this instance has no serving service yet (else None)."""
     c = container()
-    params = {k: v for k, v in _params().items() if not (force and k == "view")}
-    with c.db.session() as s:
-        raw, packed = c.data_service.response(s, who, team_id, slug, params, view_id=view_id, force=force)
+    token = bearer_token()
+    if token is None or c.data_service_built or c.cold_hits is None:
+        return None
+    return c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
+
+
+def _respond(team_id: str, slug: str, view_id: str | None = None) -> Response:
+    params = _params()
+    hit = _cold_hit(team_id, slug, view_id, params)
+    if hit is not None:
+        raw, packed = hit
+    else:
+        who = principal()
+        c = container()
+        with c.db.session() as s:
+            raw, packed = c.data_service.response(s, who, team_id, slug, params, view_id=view_id)
     resp = Response(mimetype="application/json")
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         resp.set_data(packed)
@@ -93,6 +107,8 @@ def one_view(team_id: str, slug: str, view_id: str) -> Any:
 @bp.post(f"{BASE}/refresh")
 def refresh(team_id: str, slug: str) -> Any:
     """Recompute every view (or ``?view=<id>``) now, bypassing the cache."""
+    from shared.services import serving
+
     who = principal()
     c = container()
     with c.db.session() as s:
@@ -110,6 +126,9 @@ def refresh(team_id: str, slug: str) -> Any:
 
 @bp.post(f"{BASE}/warm")
 def warm(team_id: str, slug: str) -> Any:
+    from shared.services import serving
+    from shared.services.teams import require_team
+
     who = principal()
     c = container()
     with c.db.session() as s:

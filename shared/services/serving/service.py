@@ -39,6 +39,7 @@ from shared.services.serving.payload import (
     view_meta,
     view_payload,
 )
+from shared.services.serving.shared_responses import ResponseRecord, SharedResponses, ViewVersion
 from shared.services.serving.versions import DATA_VERSION_TTL_S, DataVersions
 from shared.services.singleflight import SingleFlight
 
@@ -74,6 +75,8 @@ class DataService:
         self._responses: BoundedCache[tuple[Any, ...], tuple[float, bytes, bytes]] = BoundedCache(
             settings.response_cache_bytes, sizeof=lambda entry: len(entry[1]) + len(entry[2])
         )
+        # the same responses for cold instances (shared_responses, cold_hit)
+        self.shared = SharedResponses(c.store("cache"), store_bytes=settings.response_cache_bytes)
 
     # -- serving -----------------------------------------------------------------------------
     def response(
@@ -105,6 +108,7 @@ class DataService:
         loaded = self.loader.loaded(team, row, conn)
         body = self.views_data(s, loaded, raw_params, view_id=view_id, force=force)
         expires = min([now + DATA_VERSION_TTL_S, *(v.pop("_expires", now) for v in body["views"])])
+        read = [v.pop("_read") for v in body["views"] if "_read" in v]
         raw = json.dumps(body, separators=(",", ":"), default=str).encode()
         packed = (raw, gzip.compress(raw, compresslevel=5))
         cacheable = all(v["status"] == "ok" and v["cache"] in ("hit", "miss", "none") for v in body["views"])
@@ -113,7 +117,20 @@ class DataService:
                 if v["cache"] == "miss":
                     v["cache"] = "hit"
             hit_raw = json.dumps(body, separators=(",", ":"), default=str).encode()
-            self._responses.put(key, (expires, hit_raw, gzip.compress(hit_raw, compresslevel=5)))
+            hit_packed = gzip.compress(hit_raw, compresslevel=5)
+            self._responses.put(key, (expires, hit_raw, hit_packed))
+            record = ResponseRecord(
+                team.id,
+                row.slug,
+                row.generation,
+                view_id,
+                params_key,
+                conn.id,
+                expires,
+                tuple(read),
+                hit_packed,
+            )
+            self.shared.put(record)
         return packed
 
     def forget_pointers(self, team_id: str, slug: str) -> None:
@@ -182,18 +199,20 @@ class DataService:
         if view.sql is None:  # text views have no query
             return empty_payload(view.view_id)
         try:
-            version = self.versions.get(loaded.conn, _tables(loaded, sql, view.sql))
+            tables = _tables(loaded, sql, view.sql)
+            version = self.versions.get(loaded.conn, tables)
             key = cache_key(loaded.team.id, loaded.conn.id, view.sql, params, version)
             job = Job(loaded, sql, view.sql, params, key, ttl, cap)
             now = self.clock()
+            read = ViewVersion(tuple(sorted(tables)), version)  # what a shared response is checked against
             cached = None if force else self.cache.get(loaded.team.id, key)
             if cached is not None and now < cached.expires_at:
-                return view_payload(view.view_id, cached, "hit")
+                return {**view_payload(view.view_id, cached, "hit"), "_read": read}
             if cached is not None and now < cached.cached_at + ttl * STALE_FACTOR:
                 self._refresh_behind(job)
                 return view_payload(view.view_id, cached, "stale")
             result, _ = self.flights.do(job.flight, lambda: self._execute(job))
-            return view_payload(view.view_id, result, "miss")
+            return {**view_payload(view.view_id, result, "miss"), "_read": read}
         except BridgeError as err:
             return empty_payload(view.view_id, error=err.to_dict()["error"])
         except Exception:  # one view's failure is its own error; the other views still return

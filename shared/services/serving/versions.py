@@ -16,14 +16,17 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.adapters.objectstore.port import ObjectStore
 from shared.bounded_cache import BoundedCache
-from shared.db.models import Connection
 from shared.errors import BridgeError, NotFound
 from shared.ports import Ports
 
-__all__ = ["DATA_VERSION_TTL_S", "DataVersions", "record_path"]
+if TYPE_CHECKING:
+    from shared.db.models import Connection
+
+__all__ = ["DATA_VERSION_TTL_S", "DataVersions", "fresh_record", "record_path"]
 
 log = logging.getLogger("bridge.serving")
 DATA_VERSION_TTL_S = 30.0
@@ -50,7 +53,7 @@ class DataVersions:
         if hit is not None and now - hit[0] < DATA_VERSION_TTL_S:
             return hit[1]
         path = record_path(conn.team_id, *key)
-        shared = self._read(path, key)
+        shared = fresh_record(self._store, path, key, self._wall())
         if shared is not None:
             age, version = shared
             self._memo.put(key, (now - age, version))
@@ -72,21 +75,24 @@ class DataVersions:
             log.info("data version record write failed: %s", err.code)
         return version
 
-    def _read(self, path: str, key: tuple[str, tuple[str, ...]]) -> tuple[float, str | None] | None:
-        """(age in seconds, version) of a fresh shared record for ``key``; None when there is none."""
-        try:
-            record = json.loads(self._store.get(path).data)
-            if record["connection"] != key[0] or tuple(record["tables"]) != key[1]:
-                return None
-            age = self._wall() - float(record["checked_at"])
-            version = record["version"]
-        except NotFound:
+
+def fresh_record(
+    store: ObjectStore, path: str, key: tuple[str, tuple[str, ...]], wall_now: float
+) -> tuple[float, str | None] | None:
+    """(age in seconds, version) of a fresh shared record for ``key``; None when there is none."""
+    try:
+        record = json.loads(store.get(path).data)
+        if record["connection"] != key[0] or tuple(record["tables"]) != key[1]:
             return None
-        except BridgeError as err:
-            log.info("data version record read failed: %s", err.code)
-            return None
-        except (ValueError, TypeError, KeyError):
-            return None  # a corrupt record is no record; the next ask rewrites it
-        if not 0 <= age < DATA_VERSION_TTL_S or not (version is None or isinstance(version, str)):
-            return None
-        return age, version
+        age = wall_now - float(record["checked_at"])
+        version = record["version"]
+    except NotFound:
+        return None
+    except BridgeError as err:
+        log.info("data version record read failed: %s", err.code)
+        return None
+    except (ValueError, TypeError, KeyError):
+        return None  # a corrupt record is no record; the next ask rewrites it
+    if not 0 <= age < DATA_VERSION_TTL_S or not (version is None or isinstance(version, str)):
+        return None
+    return age, version

@@ -1,0 +1,1 @@
+"""Reads a cache hit needs from the directory database, through SQLAlchemy or plain DB-API."""

@@ -112,7 +112,7 @@ def team_container(c: Container, team_id: str, model: str | None) -> Container:
     from shared.adapters.model.registry import create_model
     from shared.db.models import Team
 
-    run_c = Container(c.settings.model_copy(update={"model": model}))
+    run_c = Container(c.settings.replace(model=model))
     with run_c.db.session() as s:
         team = s.get(Team, team_id)
         key = (team.model, team.model_region) if team is not None else (None, None)

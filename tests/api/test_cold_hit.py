@@ -1,4 +1,5 @@
-"""A cold serve_data process answering a cache hit loads no YAML schema, sqlglot or warehouse client.
+"""A cold serve_data process answering a cache hit loads no YAML schema, sqlglot or warehouse client,
+and, from a response another instance shared, no SQLAlchemy, pydantic, PyJWT or cryptography either.
 
 A fresh interpreter imports ``functions/serve_data/main.py`` over the test server's data (same
 database, object store and secret) and answers one GET of a dashboard whose results are cached;
@@ -46,6 +47,7 @@ FULL_PATH = (
     "shared.dashboards.model",
     "jwt",
     "cryptography",
+    "pydantic",
 )
 _PROBE = r"""
 import importlib.util, json, sys

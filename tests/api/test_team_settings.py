@@ -94,7 +94,7 @@ def test_patch_sets_validates_and_resets_the_teams_settings(dev_server, token, c
 
 def test_the_teams_model_answers_its_chat_turns(dev_server, token, container, wire) -> None:
     """PATCH model=openai:<id>: the next turn goes to that provider (its base URL from settings)."""
-    container.settings = container.settings.model_copy(update={"openai_base_url": f"{wire.url}/v1"})
+    container.settings = container.settings.replace(openai_base_url=f"{wire.url}/v1")
     alice = token("alice@example.com")
     team_id, conn_id = _team(dev_server, alice, container)
     assert requests.patch(

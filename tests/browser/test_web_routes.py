@@ -81,7 +81,7 @@ def test_dev_token_is_absent_with_google_identity(tmp_path: Path) -> None:
     from shared.entry.app import create_app
     from shared.settings import Settings
 
-    c = Container(Settings.model_validate({"data_dir": tmp_path, "identity": "google", "auth_audience": "p"}))
+    c = Container(Settings(data_dir=tmp_path, identity="google", auth_audience="p"))
     set_container(c)
     try:
         client = create_app([web.bp], name="app").test_client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from tf_urlmap import route
 from tfconfig import TERRAFORM, function_folders, labelled, locals_, resources
 
-from shared.settings import Settings
+from shared.settings import ENV_PREFIX, Settings
 
 FUNCTION_MODULE = TERRAFORM / "modules" / "function"
 BUCKET_MODULE = TERRAFORM / "modules" / "bucket"
@@ -127,7 +128,7 @@ def test_buckets_are_private_with_uniform_access() -> None:
 
 
 def test_environment_variables_are_bridge_settings() -> None:
-    fields = {f"BRIDGE_{name.upper()}" for name in Settings.model_fields}
+    fields = {f"BRIDGE_{f.name.upper()}" for f in dataclasses.fields(Settings)}
     common = locals_(TERRAFORM)["common_env"]
     database = locals_(FUNCTION_MODULE)["db_env"]
     names = set(common) | set(re.findall(r"(BRIDGE_[A-Z_]+)\s*=", database))
@@ -280,8 +281,8 @@ def test_the_stream_token_key_is_one_random_secret_every_instance_of_its_functio
     needs_key = {name for name, routes in FUNCTIONS.items() if any(bp.name == "chat" for bp in routes())}
     assert set(locals_(TERRAFORM)["auth_secret_functions"]) == needs_key == {"chat_turn"}
     assert "BRIDGE_AUTH_SECRET" not in locals_(TERRAFORM)["common_env"]
-    assert Settings.model_config["env_prefix"] + "auth_secret".upper() == "BRIDGE_AUTH_SECRET"
-    assert "auth_secret" in Settings.model_fields
+    assert ENV_PREFIX + "auth_secret".upper() == "BRIDGE_AUTH_SECRET"
+    assert "auth_secret" in {f.name for f in dataclasses.fields(Settings)}
 
 
 def test_only_the_iam_guarded_migrate_function_takes_requests_from_outside_google() -> None:

@@ -57,7 +57,7 @@ def test_distinct_parameter_values_keep_memory_and_disk_under_the_bounds(
         "result_cache_store_bytes": 1 * MB,
         "response_cache_bytes": 1 * MB,
     }
-    container.settings = container.settings.model_copy(update=bounds)
+    container.settings = container.settings.replace(**bounds)
     container.__dict__.pop("data_service", None)  # built again with the bounds
     team = onboard(dev_server, token, "alice@a.example", "Team A")
     h, t = team.headers, team.team_id

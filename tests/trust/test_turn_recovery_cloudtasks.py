@@ -69,13 +69,11 @@ def cloud(two_teams: TwoTeams, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clou
     c = two_teams.container
     fake = FakeCloudTasksServer(max_attempts=4, min_backoff_s=0.05, max_backoff_s=0.2)
     url = two_teams.server.url
-    settings = c.settings.model_copy(
-        update={
-            "task_queue": "cloudtasks",
-            "tasks_queue": QUEUE,
-            "tasks_target_url": url,
-            "tasks_service_account": SERVICE_ACCOUNT,
-        }
+    settings = c.settings.replace(
+        task_queue="cloudtasks",
+        tasks_queue=QUEUE,
+        tasks_target_url=url,
+        tasks_service_account=SERVICE_ACCOUNT,
     )
     queue = CloudTasksQueue(
         QUEUE,

@@ -81,8 +81,9 @@ class ResultCache:
         pending_bytes: int = 64 * MB,
     ) -> None:
         self._store = store
-        self._pending: WriteBehind[tuple[bytes, CachedResult]] = WriteBehind(
-            lambda path, entry: self._write(path, entry[0]),
+        # (JSON, its result) of a result; (the object as it is, None) of a shared response
+        self._pending: WriteBehind[tuple[bytes, CachedResult | None]] = WriteBehind(
+            lambda path, entry: self._write(path, entry[0], packed=entry[1] is None),
             sizeof=lambda entry: len(entry[0]),
             max_bytes=pending_bytes,
             name="bridge-cache-writer",
@@ -114,7 +115,7 @@ class ResultCache:
         if hit is not None:
             return hit[0]
         queued = self._pending.peek(path)
-        if queued is not None:  # pushed out of memory while its write waits
+        if queued is not None and queued[1] is not None:  # pushed out of memory while its write waits
             return queued[1]
         try:
             obj = self._store.get(path)
@@ -137,8 +138,12 @@ class ResultCache:
         self._memory.put(path, (result, len(raw)))
         self._pending.submit(path, (raw, result))
 
+    def share(self, path: str, data: bytes) -> None:
+        """Write another cache object (a shared response) behind, under the same store bound."""
+        self._pending.submit(path, (data, None))
+
     def flush(self, timeout_s: float = 30.0) -> bool:
-        """Wait until every result put so far is written to the store; False on timeout."""
+        """Wait until every result (and shared object) put so far is written to the store; False on timeout."""
         return self._pending.flush(timeout_s)
 
     def forget_local(self) -> None:
@@ -146,8 +151,8 @@ class ResultCache:
         self.flush()
         self._memory.clear()
 
-    def _write(self, path: str, raw: bytes) -> None:
-        data = gzip.compress(raw, compresslevel=5)
+    def _write(self, path: str, raw: bytes, *, packed: bool = False) -> None:
+        data = raw if packed else gzip.compress(raw, compresslevel=5)
         self._store.put(path, data, content_type="application/json")
         if not self._written.put(path, len(data)):
             self._delete_object(path, len(data))  # larger than the whole bound: not kept

@@ -4,10 +4,11 @@ and, from a response another instance shared, no SQLAlchemy, pydantic, PyJWT or 
 A fresh interpreter imports ``functions/serve_data/main.py`` over the test server's data (same
 database, object store and secret) and answers one GET of a dashboard whose results are cached;
 it reports whether every view was a hit and which heavy modules ``sys.modules`` holds afterwards.
-It reads the pointer row, the compiled artifact the save stored, the shared data version record
-and the cached results. Without the artifact it has to parse and compile (jsonschema, sqlglot);
-without a fresh data version record it has to ask the warehouse (duckdb): both shown below, so
-the probe is seen to notice them.
+With the response the test server shared (and a fresh data version record) it reads the
+directory through DB-API and serves those bytes. Without the shared response it takes the full
+path: SQLAlchemy, the compiled artifact, the dashboard model, the cached results. Without the
+artifact it has to parse and compile (jsonschema, sqlglot); without a fresh data version record
+it has to ask the warehouse (duckdb): all shown below, so the probe is seen to notice them.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_layout_fills_the_grid_without_overlap(types: list[str]) -> None:
 
 
 def test_registry_builds_the_offline_planner() -> None:
-    model = create_model("offline", settings=Settings(_env_file=None))  # type: ignore[call-arg]
+    model = create_model("offline", settings=Settings())
     assert isinstance(model, OfflinePlanner) and model.name == "offline"
 
 

@@ -76,7 +76,7 @@ class DataService:
             settings.response_cache_bytes, sizeof=lambda entry: len(entry[1]) + len(entry[2])
         )
         # the same responses for cold instances (shared_responses, cold_hit)
-        self.shared = SharedResponses(c.store("cache"), store_bytes=settings.response_cache_bytes)
+        self.shared = SharedResponses(self.cache)
 
     # -- serving -----------------------------------------------------------------------------
     def response(

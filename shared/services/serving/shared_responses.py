@@ -5,23 +5,24 @@ response, as ``responses/{team_id}/{hash}.bin``: a JSON header line with what th
 built from (dashboard generation, view, request parameters, connection, the data version of each
 view's tables, when it expires), then the gzip body. A cold instance (:mod:`.cold_hit`) serves
 those bytes as they are once it has checked that they still hold, so it builds no dashboard model
-and reads no cached result. The objects this instance wrote are bounded by bytes (the oldest
-deleted past the bound); the cache bucket also expires objects by age (terraform/storage.tf).
+and reads no cached result. They are written and bounded with the instance's result objects
+(``BRIDGE_RESULT_CACHE_STORE_BYTES``, the oldest deleted past it); the cache bucket also expires
+objects by age (terraform/storage.tf).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.adapters.objectstore.port import ObjectStore
-from shared.bounded_cache import BoundedCache
-from shared.errors import BridgeError, NotFound
-from shared.services.write_behind import WriteBehind
+from shared.errors import NotFound
 
-log = logging.getLogger("bridge.serving")
+if TYPE_CHECKING:
+    from shared.services.result_cache import ResultCache
+
 Params = tuple[tuple[str, str], ...]
 
 
@@ -109,32 +110,15 @@ def read_record(store: ObjectStore, path: str) -> ResponseRecord | None:
 
 
 class SharedResponses:
-    """Response records written behind the response, read by cold instances."""
+    """Response records written behind the response through the result cache's writer and bound."""
 
-    def __init__(self, store: ObjectStore, *, store_bytes: int, pending_bytes: int = 16_000_000) -> None:
-        self._store = store
-        self._pending: WriteBehind[bytes] = WriteBehind(
-            self._write, sizeof=len, max_bytes=pending_bytes, name="bridge-response-writer"
-        )
-        self._written: BoundedCache[str, int] = BoundedCache(
-            store_bytes, sizeof=lambda size: size, on_evict=self._delete
-        )
+    def __init__(self, cache: ResultCache) -> None:
+        self._cache = cache
 
     def put(self, record: ResponseRecord) -> None:
         path = record_path(record.team_id, record.slug, record.generation, record.view_id, record.params)
-        self._pending.submit(path, encode(record))
+        self._cache.share(path, encode(record))
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until every record put so far is written; False on timeout."""
-        return self._pending.flush(timeout_s)
-
-    def _write(self, path: str, data: bytes) -> None:
-        self._store.put(path, data, content_type="application/octet-stream")
-        if not self._written.put(path, len(data)):
-            self._delete(path, len(data))  # larger than the whole bound: not kept
-
-    def _delete(self, path: str, _size: int) -> None:
-        try:
-            self._store.delete(path)
-        except BridgeError as err:
-            log.info("response record delete failed: %s", err.code)
+        return self._cache.flush(timeout_s)

@@ -139,7 +139,29 @@ def hit_vs_healthz(srv: Server, n: int = 200) -> list[dict[str, Any]]:
             trivial.append(_ms(lambda: s.get(f"{srv.url}/healthz").raise_for_status()))
             hits.append(_ms(lambda: s.get(data_url).raise_for_status()))
         ratios.append(pct(hits[5:], 50) / pct(trivial[5:], 50))
-    return [goal_row("cache-hit p50 / /healthz p50", ratios, 1.3, "6 views, gzip")]
+    return [
+        goal_row("cache-hit p50 / /healthz p50", ratios, 1.3, "6 views, gzip"),
+        _hit_in_process(srv, data_url.removeprefix(srv.url), n),
+    ]
+
+
+def _hit_in_process(srv: Server, path: str, n: int) -> dict[str, Any]:
+    """The same pair through the WSGI app directly: no socket, so what the route itself adds."""
+    from shared.entry.functions import dev_app
+
+    client = dev_app().test_client()
+    headers = {**srv.headers, "Accept-Encoding": "gzip"}
+    assert client.get(path, headers=headers).status_code == 200
+    ratios = []
+    for _ in range(ROUNDS):
+        trivial, hits = [], []
+        for _ in range(n + 5):
+            trivial.append(_ms(lambda: client.get("/healthz", headers=headers)))
+            hits.append(_ms(lambda: client.get(path, headers=headers)))
+        ratios.append(pct(hits[5:], 50) / pct(trivial[5:], 50))
+    return goal_row(
+        "cache-hit p50 / /healthz p50, in-process WSGI", ratios, 1.3, "no socket: the route's own cost"
+    )
 
 
 def rss_after_distinct(srv: Server) -> tuple[float, float]:

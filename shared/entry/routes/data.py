@@ -34,9 +34,19 @@ def _cold_hit(
     return c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
 
 
+def _remembered_hit(
+    team_id: str, slug: str, view_id: str | None, params: dict[str, str]
+) -> tuple[bytes, bytes] | None:
+    """A warm hit this instance remembers whole (membership, pointer and response): no database."""
+    c = container()
+    if not c.data_service_built:
+        return None
+    return c.data_service.remembered_response(principal(), team_id, slug, params, view_id=view_id)
+
+
 def _respond(team_id: str, slug: str, view_id: str | None = None) -> Response:
     params = _params()
-    hit = _cold_hit(team_id, slug, view_id, params)
+    hit = _cold_hit(team_id, slug, view_id, params) or _remembered_hit(team_id, slug, view_id, params)
     if hit is not None:
         raw, packed = hit
     else:

@@ -44,16 +44,21 @@ class Access:
         per (user, team, slug) on this instance, so a new version or a removed membership is seen
         here within that time (saves and deletes through this instance are seen at once).
         """
+        remembered = self.remembered_generation(who, team_id, slug, now)
+        if remembered is not None:
+            return remembered
         key = (who.user_id, team_id, slug)
-        hit = self._pointers.get(key)
-        if hit is not None and now < hit[0]:
-            return hit[1]
         generation = s.scalar(_LIVE_GENERATION, {"team_id": team_id, "slug": slug, "user_id": who.user_id})
         if generation is None:
             self._pointers.pop(key)
         else:
             self._pointers.put(key, (now + POINTER_TTL_S, generation))
         return generation
+
+    def remembered_generation(self, who: Principal, team_id: str, slug: str, now: float) -> int | None:
+        """The live generation this instance remembered for ``who`` within ``POINTER_TTL_S`` (else None)."""
+        hit = self._pointers.get((who.user_id, team_id, slug))
+        return hit[1] if hit is not None and now < hit[0] else None
 
     def forget(self, team_id: str, slug: str) -> None:
         """Drop remembered pointers of one dashboard (after a save or delete on this instance)."""

@@ -100,9 +100,9 @@ class DataService:
         now = self.clock()
         if not force:
             generation = self.access.live_generation(s, who, team_id, slug, now)
-            entry = self._responses.get((team_id, slug, generation, view_id, params_key))
-            if generation is not None and entry is not None and now < entry[0]:
-                return entry[1], entry[2]
+            entry = self._fresh_response((team_id, slug, generation, view_id, params_key), now)
+            if generation is not None and entry is not None:
+                return entry
         team, row, conn = self.access.pointer(s, who, team_id, slug)
         key = (team.id, row.slug, row.generation, view_id, params_key)
         loaded = self.loader.loaded(team, row, conn)
@@ -132,6 +132,29 @@ class DataService:
             )
             self.shared.put(record)
         return packed
+
+    def remembered_response(
+        self,
+        who: Principal,
+        team_id: str,
+        slug: str,
+        raw_params: dict[str, str],
+        *,
+        view_id: str | None = None,
+    ) -> tuple[bytes, bytes] | None:
+        """The hit response when this instance remembers both ``who``'s membership + pointer and
+        the response (what :meth:`response` would answer first), without a database session."""
+        now = self.clock()
+        generation = self.access.remembered_generation(who, team_id, slug, now)
+        if generation is None:
+            return None
+        return self._fresh_response(
+            (team_id, slug, generation, view_id, tuple(sorted(raw_params.items()))), now
+        )
+
+    def _fresh_response(self, key: tuple[Any, ...], now: float) -> tuple[bytes, bytes] | None:
+        entry = self._responses.get(key)
+        return (entry[1], entry[2]) if entry is not None and now < entry[0] else None
 
     def forget_pointers(self, team_id: str, slug: str) -> None:
         """Drop remembered pointers of one dashboard (after a save or delete on this instance)."""

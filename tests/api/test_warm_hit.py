@@ -45,18 +45,24 @@ def _get(dev_server: Any, h: dict[str, str], t: str, slug: str = "rev") -> reque
     return requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards/{slug}/data", headers=h)
 
 
-def test_a_remembered_hit_opens_no_session_and_runs_no_sql(
-    dev_server: Any, token: Any, container: Container, counted: dict[str, int]
-) -> None:
+def _saved_and_served(dev_server: Any, token: Any, container: Container) -> tuple[dict[str, str], str, bytes]:
+    """Alice's team with the dashboard "rev" saved, warmed and served once (all hits)."""
     h, t = setup_team(dev_server, token)
     assert put(dev_server, h, t, "rev", GOOD).status_code == 201
     container.task_queue.join(10)
     first = _get(dev_server, h, t)
     assert first.status_code == 200 and {v["cache"] for v in first.json()["views"]} == {"hit"}
+    return h, t, first.content
+
+
+def test_a_remembered_hit_opens_no_session_and_runs_no_sql(
+    dev_server: Any, token: Any, container: Container, counted: dict[str, int]
+) -> None:
+    h, t, first = _saved_and_served(dev_server, token, container)
     counted.update(sessions=0, statements=0)
 
     second = _get(dev_server, h, t)
-    assert second.status_code == 200 and second.content == first.content
+    assert second.status_code == 200 and second.content == first
     assert counted == {"sessions": 0, "statements": 0}
 
     svc = container.data_service
@@ -72,10 +78,7 @@ def test_a_remembered_hit_opens_no_session_and_runs_no_sql(
 def test_a_remembered_hit_is_only_for_its_member_and_its_generation(
     dev_server: Any, token: Any, container: Container, counted: dict[str, int]
 ) -> None:
-    h, t = setup_team(dev_server, token)
-    assert put(dev_server, h, t, "rev", GOOD).status_code == 201
-    container.task_queue.join(10)
-    assert _get(dev_server, h, t).status_code == 200
+    h, t, _ = _saved_and_served(dev_server, token, container)
     assert _get(dev_server, h, t).status_code == 200  # remembered now
 
     other = token("mallory@example.com")

@@ -59,6 +59,10 @@ class Settings:
     # Directory database
     database_url: str = setting("", doc="SQLAlchemy URL; default a SQLite file in data_dir.")
     cloudsql_instance: str = setting("", doc="project:region:instance; uses the Cloud SQL connector.")
+    cloudsql_admin_url: str = setting(
+        "https://sqladmin.googleapis.com",
+        doc="Cloud SQL Admin API the connector gets the instance's address and certificates from.",
+    )
     db_user: str = "bridge"
     db_name: str = "bridge"
     db_iam_auth: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,12 +76,26 @@ def sqlite_engine(url: str) -> Engine:
 
 
 def _cloudsql_engine(settings: Settings) -> Engine:
-    """Cloud SQL Postgres through the connector (lazy refresh suits serverless CPU throttling)."""
+    """Cloud SQL Postgres through the connector (lazy refresh suits serverless CPU throttling).
+
+    The connector (a thread, an HTTP session, credentials) starts with the first connection and
+    is closed by ``Engine.dispose()``; a later connection starts another.
+    """
     from google.cloud.sql.connector import Connector, RefreshStrategy
 
-    connector = Connector(refresh_strategy=RefreshStrategy.LAZY)
+    started: list[Connector] = []
+    lock = threading.Lock()
 
     def creator() -> Any:
+        with lock:
+            if not started:
+                started.append(
+                    Connector(
+                        refresh_strategy=RefreshStrategy.LAZY,
+                        sqladmin_api_endpoint=settings.cloudsql_admin_url,
+                    )
+                )
+            connector = started[0]
         return connector.connect(
             settings.cloudsql_instance,
             "pg8000",
@@ -89,7 +104,7 @@ def _cloudsql_engine(settings: Settings) -> Engine:
             enable_iam_auth=settings.db_iam_auth,
         )
 
-    return with_liveness_check(
+    engine = with_liveness_check(
         create_engine(
             "postgresql+pg8000://",
             creator=creator,
@@ -98,6 +113,15 @@ def _cloudsql_engine(settings: Settings) -> Engine:
             pool_recycle=1800,
         )
     )
+
+    @event.listens_for(engine, "engine_disposed")
+    def _close_connector(_engine: Engine) -> None:
+        with lock:
+            stopping = started.pop() if started else None
+        if stopping is not None:
+            stopping.close()
+
+    return engine
 
 
 class Database:

@@ -10,8 +10,10 @@ the SQLite file), so readers keep a slow poll as a fallback.
 
 from __future__ import annotations
 
+import io
 import logging
 import select
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "bridge_wake"
 LINGER_S = 30.0  # the listener stays connected this long after its last watcher left
 RECONNECT_S = 1.0
+SELECT_S = 1.0  # the listener's longest wait for the server; it checks whether anyone still watches
 
 
 class Watch:
@@ -114,7 +117,7 @@ class Wakeup:
                         elif _now() - idle_since >= LINGER_S:
                             self._listener = None  # decided under the lock: a new watcher starts another
                             return
-                    self._drain(conn, timeout=1.0)
+                    self._drain(conn, timeout=SELECT_S)
             except Exception as exc:
                 with self._cond:
                     watched = bool(self._versions)
@@ -148,7 +151,7 @@ class Wakeup:
     def _drain(self, conn: Any, timeout: float) -> None:
         """Wait for the server to send something, then run a no-op so pg8000 reads notifications."""
         if not conn.notifications and not _buffered(conn):
-            select.select([conn._usock], [], [], timeout)
+            _wait_readable(conn, timeout)
         cur = conn.cursor()
         cur.execute("SELECT 1")
         cur.fetchall()
@@ -177,18 +180,35 @@ def mark(s: Session, key: str) -> None:
         s.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": f"{wakeup.instance}:{key}"})
 
 
+def _pg8000_streams(conn: Any) -> tuple[socket.socket, io.BufferedIOBase]:
+    """pg8000's socket and the buffered file it reads messages through: the only private
+    attributes the listener reads (pg8000 1.31 ``_usock`` and ``_sock``; tests fail if renamed).
+
+    pg8000 has no public way to wait for a notification (``conn.notifications`` fills only while a
+    query reads), and Cloud SQL's connector hands pg8000 its ``ssl.SSLSocket`` without keeping it.
+    """
+    return conn._usock, conn._sock
+
+
 def _buffered(conn: Any) -> bool:
-    """Whether bytes already sit in pg8000's read buffer (a notification read with the last reply),
-    which ``select`` on the socket would not see. Peeks with the socket non-blocking."""
-    sock = conn._usock
+    """Whether bytes were already read from the socket and wait unparsed (a notification that
+    arrived with the last reply): in pg8000's read buffer or, on Cloud SQL's TLS socket, decrypted
+    inside the SSL object. ``select`` on the socket sees neither. Peeks with the socket non-blocking.
+    """
+    sock, reader = _pg8000_streams(conn)
     timeout = sock.gettimeout()
     try:
         sock.settimeout(0.0)
-        return bool(conn._sock.peek(1))
+        return bool(reader.peek(1))  # type: ignore[attr-defined]  # BufferedRWPair.peek
     except OSError:  # nothing to read now (BlockingIOError, ssl.SSLWantReadError)
         return False
     finally:
         sock.settimeout(timeout)
+
+
+def _wait_readable(conn: Any, timeout: float) -> None:
+    """Until the server sends something (or ``timeout``); call only when nothing is buffered."""
+    select.select([_pg8000_streams(conn)[0]], [], [], timeout)
 
 
 def _close(conn: Any) -> None:

@@ -6,6 +6,7 @@ wake-up alone (the timeouts below only stop a broken test from hanging).
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from shared.db.engine import Database, make_engine
 from shared.db.migrate import upgrade
-from shared.db.wakeup import Wakeup, mark
+from shared.db.wakeup import Wakeup, _buffered, _pg8000_streams, mark
 from shared.entry.routes import chat as chat_routes
 from shared.settings import Settings
 
@@ -101,6 +102,28 @@ def test_the_listener_reconnects_after_its_connection_is_killed(two_instances) -
         seen = watch.version
         _commit_mark(b, "cs_1")
         assert watch.wait(seen, HANG_S), "the new listening connection delivers"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_listener_still_finds_pg8000s_socket_and_read_buffer(db_url: str) -> None:
+    """The listener's one reach into pg8000's privates (``_pg8000_streams``) fails here, by name,
+    if a pg8000 upgrade renames them (tests/cloud/test_cloudsql.py runs it on Cloud SQL's TLS)."""
+    engine = make_engine(Settings(database_url=db_url))
+    raw = engine.raw_connection()
+    try:
+        conn = raw.dbapi_connection
+        missing = [name for name in ("_usock", "_sock") if not hasattr(conn, name)]
+        assert not missing, f"pg8000 no longer has {missing}: update shared.db.wakeup._pg8000_streams"
+        sock, reader = _pg8000_streams(conn)
+        assert isinstance(sock, socket.socket) and callable(getattr(reader, "peek", None))
+        assert not _buffered(conn), "nothing waits on an idle connection"
+        cur = conn.cursor()
+        cur.execute("SELECT 1")  # the peek left the connection usable
+        assert list(cur.fetchall()) == [[1]]
+    finally:
+        raw.close()
+        engine.dispose()
 
 
 def test_a_turn_streams_to_its_end_without_polling(

@@ -180,7 +180,7 @@ def mark(s: Session, key: str) -> None:
         s.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": f"{wakeup.instance}:{key}"})
 
 
-def _pg8000_streams(conn: Any) -> tuple[socket.socket, io.BufferedIOBase]:
+def _pg8000_streams(conn: Any) -> tuple[socket.socket, io.BufferedRWPair]:
     """pg8000's socket and the buffered file it reads messages through: the only private
     attributes the listener reads (pg8000 1.31 ``_usock`` and ``_sock``; tests fail if renamed).
 
@@ -199,7 +199,7 @@ def _buffered(conn: Any) -> bool:
     timeout = sock.gettimeout()
     try:
         sock.settimeout(0.0)
-        return bool(reader.peek(1))  # type: ignore[attr-defined]  # BufferedRWPair.peek
+        return bool(reader.peek(1))
     except OSError:  # nothing to read now (BlockingIOError, ssl.SSLWantReadError)
         return False
     finally:

@@ -100,6 +100,8 @@ class ServerSideProxy:
         except OSError:
             client.close()
             return
+        for sock in (client, upstream):  # as a proxy must: no Nagle delay on relayed small writes
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         link = _Link(self, client, upstream)
         with self._lock:
             self.handshakes += 1

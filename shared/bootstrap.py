@@ -100,9 +100,8 @@ class Container:
         else:
             from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
-            # SQLite takes one writer at a time: more workers only meet more "database is locked"
-            sqlite = not s.cloudsql_instance and s.database_url.startswith("sqlite")
-            queue = InProcessTaskQueue(workers=s.task_workers or (2 if sqlite else None))
+            # on SQLite too: its write transactions begin IMMEDIATE, so writers wait their turn
+            queue = InProcessTaskQueue(workers=s.task_workers or None)
         for name, handler in task_handlers(self).items():
             queue.register(name, handler)
         return queue

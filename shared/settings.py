@@ -77,7 +77,7 @@ class Settings:
         0,
         ge=0,
         le=64,
-        doc="In-process task worker threads; 0 = 2 on SQLite, else 2 per CPU (2 to 8).",
+        doc="In-process task worker threads; 0 = 2 per CPU (2 to 8).",
     )
     identity: Literal["", "local", "google"] = ""
     model: str = setting(

@@ -16,6 +16,8 @@ from shared.settings import Settings
 
 T = TypeVar("T")
 
+READ_ONLY = "bridge_read_only"  # execution option of :meth:`Database.read` transactions
+
 
 def make_engine(settings: Settings) -> Engine:
     """Build the engine the settings ask for (no connection is opened yet)."""
@@ -54,7 +56,13 @@ def with_liveness_check(engine: Engine) -> Engine:
 
 
 def sqlite_engine(url: str) -> Engine:
-    """SQLite with WAL (synchronous=NORMAL), foreign keys and a busy timeout, safe to share between threads."""
+    """SQLite with WAL (synchronous=NORMAL), foreign keys and a busy timeout, safe to share between threads.
+
+    Transactions begin ``IMMEDIATE`` (the writer lock is taken at ``BEGIN``, waiting on the busy
+    timeout), so a transaction that reads and then writes never meets SQLite's busy snapshot, which
+    fails at the first write without waiting when another writer committed after the read. A
+    :meth:`Database.read` transaction begins deferred and refuses writes (``PRAGMA query_only``).
+    """
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +79,17 @@ def sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        # SQLAlchemy's recipe for pysqlite: the driver emits no BEGIN of its own; the "begin" event does
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY, False):
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            conn.exec_driver_sql("PRAGMA query_only=OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -135,11 +154,18 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False, info={"wakeup": self.wakeup})
         event.listen(self._sessions, "after_commit", self.wakeup.after_commit)
         event.listen(self._sessions, "after_rollback", self.wakeup.after_rollback)
+        self._reads = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed on success, rolled back on any error."""
+        """A transaction: committed on success, rolled back on any error (on SQLite it holds the writer lock)."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it takes no writer lock and refuses writes."""
+        with self._reads() as session, session.begin():
             yield session
 
     def run(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:

@@ -1,14 +1,17 @@
-"""The local SQLite directory database: WAL with synchronous=NORMAL on every connection."""
+"""The local SQLite directory database: WAL with synchronous=NORMAL; write transactions begin IMMEDIATE."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from shared.db.engine import sqlite_engine
+from shared.db.engine import Database, sqlite_engine
 
 
 def test_every_connection_is_wal_with_normal_sync(tmp_path: Path) -> None:
@@ -18,6 +21,7 @@ def test_every_connection_is_wal_with_normal_sync(tmp_path: Path) -> None:
         for conn in conns:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            conn.rollback()  # ends the transaction (and its writer lock); the connection stays out
     finally:
         for conn in conns:
             conn.close()
@@ -41,3 +45,55 @@ def test_a_commit_survives_the_process_dying_right_after_it(tmp_path: Path) -> N
     with engine.connect() as conn:
         assert conn.execute(text("SELECT x FROM t")).scalar() == 7
     engine.dispose()
+
+
+def _counter_db(tmp_path: Path) -> Database:
+    db = Database(sqlite_engine(f"sqlite:///{tmp_path / 'n.db'}"))
+    with db.session() as s:
+        s.execute(text("CREATE TABLE n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
+        s.execute(text("INSERT INTO n VALUES (1, 0)"))
+    return db
+
+
+def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> None:
+    """Threads that read a row and then write it wait their turn instead of meeting the busy snapshot."""
+    db = _counter_db(tmp_path)
+    threads, rounds = 8, 25
+    start = threading.Barrier(threads, timeout=30)
+    errors: list[BaseException] = []
+
+    def increment() -> None:
+        start.wait()
+        for _ in range(rounds):
+            try:
+                with db.session() as s:
+                    v = s.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one()
+                    s.execute(text("UPDATE n SET v = :v WHERE id = 1"), {"v": v + 1})
+            except BaseException as exc:
+                errors.append(exc)
+
+    workers = [threading.Thread(target=increment) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    with db.read() as s:  # no update lost either: each read saw the previous commit
+        assert s.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == threads * rounds
+    db.engine.dispose()
+
+
+def test_a_read_takes_no_writer_lock_and_refuses_writes(tmp_path: Path) -> None:
+    db = _counter_db(tmp_path)
+    with db.session() as w:  # holds the writer lock until the end of the block
+        w.execute(text("UPDATE n SET v = 5 WHERE id = 1"))
+        with db.read() as r:  # another connection: reads the last commit at once
+            assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 0
+    with pytest.raises(OperationalError, match="readonly"), db.read() as r:
+        r.execute(text("UPDATE n SET v = 9 WHERE id = 1"))
+    with db.session() as s:  # the connection the refused write used writes again in a write transaction
+        for _ in range(3):
+            s.execute(text("UPDATE n SET v = v + 1 WHERE id = 1"))
+    with db.read() as r:
+        assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 8
+    db.engine.dispose()

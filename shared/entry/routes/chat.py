@@ -143,7 +143,7 @@ def _sse(session_id: str, after: int, *, until_turn: str | None) -> Response:
         yield "retry: 1000\n\n" if held else f"retry: {BUSY_RETRY_MS}\n\n"
         while time.monotonic() - started < MAX_STREAM_S:
             seen = watch.version  # before reading: a commit after this wakes the wait below
-            with c.db.session() as s:
+            with c.db.read() as s:
                 batch = chat.events_after(s, session_id, last)
                 running = chat.active_turn(s, session_id)
                 live = chat.live_tokens_after(s, session_id, live_seen) if running and not batch else []

@@ -84,12 +84,12 @@ def sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY, False):
-            conn.exec_driver_sql("PRAGMA query_only=ON")
-            conn.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            conn.exec_driver_sql("PRAGMA query_only=OFF")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = bool(conn.get_execution_options().get(READ_ONLY, False))
+        dbapi_conn = conn.connection.dbapi_connection
+        if conn.info.get(READ_ONLY, False) != read_only:  # the pragma stays set on the connection
+            dbapi_conn.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            conn.info[READ_ONLY] = read_only
+        dbapi_conn.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

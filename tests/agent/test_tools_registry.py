@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.model.messages import ToolCall, ToolResultMessage, ToolSpec
+from shared.adapters.model.protocol import Result
 from shared.agent.tools import Tool, ToolRegistry, tool
 from shared.errors import Conflict, UnsafeSql, ValidationFailed
 
@@ -162,3 +163,23 @@ def test_registering_a_name_twice_is_a_conflict(registry: ToolRegistry) -> None:
 def test_bad_tool_definitions_are_refused(name: str, parameters: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationFailed, match=message):
         ToolRegistry().register(Tool(name, "d", parameters, lambda ctx: {}))
+
+
+class Count(Result):
+    n: int
+
+
+@tool("count", "A count.", parameters={"type": "object", "properties": {"raw": {}}}, result=Count)
+def count(ctx: Ctx, raw: Any = None) -> Any:
+    return Count(n=3) if raw is None else raw
+
+
+def test_a_model_declared_result_is_checked_unless_it_is_that_model() -> None:
+    """An instance of the declared model was validated when built; anything else meets the schema."""
+    registry = ToolRegistry([count])
+    assert registry.call("count", {}, Ctx()).result == {"n": 3}
+    assert registry.call("count", {"raw": {"n": 4}}, Ctx()).result == {"n": 4}
+    bad = registry.call("count", {"raw": {"n": "four"}}, Ctx())
+    assert (
+        not bad.ok and bad.error is not None and bad.error.message == "tool count returned an invalid result"
+    )

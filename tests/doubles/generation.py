@@ -50,7 +50,7 @@ class DashboardGenerationService:
     def wait(self, session_id: str, turn_id: str) -> GenerationResult:
         deadline = time.monotonic() + self.timeout_s
         while True:
-            with self.c.db.session() as s:
+            with self.c.db.read() as s:  # a poll: no writer lock on SQLite
                 turn = s.get(Turn, turn_id)
                 assert turn is not None
                 if turn.status in ("done", "failed"):

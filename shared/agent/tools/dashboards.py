@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from shared.adapters.model import protocol as p
 from shared.agent.context import sql_fingerprint
 from shared.agent.tools.registry import tool
-from shared.agent.tools.scope import Scope, scoped
+from shared.agent.tools.scope import Scope, scoped, scoped_write
 from shared.bounded_cache import BoundedCache
 from shared.dashboards.chart_rules import ERROR, check_dashboard_views
 from shared.errors import Conflict, PreconditionRequired, ValidationFailed
@@ -139,7 +139,7 @@ def validate_dashboard_yaml(scope: Scope, yaml: str) -> p.ValidationResult:
     },
     result=p.SavedDashboard,
 )
-@scoped
+@scoped_write
 def save_dashboard_yaml(
     scope: Scope, slug: str, yaml: str, expected_version: int | None = None
 ) -> p.SavedDashboard:
@@ -232,7 +232,7 @@ def list_dashboards(scope: Scope) -> p.ListDashboardsResult:
     },
     result=p.DashboardText,
 )
-@scoped
+@scoped_write  # reading may repair the dashboard's pointer row
 def get_dashboard(scope: Scope, slug: str) -> p.DashboardText:
     from shared.services.dashboards import get_dashboard as read_dashboard
 

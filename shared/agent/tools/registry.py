@@ -68,6 +68,7 @@ class Tool:
     parameters: dict[str, JSON]
     fn: ToolFn
     result: dict[str, JSON] = field(default_factory=dict)
+    model: type[Result] | None = None  # the Result model ``result`` was generated from, if any
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, self.parameters)
@@ -83,8 +84,9 @@ def tool(
     or the :class:`Result` model the function returns."""
 
     def wrap(fn: ToolFn) -> Tool:
-        schema = result.model_json_schema(by_alias=True) if isinstance(result, type) else result
-        return Tool(name, description, parameters, fn, schema or {})
+        if isinstance(result, type):
+            return Tool(name, description, parameters, fn, result.model_json_schema(by_alias=True), result)
+        return Tool(name, description, parameters, fn, result or {})
 
     return wrap
 
@@ -152,6 +154,8 @@ class ToolRegistry:
             )
         try:
             result = item.fn(ctx, **arguments)
+            # an instance of the model the schema was generated from was validated when it was built
+            checked = item.model is not None and type(result) is item.model
             if isinstance(result, Result):
                 result = result.to_json()
         except BridgeError as exc:
@@ -159,7 +163,7 @@ class ToolRegistry:
         except Exception:
             log.exception("tool %s failed", name)
             return ToolOutcome(False, error=ToolError("internal", f"tool {name} failed unexpectedly"))
-        problems = _schema_errors(result_check, result)
+        problems = [] if checked else _schema_errors(result_check, result)
         if problems:
             log.error("tool %s returned a result outside its schema: %s", name, problems)
             return ToolOutcome(

@@ -141,11 +141,24 @@ def _like(text: str) -> str:
 
 
 def scoped(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn(scope, **arguments)`` as a tool function ``(ctx, **arguments)``: one session per call."""
+    """``fn(scope, **arguments)`` as a tool function ``(ctx, **arguments)``: one read-only session per call.
 
+    Read-only (:meth:`~shared.db.engine.Database.read`): on SQLite a tool that queries the warehouse
+    holds no writer lock meanwhile. A tool that writes is wrapped with :func:`scoped_write`.
+    """
+    return _scoped(fn, write=False)
+
+
+def scoped_write(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`scoped` in a write transaction (a tool that saves, or a read that may repair a row)."""
+    return _scoped(fn, write=True)
+
+
+def _scoped(fn: Callable[..., Any], *, write: bool) -> Callable[..., Any]:
     @functools.wraps(fn)
     def run(ctx: AgentContext, **arguments: Any) -> Any:
-        with ctx.ports.db.session() as s:
+        db = ctx.ports.db
+        with db.session() if write else db.read() as s:
             return fn(Scope.open(ctx, s), **arguments)
 
     return run

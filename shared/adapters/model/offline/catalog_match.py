@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from shared.adapters.model.offline.intent import MeasureAsk, singular
@@ -122,7 +123,7 @@ class TableSchema:
     def short(self) -> str:
         return self.name.rsplit(".", 1)[-1]
 
-    @property
+    @cached_property  # asked for every table at every step of the planner
     def entity(self) -> str:
         """The singular noun the table holds: order_items → order_item."""
         return singular(self.short.lower())

@@ -59,8 +59,13 @@ class Mention:
 
 def split_words(name: str) -> list[str]:
     """``HIRE_DATE`` → hire, date; ``LName`` → l, name; ``acc_percent2`` → acc, percent, 2."""
+    return list(_split_words(name))
+
+
+@lru_cache(maxsize=16384)  # names and request words recur: the same columns are matched every turn
+def _split_words(name: str) -> tuple[str, ...]:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)", " ", name)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+    return tuple(w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w)
 
 
 def tokens(text: str) -> list[Token]:
@@ -79,6 +84,7 @@ def _norm(word: str) -> str:
     return singular(w) if " " not in w else w
 
 
+@lru_cache(maxsize=65536)  # a pure function of two words, asked for every column at every token
 def same_word(request_word: str, column_word: str) -> float:
     """1.0 for the same word, a little less for a fuzzy or one-letter-initial match, else 0."""
     a, b = _norm(request_word), _norm(column_word)
@@ -94,10 +100,12 @@ def same_word(request_word: str, column_word: str) -> float:
 
 
 def column_words(col: Col) -> list[str]:
-    words: list[str] = []
-    for w in split_words(col.name):
-        words.extend(ABBREVIATIONS.get(w, w).split())
-    return words
+    return list(_column_words(col.name))
+
+
+@lru_cache(maxsize=16384)
+def _column_words(name: str) -> tuple[str, ...]:
+    return tuple(part for w in _split_words(name) for part in ABBREVIATIONS.get(w, w).split())
 
 
 def _match_at(toks: list[Token], i: int, words: list[str]) -> tuple[int, float] | None:

@@ -322,7 +322,7 @@ class OfflinePlanner(StreamingChatModel):
         saved = facts.saved
         assert saved is not None
         yaml_text = next((y for y, v in reversed(facts.validations.items()) if v.valid), None)
-        dashboard = edit_doc.load(yaml_text).model if yaml_text else None
+        dashboard = edit_doc.model_of(yaml_text) if yaml_text else None
         tables = sorted({t for r in facts.dry_runs.values() if r.passed for t in r.referenced_tables or []})
         notes = None
         if facts.choice in ("update", "rebuild", "refresh"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, select
@@ -75,7 +76,13 @@ def test_rebind_moves_or_clears_the_binding(db: Database) -> None:
 
 @pytest.mark.parametrize("subjects", [("uid-1", "uid-1"), ("uid-1", "uid-2")])
 def test_racing_first_sign_ins_bind_once(db: Database, subjects: tuple[str, str]) -> None:
-    """Both requests read "unbound" before either inserts; the loser's retry reads the winner's row."""
+    """Both requests read "unbound" before either inserts; the loser's retry reads the winner's row.
+
+    On SQLite this race cannot happen: a write transaction begins IMMEDIATE, so the second waits
+    at ``BEGIN`` until the first commits (see the next test).
+    """
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serializes write transactions at BEGIN IMMEDIATE")
     barrier = threading.Barrier(2, timeout=10)
     waits: list[int] = []
 
@@ -110,3 +117,35 @@ def test_racing_first_sign_ins_bind_once(db: Database, subjects: tuple[str, str]
         assert results == ["uid-1", "uid-1"]
     else:
         assert sorted(results) == sorted([winner, "refused"])
+
+
+@pytest.mark.parametrize("subjects", [("uid-1", "uid-1"), ("uid-1", "uid-2")])
+def test_concurrent_first_sign_ins_on_sqlite_wait_their_turn(
+    tmp_path: Path, subjects: tuple[str, str]
+) -> None:
+    """The second sign-in's transaction begins after the first commits, so it reads the binding."""
+    db = Database(sqlite_engine(f"sqlite:///{tmp_path / 'bind.db'}"))
+    upgrade(db.engine)
+    start = threading.Barrier(2, timeout=10)
+    identity = SubjectBinding(Tokens(), db)
+    results: list[str] = []
+
+    def sign_in(subject: str) -> None:
+        start.wait()
+        try:
+            results.append(identity.verify(f"ada@example.com|{subject}").subject)
+        except Unauthorized:
+            results.append("refused")
+
+    threads = [threading.Thread(target=sign_in, args=(s,)) for s in subjects]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    winner = bound(db)["ada@example.com"]
+    assert winner in subjects
+    if subjects[0] == subjects[1]:
+        assert results == ["uid-1", "uid-1"]
+    else:
+        assert sorted(results) == sorted([winner, "refused"])
+    db.engine.dispose()

@@ -207,11 +207,13 @@ def test_result_cache_refusing_writes_corrupts_nothing(
     monkeypatch.setattr(cache_store, "put", put)
     url = f"{env.server.url}/v1/teams/{env.a.team_id}/dashboards/cached/data"
     first = requests.get(url, headers=env.a.headers, timeout=TIMEOUT)
+    # The result writes happen behind the response: the store refuses until they have all run
+    # (clearing it before the flush let a write still queued land, and left an object behind).
+    assert svc.cache.flush()
     refusing.clear()
     assert first.status_code == 200, first.text
     for view in first.json()["views"]:
         assert view["status"] == "ok" or view["error"]["code"] == error.code, view
-    assert svc.cache.flush()  # the refused writes happen behind the response
     assert cache_store.list(f"{env.a.team_id}/") == [], "a refused write left an object behind"
     assert cache_store.list(f"versions/{env.a.team_id}/") == [], "a refused write left an object behind"
     second = requests.get(url, headers=env.a.headers, timeout=TIMEOUT).json()

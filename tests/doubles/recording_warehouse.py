@@ -18,6 +18,14 @@ class RecordingWarehouse(DuckDBWarehouse):
         self.sent.append(sql)
         return super()._run(cursor, sql, params)
 
+    def _use(self, cursor: Any) -> None:
+        self.sent.append(f"USE {self.project}")
+        super()._use(cursor)
+
+    @property
+    def idle_cursors(self) -> int:
+        return len(self._idle)
+
     def take(self, prefix: str) -> list[str]:
         """The statements sent since the last call that start with ``prefix``."""
         taken = [s for s in self.sent if s.startswith(prefix)]

@@ -52,6 +52,7 @@ from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
 META_SCHEMA = "_bridge"
 _HIDDEN_SCHEMAS = frozenset({META_SCHEMA, "information_schema", "pg_catalog"})
 _RESERVED_ALIASES = frozenset({"memory", "system", "temp", "main", SOURCE_ALIAS})
+IDLE_CURSORS = 8  # idle cursors kept per warehouse (each call takes one; more are opened when busy)
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,12 @@ class DuckDBWarehouse:
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._conn_version: str | None = None
         self._catalog: _Catalog | None = None
+        self._idle: list[duckdb.DuckDBPyConnection] = []  # cursors of _conn, USE already run
 
     # -- connection -----------------------------------------------------------------------
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor of the current snapshot (no ``USE`` run on it yet)."""
         version = self.data_version(())
         with self._lock:
             if self._conn is None or version != self._conn_version:
@@ -117,7 +120,35 @@ class DuckDBWarehouse:
                 self._conn = self._open()
                 self._conn_version = version
                 self._catalog = None
+                idle, self._idle = self._idle, []
+                for old in idle:
+                    old.close()
             return self._conn.cursor()
+
+    def _take_cursor(self) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+        """An idle cursor of the current snapshot (``USE`` already run), else a new one set up."""
+        version = self.data_version(())
+        with self._lock:
+            if self._conn is not None and version == self._conn_version and self._idle:
+                return self._idle.pop(), version
+        cursor = self._connection()
+        try:
+            self._use(cursor)
+        except duckdb.Error:
+            cursor.close()
+            raise WarehouseError(UNAVAILABLE) from None
+        return cursor, version
+
+    def _use(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.execute(f"USE {_ident(self.project)}")
+
+    def _give_back(self, cursor: duckdb.DuckDBPyConnection, version: str | None) -> None:
+        """Keep ``cursor`` for the next call (at most ``IDLE_CURSORS``), unless its snapshot is gone."""
+        with self._lock:
+            if version == self._conn_version and len(self._idle) < IDLE_CURSORS:
+                self._idle.append(cursor)
+                return
+        cursor.close()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -130,13 +161,21 @@ class DuckDBWarehouse:
 
     @contextmanager
     def _cursor(self, timeout_s: float | None = None) -> Iterator[DeadlineCall]:
-        """One port call: a cursor whose every statement runs under the call's one deadline."""
-        call = DeadlineCall(self._connection(), timeout_s if timeout_s is not None else self.timeout_s)
+        """One port call: a cursor whose every statement runs under the call's one deadline.
+
+        Cursors are reused (their ``USE`` runs once per cursor, not per call); one the deadline
+        may have interrupted, whose call failed or that still has rows unread is closed instead."""
+        cursor, version = self._take_cursor()
+        call = DeadlineCall(cursor, timeout_s if timeout_s is not None else self.timeout_s)
+        ok = False
         try:
-            call.run(f"USE {_ident(self.project)}")
             yield call
+            ok = True
         finally:
-            call.close()
+            if call.release() and ok and call.reusable:
+                self._give_back(cursor, version)
+            else:
+                cursor.close()
 
     def _run(
         self, call: DeadlineCall, sql: str, params: dict[str, Any] | None = None
@@ -222,6 +261,7 @@ class DuckDBWarehouse:
                 with call.interruptible():
                     description = call.cursor.description or []
                     fetched = call.cursor.fetchmany(options.row_limit + 1)
+                call.reusable = len(fetched) <= options.row_limit  # else rows are left unread on it
             except duckdb.Error as error:
                 raise WarehouseError(_clean(error)) from None
         columns = tuple(Column(name, bigquery_type(str(typ))) for name, typ, *_ in description)

@@ -76,6 +76,7 @@ class DeadlineCall:
     def __init__(self, cursor: duckdb.DuckDBPyConnection, timeout_s: float) -> None:
         self.cursor = cursor
         self.timeout_s = timeout_s
+        self.reusable = True  # False once the cursor holds a result not read to its end
         self._end = time.monotonic() + timeout_s
         self._ticket = _WATCHDOG.add(self._end, cursor.interrupt)
 
@@ -96,6 +97,12 @@ class DeadlineCall:
         with self.interruptible():
             return self.cursor.execute(sql, params) if params else self.cursor.execute(sql)
 
-    def close(self) -> None:
+    def release(self) -> bool:
+        """End the call, leaving the cursor open; True when the deadline cannot have interrupted it
+        (the cursor may then serve another call)."""
         _WATCHDOG.cancel(self._ticket)
+        return time.monotonic() < self._end  # the watchdog takes an action only once it is due
+
+    def close(self) -> None:
+        self.release()
         self.cursor.close()

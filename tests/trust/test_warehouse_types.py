@@ -170,3 +170,26 @@ def test_generated_values_are_json_at_every_depth(value: Any) -> None:
 )
 def test_intervals_are_iso_8601_durations(delta: dt.timedelta, text: str) -> None:
     assert interval_text(delta) == text
+
+
+def test_json_cells_are_the_port_cells_converted_once(tmp_path: Any) -> None:
+    """``json_cells`` gives, in one conversion, what serving made of the port's cells before."""
+    from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+    from shared.adapters.warehouse.port import QueryOptions
+    from shared.adapters.warehouse.values import json_cell
+
+    path = tmp_path / "types.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TYPE mood AS ENUM ('a', 'b'); CREATE SCHEMA kinds")
+        con.execute(
+            "CREATE TABLE kinds.every AS SELECT " + ", ".join(f"{v} AS {k}" for k, v in COLUMNS.items())
+        )
+    wh = DuckDBWarehouse(path, project="typed")
+    sql = "SELECT * FROM kinds.every"
+    port = wh.query(sql, (), QueryOptions(max_bytes_billed=10**12)).rows
+    served = wh.query(sql, (), QueryOptions(max_bytes_billed=10**12, json_cells=True)).rows
+    assert served == [tuple(json_cell(v) for v in row) for row in port]
+    assert json.loads(json.dumps(served, allow_nan=False)) == [list(row) for row in served]
+    by_name = dict(zip(COLUMNS, served[0], strict=True))
+    assert by_name["c_date"] == "2024-02-29" and by_name["c_decimal"] == 123456.789
+    assert by_name["c_double"] is None and by_name["c_hugeint"] == 170141183460469231731687303715884105727

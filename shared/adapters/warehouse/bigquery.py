@@ -33,7 +33,7 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +57,7 @@ from shared.adapters.warehouse.port import (
     TableInfo,
 )
 from shared.adapters.warehouse.samples import bigquery_price, bigquery_sql, fold, percent_for, planned
+from shared.adapters.warehouse.values import json_cell
 from shared.errors import (
     BadRequest,
     BridgeError,
@@ -221,6 +222,7 @@ class BigQueryWarehouse:
             labels=options.labels,
             timeout_s=options.timeout_s,
             limit=options.row_limit + 1,
+            convert=json_cell if options.json_cells else _value,
         )
         return QueryResult(
             columns=schema,
@@ -363,6 +365,7 @@ class BigQueryWarehouse:
         limit: int | None,
         kind: str = "query",
         location: str | None = None,
+        convert: Callable[[Any], Any] | None = None,
     ) -> tuple[list[tuple[Any, ...]], tuple[Column, ...], dict[str, Any]]:
         from google.cloud import bigquery
 
@@ -380,7 +383,8 @@ class BigQueryWarehouse:
                 wait_timeout=timeout_s,
                 max_results=limit,
             )
-            fetched = [tuple(_value(v) for v in row.values()) for row in itertools.islice(result, limit)]
+            one = convert or _value
+            fetched = [tuple(one(v) for v in row.values()) for row in itertools.islice(result, limit)]
         except Exception as e:
             raise _mapped(e, cap=cap) from e
         schema = tuple(Column(f.name, bigquery_type(f.field_type, f.mode)) for f in result.schema or ())

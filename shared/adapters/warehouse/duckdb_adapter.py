@@ -46,7 +46,7 @@ from shared.adapters.warehouse.port import (
 )
 from shared.adapters.warehouse.samples import duckdb_sql, fold, planned
 from shared.adapters.warehouse.size_bounds import check_sizes
-from shared.adapters.warehouse.values import cell as _jsonable
+from shared.adapters.warehouse.values import cell, json_cell
 from shared.errors import ByteCapExceeded, NotFound, Timeout, WarehouseError
 
 META_SCHEMA = "_bridge"
@@ -265,9 +265,10 @@ class DuckDBWarehouse:
             except duckdb.Error as error:
                 raise WarehouseError(_clean(error)) from None
         columns = tuple(Column(name, bigquery_type(str(typ))) for name, typ, *_ in description)
+        convert = json_cell if options.json_cells else cell
         return QueryResult(
             columns=columns,
-            rows=[tuple(_jsonable(v) for v in row) for row in fetched[: options.row_limit]],
+            rows=_converted(fetched[: options.row_limit], [str(typ) for _, typ, *_ in description], convert),
             truncated=len(fetched) > options.row_limit,
             bytes_processed=estimate,
             bytes_billed=estimate,
@@ -443,6 +444,31 @@ class DuckDBWarehouse:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+# DuckDB result types whose Python values are JSON already (str, int, bool, None): never converted.
+_PLAIN_TYPES = frozenset(
+    {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+
+
+def _converted(
+    rows: list[tuple[Any, ...]], types: list[str], convert: Callable[[Any], Any]
+) -> list[tuple[Any, ...]]:
+    """``rows`` with ``convert`` applied to the cells of the columns that need it (one pass)."""
+    todo = [i for i, typ in enumerate(types) if typ not in _PLAIN_TYPES]
+    if not todo:
+        return rows
+    if len(todo) == len(types):
+        return [tuple(convert(v) for v in row) for row in rows]
+    out = []
+    for row in rows:
+        cells = list(row)
+        for i in todo:
+            cells[i] = convert(cells[i])
+        out.append(tuple(cells))
+    return out
 
 
 def _ident(name: str) -> str:

@@ -94,6 +94,7 @@ class QueryOptions:
     row_limit: int = 10_000
     labels: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 60.0
+    json_cells: bool = False  # every cell as the data API sends it (values.json_cell), converted once
 
 
 @dataclass(frozen=True)

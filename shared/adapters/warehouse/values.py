@@ -4,6 +4,10 @@ A row's top-level cells keep ``date``/``datetime``/``time``/``Decimal`` (callers
 everything else becomes what JSON can carry, recursively: arrays, structs and maps of any type
 (their dates, decimals, bytes, intervals inside), intervals as ISO 8601 durations, UUIDs as text,
 bytes as hex, non-finite floats as null, and any type not known here as its text.
+
+With ``QueryOptions.json_cells`` a top-level cell is :func:`json_cell` instead: the JSON value
+the data API sends (dates and times as ISO text, decimals as floats, floats to 12 significant
+digits), so serving converts nothing again.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ def cell(value: Any) -> Any:
     """One top-level cell of a row."""
     if isinstance(value, _TOP_LEVEL) and not (isinstance(value, Decimal) and not value.is_finite()):
         return value
+    return json_ready(value)
+
+
+def json_cell(value: Any) -> Any:
+    """One top-level cell as the data API sends it: dates and times as ISO text, decimals as
+    floats, floats to 12 significant digits, non-finite numbers as null, the rest :func:`json_ready`."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}") if math.isfinite(value) else None  # drop binary float noise
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
     return json_ready(value)
 
 

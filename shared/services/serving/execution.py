@@ -1,4 +1,4 @@
-"""Execution: one view query run under the team's byte cap, its rows made JSON-ready."""
+"""Execution: one view query run under the team's byte cap, its rows JSON-ready from the port."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from shared.adapters.warehouse.port import QueryOptions, QueryParam
 from shared.services.queries import ConnectionSql
 from shared.services.result_cache import CachedResult
 from shared.services.serving.loading import LoadedDashboard
-from shared.services.serving.payload import json_value
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,10 @@ def run(job: Job, *, row_limit: int, now: float) -> CachedResult:
     """Run ``job`` on its warehouse and return the result as it is cached (columnar, JSON values)."""
     loaded = job.loaded
     labels = {"bridge_team": label(loaded.team.id), "bridge_dashboard": label(loaded.row.slug)}
-    options = QueryOptions(max_bytes_billed=job.cap, row_limit=row_limit, labels=labels)
-    res = job.sql.query(job.text, job.params, options)
+    options = QueryOptions(max_bytes_billed=job.cap, row_limit=row_limit, labels=labels, json_cells=True)
+    res = job.sql.query(job.text, job.params, options)  # cells come JSON-ready: converted once, there
     columns = [{"name": col.name, "type": col.type} for col in res.columns]
-    values = [[json_value(row[i]) for row in res.rows] for i in range(len(res.columns))]
+    values = [list(col) for col in zip(*res.rows, strict=True)] if res.rows else [[] for _ in columns]
     return CachedResult(
         team_id=loaded.team.id,
         key=job.key,

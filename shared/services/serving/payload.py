@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.warehouse.port import QueryParam
+from shared.adapters.warehouse.values import json_cell
 from shared.services.result_cache import CachedResult
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def dashboard_json(dashboard: DashboardModel, row: Any, values: dict[str, Any]) 
 
 
 def parameters_json(dashboard: DashboardModel, params: tuple[QueryParam, ...]) -> list[dict[str, Any]]:
-    values = {p.name: json_value(p.value) for p in params}
+    values = {p.name: json_cell(p.value) for p in params}
     out = []
     for p in dashboard.parameters:
         item = p.model_dump(
@@ -124,17 +124,3 @@ def parameters_json(dashboard: DashboardModel, params: tuple[QueryParam, ...]) -
         )
         out.append(item)
     return out
-
-
-def json_value(v: Any) -> Any:
-    if isinstance(v, dt.datetime | dt.date | dt.time):
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal):
-        return float(v)
-    if isinstance(v, bytes):
-        return v.hex()
-    if isinstance(v, float):
-        if v != v or v in (float("inf"), float("-inf")):  # not representable in JSON
-            return None
-        return float(f"{v:.12g}")  # drop binary float noise (1558877.5399999816 -> 1558877.54)
-    return v

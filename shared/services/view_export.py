@@ -37,8 +37,8 @@ def view_csv(
     c: ServingPorts, s: Session, who: Principal, team_id: str, slug: str, view_id: str, raw: dict[str, str]
 ) -> ViewCsv:
     """The view's rows as CSV (a header line, then one line per row): the data API's visible rows."""
-    body, _ = c.data_service.response(s, who, team_id, slug, raw, view_id=view_id)
-    view = visible_view(json.loads(body)["views"][0])  # the rows a user sees (dashboards/visible.py)
+    body = c.data_service.response(s, who, team_id, slug, raw, view_id=view_id)
+    view = visible_view(json.loads(body.raw)["views"][0])  # the rows a user sees (dashboards/visible.py)
     if view["status"] == "error":
         err = view["error"] or {}
         cls = _ERRORS.get(str(err.get("code")), BridgeError)

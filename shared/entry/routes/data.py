@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 
 from shared.dashboards.params import MULTI_SEPARATOR
 from shared.entry.app import bearer_token, container, principal
+from shared.services.serving.body import Body
 
 bp = Blueprint("data", __name__)
 BASE = "/v1/teams/<team_id>/dashboards/<slug>"
@@ -23,20 +24,17 @@ def _params() -> dict[str, str]:
     return {k: MULTI_SEPARATOR.join(vs) for k, vs in request.args.lists() if k != "access_token"}
 
 
-def _cold_hit(
-    team_id: str, slug: str, view_id: str | None, params: dict[str, str]
-) -> tuple[bytes, bytes] | None:
+def _cold_hit(team_id: str, slug: str, view_id: str | None, params: dict[str, str]) -> Body | None:
     """A hit from a shared response while this instance has no serving service yet (else None)."""
     c = container()
     token = bearer_token()
     if token is None or c.data_service_built or c.cold_hits is None:
         return None
-    return c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
+    hit = c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
+    return Body(*hit) if hit is not None else None
 
 
-def _remembered_hit(
-    team_id: str, slug: str, view_id: str | None, params: dict[str, str]
-) -> tuple[bytes, bytes] | None:
+def _remembered_hit(team_id: str, slug: str, view_id: str | None, params: dict[str, str]) -> Body | None:
     """A warm hit this instance remembers whole (membership, pointer and response): no database."""
     c = container()
     if not c.data_service_built:
@@ -44,22 +42,25 @@ def _remembered_hit(
     return c.data_service.remembered_response(principal(), team_id, slug, params, view_id=view_id)
 
 
-def _respond(team_id: str, slug: str, view_id: str | None = None) -> Response:
-    params = _params()
-    hit = _cold_hit(team_id, slug, view_id, params) or _remembered_hit(team_id, slug, view_id, params)
-    if hit is not None:
-        raw, packed = hit
-    else:
+def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
+    params = {k: v for k, v in _params().items() if not (force and k == "view")}
+    hit = (
+        None
+        if force
+        else _cold_hit(team_id, slug, view_id, params) or _remembered_hit(team_id, slug, view_id, params)
+    )
+    body = hit
+    if body is None:
         who = principal()
         c = container()
         with c.db.session() as s:
-            raw, packed = c.data_service.response(s, who, team_id, slug, params, view_id=view_id)
+            body = c.data_service.response(s, who, team_id, slug, params, view_id=view_id, force=force)
     resp = Response(mimetype="application/json")
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp.set_data(packed)
+    if not force and "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.set_data(body.packed)
         resp.headers["Content-Encoding"] = "gzip"
-    else:
-        resp.set_data(raw)
+    else:  # a refresh (POST) is sent uncompressed, as it always was: its miss gzips nothing
+        resp.set_data(body.raw)
     resp.vary.add("Accept-Encoding")
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
@@ -117,21 +118,7 @@ def one_view(team_id: str, slug: str, view_id: str) -> Any:
 @bp.post(f"{BASE}/refresh")
 def refresh(team_id: str, slug: str) -> Any:
     """Recompute every view (or ``?view=<id>``) now, bypassing the cache."""
-    from shared.services import serving
-
-    who = principal()
-    c = container()
-    with c.db.session() as s:
-        return serving.dashboard_data(
-            c,
-            s,
-            who,
-            team_id,
-            slug,
-            {k: v for k, v in _params().items() if k != "view"},
-            view_id=request.args.get("view"),
-            force=True,
-        )
+    return _respond(team_id, slug, request.args.get("view"), force=True)
 
 
 @bp.post(f"{BASE}/warm")

@@ -9,7 +9,6 @@ results: no YAML, JSON Schema or sqlglot, and no warehouse client while the reco
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import threading
@@ -29,6 +28,7 @@ from shared.services.queries import ConnectionSql, GuardMemo, byte_cap
 from shared.services.result_cache import CachedResult, ResultCache, cache_key
 from shared.services.serving import execution
 from shared.services.serving.access import Access
+from shared.services.serving.body import Body, serialized
 from shared.services.serving.execution import Job
 from shared.services.serving.loading import LoadedDashboard, Loader, cross_filtered
 from shared.services.serving.payload import (
@@ -72,8 +72,8 @@ class DataService:
         self.warehouse_calls = 0  # observable by tests and benchmarks
         self.clock = time.time
         self._refreshing: set[str] = set()
-        self._responses: BoundedCache[tuple[Any, ...], tuple[float, bytes, bytes]] = BoundedCache(
-            settings.response_cache_bytes, sizeof=lambda entry: len(entry[1]) + len(entry[2])
+        self._responses: BoundedCache[tuple[Any, ...], tuple[float, Body]] = BoundedCache(
+            settings.response_cache_bytes, sizeof=lambda entry: entry[1].held_bytes
         )
         # the same responses for cold instances (shared_responses, cold_hit)
         self.shared = SharedResponses(self.cache)
@@ -89,12 +89,15 @@ class DataService:
         *,
         view_id: str | None = None,
         force: bool = False,
-    ) -> tuple[bytes, bytes]:
-        """The serialized response (JSON, gzip JSON), reused while every view in it is fresh.
+    ) -> Body:
+        """The serialized response (JSON; gzip on first ask), reused while every view in it is fresh.
 
         The hot path of a cache hit is one indexed query (membership + pointer row) and a dict
         lookup; the response is rebuilt when a view expires, the dashboard changes generation, or
-        at least every ``DATA_VERSION_TTL_S`` seconds so warehouse changes are seen.
+        at least every ``DATA_VERSION_TTL_S`` seconds so warehouse changes are seen. A miss
+        serializes each view once (:mod:`.body`); the body kept for hits is gzipped once, for the
+        shared record and the GETs that accept gzip alike, and the body sent is not gzipped unless
+        a client asks for it.
         """
         params_key = tuple(sorted(raw_params.items()))
         now = self.clock()
@@ -109,16 +112,10 @@ class DataService:
         body = self.views_data(s, loaded, raw_params, view_id=view_id, force=force)
         expires = min([now + DATA_VERSION_TTL_S, *(v.pop("_expires", now) for v in body["views"])])
         read = [v.pop("_read") for v in body["views"] if "_read" in v]
-        raw = json.dumps(body, separators=(",", ":"), default=str).encode()
-        packed = (raw, gzip.compress(raw, compresslevel=5))
+        sent, kept = serialized(body)
         cacheable = all(v["status"] == "ok" and v["cache"] in ("hit", "miss", "none") for v in body["views"])
         if cacheable and expires > now:
-            for v in body["views"]:
-                if v["cache"] == "miss":
-                    v["cache"] = "hit"
-            hit_raw = json.dumps(body, separators=(",", ":"), default=str).encode()
-            hit_packed = gzip.compress(hit_raw, compresslevel=5)
-            self._responses.put(key, (expires, hit_raw, hit_packed))
+            self._responses.put(key, (expires, kept))
             record = ResponseRecord(
                 team.id,
                 row.slug,
@@ -128,10 +125,10 @@ class DataService:
                 conn.id,
                 expires,
                 tuple(read),
-                hit_packed,
+                kept.packed,
             )
             self.shared.put(record)
-        return packed
+        return sent
 
     def remembered_response(
         self,
@@ -141,7 +138,7 @@ class DataService:
         raw_params: dict[str, str],
         *,
         view_id: str | None = None,
-    ) -> tuple[bytes, bytes] | None:
+    ) -> Body | None:
         """The hit response when this instance remembers both ``who``'s membership + pointer and
         the response (what :meth:`response` would answer first), without a database session."""
         now = self.clock()
@@ -152,9 +149,9 @@ class DataService:
             (team_id, slug, generation, view_id, tuple(sorted(raw_params.items()))), now
         )
 
-    def _fresh_response(self, key: tuple[Any, ...], now: float) -> tuple[bytes, bytes] | None:
+    def _fresh_response(self, key: tuple[Any, ...], now: float) -> Body | None:
         entry = self._responses.get(key)
-        return (entry[1], entry[2]) if entry is not None and now < entry[0] else None
+        return entry[1] if entry is not None and now < entry[0] else None
 
     def forget_pointers(self, team_id: str, slug: str) -> None:
         """Drop remembered pointers of one dashboard (after a save or delete on this instance)."""
@@ -313,8 +310,7 @@ def dashboard_data(
     force: bool = False,
 ) -> dict[str, Any]:
     svc = c.data_service
-    raw_body, _ = svc.response(s, who, team_id, slug, raw, view_id=view_id, force=force)
-    return json.loads(raw_body)
+    return json.loads(svc.response(s, who, team_id, slug, raw, view_id=view_id, force=force).raw)
 
 
 def warm(c: ServingPorts, s: Session, team: Team, slug: str) -> dict[str, Any]:

@@ -124,6 +124,7 @@ def check_dashboard(
             raise ValidationFailed(_summary(report.errors), details=report.errors)
         document = loaded
     dashboard, source = document.model, document.source
+    sql.adopt(document)  # the loader guarded every query: its dry run takes that tree
     params = bind_parameters(dashboard, {})
     cap = byte_cap(c, team)
     errors: list[dict[str, Any]] = []

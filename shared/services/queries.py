@@ -76,6 +76,16 @@ class ConnectionSql:
         report = validate_dashboard(text, allowed_tables=self.allows(), default_project=self.project)
         return report, validated(report, self.guard_key)
 
+    def adopt(self, document: ValidatedDashboard) -> None:
+        """Remember the guard results of a dashboard validated with this connection's tables, so
+        its dry runs and queries do not guard the same SQL again (any other document: nothing)."""
+        if document.checked_with != self.guard_key:
+            return
+        for name, guarded in document.queries.items():
+            query = document.model.queries.get(name)
+            if query is not None:
+                self._memo.put((self.guard_key, self._scope, query.sql), guarded)
+
     def guard(self, sql: str) -> GuardedSql:
         """Parse and check ``sql``; raises UnsafeSql before anything reaches the warehouse."""
         from shared.sqlguard import guard_select

@@ -18,6 +18,7 @@ from test_dashboards_api import put, setup_team
 from shared import sqlguard
 from shared.adapters.warehouse import bytes_estimate, duckdb_prepared
 from shared.bootstrap import Container
+from shared.dashboards import validate
 from shared.db.models import Dataset, Table
 from shared.services import precompute
 
@@ -93,6 +94,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlglotWork]:
         return guard(sql, **kwargs)
 
     monkeypatch.setattr(sqlguard, "guard_select", guard_select)  # what ConnectionSql calls
+    monkeypatch.setattr(validate, "guard_select", guard_select)  # the loader's own reference
     monkeypatch.setattr(duckdb_prepared, "transpile", counted("warehouse_parses", transpile))
     monkeypatch.setattr(precompute, "handle_task", lambda c, payload: None)  # no warm-up races
     yield found
@@ -133,6 +135,17 @@ def test_a_second_miss_of_a_generation_does_no_sqlglot_work(
     assert work.take()[3] == 2
     _refresh(dev_server, h, t)
     assert work.take() == (0, 0, 0, 0, 0)
+
+
+def test_a_save_guards_each_query_once(
+    dev_server: Any, token: Any, container: Container, work: SqlglotWork
+) -> None:
+    h, t = setup_team(dev_server, token)
+    work.take()
+    assert put(dev_server, h, t, "saved", TWO_VIEWS).status_code == 201
+    _parses, _renders, _qualifies, guards, warehouse_parses = work.take()
+    # the loader guards each query; the dry runs take its trees (they guarded again before: 4)
+    assert guards == 2 and warehouse_parses == 0
 
 
 def test_a_remembered_guard_still_refuses_a_table_the_connection_lost(

@@ -39,7 +39,7 @@ class Container:
         self._stores: dict[str, ObjectStore] = {}
         self._models: dict[tuple[str, str], ChatModel] = {}
         self._prompt_blocks: list[PromptBlock] | None = None
-        self.warehouses = WarehousePool()  # one adapter per connection (services.connections)
+        self.warehouses = WarehousePool(settings.warehouse_pool_size)  # one adapter per connection
 
     # -- ports -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
-from cachetools import LRUCache
+from cachetools import Cache, LRUCache
 
 __all__ = ["BoundedCache"]
 
@@ -101,3 +101,8 @@ class BoundedCache(Generic[K, V]):
         """A snapshot of the keys (in insertion order)."""
         with self._lock:
             return iter(list(self._data))
+
+    def items(self) -> list[tuple[K, V]]:
+        """A snapshot of the entries (in insertion order), leaving their recency as it is."""
+        with self._lock:  # Cache.__getitem__: LRUCache's own would mark each entry used
+            return [(key, Cache.__getitem__(self._data, key)) for key in self._data]

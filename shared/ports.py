@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
+from shared.bounded_cache import BoundedCache
+
 if TYPE_CHECKING:
     from shared.adapters.keys.port import KeyManager
     from shared.adapters.objectstore.port import ObjectStore
@@ -21,26 +23,40 @@ if TYPE_CHECKING:
 
 
 class WarehousePool:
-    """The warehouse adapters of one instance, one per connection identity (created once each)."""
+    """The warehouse adapters of one instance, one per connection identity, at most ``max_size``.
 
-    def __init__(self) -> None:
+    Each adapter holds its connection's state (a DuckDB snapshot and its catalog, a BigQuery
+    client), so the pool is bounded: the least recently used adapter is dropped (a call still
+    using it finishes; the next use builds a new one).
+    """
+
+    def __init__(self, max_size: int = 16) -> None:
         self._lock = threading.Lock()
-        self._by_key: dict[str, Warehouse] = {}
+        self._by_key: BoundedCache[str, Warehouse] = BoundedCache(max_size)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    @property
+    def max_size(self) -> int:
+        return self._by_key.max_size
 
     def get(self, key: str, build: Callable[[], Warehouse]) -> Warehouse:
-        """The adapter for ``key``, built with ``build`` on first use."""
+        """The adapter for ``key``, built with ``build`` on first use (or after it was dropped)."""
         with self._lock:
-            if key not in self._by_key:
-                self._by_key[key] = build()
-            return self._by_key[key]
+            found = self._by_key.get(key)
+            if found is None:
+                found = build()
+                self._by_key.put(key, found)
+            return found
 
     def replace(self, key: str, warehouse: Warehouse) -> None:
         with self._lock:
-            self._by_key[key] = warehouse
+            self._by_key.put(key, warehouse)
 
     def items(self) -> Iterator[tuple[str, Warehouse]]:
         with self._lock:
-            return iter(list(self._by_key.items()))
+            return iter(self._by_key.items())
 
 
 class Ports(Protocol):

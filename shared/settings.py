@@ -148,6 +148,11 @@ class Settings:
     )
     duckdb_memory_limit_mb: int = setting(1024, doc="DuckDB memory_limit per local warehouse.")
     warehouse_timeout_s: float = setting(60.0, doc="Deadline of one warehouse call (dry run or query).")
+    warehouse_pool_size: int = setting(
+        16,
+        ge=1,
+        doc="Warehouse adapters (one per connection) kept per instance, least recently used dropped.",
+    )
     catalog_sample_values: bool = setting(
         True,
         doc="A catalog scan keeps up to 10 frequent short values of categorical text columns"

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,11 +66,12 @@ def cache_key(
 class ResultCache:
     """Two tiers: a per-instance LRU in memory, then the object store shared by all instances.
 
-    Both are bounded by bytes (a result's size is its JSON text): ``memory_bytes`` of results in
-    memory, and ``store_bytes`` of the objects this instance wrote, the oldest of which it deletes
-    once over the bound. (GCS also expires cache objects by age; see terraform/storage.tf.) Up to
-    ``pending_bytes`` of results wait for their store write behind the response; past that, a
-    ``put`` writes before it returns.
+    Both are bounded by bytes: ``memory_bytes`` of results in memory, held as their JSON text
+    (so the bound is the memory they take, not an estimate of Python objects several times larger;
+    a memory hit decodes it), and ``store_bytes`` of the objects this instance wrote, the oldest of
+    which it deletes once over the bound. (GCS also expires cache objects by age; see
+    terraform/storage.tf.) Up to ``pending_bytes`` of results wait for their store write behind
+    the response; past that, a ``put`` writes before it returns.
     """
 
     def __init__(
@@ -81,16 +83,10 @@ class ResultCache:
         pending_bytes: int = 64 * MB,
     ) -> None:
         self._store = store
-        # (JSON, its result) of a result; (the object as it is, None) of a shared response
-        self._pending: WriteBehind[tuple[bytes, CachedResult | None]] = WriteBehind(
-            lambda path, entry: self._write(path, entry[0], packed=entry[1] is None),
-            sizeof=lambda entry: len(entry[0]),
-            max_bytes=pending_bytes,
-            name="bridge-cache-writer",
+        self._pending: WriteBehind[_Queued] = WriteBehind(
+            self._write, sizeof=lambda q: q.size, max_bytes=pending_bytes, name="bridge-cache-writer"
         )
-        self._memory: BoundedCache[str, tuple[CachedResult, int]] = BoundedCache(
-            memory_bytes, sizeof=lambda entry: entry[1]
-        )
+        self._memory: BoundedCache[str, bytes] = BoundedCache(memory_bytes, sizeof=len)
         self._written: BoundedCache[str, int] = BoundedCache(
             store_bytes, sizeof=lambda size: size, on_evict=self._delete_object
         )
@@ -101,8 +97,13 @@ class ResultCache:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes of results held in memory (their JSON size)."""
+        """Bytes of results held in memory (their JSON text)."""
         return self._memory.size
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of results waiting for their store write (their JSON text)."""
+        return self._pending.pending_bytes
 
     @property
     def store_bytes(self) -> int:
@@ -111,36 +112,36 @@ class ResultCache:
 
     def get(self, team_id: str, key: str) -> CachedResult | None:
         path = self._path(team_id, key)
-        hit = self._memory.get(path)
-        if hit is not None:
-            return hit[0]
-        queued = self._pending.peek(path)
-        if queued is not None and queued[1] is not None:  # pushed out of memory while its write waits
-            return queued[1]
+        raw = self._memory.get(path)
+        if raw is None:
+            queued = self._pending.peek(path)  # pushed out of memory while its write waits
+            raw = queued.result if queued is not None else None
+        if raw is not None:
+            return _decoded(raw, team_id, key)
         try:
             obj = self._store.get(path)
         except NotFound:
             return None
         try:
             raw = gzip.decompress(obj.data)
-            result = CachedResult(**json.loads(raw))
-        except (ValueError, TypeError, OSError, EOFError, zlib.error):
+        except (OSError, EOFError, zlib.error):
             return None  # a corrupt or truncated entry is a miss, and the next write replaces it
-        if result.team_id != team_id or result.key != key:
-            return None
-        self._memory.put(path, (result, len(raw)))
+        result = _decoded(raw, team_id, key)
+        if result is not None:
+            self._memory.put(path, raw)
         return result
 
     def put(self, result: CachedResult) -> None:
         """Keep ``result`` in memory now; its object is written behind (see the class doc)."""
         path = self._path(result.team_id, result.key)
         raw = json.dumps(_fields(result), separators=(",", ":")).encode()
-        self._memory.put(path, (result, len(raw)))
-        self._pending.submit(path, (raw, result))
+        self._memory.put(path, raw)
+        self._pending.submit(path, _Queued(len(raw), lambda: gzip.compress(raw, compresslevel=5), raw))
 
-    def share(self, path: str, data: bytes) -> None:
-        """Write another cache object (a shared response) behind, under the same store bound."""
-        self._pending.submit(path, (data, None))
+    def share(self, path: str, size: int, make: Callable[[], bytes]) -> None:
+        """Write another cache object (a shared response) behind, under the same store bound:
+        ``make()`` builds its bytes (about ``size``) in the writer's thread."""
+        self._pending.submit(path, _Queued(size, make))
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until every result (and shared object) put so far is written to the store; False on timeout."""
@@ -151,8 +152,8 @@ class ResultCache:
         self.flush()
         self._memory.clear()
 
-    def _write(self, path: str, raw: bytes, *, packed: bool = False) -> None:
-        data = raw if packed else gzip.compress(raw, compresslevel=5)
+    def _write(self, path: str, queued: _Queued) -> None:
+        data = queued.make()
         self._store.put(path, data, content_type="application/json")
         if not self._written.put(path, len(data)):
             self._delete_object(path, len(data))  # larger than the whole bound: not kept
@@ -162,3 +163,24 @@ class ResultCache:
             self._store.delete(path)
         except BridgeError as err:  # another instance's write may be live there; it expires by age
             log.info("cache object delete failed: %s", err.code)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A write waiting behind the response: ``make`` builds the object's bytes when it is written
+    (a result's gzip, a shared response); ``result`` is the JSON of a result (its get reads it)."""
+
+    size: int
+    make: Callable[[], bytes]
+    result: bytes | None = None
+
+
+def _decoded(raw: bytes, team_id: str, key: str) -> CachedResult | None:
+    """The result ``raw`` holds, if it decodes and belongs to ``team_id``/``key``."""
+    try:
+        result = CachedResult(**json.loads(raw))
+    except (ValueError, TypeError):
+        return None  # a corrupt entry is a miss, and the next write replaces it
+    if result.team_id != team_id or result.key != key:
+        return None
+    return result

@@ -31,6 +31,7 @@ from shared.adapters.warehouse.duckdb_prepared import (
     prepared_reads,
     prepared_text,
 )
+from shared.adapters.warehouse.duckdb_rows import converted_rows
 from shared.adapters.warehouse.duckdb_sizes import ColumnSizes, scan_sizes
 from shared.adapters.warehouse.partition_rule import FLAGGED_SQL
 from shared.adapters.warehouse.port import (
@@ -268,7 +269,9 @@ class DuckDBWarehouse:
         convert = json_cell if options.json_cells else cell
         return QueryResult(
             columns=columns,
-            rows=_converted(fetched[: options.row_limit], [str(typ) for _, typ, *_ in description], convert),
+            rows=converted_rows(
+                fetched[: options.row_limit], [str(typ) for _, typ, *_ in description], convert
+            ),
             truncated=len(fetched) > options.row_limit,
             bytes_processed=estimate,
             bytes_billed=estimate,
@@ -444,31 +447,6 @@ class DuckDBWarehouse:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-# DuckDB result types whose Python values are JSON already (str, int, bool, None): never converted.
-_PLAIN_TYPES = frozenset(
-    {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
-    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
-)
-
-
-def _converted(
-    rows: list[tuple[Any, ...]], types: list[str], convert: Callable[[Any], Any]
-) -> list[tuple[Any, ...]]:
-    """``rows`` with ``convert`` applied to the cells of the columns that need it (one pass)."""
-    todo = [i for i, typ in enumerate(types) if typ not in _PLAIN_TYPES]
-    if not todo:
-        return rows
-    if len(todo) == len(types):
-        return [tuple(convert(v) for v in row) for row in rows]
-    out = []
-    for row in rows:
-        cells = list(row)
-        for i in todo:
-            cells[i] = convert(cells[i])
-        out.append(tuple(cells))
-    return out
 
 
 def _ident(name: str) -> str:

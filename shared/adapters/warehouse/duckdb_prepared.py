@@ -55,16 +55,23 @@ class PreparedReads:
     counts: tuple[PartitionCount, ...]
 
 
+READS_KEPT = 1024  # SQL texts whose reads one data version remembers
+SHARES_KEPT = 4096  # (table, filter, parameter values) shares one data version remembers
+TEXTS_KEPT = 1024  # SQL texts rendered for DuckDB, per process
+
+
 @dataclass
 class VersionMemo:
     """The memos of one data version (held by its catalog, dropped with it)."""
 
-    reads: BoundedCache[str, PreparedReads] = field(default_factory=lambda: BoundedCache(1024))
-    shares: BoundedCache[tuple[TableKey, str, str], float] = field(default_factory=lambda: BoundedCache(4096))
+    reads: BoundedCache[str, PreparedReads] = field(default_factory=lambda: BoundedCache(READS_KEPT))
+    shares: BoundedCache[tuple[TableKey, str, str], float] = field(
+        default_factory=lambda: BoundedCache(SHARES_KEPT)
+    )
 
 
 # Shared between calls and threads: the trees are only read (to_duckdb and analyze_reads copy).
-_TEXTS: BoundedCache[str, PreparedText] = BoundedCache(1024)
+_TEXTS: BoundedCache[str, PreparedText] = BoundedCache(TEXTS_KEPT)
 
 
 def prepared_text(sql: str) -> PreparedText:

@@ -39,7 +39,7 @@ from shared.services.serving.payload import (
     view_meta,
     view_payload,
 )
-from shared.services.serving.shared_responses import ResponseRecord, SharedResponses, ViewVersion
+from shared.services.serving.shared_responses import ResponseRecord, SharedResponses, ViewVersion, record_path
 from shared.services.serving.versions import DATA_VERSION_TTL_S, DataVersions
 from shared.services.singleflight import SingleFlight
 
@@ -95,9 +95,9 @@ class DataService:
         The hot path of a cache hit is one indexed query (membership + pointer row) and a dict
         lookup; the response is rebuilt when a view expires, the dashboard changes generation, or
         at least every ``DATA_VERSION_TTL_S`` seconds so warehouse changes are seen. A miss
-        serializes each view once (:mod:`.body`); the body kept for hits is gzipped once, for the
-        shared record and the GETs that accept gzip alike, and the body sent is not gzipped unless
-        a client asks for it.
+        serializes each view once (:mod:`.body`); the body kept for hits is gzipped once, behind
+        the response (for the shared record; GETs that accept gzip reuse it), and the body sent
+        is gzipped only when the client accepts it.
         """
         params_key = tuple(sorted(raw_params.items()))
         now = self.clock()
@@ -116,18 +116,22 @@ class DataService:
         cacheable = all(v["status"] == "ok" and v["cache"] in ("hit", "miss", "none") for v in body["views"])
         if cacheable and expires > now:
             self._responses.put(key, (expires, kept))
-            record = ResponseRecord(
-                team.id,
-                row.slug,
-                row.generation,
-                view_id,
-                params_key,
-                conn.id,
-                expires,
-                tuple(read),
-                kept.packed,
+            versions = tuple(read)
+            self.shared.put_behind(  # gzipped in the writer's thread, once: later GETs reuse it
+                record_path(team.id, row.slug, row.generation, view_id, params_key),
+                kept.held_bytes,
+                lambda: ResponseRecord(
+                    team.id,
+                    row.slug,
+                    row.generation,
+                    view_id,
+                    params_key,
+                    conn.id,
+                    expires,
+                    versions,
+                    kept.packed,
+                ),
             )
-            self.shared.put(record)
         return sent
 
     def remembered_response(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,9 +116,9 @@ class SharedResponses:
     def __init__(self, cache: ResultCache) -> None:
         self._cache = cache
 
-    def put(self, record: ResponseRecord) -> None:
-        path = record_path(record.team_id, record.slug, record.generation, record.view_id, record.params)
-        self._cache.share(path, encode(record))
+    def put_behind(self, path: str, size: int, record: Callable[[], ResponseRecord]) -> None:
+        """Write the record ``record()`` builds (its body gzipped then, in the writer's thread)."""
+        self._cache.share(path, size, lambda: encode(record()))
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until every record put so far is written; False on timeout."""

@@ -20,8 +20,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
+from doubles.duckdb_files import partitioned_events
 
 from shared.adapters.warehouse import duckdb_prepared
 from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
@@ -38,24 +38,6 @@ MB = 1_000_000
 CAP = 10**12
 
 
-def _file(path: Path, rows: int = 50) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA shop")
-        con.execute(
-            "CREATE TABLE shop.events AS SELECT range AS id, DATE '2024-01-01' + CAST(range AS INTEGER) AS day"
-            f" FROM range({rows})"
-        )
-        con.execute("CREATE SCHEMA _bridge")
-        con.execute(
-            "CREATE TABLE _bridge.tables (dataset VARCHAR, table_name VARCHAR, partition_column VARCHAR,"
-            " clustering VARCHAR[])"
-        )
-        con.execute("INSERT INTO _bridge.tables VALUES ('shop', 'events', 'day', [])")
-    return path
-
-
 def test_an_instance_keeps_at_most_warehouse_pool_size_adapters(container: Container) -> None:
     c = Container(container.settings.replace(warehouse_pool_size=3))
     root = c.settings.duckdb_root_paths[0]
@@ -66,7 +48,7 @@ def test_an_instance_keeps_at_most_warehouse_pool_size_adapters(container: Conta
             name=f"c{i}",
             warehouse_type="duckdb",
             credentials_path=None,
-            config={"path": str(_file(root / f"pool{i}.duckdb")), "project": "acme"},
+            config={"path": str(partitioned_events(root / f"pool{i}.duckdb", 50)), "project": "acme"},
         )
         for i in range(8)
     ]
@@ -85,7 +67,7 @@ def test_a_warehouses_memos_stay_within_their_bounds(tmp_path: Path, monkeypatch
     monkeypatch.setattr(duckdb_prepared, "READS_KEPT", 16)
     monkeypatch.setattr(duckdb_prepared, "SHARES_KEPT", 16)
     monkeypatch.setattr(duckdb_prepared, "_TEXTS", BoundedCache(16))
-    wh = DuckDBWarehouse(_file(tmp_path / "p.duckdb"), project="acme")
+    wh = DuckDBWarehouse(partitioned_events(tmp_path / "p.duckdb", 50), project="acme")
     for n in range(60):  # 60 distinct texts, each with a partition filter and its own values
         sql = f"SELECT COUNT(id) + {n} AS n FROM `acme.shop.events` WHERE day >= @since"
         since = (QueryParam("since", "DATE", f"2024-01-{1 + n % 28:02d}"),)

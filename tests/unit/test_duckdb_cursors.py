@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from doubles.duckdb_files import SLOW_SQL
 from doubles.recording_warehouse import RecordingWarehouse
 
 from shared.adapters.warehouse.duckdb_adapter import IDLE_CURSORS
@@ -60,11 +61,7 @@ def test_a_cursor_with_rows_left_unread_is_not_reused(tmp_path: Path) -> None:
 
 def test_a_timed_out_cursor_is_closed_and_the_next_call_gets_a_fresh_one(demo_warehouse: Path) -> None:
     wh = RecordingWarehouse(demo_warehouse)
-    slow = (
-        "SELECT COUNT(*) FROM thelook_ecommerce.orders a CROSS JOIN thelook_ecommerce.orders b"
-        " CROSS JOIN thelook_ecommerce.orders c"
-        " WHERE CONCAT(a.status, b.status, CAST(a.order_id + b.order_id - c.order_id AS STRING)) = 'x'"
-    )
+    slow = SLOW_SQL
     with pytest.raises(Timeout):
         wh.query(slow, (), QueryOptions(max_bytes_billed=CAP, timeout_s=0.2))
     assert wh.idle_cursors == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
+from doubles.duckdb_files import partitioned_events
 from doubles.recording_warehouse import RecordingWarehouse
 
 from shared.adapters.warehouse import bytes_estimate, duckdb_prepared
@@ -16,24 +17,6 @@ from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 from shared.adapters.warehouse.port import ParsedSql, QueryOptions, QueryParam
 
 CAP = 10**12
-
-
-def _partitioned(path: Path, rows: int) -> Path:
-    """shop.events partitioned by ``day`` (days 0..rows-1 from 2024-01-01), one row a day."""
-    path.unlink(missing_ok=True)
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA shop")
-        con.execute(
-            "CREATE TABLE shop.events AS SELECT range AS id, DATE '2024-01-01' + CAST(range AS INTEGER) AS day"
-            f" FROM range({rows})"
-        )
-        con.execute("CREATE SCHEMA _bridge")
-        con.execute(
-            "CREATE TABLE _bridge.tables (dataset VARCHAR, table_name VARCHAR, partition_column VARCHAR,"
-            " clustering VARCHAR[])"
-        )
-        con.execute("INSERT INTO _bridge.tables VALUES ('shop', 'events', 'day', [])")
-    return path
 
 
 SQL = "SELECT COUNT(id) AS n FROM `acme.shop.events` WHERE day >= @since"
@@ -44,7 +27,7 @@ def _since(day: str) -> tuple[QueryParam, ...]:
 
 
 def test_each_partition_share_is_counted_once_per_filter_values_and_data_version(tmp_path: Path) -> None:
-    path = _partitioned(tmp_path / "p.duckdb", 100)
+    path = partitioned_events(tmp_path / "p.duckdb", 100)
     wh = RecordingWarehouse(path, project="acme")
     half = wh.dry_run(SQL, _since("2024-02-20")).total_bytes_processed  # keeps 50 of 100 days
     assert len(wh.take("SELECT count(*)")) == 1
@@ -54,7 +37,7 @@ def test_each_partition_share_is_counted_once_per_filter_values_and_data_version
     assert len(wh.take("SELECT count(*)")) == 1
     assert 0 < quarter < half
 
-    _partitioned(path, 400)  # a new data version: 400 days, the same filter keeps 350 of them
+    partitioned_events(path, 400)  # a new data version: 400 days, the same filter keeps 350 of them
     os.utime(path, ns=(1, 10**18))
     grown = wh.dry_run(SQL, _since("2024-02-20")).total_bytes_processed
     assert len(wh.take("SELECT count(*)")) == 1
@@ -62,7 +45,7 @@ def test_each_partition_share_is_counted_once_per_filter_values_and_data_version
 
 
 def test_a_new_data_version_analyses_the_text_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _partitioned(tmp_path / "p.duckdb", 100)
+    path = partitioned_events(tmp_path / "p.duckdb", 100)
     wh = DuckDBWarehouse(path, project="acme")
     calls: list[int] = []
     qualify = bytes_estimate.qualify
@@ -81,7 +64,7 @@ def test_a_new_data_version_analyses_the_text_again(tmp_path: Path, monkeypatch:
 def test_a_parsed_text_is_transpiled_from_its_tree_and_never_parsed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _partitioned(tmp_path / "p.duckdb", 10)
+    path = partitioned_events(tmp_path / "p.duckdb", 10)
     wh = DuckDBWarehouse(path, project="acme")
     text = "SELECT MAX(id) AS top FROM `acme.shop.events` /* a text no other test runs */"
     tree = sqlglot.parse_one(text, read="bigquery")
@@ -95,7 +78,7 @@ def test_a_parsed_text_is_transpiled_from_its_tree_and_never_parsed_again(
 
 
 def test_a_query_runs_without_a_describe_and_a_dry_run_still_has_its_schema(tmp_path: Path) -> None:
-    path = _partitioned(tmp_path / "p.duckdb", 10)
+    path = partitioned_events(tmp_path / "p.duckdb", 10)
     wh = RecordingWarehouse(path, project="acme")
     result = wh.query(SQL, _since("2024-01-05"), QueryOptions(CAP))
     assert [c.name for c in result.columns] == ["n"] and result.rows == [(6,)]
@@ -108,7 +91,7 @@ def test_a_refusal_is_not_remembered(tmp_path: Path) -> None:
     """A required partition filter is checked on every call, not only when first analysed."""
     from shared.errors import WarehouseError
 
-    path = _partitioned(tmp_path / "p.duckdb", 10)
+    path = partitioned_events(tmp_path / "p.duckdb", 10)
     with duckdb.connect(str(path)) as con:
         con.execute("ALTER TABLE _bridge.tables ADD COLUMN require_partition_filter BOOLEAN DEFAULT TRUE")
     wh = DuckDBWarehouse(path, project="acme")

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from doubles.duckdb_files import SLOW_SQL
 
 from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
 from shared.adapters.warehouse.port import QueryOptions, QueryParam
@@ -301,12 +302,7 @@ def test_a_replaced_file_is_reopened_with_a_new_version(tmp_path: Path) -> None:
 
 def test_slow_queries_time_out_and_the_warehouse_keeps_working(demo_warehouse: Path) -> None:
     wh = DuckDBWarehouse(demo_warehouse)
-    # A string comparison DuckDB cannot rule out from column statistics: ~3e10 rows to test.
-    slow = (
-        "SELECT COUNT(*) FROM thelook_ecommerce.orders a CROSS JOIN thelook_ecommerce.orders b"
-        " CROSS JOIN thelook_ecommerce.orders c"
-        " WHERE CONCAT(a.status, b.status, CAST(a.order_id + b.order_id - c.order_id AS STRING)) = 'x'"
-    )
+    slow = SLOW_SQL
     with pytest.raises(Timeout):
         wh.query(slow, (), QueryOptions(max_bytes_billed=CAP, timeout_s=0.2))
     assert wh.query("SELECT 1", (), QueryOptions(max_bytes_billed=CAP)).rows == [(1,)]

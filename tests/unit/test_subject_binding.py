@@ -74,15 +74,14 @@ def test_rebind_moves_or_clears_the_binding(db: Database) -> None:
         identity.verify("new@example.com|uid-8")
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 @pytest.mark.parametrize("subjects", [("uid-1", "uid-1"), ("uid-1", "uid-2")])
 def test_racing_first_sign_ins_bind_once(db: Database, subjects: tuple[str, str]) -> None:
     """Both requests read "unbound" before either inserts; the loser's retry reads the winner's row.
 
-    On SQLite this race cannot happen: a write transaction begins IMMEDIATE, so the second waits
-    at ``BEGIN`` until the first commits (see the next test).
+    Postgres only: on SQLite a write transaction begins IMMEDIATE, so the second waits at
+    ``BEGIN`` until the first commits (the next test).
     """
-    if db.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite serializes write transactions at BEGIN IMMEDIATE")
     barrier = threading.Barrier(2, timeout=10)
     waits: list[int] = []
 
@@ -111,6 +110,11 @@ def test_racing_first_sign_ins_bind_once(db: Database, subjects: tuple[str, str]
         event.remove(Session, "before_flush", both_read_before_either_writes)
 
     assert len(waits) == 2  # the race really happened: both tried to insert
+    _bound_once(db, subjects, results)
+
+
+def _bound_once(db: Database, subjects: tuple[str, str], results: list[str]) -> None:
+    """One subject won the binding; the same subject signs in twice, another one is refused."""
     winner = bound(db)["ada@example.com"]
     assert winner in subjects
     if subjects[0] == subjects[1]:
@@ -142,10 +146,5 @@ def test_concurrent_first_sign_ins_on_sqlite_wait_their_turn(
         t.start()
     for t in threads:
         t.join(30)
-    winner = bound(db)["ada@example.com"]
-    assert winner in subjects
-    if subjects[0] == subjects[1]:
-        assert results == ["uid-1", "uid-1"]
-    else:
-        assert sorted(results) == sorted([winner, "refused"])
+    _bound_once(db, subjects, results)
     db.engine.dispose()

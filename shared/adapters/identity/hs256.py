@@ -18,7 +18,7 @@ import time
 
 from shared.adapters.identity.port import Principal
 
-ISSUER = "bridge-local"  # the same as shared.adapters.identity.local (asserted by its tests)
+ISSUER = "bridge-local"  # LocalIdentity signs with these two
 AUDIENCE = "bridge"
 _HEADER_KEYS = {"alg", "typ"}
 _CLAIM_KEYS = {"sub", "email", "iss", "aud", "iat", "exp"}

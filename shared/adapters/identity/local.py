@@ -6,13 +6,11 @@ import time
 
 import jwt
 
+from shared.adapters.identity.hs256 import AUDIENCE, ISSUER
 from shared.adapters.identity.port import Principal
-from shared.adapters.identity.secret import load_or_create_secret
 from shared.errors import Unauthorized
 
-ISSUER = "bridge-local"
-AUDIENCE = "bridge"
-__all__ = ["AUDIENCE", "ISSUER", "LocalIdentity", "load_or_create_secret"]
+__all__ = ["AUDIENCE", "ISSUER", "LocalIdentity"]
 
 
 class LocalIdentity:

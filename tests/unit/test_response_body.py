@@ -7,7 +7,9 @@ import gzip
 import json
 from typing import Any
 
-from shared.services.serving.body import serialized
+import pytest
+
+from shared.services.serving.body import Body, serialized
 
 
 class Cell:
@@ -59,3 +61,17 @@ def test_gzip_is_made_on_first_ask_and_kept() -> None:
 def test_a_body_without_views_or_head_members_is_valid_json() -> None:
     assert json.loads(serialized({"views": []})[0].raw) == {"views": []}
     assert json.loads(serialized({"views": [{"cache": "miss"}]})[1].raw) == {"views": [{"cache": "hit"}]}
+
+
+def test_a_stored_gzip_is_decompressed_only_when_the_json_is_asked_for() -> None:
+    sent, _ = serialized(_body("hit"))
+    stored = Body(packed=sent.packed)
+    assert stored.packed is sent.packed and stored._raw is None
+    bound = stored.held_bytes
+    assert stored._raw is None  # sizing reads the gzip trailer, not the JSON
+    assert stored.raw == sent.raw and bound == sent.held_bytes
+
+
+def test_a_body_needs_one_of_its_forms() -> None:
+    with pytest.raises(ValueError):
+        Body()

@@ -30,8 +30,7 @@ def _cold_hit(team_id: str, slug: str, view_id: str | None, params: dict[str, st
     token = bearer_token()
     if token is None or c.data_service_built or c.cold_hits is None:
         return None
-    hit = c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
-    return Body(*hit) if hit is not None else None
+    return c.cold_hits.response(token, team_id, slug, view_id, tuple(sorted(params.items())))
 
 
 def _remembered_hit(team_id: str, slug: str, view_id: str | None, params: dict[str, str]) -> Body | None:
@@ -44,12 +43,11 @@ def _remembered_hit(team_id: str, slug: str, view_id: str | None, params: dict[s
 
 def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool = False) -> Response:
     params = {k: v for k, v in _params().items() if not (force and k == "view")}
-    hit = (
+    body = (
         None
         if force
         else _cold_hit(team_id, slug, view_id, params) or _remembered_hit(team_id, slug, view_id, params)
     )
-    body = hit
     if body is None:
         who = principal()
         c = container()

@@ -19,24 +19,39 @@ _GZIP_SLACK = 64  # gzip output stays under raw + this for JSON of any size the 
 
 
 class Body:
-    """Response bytes; ``packed`` (gzip) is compressed on first use and kept."""
+    """Response bytes, given as JSON or gzip (or both); the other form is made on first use and kept."""
 
-    def __init__(self, raw: bytes, packed: bytes | None = None) -> None:
-        self.raw = raw
+    def __init__(self, raw: bytes | None = None, packed: bytes | None = None) -> None:
+        if raw is None and packed is None:
+            raise ValueError("a body needs its JSON or its gzip")
+        self._raw = raw
         self._packed = packed
         self._lock = threading.Lock()
+
+    @property
+    def raw(self) -> bytes:
+        with self._lock:
+            if self._raw is None:
+                assert self._packed is not None
+                self._raw = gzip.decompress(self._packed)
+            return self._raw
 
     @property
     def packed(self) -> bytes:
         with self._lock:
             if self._packed is None:
-                self._packed = gzip.compress(self.raw, compresslevel=5)
+                assert self._raw is not None
+                self._packed = gzip.compress(self._raw, compresslevel=5)
             return self._packed
 
     @property
     def held_bytes(self) -> int:
         """An upper bound of the bytes this body holds once gzipped too (what a cache counts)."""
-        return 2 * len(self.raw) + _GZIP_SLACK
+        if self._raw is not None:
+            return 2 * len(self._raw) + _GZIP_SLACK
+        assert self._packed is not None
+        # A gzip member ends with the input's length mod 2**32 (RFC 1952 ISIZE); bodies stay far below it.
+        return 2 * int.from_bytes(self._packed[-4:], "little") + _GZIP_SLACK
 
 
 def _dumps(value: Any) -> str:

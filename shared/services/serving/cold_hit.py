@@ -20,7 +20,6 @@ record is remembered in memory until it expires or its oldest version check leav
 
 from __future__ import annotations
 
-import gzip
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from shared.adapters.identity import hs256
 from shared.adapters.objectstore.port import ObjectStore
 from shared.bounded_cache import BoundedCache
 from shared.services.serving import versions
+from shared.services.serving.body import Body
 from shared.services.serving.shared_responses import Params, read_record, record_path
 
 log = logging.getLogger("bridge.serving")
@@ -53,8 +53,8 @@ class ColdHits:
 
     def response(
         self, token: str, team_id: str, slug: str, view_id: str | None, params: Params
-    ) -> tuple[bytes, bytes] | None:
-        """(JSON, gzip JSON) of a shared hit that still holds for this caller; else None."""
+    ) -> Body | None:
+        """The shared hit (its stored gzip; JSON only if asked for) that still holds for this caller; else None."""
         who = hs256.verify(token, self._secret())
         if who is None:
             return None
@@ -71,7 +71,7 @@ class ColdHits:
         if packed is None:
             return None
         self.served += 1
-        return gzip.decompress(packed), packed
+        return Body(packed=packed)
 
     def _packed(
         self,

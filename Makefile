@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# pytest-xdist processes (0: in this process); a test file stays on one worker (its module fixtures).
+PYTEST_WORKERS ?= 2
 # bridge eval: the handout case folders (nvBench 1.0 dev, and any set beside it), read at run time.
 EVAL_CASES ?= $(or $(wildcard ../shared/eval),$(wildcard /work/shared/eval),../shared/eval)
 EVAL_SAMPLE ?=
@@ -64,7 +66,7 @@ dev: deps
 	$(BIN)/bridge dev
 
 test: deps node-test chromium shellcheck
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory eval-ci
 
 # A small fixed sample (stratified by chart type): prints the figures, fails only when the run crashes.

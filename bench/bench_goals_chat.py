@@ -4,7 +4,11 @@
 * 4 concurrent sessions' first turns vs one session's, alternated round by round;
 * a turn on a 2,000-table catalog vs a 20-table one: the same server, turns alternated between a
   session on the demo connection (20 tables) and one on a second connection whose catalog has
-  2,000 (the synthetic tables of ``bench.bench_catalog``).
+  2,000 (the synthetic tables of ``bench.bench_catalog``);
+* with no goal: the 4-session pair again with every model call held ``BENCH_MODEL_DELAY_MS``
+  (default 500) before the offline planner answers, a stand-in for a hosted model's latency. The
+  offline turn is all CPU under one GIL, so the goal row measures the interpreter; this row shows
+  whether the task queue runs sessions side by side when a turn mostly waits, as it does on Gemini.
 
 Min / median of ``ROUNDS`` (>= 3) rounds.  .venv/bin/python -m bench --only goals_chat
 """
@@ -14,14 +18,32 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from bench.common import dev_server, forget_all, goal_row
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+MODEL_DELAY_S = int(os.environ.get("BENCH_MODEL_DELAY_MS", "500")) / 1000
 FIRST = "monthly revenue for the last year"
 FOLLOW_UPS = ["make the trend a bar chart", "add a KPI for total orders", "only 2023"]
 ASKS = ["monthly revenue for the last year", "number of orders by status", "revenue by category as a pie"]
+
+
+class DelayedModel:
+    """Not a real provider: the offline planner, each call held ``delay_s`` first (a hosted model's wait)."""
+
+    def __init__(self, inner: Any, delay_s: float) -> None:
+        self.inner, self.name, self.delay_s = inner, inner.name, delay_s
+
+    def stream(self, request: Any) -> Iterator[Any]:
+        time.sleep(self.delay_s)
+        return self.inner.stream(request)
+
+    def complete(self, request: Any) -> Any:
+        from shared.adapters.model.port import collect
+
+        return collect(self.stream(request))
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -103,20 +125,23 @@ def run() -> list[dict[str, Any]]:
             )
         )
 
-        # 4 concurrent sessions vs one
-        ratios, ones = [], []
-        for r in range(ROUNDS):
-            message = ASKS[r % len(ASKS)]
-            fresh()
-            one = turn(new(), message)
-            fresh()
-            sessions = [new() for _ in range(4)]
-            t0 = time.perf_counter()
-            turns = [(s, service.start(s, message, user=user)) for s in sessions]
-            for s, t in turns:
-                service.wait(s, t)
-            four = (time.perf_counter() - t0) * 1000
-            ratios.append(four / one), ones.append(one)
+        def four_vs_one() -> tuple[list[float], list[float]]:
+            ratios, ones = [], []
+            for r in range(ROUNDS):
+                message = ASKS[r % len(ASKS)]
+                fresh()
+                one = turn(new(), message)
+                fresh()
+                sessions = [new() for _ in range(4)]
+                t0 = time.perf_counter()
+                turns = [(s, service.start(s, message, user=user)) for s in sessions]
+                for s, t in turns:
+                    service.wait(s, t)
+                four = (time.perf_counter() - t0) * 1000
+                ratios.append(four / one), ones.append(one)
+            return ratios, ones
+
+        ratios, ones = four_vs_one()
         rows.append(
             goal_row("4 concurrent sessions / one session", ratios, 2.0, f"one turn {min(ones):.0f} ms (min)")
         )
@@ -138,6 +163,19 @@ def run() -> list[dict[str, Any]]:
                 ratios,
                 1.5,
                 f"20: {min(narrow_ms):.0f} ms, 2,000: {min(wide_ms):.0f} ms (min)",
+            )
+        )
+
+        from shared.adapters.model.offline.model import OfflinePlanner
+
+        srv.c.install_model(DelayedModel(OfflinePlanner(), MODEL_DELAY_S))
+        ratios, ones = four_vs_one()
+        rows.append(
+            goal_row(
+                f"4 sessions / one, each model call +{MODEL_DELAY_S * 1000:.0f} ms (latency stand-in)",
+                ratios,
+                None,
+                f"one turn {min(ones):.0f} ms (min); the goal row above is the offline, all-CPU turn",
             )
         )
     return rows

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bench.common import dev_server, forget, row
+from shared.adapters.model.port import StreamingChatModel
 
 SIZES = (20, 200, 2_000, 20_000)
 REQUESTS = [
@@ -86,7 +87,7 @@ COLS = [
 ]
 
 
-class RecordingModel:
+class RecordingModel(StreamingChatModel):
     """Wraps a chat model; remembers the JSON size of every request it is sent."""
 
     def __init__(self, inner: Any) -> None:
@@ -103,11 +104,6 @@ class RecordingModel:
         }
         self.sizes.append(len(json.dumps(body, default=str)))
         return self.inner.stream(request)
-
-    def complete(self, request: Any) -> Any:
-        from shared.adapters.model.port import collect
-
-        return collect(self.stream(request))
 
 
 def add_tables(c: Any, connection_id: str, total: int) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bench.common import dev_server, forget_all, goal_row
+from shared.adapters.model.port import StreamingChatModel
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 MODEL_DELAY_S = int(os.environ.get("BENCH_MODEL_DELAY_MS", "500")) / 1000
@@ -30,7 +31,7 @@ FOLLOW_UPS = ["make the trend a bar chart", "add a KPI for total orders", "only 
 ASKS = ["monthly revenue for the last year", "number of orders by status", "revenue by category as a pie"]
 
 
-class DelayedModel:
+class DelayedModel(StreamingChatModel):
     """Not a real provider: the offline planner, each call held ``delay_s`` first (a hosted model's wait)."""
 
     def __init__(self, inner: Any, delay_s: float) -> None:
@@ -39,11 +40,6 @@ class DelayedModel:
     def stream(self, request: Any) -> Iterator[Any]:
         time.sleep(self.delay_s)
         return self.inner.stream(request)
-
-    def complete(self, request: Any) -> Any:
-        from shared.adapters.model.port import collect
-
-        return collect(self.stream(request))
 
 
 def _columns(row: Any) -> dict[str, Any]:

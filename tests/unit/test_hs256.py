@@ -35,8 +35,9 @@ def _pyjwt(token: str):
         return None
 
 
-def test_issuer_and_audience_are_the_local_identity_s() -> None:
-    assert (hs256.ISSUER, hs256.AUDIENCE) == (local.ISSUER, local.AUDIENCE)
+def test_local_identity_mints_the_issuer_and_audience_hs256_checks() -> None:
+    claims = jwt.decode(LocalIdentity(SECRET).issue("ann@example.com"), options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == (hs256.ISSUER, hs256.AUDIENCE)
 
 
 def test_a_minted_token_gives_the_same_principal() -> None:

@@ -27,8 +27,11 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bridge.db'}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test file: Playwright's sync API keeps an asyncio loop running on the main
+    thread while it is open, so a session-wide browser broke every later ``asyncio``/``anyio.run``
+    in the same xdist worker (``Runner.run() cannot be called from a running event loop``)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Chromium is not installed at {CHROMIUM}")

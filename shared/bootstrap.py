@@ -33,8 +33,11 @@ if TYPE_CHECKING:
 class Container:
     """The adapters and per-instance singletons of one process. Tests build their own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, task_queue: TaskQueue | None = None) -> None:
+        """``task_queue`` replaces the one the settings choose (a task process's queue is its parent's)."""
         self.settings = settings
+        if task_queue is not None:
+            self.__dict__["task_queue"] = task_queue  # what the cached property would have built
         self._lock = threading.RLock()
         self._stores: dict[str, ObjectStore] = {}
         self._models: dict[tuple[str, str], ChatModel] = {}
@@ -100,8 +103,16 @@ class Container:
         else:
             from shared.adapters.tasks.inprocess import InProcessTaskQueue
 
+            processes = None
+            if s.task_processes:
+                from shared.adapters.tasks.processes import TaskProcesses
+                from shared.entry.task_process import child_main
+
+                processes = TaskProcesses(s, wake=self.db.wakeup.wake, child=child_main)
             # on SQLite too: its write transactions begin IMMEDIATE, so writers wait their turn
-            queue = InProcessTaskQueue(workers=s.task_workers or None)
+            queue = InProcessTaskQueue(
+                workers=s.task_processes or s.task_workers or None, processes=processes
+            )
         for name, handler in task_handlers(self).items():
             queue.register(name, handler)
         return queue
@@ -199,7 +210,12 @@ class Container:
             return self._models[key]
 
     def install_model(self, model: ChatModel, name: str | None = None, region: str | None = None) -> None:
-        """Serve ``model`` for ``name``/``region`` (tests, recorded conversations)."""
+        """Serve ``model`` for ``name``/``region`` (tests, recorded conversations); refused when the
+        chat steps run in task processes, which build their own models."""
+        if self.settings.task_processes and self.settings.task_queue == "inprocess":
+            from shared.errors import Conflict
+
+            raise Conflict("task processes run the chat steps: a model installed here would not be used")
         with self._lock:
             self._models[(name or "", region or "")] = model
 

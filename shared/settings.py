@@ -79,6 +79,13 @@ class Settings:
         le=64,
         doc="In-process task worker threads; 0 = 2 per CPU (2 to 8).",
     )
+    task_processes: int = setting(
+        0,
+        ge=0,
+        le=16,
+        doc="In-process queue only: run tasks in this many child processes (one per worker, each"
+        " with its own container) instead of threads sharing this one; 0 = threads.",
+    )
     identity: Literal["", "local", "google"] = ""
     model: str = setting(
         "", doc="'offline', a Gemini model id (gemini-3.5-flash), 'openai:<id>' or 'anthropic:<id>'."

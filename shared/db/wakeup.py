@@ -16,7 +16,7 @@ import select
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -61,6 +61,7 @@ class Wakeup:
         self.listening = threading.Event()  # set while the listener holds LISTEN (tests, health)
         self.notified = 0  # notifications from other instances turned into wake-ups
         self.listener_pid: int | None = None  # the listening connection's server process
+        self.forward: Callable[[list[str]], None] | None = None  # a task process's parent wakes too
 
     @contextmanager
     def watch(self, key: str) -> Iterator[Watch]:
@@ -94,6 +95,8 @@ class Wakeup:
         keys = session.info.pop("wake_keys", None)
         if keys:
             self.wake(keys)
+            if self.forward is not None:
+                self.forward(sorted(keys))
 
     def after_rollback(self, session: Session) -> None:
         session.info.pop("wake_keys", None)

@@ -14,6 +14,13 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="run every function locally on one server")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8080)
+    dev.add_argument(
+        "--task-processes",
+        type=int,
+        default=None,
+        help="processes that run chat steps and warm-ups (0: threads in the server);"
+        " default BRIDGE_TASK_PROCESSES, else 2 per CPU, 2 to 4",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     rebind = sub.add_parser(
         "rebind", help="move EMAIL's sign-in binding to SUBJECT, or clear it (the next sign-in binds)"
@@ -44,8 +51,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_eval(args)
 
-    from shared.bootstrap import get_container
+    from shared.bootstrap import get_container, set_container
 
+    if args.cmd == "dev":
+        from shared.dev.server import dev_container, run
+
+        c = dev_container(args.task_processes)
+        set_container(c)
+        run(c, host=args.host, port=args.port)
+        return 0
     c = get_container()
     if args.cmd == "token":
         print(c.local_identity.issue(args.email))
@@ -64,10 +78,6 @@ def main(argv: list[str] | None = None) -> int:
 
         upgrade(c.db.engine)
         print("team={} connection={}".format(*seed_demo(c)))
-    elif args.cmd == "dev":
-        from shared.dev.server import run
-
-        run(c, host=args.host, port=args.port)
     return 0
 
 

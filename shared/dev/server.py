@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
 from shared.bootstrap import Container
 from shared.dev.seed import DEMO_EMAIL
+from shared.entry.local_events import wire_local_events
+
+
+def dev_container(task_processes: int | None = None) -> Container:
+    """The dev server's container: the settings, its chat steps in task processes (``task_processes``,
+    else ``BRIDGE_TASK_PROCESSES`` when set, else :func:`default_task_processes`)."""
+    from shared.adapters.tasks.processes import default_task_processes
+    from shared.settings import ENV_PREFIX, get_settings
+
+    settings = get_settings()
+    if task_processes is None and not any(k.upper() == f"{ENV_PREFIX}TASK_PROCESSES" for k in os.environ):
+        task_processes = default_task_processes()
+    return Container(settings if task_processes is None else settings.replace(task_processes=task_processes))
 
 
 def prepare(c: Container) -> tuple[str, str]:
@@ -18,18 +32,6 @@ def prepare(c: Container) -> tuple[str, str]:
     upgrade(c.db.engine)
     wire_local_events(c)
     return seed_demo(c)
-
-
-def wire_local_events(c: Container) -> None:
-    """The local object store's finalize events reach precompute through the task queue, as on GCP."""
-    queue = c.task_queue
-
-    def on_finalize(event: Any) -> None:
-        from cloudevents.conversion import to_dict
-
-        queue.enqueue("precompute", {"event": to_dict(event)})
-
-    c.store("dashboards").subscribe(on_finalize)
 
 
 _TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"]+")
@@ -81,6 +83,8 @@ def run(c: Container, *, host: str, port: int) -> None:
     token = c.local_identity.issue(DEMO_EMAIL)
     url = f"http://{host}:{port}/"
     print(f"\nBridge is running: {url}\n  demo user: {DEMO_EMAIL}\n  team: {team_id}  connection: {conn_id}")
+    workers = c.settings.task_processes
+    print(f"  task workers: {f'{workers} processes' if workers else 'threads in this process'}")
     print(f"  API token: {token}\n", flush=True)
     run_simple(
         host,

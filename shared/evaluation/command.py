@@ -89,6 +89,7 @@ def scratch_container(
         object_store="local",
         key_manager="local",
         task_queue="inprocess",
+        task_processes=0,  # the models it installs live in this process
         identity="local",
         model=model or base.model,
         model_region=base.model_region,

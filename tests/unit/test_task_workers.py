@@ -51,3 +51,68 @@ def test_the_default_runs_one_task_per_worker_at_once(tmp_path: Path) -> None:
     with InProcessTaskQueue() as queue:
         assert len(queue._threads) == default_workers() >= 2
         assert run_together(queue, default_workers())
+
+
+def test_default_task_processes_follow_the_cpu_count() -> None:
+    from shared.adapters.tasks.processes import default_task_processes
+
+    assert [default_task_processes(n) for n in (0, 1, 2, 3, 16)] == [2, 2, 4, 4, 4]
+
+
+def test_the_dev_server_runs_task_processes_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.adapters.tasks.processes import default_task_processes
+    from shared.dev.server import dev_container
+    from shared.settings import get_settings
+
+    monkeypatch.delenv("BRIDGE_TASK_PROCESSES", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert dev_container().settings.task_processes == default_task_processes()
+        assert dev_container(0).settings.task_processes == 0
+        monkeypatch.setenv("BRIDGE_TASK_PROCESSES", "0")  # the variable, when set, is what it says
+        get_settings.cache_clear()
+        assert dev_container().settings.task_processes == 0
+        assert dev_container(3).settings.task_processes == 3
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_task_waits_briefly_for_the_worker_it_names_then_any_worker_takes_it() -> None:
+    from shared.adapters.tasks import inprocess
+
+    release = threading.Event()
+    ran: dict[str, str] = {}
+    done = threading.Event()
+
+    def hold(payload: dict) -> None:
+        ran["hold"] = threading.current_thread().name
+        release.wait(30)
+
+    def step(payload: dict) -> None:
+        ran[payload["id"]] = threading.current_thread().name
+        done.set()
+
+    with InProcessTaskQueue(workers=2) as queue:
+        queue.register("hold", hold)
+        queue.register("step", step)
+        queue.enqueue("hold", {})
+        while "hold" not in ran:
+            threading.Event().wait(0.005)
+        holder = int(ran["hold"].rsplit("-", 1)[1])
+        queue.enqueue("step", {"id": "sticky"}, worker=holder)
+        assert not done.wait(inprocess.AFFINITY_S / 2)  # the free worker leaves it to its worker
+        release.set()
+        assert done.wait(10) and ran["sticky"] == ran["hold"]
+        assert queue.join(10)
+
+        release.clear()
+        done.clear()
+        ran.clear()
+        queue.enqueue("hold", {})
+        while "hold" not in ran:
+            threading.Event().wait(0.005)
+        holder = int(ran["hold"].rsplit("-", 1)[1])
+        queue.enqueue("step", {"id": "stolen"}, worker=holder)  # its worker stays busy: another takes it
+        assert done.wait(10) and ran["stolen"] != ran["hold"]
+        release.set()
+        assert queue.join(10)

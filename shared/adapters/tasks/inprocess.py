@@ -12,15 +12,19 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.tasks.naming import validate_task_name
 from shared.adapters.tasks.port import TaskHandler
 from shared.errors import BadRequest, Conflict, NotFound, RetryLater, Unavailable
 
+if TYPE_CHECKING:
+    from shared.adapters.tasks.processes import TaskProcesses
+
 log = logging.getLogger(__name__)
 
 _HANDLER_NAME = re.compile(r"[A-Za-z0-9_-]+")
+AFFINITY_S = 0.05  # how long a task process's next step waits for it before any worker takes it
 
 
 def default_workers(cpus: int | None = None) -> int:
@@ -49,12 +53,15 @@ class _Task:
     body: str = field(compare=False)  # the payload as JSON, exactly what Cloud Tasks would deliver
     name: str | None = field(compare=False)
     attempts: int = field(default=0, compare=False)
+    worker: int | None = field(default=None, compare=False)  # the worker it waits for, at first
 
 
 class InProcessTaskQueue:
     """:class:`~shared.adapters.tasks.port.TaskQueue` on worker threads; delivers at least once, like Cloud Tasks.
 
-    ``workers`` threads run tasks side by side (default :func:`default_workers`).
+    ``workers`` threads run tasks side by side (default :func:`default_workers`). With
+    ``processes``, each worker thread hands its tasks to a child process of its own
+    (:mod:`shared.adapters.tasks.processes`); dedup, retries and the dead list stay here.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class InProcessTaskQueue:
         max_attempts: int = 5,
         base_backoff_s: float = 0.05,
         max_backoff_s: float = 2.0,
+        processes: TaskProcesses | None = None,
     ) -> None:
         workers = default_workers() if workers is None else workers
         if workers < 1 or max_attempts < 1 or base_backoff_s < 0 or max_backoff_s < base_backoff_s:
@@ -79,8 +87,11 @@ class InProcessTaskQueue:
         self._closed = False
         self._dead: list[DeadTask] = []
         self._cond = threading.Condition()
+        self.processes = processes
+        if processes is not None:
+            processes.start(workers, self.enqueue)
         self._threads = [
-            threading.Thread(target=self._work, name=f"bridge-task-worker-{i}", daemon=True)
+            threading.Thread(target=self._work, args=(i,), name=f"bridge-task-worker-{i}", daemon=True)
             for i in range(workers)
         ]
         for thread in self._threads:
@@ -99,9 +110,19 @@ class InProcessTaskQueue:
             self._handlers[handler] = fn
 
     def enqueue(
-        self, handler: str, payload: dict[str, Any], *, name: str | None = None, delay_s: float = 0.0
+        self,
+        handler: str,
+        payload: dict[str, Any],
+        *,
+        name: str | None = None,
+        delay_s: float = 0.0,
+        worker: int | None = None,
     ) -> bool:
-        """Schedule ``handler(payload)`` after ``delay_s``; False when ``name`` was already used."""
+        """Schedule ``handler(payload)`` after ``delay_s``; False when ``name`` was already used.
+
+        ``worker`` (a task process's own next step): for :data:`AFFINITY_S` after it is due only
+        that worker takes it, so a session's steps stay on the process that holds its caches.
+        """
         if not isinstance(payload, dict):
             raise BadRequest("task payload must be a JSON object", details={"handler": handler})
         try:
@@ -124,7 +145,8 @@ class InProcessTaskQueue:
                     return False
                 self._names.add(name)
             heapq.heappush(
-                self._heap, _Task(time.monotonic() + delay_s, next(self._seq), handler, body, name)
+                self._heap,
+                _Task(time.monotonic() + delay_s, next(self._seq), handler, body, name, worker=worker),
             )
             self._cond.notify()
         return True
@@ -149,6 +171,8 @@ class InProcessTaskQueue:
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join()
+        if self.processes is not None:
+            self.processes.close()
 
     def __enter__(self) -> InProcessTaskQueue:
         return self
@@ -156,29 +180,52 @@ class InProcessTaskQueue:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _work(self) -> None:
-        while (task := self._next()) is not None:
-            error = self._run(task)
+    def _work(self, worker: int) -> None:
+        while (task := self._next(worker)) is not None:
+            error = self._run(worker, task)
             with self._cond:
                 self._running -= 1
                 if error is not None:
                     self._after_failure(task, error)
                 self._cond.notify_all()
 
-    def _next(self) -> _Task | None:
+    def _next(self, worker: int) -> _Task | None:
         with self._cond:
             while not self._closed:
                 now = time.monotonic()
-                if self._heap and self._heap[0].due <= now:
+                task, ready = self._pick(worker, now)
+                if task is not None:
                     self._running += 1
-                    return heapq.heappop(self._heap)
-                self._cond.wait(self._heap[0].due - now if self._heap else None)
+                    return task
+                self._cond.wait(ready - now if ready is not None else None)
             return None
 
-    def _run(self, task: _Task) -> Exception | None:
+    def _pick(self, worker: int, now: float) -> tuple[_Task | None, float | None]:
+        """The earliest task ``worker`` may take now (removed), else when one may be taken."""
+        if self._heap and self._heap[0].due <= now and self._heap[0].worker in (None, worker):
+            return heapq.heappop(self._heap), None
+        best: int | None = None
+        ready: float | None = None
+        for i, task in enumerate(self._heap):
+            at = task.due if task.worker in (None, worker) else task.due + AFFINITY_S
+            if at <= now and (best is None or task < self._heap[best]):
+                best = i
+            ready = at if ready is None else min(ready, at)
+        if best is None:
+            return None, ready
+        task = self._heap[best]
+        self._heap[best] = self._heap[-1]
+        self._heap.pop()
+        heapq.heapify(self._heap)
+        return task, None
+
+    def _run(self, worker: int, task: _Task) -> Exception | None:
         task.attempts += 1
         try:
-            self._handlers[task.handler](json.loads(task.body))
+            if self.processes is not None:
+                self.processes.run(worker, task.handler, task.body)
+            else:
+                self._handlers[task.handler](json.loads(task.body))
         except RetryLater as e:  # expected: e.g. the cache warm-up waits for a save to commit
             log.info(
                 "task %s (%s) will run again (attempt %d): %s", task.name, task.handler, task.attempts, e
@@ -200,6 +247,7 @@ class InProcessTaskQueue:
             return
         task.due = time.monotonic() + self.backoff_s(task.attempts)
         task.seq = next(self._seq)
+        task.worker = None  # a retry goes to whichever worker is free
         heapq.heappush(self._heap, task)
 
     def backoff_s(self, attempts: int) -> float:

@@ -1,0 +1,64 @@
+"""A task process's main: its own container, the commands of the queue worker that spawned it.
+
+:class:`~shared.adapters.tasks.processes.TaskProcesses` spawns it (``BRIDGE_TASK_PROCESSES``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from shared.adapters.tasks.processes import ParentQueue
+from shared.errors import RetryLater
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+    from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def child_main(settings: Settings, commands: Connection, requests: Connection) -> None:
+    """A task process: build a container, then run the commands of the worker that owns it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops its children
+    from shared.bootstrap import Container
+    from shared.entry.task_handlers import task_handlers
+
+    queue = ParentQueue(requests)
+    c = Container(settings.replace(task_processes=0), task_queue=queue)
+    c.db.wakeup.forward = queue.wake
+    if settings.object_store == "local":
+        from shared.entry.local_events import wire_local_events
+
+        wire_local_events(c)  # a dashboard saved here reaches precompute as a finalize event would
+    handlers = task_handlers(c)
+    from shared.agent import runner  # noqa: F401  (imported before the first step, not during it)
+    from shared.services import precompute  # noqa: F401
+
+    log.debug("task process %d ready", os.getpid())
+    while True:
+        try:
+            kind, handler, body = commands.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "stop":
+            return
+        commands.send(_outcome(c, handlers[handler], handler, body))
+
+
+def _outcome(c: Container, fn: Callable[[dict[str, Any]], None], handler: str, body: str) -> tuple[str, str]:
+    """Run one task; what it cached is in the shared store before the parent hears it is done."""
+    try:
+        fn(json.loads(body))
+        if c.data_service_built:
+            c.data_service.cache.flush()
+    except RetryLater as e:
+        return ("retry", e.message)
+    except Exception as e:
+        return ("fail", f"{handler} failed in task process {os.getpid()}: {e!r}")
+    return ("ok", "")

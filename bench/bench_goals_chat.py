@@ -1,14 +1,18 @@
 """Issue 20's chat goals, each measured in pairs within one run (offline planner, real task queue).
 
 * turn 20 vs turn 1 of one session (both ask the same thing; 18 follow-ups in between);
-* 4 concurrent sessions' first turns vs one session's, alternated round by round;
+* 4 concurrent sessions' first turns vs one session's, alternated round by round, on a server whose
+  steps run in ``BENCH_TASK_PROCESSES`` task processes (default ``make dev``'s, 2 per CPU, 2 to 4:
+  the goal row) and, as its baseline in the same run, on worker threads in one process;
 * a turn on a 2,000-table catalog vs a 20-table one: the same server, turns alternated between a
   session on the demo connection (20 tables) and one on a second connection whose catalog has
   2,000 (the synthetic tables of ``bench.bench_catalog``);
 * with no goal: the 4-session pair again with every model call held ``BENCH_MODEL_DELAY_MS``
-  (default 500) before the offline planner answers, a stand-in for a hosted model's latency. The
-  offline turn is all CPU under one GIL, so the goal row measures the interpreter; this row shows
-  whether the task queue runs sessions side by side when a turn mostly waits, as it does on Gemini.
+  (default 500) before the offline planner answers, a stand-in for a hosted model's latency, on
+  worker threads (the model wrapper lives in the server's process): whether the queue runs
+  sessions side by side when a turn mostly waits, as it does on Gemini.
+
+Before each timed part the queue is idle (the previous part's save warm-ups have run).
 
 Min / median of ``ROUNDS`` (>= 3) rounds.  .venv/bin/python -m bench --only goals_chat
 """
@@ -17,15 +21,18 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from bench.common import dev_server, forget_all, goal_row
 from shared.adapters.model.port import StreamingChatModel
+from shared.adapters.tasks.processes import default_task_processes
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 MODEL_DELAY_S = int(os.environ.get("BENCH_MODEL_DELAY_MS", "500")) / 1000
+TASK_PROCESSES = int(os.environ.get("BENCH_TASK_PROCESSES", "0")) or default_task_processes()
 FIRST = "monthly revenue for the last year"
 FOLLOW_UPS = ["make the trend a bar chart", "add a KPI for total orders", "only 2023"]
 ASKS = ["monthly revenue for the last year", "number of orders by status", "revenue by category as a pie"]
@@ -77,28 +84,72 @@ def _second_connection(c: Any, connection_id: str) -> str:
     return copy_id
 
 
+class _Turns:
+    """Timed chat turns on one dev server (its own task queue)."""
+
+    def __init__(self, srv: Any) -> None:
+        from doubles.generation import DashboardGenerationService
+
+        from shared.adapters.identity.port import Principal
+        from shared.dev.seed import DEMO_EMAIL
+
+        self.srv, self.user = srv, Principal(DEMO_EMAIL, DEMO_EMAIL)
+        self.service = DashboardGenerationService(srv.c)
+
+    def turn(self, session: str, message: str) -> float:
+        t0 = time.perf_counter()
+        self.service.generate(session, message, user=self.user)
+        return (time.perf_counter() - t0) * 1000
+
+    def new(self, connection: str | None = None) -> str:
+        from doubles.generation import create_session
+
+        return create_session(self.srv.c, self.user, self.srv.team_id, connection or self.srv.connection_id)
+
+    def fresh(self) -> None:
+        """No live dashboard (every measured turn builds one, no 'you already have' offer), queue idle."""
+        forget_all(self.srv.c, self.user, self.srv.team_id)
+        self.srv.c.task_queue.join(120)
+
+    def four(self, message: str) -> float:
+        sessions = [self.new() for _ in range(4)]
+        t0 = time.perf_counter()
+        turns = [(s, self.service.start(s, message, user=self.user)) for s in sessions]
+        for s, t in turns:
+            self.service.wait(s, t)
+        return (time.perf_counter() - t0) * 1000
+
+    def warm(self) -> None:
+        """Every worker has answered a turn (a task process builds its search index on its first)."""
+        self.turn(self.new(), FIRST)
+        for _ in range(2):
+            self.fresh()
+            self.four(FIRST)
+
+
+def _one_round(on: _Turns, message: str) -> tuple[float, float]:
+    """One session's turn and 4 sessions' turns started together, in ms."""
+    on.fresh()
+    one = on.turn(on.new(), message)
+    on.fresh()
+    return one, on.four(message)
+
+
+def four_vs_one(on: _Turns) -> tuple[list[float], list[float]]:
+    ratios, ones = [], []
+    for r in range(ROUNDS):
+        one, four = _one_round(on, ASKS[r % len(ASKS)])
+        ratios.append(four / one)
+        ones.append(one)
+    return ratios, ones
+
+
 def run() -> list[dict[str, Any]]:
-    from doubles.generation import DashboardGenerationService, create_session
-
-    from shared.adapters.identity.port import Principal
-    from shared.dev.seed import DEMO_EMAIL
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rows: list[dict[str, Any]] = []
-    with dev_server(scale=1.0) as srv:
-        user = Principal(DEMO_EMAIL, DEMO_EMAIL)
-        service = DashboardGenerationService(srv.c)
-
-        def turn(session: str, message: str) -> float:
-            t0 = time.perf_counter()
-            service.generate(session, message, user=user)
-            return (time.perf_counter() - t0) * 1000
-
-        def new(connection: str | None = None) -> str:
-            return create_session(srv.c, user, srv.team_id, connection or srv.connection_id)
-
-        def fresh() -> None:  # every measured new-dashboard turn builds one (no 'you already have' offer)
-            forget_all(srv.c, user, srv.team_id)
+    with dev_server(scale=1.0) as srv, dev_server(scale=1.0, task_processes=TASK_PROCESSES) as spawned:
+        on, on_processes = _Turns(srv), _Turns(spawned)
+        turn, new, fresh = on.turn, on.new, on.fresh
 
         turn(new(), FIRST)  # warm: search index, warehouse connection
 
@@ -111,7 +162,9 @@ def run() -> list[dict[str, Any]]:
             for i in range(18):
                 turn(session, FOLLOW_UPS[i % len(FOLLOW_UPS)])
             last = turn(session, FIRST)
-            ratios.append(last / first), firsts.append(first), lasts.append(last)
+            ratios.append(last / first)
+            firsts.append(first)
+            lasts.append(last)
         rows.append(
             goal_row(
                 "chat turn 20 / turn 1 (one session)",
@@ -121,25 +174,49 @@ def run() -> list[dict[str, Any]]:
             )
         )
 
-        def four_vs_one() -> tuple[list[float], list[float]]:
-            ratios, ones = [], []
-            for r in range(ROUNDS):
-                message = ASKS[r % len(ASKS)]
-                fresh()
-                one = turn(new(), message)
-                fresh()
-                sessions = [new() for _ in range(4)]
-                t0 = time.perf_counter()
-                turns = [(s, service.start(s, message, user=user)) for s in sessions]
-                for s, t in turns:
-                    service.wait(s, t)
-                four = (time.perf_counter() - t0) * 1000
-                ratios.append(four / one), ones.append(one)
-            return ratios, ones
+        on.warm()
+        on_processes.warm()
+        rounds: dict[str, list[tuple[float, float]]] = {"threads": [], "processes": []}  # (one, four) ms
+        for r in range(ROUNDS):  # alternated: a round on threads, then the same round on processes
+            for mode, target in (("threads", on), ("processes", on_processes)):
+                rounds[mode].append(_one_round(target, ASKS[r % len(ASKS)]))
 
-        ratios, ones = four_vs_one()
+        def times(mode: str) -> str:
+            ones, fours = zip(*rounds[mode], strict=True)
+            return f"one {statistics.median(ones):.0f} ms, four {statistics.median(fours):.0f} ms (medians)"
+
         rows.append(
-            goal_row("4 concurrent sessions / one session", ratios, 2.0, f"one turn {min(ones):.0f} ms (min)")
+            goal_row(
+                f"4 concurrent sessions / one session ({TASK_PROCESSES} task processes)",
+                [four / one for one, four in rounds["processes"]],
+                2.0,
+                f"{times('processes')}; make dev's default",
+            )
+        )
+        rows.append(
+            goal_row(
+                "4 concurrent sessions / one session (worker threads: the baseline)",
+                [four / one for one, four in rounds["threads"]],
+                None,
+                f"{times('threads')}; the offline turn is CPU under one GIL",
+            )
+        )
+        pairs = list(zip(rounds["processes"], rounds["threads"], strict=True))
+        rows.append(
+            goal_row(
+                "4 sessions' time, task processes / threads",
+                [p[1] / t[1] for p, t in pairs],
+                None,
+                "the same round on each server",
+            )
+        )
+        rows.append(
+            goal_row(
+                "one session's turn, task processes / threads",
+                [p[0] / t[0] for p, t in pairs],
+                None,
+                "the cost of a step's hop to a process (and to another one's caches)",
+            )
         )
 
         # 2,000-table catalog vs 20 tables, same server, alternated
@@ -152,7 +229,9 @@ def run() -> list[dict[str, Any]]:
             n = turn(new(), message)
             fresh()
             w = turn(new(wide), message)
-            ratios.append(w / n), narrow_ms.append(n), wide_ms.append(w)
+            ratios.append(w / n)
+            narrow_ms.append(n)
+            wide_ms.append(w)
         rows.append(
             goal_row(
                 "chat turn, 2,000 tables / 20 tables",
@@ -165,7 +244,7 @@ def run() -> list[dict[str, Any]]:
         from shared.adapters.model.offline.model import OfflinePlanner
 
         srv.c.install_model(DelayedModel(OfflinePlanner(), MODEL_DELAY_S))
-        ratios, ones = four_vs_one()
+        ratios, ones = four_vs_one(on)
         rows.append(
             goal_row(
                 f"4 sessions / one, each model call +{MODEL_DELAY_S * 1000:.0f} ms (latency stand-in)",

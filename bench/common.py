@@ -73,8 +73,9 @@ class Server:
 
 
 @contextmanager
-def dev_server(scale: float = 1.0, data_dir: Path | None = None) -> Iterator[Server]:
-    """The dev server (all functions' routes) on 127.0.0.1 with the demo warehouse at ``scale``."""
+def dev_server(scale: float = 1.0, data_dir: Path | None = None, **overrides: Any) -> Iterator[Server]:
+    """The dev server (all functions' routes) on 127.0.0.1 with the demo warehouse at ``scale``;
+    ``overrides`` are more settings (``task_processes=2``)."""
     from werkzeug.serving import make_server
 
     from shared.dev.seed import DEMO_EMAIL
@@ -84,7 +85,7 @@ def dev_server(scale: float = 1.0, data_dir: Path | None = None) -> Iterator[Ser
     with tempfile.TemporaryDirectory() as tmp:
         root = data_dir or Path(tmp)
         settings = Settings(
-            data_dir=root, demo_scale=scale, auth_secret="bench-secret-0123456789-0123456789-x"
+            data_dir=root, demo_scale=scale, auth_secret="bench-secret-0123456789-0123456789-x", **overrides
         )
         c = Container(settings)
         set_container(c)

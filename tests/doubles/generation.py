@@ -9,6 +9,7 @@ from typing import Any
 from shared.adapters.identity.port import Principal
 from shared.bootstrap import Container
 from shared.db.models import Turn
+from shared.db.wakeup import Watch
 from shared.errors import Timeout
 from shared.services import chat
 
@@ -48,9 +49,16 @@ class DashboardGenerationService:
         return self.wait(session_id, turn_id)
 
     def wait(self, session_id: str, turn_id: str) -> GenerationResult:
+        """Read the turn each time a write for the session commits (as the event stream does)."""
         deadline = time.monotonic() + self.timeout_s
+        with self.c.db.wakeup.watch(session_id) as watch:
+            return self._follow(watch, turn_id, deadline)
+
+    def _follow(self, watch: Watch, turn_id: str, deadline: float) -> GenerationResult:
+        session_id = watch.key
         while True:
-            with self.c.db.read() as s:  # a poll: no writer lock on SQLite
+            seen = watch.version
+            with self.c.db.read() as s:  # no writer lock on SQLite
                 turn = s.get(Turn, turn_id)
                 assert turn is not None
                 if turn.status in ("done", "failed"):
@@ -71,4 +79,6 @@ class DashboardGenerationService:
                     )
             if time.monotonic() > deadline:
                 raise Timeout(f"the turn did not finish within {self.timeout_s:g}s")
-            time.sleep(0.02)
+            watch.wait(
+                seen, 0.25
+            )  # the slow poll covers a wake-up that cannot arrive (another SQLite process)

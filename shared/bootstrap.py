@@ -108,7 +108,10 @@ class Container:
                 from shared.adapters.tasks.processes import TaskProcesses
                 from shared.entry.task_process import child_main
 
-                processes = TaskProcesses(s, wake=self.db.wakeup.wake, child=child_main)
+                # a session's next step waits for the process holding its caches; warm-ups go anywhere
+                processes = TaskProcesses(
+                    s, wake=self.db.wakeup.wake, child=child_main, sticky=frozenset({"agent_step"})
+                )
             # on SQLite too: its write transactions begin IMMEDIATE, so writers wait their turn
             queue = InProcessTaskQueue(
                 workers=s.task_processes or s.task_workers or None, processes=processes

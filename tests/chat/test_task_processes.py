@@ -90,7 +90,7 @@ def test_a_childs_enqueue_is_answered_by_the_parents_queue() -> None:
         queue.register("step", ran.append)
         parent_end, child_end = Pipe()
         server = TaskProcesses.__new__(TaskProcesses)
-        server._wake, server._enqueue = woken.append, queue.enqueue
+        server._wake, server._enqueue, server._sticky = woken.append, queue.enqueue, frozenset({"step"})
         reader = threading.Thread(target=server._serve, args=(0, parent_end), daemon=True)
         reader.start()
         child = ParentQueue(child_end)
@@ -103,6 +103,11 @@ def test_a_childs_enqueue_is_answered_by_the_parents_queue() -> None:
             child.enqueue("step", {}, delay_s=-1)
         child.wake(["s1", "s2"])
         assert queue.join(10) and ran == [{"n": 1}]
+        queue.register("warm", ran.append)
+        child.enqueue("step", {"n": 2}, delay_s=60)
+        child.enqueue("warm", {"n": 3}, delay_s=60)
+        # the next step waits for the child's own worker (0); a warm-up goes to any worker
+        assert {task.handler: task.worker for task in queue._heap} == {"step": 0, "warm": None}
         child_end.close()
         reader.join(10)
         assert not reader.is_alive() and woken == [["s1", "s2"]]

@@ -14,8 +14,9 @@ Two pipes per child: *commands* (parent → child ``run``/``stop``, child → pa
 only by the worker thread that owns the child, and *requests* (child → parent ``enqueue``/``wake``,
 parent → child the enqueue's answer), served by one reader thread per child. A child that dies
 fails its task (the queue retries it, at least once as always) and is spawned again for the next.
-What a child enqueues waits :data:`~shared.adapters.tasks.inprocess.AFFINITY_S` for that child's
-worker, so a session's steps stay with the process holding its caches. Children are spawned, never
+A task of a *sticky* handler (the agent's next step) that a child enqueues waits
+:data:`~shared.adapters.tasks.inprocess.AFFINITY_S` for that child's worker, so a session's steps
+stay with the process holding its caches; other tasks (a save's warm-up) go to any free worker. Children are spawned, never
 forked (the parent has threads); as with any spawn, the main module must be safe to import.
 """
 
@@ -65,10 +66,14 @@ class _Child:
 class TaskProcesses:
     """The children of one queue: ``run(worker, handler, body)`` runs a task in worker's child."""
 
-    def __init__(self, settings: Settings, *, wake: Wake, child: ChildMain) -> None:
-        """``child(settings, commands, requests)`` is what each spawned process runs (importable by name)."""
+    def __init__(
+        self, settings: Settings, *, wake: Wake, child: ChildMain, sticky: frozenset[str] = frozenset()
+    ) -> None:
+        """``child(settings, commands, requests)`` is what each spawned process runs (importable by
+        name); a task of a ``sticky`` handler a child enqueues waits for that child first."""
         self.settings = settings
         self._wake = wake
+        self._sticky = sticky
         self._child_main = child
         self._enqueue: Enqueue | None = None
         self._children: dict[int, _Child] = {}
@@ -175,7 +180,8 @@ class TaskProcesses:
             _, handler, payload, name, delay_s = request
             try:
                 assert self._enqueue is not None
-                queued = self._enqueue(handler, payload, name=name, delay_s=delay_s, worker=worker)
+                prefer = worker if handler in self._sticky else None
+                queued = self._enqueue(handler, payload, name=name, delay_s=delay_s, worker=prefer)
                 reply: tuple[Any, ...] = ("ok", queued)
             except BridgeError as e:
                 reply = ("error", type(e).__name__, e.message, e.details)

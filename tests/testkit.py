@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
+import time
 from pathlib import Path
 
 from shared.bootstrap import Container
@@ -54,3 +56,25 @@ class LiveServer:
 
     def close(self) -> None:
         self._server.shutdown()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for a server started in another process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, timeout_s: float = 30.0) -> bool:
+    """Whether ``url``/healthz answered 200 within ``timeout_s`` (a server starting in another process)."""
+    import requests
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from chat_helpers import ChatEnv
+from testkit import free_port, wait_healthy
 
 from shared.entry.routes.chat import KEEPALIVE_S
 from shared.entry.stream_slots import RESERVED
@@ -31,16 +31,10 @@ STREAMS = THREADS + 2
 WAIT_S = 10
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chat_turn_server(chat_env: ChatEnv) -> Iterator[str]:
     """functions/chat_turn served by functions-framework (gunicorn, THREADS threads) on the test's data."""
-    port = _free_port()
+    port = free_port()
     settings = chat_env.c.settings
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -58,14 +52,7 @@ def chat_turn_server(chat_env: ChatEnv) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(url):
             pytest.fail("functions-framework did not start")
         yield url
     finally:

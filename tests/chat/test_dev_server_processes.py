@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,12 +17,7 @@ from pathlib import Path
 
 import requests
 from test_chat_http import read_sse
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from testkit import free_port, wait_healthy
 
 
 def _children(pid: int) -> list[int]:
@@ -40,7 +34,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_bridge_dev_runs_chat_steps_in_task_processes(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BRIDGE_DATA_DIR": str(tmp_path / "data"),
@@ -69,7 +63,7 @@ def test_bridge_dev_runs_chat_steps_in_task_processes(tmp_path: Path) -> None:
         ids = re.search(r"team: (\S+)\s+connection: (\S+)", banner)
         assert token and ids, banner
         url, h = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token.group(1)}"}
-        _wait_up(url)
+        assert wait_healthy(url), "bridge dev did not answer /healthz"
         spawned = [p for p in _children(server.pid) if b"spawn_main" in _cmdline(p)]
         assert len(spawned) == 2, "bridge dev did not start its two task processes"
 
@@ -127,16 +121,3 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("bridge dev did not answer /healthz")
-        time.sleep(0.2)

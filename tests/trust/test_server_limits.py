@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from testkit import free_port
 
 from shared.entry.input_guard import MAX_HEADER_BYTES
 
@@ -29,12 +30,6 @@ from .figures import record
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: bridge\r\nConnection: close\r\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -61,7 +56,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(source: Path, target: str) -> int:
-        port = _free_port()
+        port = free_port()
         env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),

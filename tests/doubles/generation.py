@@ -79,6 +79,5 @@ class DashboardGenerationService:
                     )
             if time.monotonic() > deadline:
                 raise Timeout(f"the turn did not finish within {self.timeout_s:g}s")
-            watch.wait(
-                seen, 0.25
-            )  # the slow poll covers a wake-up that cannot arrive (another SQLite process)
+            # the slow poll covers a wake-up that cannot arrive (another process writing the SQLite file)
+            watch.wait(seen, 0.25)

@@ -213,9 +213,7 @@ class InProcessTaskQueue:
             ready = at if ready is None else min(ready, at)
         if best is None:
             return None, ready
-        task = self._heap[best]
-        self._heap[best] = self._heap[-1]
-        self._heap.pop()
+        task = self._heap.pop(best)
         heapq.heapify(self._heap)
         return task, None
 

@@ -16,8 +16,9 @@ parent → child the enqueue's answer), served by one reader thread per child. A
 fails its task (the queue retries it, at least once as always) and is spawned again for the next.
 A task of a *sticky* handler (the agent's next step) that a child enqueues waits
 :data:`~shared.adapters.tasks.inprocess.AFFINITY_S` for that child's worker, so a session's steps
-stay with the process holding its caches; other tasks (a save's warm-up) go to any free worker. Children are spawned, never
-forked (the parent has threads); as with any spawn, the main module must be safe to import.
+stay with the process holding its caches; other tasks (a save's warm-up) go to any free worker.
+Children are spawned, never forked (the parent has threads); as with any spawn, the main module
+must be safe to import.
 """
 
 from __future__ import annotations
@@ -114,13 +115,7 @@ class TaskProcesses:
             with suppress(OSError):
                 child.commands.send(("stop", "", ""))
         for child in children:
-            child.process.join(STOP_S)
-            if child.process.is_alive():
-                child.process.terminate()
-                child.process.join(STOP_S)
-            child.commands.close()
-            child.requests.close()
-            child.reader.join(STOP_S)
+            self._reap(child)
 
     def _child(self, worker: int) -> _Child:
         with self._lock:
@@ -128,7 +123,7 @@ class TaskProcesses:
             if child is not None and child.process.is_alive():
                 return child
             if child is not None:
-                self._close_pipes(child)
+                self._reap(child)
             commands, child_commands = self._context.Pipe()
             requests, child_requests = self._context.Pipe()
             process = self._context.Process(
@@ -156,13 +151,17 @@ class TaskProcesses:
         with self._lock:
             if self._children.get(worker) is child:
                 del self._children[worker]
+        self._reap(child)
+
+    @staticmethod
+    def _reap(child: _Child) -> None:
+        """Wait :data:`STOP_S` for ``child`` to exit (terminate it after that), then for its reader
+        (its pipe ended with the process), and close its pipes."""
         child.process.join(STOP_S)
         if child.process.is_alive():
             child.process.terminate()
-        self._close_pipes(child)
-
-    @staticmethod
-    def _close_pipes(child: _Child) -> None:
+            child.process.join(STOP_S)
+        child.reader.join(STOP_S)
         child.commands.close()
         child.requests.close()
 

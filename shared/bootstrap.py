@@ -87,6 +87,7 @@ class Container:
     @cached_property
     def task_queue(self) -> TaskQueue:
         """The queue, with every task handler of :mod:`shared.entry.task_handlers` registered."""
+        from shared.entry.heap import settled
         from shared.entry.task_handlers import TASKS, task_handlers
 
         s = self.settings
@@ -117,7 +118,7 @@ class Container:
                 workers=s.task_processes or s.task_workers or None, processes=processes
             )
         for name, handler in task_handlers(self).items():
-            queue.register(name, handler)
+            queue.register(name, settled(handler))  # the local queue's tasks count towards the freeze
         return queue
 
     @cached_property

@@ -13,6 +13,10 @@ configure()  # functions-framework's gunicorn: Bridge's header limits, JSON erro
 @functions_framework.cloud_event
 def precompute(event: Any) -> None:
     from shared.bootstrap import get_container
+    from shared.entry.heap import settle
     from shared.services.precompute import handle_finalize
 
-    handle_finalize(get_container(), event)
+    try:
+        handle_finalize(get_container(), event)
+    finally:
+        settle()

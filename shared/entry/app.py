@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared.adapters.identity.port import Principal
-from shared.entry import input_guard
+from shared.entry import heap, input_guard
 from shared.errors import (
     BadRequest,
     BridgeError,
@@ -88,6 +88,11 @@ def create_app(
         return error_response(BridgeError("internal error; it has been logged"))
 
     app.after_request(_compress)
+
+    @app.teardown_request
+    def _settle(_exc: BaseException | None) -> None:
+        heap.settle()  # an instance's warm-up objects leave the collector's full passes
+
     return app
 
 

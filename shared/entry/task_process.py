@@ -27,6 +27,7 @@ def child_main(settings: Settings, commands: Connection, requests: Connection) -
     """A task process: build a container, then run the commands of the worker that owns it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops its children
     from shared.bootstrap import Container
+    from shared.entry.heap import settled
     from shared.entry.task_handlers import task_handlers
 
     queue = ParentQueue(requests)
@@ -36,7 +37,7 @@ def child_main(settings: Settings, commands: Connection, requests: Connection) -
         from shared.entry.local_events import wire_local_events
 
         wire_local_events(c)  # a dashboard saved here reaches precompute as a finalize event would
-    handlers = task_handlers(c)
+    handlers = {name: settled(fn) for name, fn in task_handlers(c).items()}
     from shared.agent import runner  # noqa: F401  (imported before the first step, not during it)
     from shared.services import precompute  # noqa: F401
 

@@ -81,6 +81,7 @@ lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared
 	$(BIN)/mypy --explicit-package-bases functions
+	$(BIN)/mypy bench
 
 bench: deps
 	$(PY) -m bench

@@ -108,7 +108,7 @@ class RecordingModel(StreamingChatModel):
 
 def add_tables(c: Any, connection_id: str, total: int) -> None:
     """Grow the connection's catalog to ``total`` tables with a synthetic dataset."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, insert, select
 
     from shared.db.models import Dataset, Table, new_id
 
@@ -136,7 +136,7 @@ def add_tables(c: Any, connection_id: str, total: int) -> None:
         rows = []
         for i in range(extra):
             noun, area = rnd.choice(NOUNS), rnd.choice(AREAS)
-            cols = [
+            cols: list[dict[str, Any]] = [
                 {"name": f"{noun}_{c}" if c == "id" else c, "type": "STRING", "description": None}
                 for c in rnd.sample(COLS, 6)
             ]
@@ -157,7 +157,7 @@ def add_tables(c: Any, connection_id: str, total: int) -> None:
                     "columns": cols,
                 }
             )
-        s.execute(Table.__table__.insert(), rows)
+        s.execute(insert(Table), rows)
 
 
 def _turn(

@@ -108,11 +108,15 @@ def miss_vs_raw(srv: Server, scale: float) -> list[dict[str, Any]]:
     def refresh() -> None:
         s.post(f"{base}/refresh").raise_for_status()
 
-    refresh(), raw(), queries()  # warm all three (connections, OS cache)
+    for warm in (refresh, raw, queries):  # warm all three (connections, OS cache)
+        warm()
     misses, raws, ratios, texts = [], [], [], []
     for _ in range(ROUNDS):
         m, r, q = _ms(refresh), _ms(raw), _ms(queries)
-        misses.append(m), raws.append(r), ratios.append(m / r), texts.append(m / q)
+        misses.append(m)
+        raws.append(r)
+        ratios.append(m / r)
+        texts.append(m / q)
     goal = 2.0 if scale <= 1 else 1.3
     note = f"raw {statistics.median(raws):.0f} ms, miss {statistics.median(misses):.0f} ms (median)"
     return [

@@ -9,6 +9,7 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,11 @@ def run(scale: float = 1.0) -> list[dict[str, Any]]:
         options = QueryOptions(max_bytes_billed=10**12)
         for name, sql in QUERIES.items():
             used = params if "@start" in sql else ()
-            dry, took = ms(lambda sql=sql, used=used: wh.dry_run(sql, used))
+            dry, took = ms(partial(wh.dry_run, sql, used))
             rows.append(
                 row(f"dry run: {name}", took, "ms", f"{dry.total_bytes_processed / 1e6:.1f} MB estimated")
             )
-            rows.append(
-                row(f"query: {name}", ms(lambda sql=sql, used=used: wh.query(sql, used, options))[1], "ms")
-            )
+            rows.append(row(f"query: {name}", ms(partial(wh.query, sql, used, options))[1], "ms"))
     return rows
 
 
@@ -93,8 +92,8 @@ def main() -> None:
         options = QueryOptions(max_bytes_billed=10**12)
         for name, sql in QUERIES.items():
             used = params if "@start" in sql else ()
-            dry = timed(f"dry run: {name}", lambda sql=sql, used=used: wh.dry_run(sql, used))
-            timed(f"query: {name}", lambda sql=sql, used=used: wh.query(sql, used, options))
+            dry = timed(f"dry run: {name}", partial(wh.dry_run, sql, used))
+            timed(f"query: {name}", partial(wh.query, sql, used, options))
             print(f"{'  bytes estimated':<32} {dry.total_bytes_processed / 1e6:9.1f} MB")
 
 

@@ -18,8 +18,9 @@ BIN = Path(sys.executable).parent
         ["ruff", "check", "."],
         ["mypy", "shared"],
         ["mypy", "--explicit-package-bases", "functions"],
+        ["mypy", "bench"],
     ],
-    ids=["ruff", "mypy-shared", "mypy-functions"],
+    ids=["ruff", "mypy-shared", "mypy-functions", "mypy-bench"],
 )
 def test_clean(command: list[str]) -> None:
     done = subprocess.run(

@@ -126,7 +126,7 @@ class _Turns:
     def cpu_ms(self) -> float:
         """CPU time so far of this process and the server's task processes (from /proc), in ms."""
         processes = getattr(self.srv.c.task_queue, "processes", None)
-        children = processes.pids() if processes is not None else []
+        children = processes.pids if processes is not None else []
         return time.process_time() * 1000 + sum(_process_cpu_ms(pid) for pid in children)
 
     def warm(self) -> None:

@@ -6,16 +6,21 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.errors import BridgeError
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.db.sqlite_writer import WriterTurn
 
 T = TypeVar("T")
 
+BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for its turn
 READ_ONLY = "bridge_read_only"  # execution option of :meth:`Database.read` transactions
 
 
@@ -66,7 +71,7 @@ def sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -77,7 +82,7 @@ def sqlite_engine(url: str) -> Engine:
         # commits, which an agent step redoes from its session-log record. Local database only.
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cur.close()
         # SQLAlchemy's recipe for pysqlite: the driver emits no BEGIN of its own; the "begin" event does
         dbapi_conn.isolation_level = None
@@ -155,12 +160,37 @@ class Database:
         event.listen(self._sessions, "after_commit", self.wakeup.after_commit)
         event.listen(self._sessions, "after_rollback", self.wakeup.after_rollback)
         self._reads = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        self._turn: WriterTurn | None = None
+        if engine.dialect.name == "sqlite":
+            from shared.db.sqlite_writer import WriterTurn
+
+            file = engine.url.database
+            self._turn = WriterTurn(Path(file) if file and file != ":memory:" else None, BUSY_TIMEOUT_S)
+        self._writing = threading.local()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed on success, rolled back on any error (on SQLite it holds the writer lock)."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A transaction: committed on success, rolled back on any error (on SQLite it holds the writer lock).
+
+        On SQLite, writers take turns (:class:`~shared.db.sqlite_writer.WriterTurn`), and a second
+        one opened on the same thread inside the first, which would wait for the turn the first
+        holds, fails at once instead.
+        """
+        if self._turn is None:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        if getattr(self._writing, "open", False):
+            raise BridgeError(
+                "a write transaction was opened inside another on the same thread; on SQLite it "
+                "would wait for its own lock. Pass the open session down instead."
+            )
+        self._writing.open = True
+        try:
+            with self._turn.held(), self._sessions() as session, session.begin():
+                yield session
+        finally:
+            self._writing.open = False
 
     @contextmanager
     def read(self) -> Iterator[Session]:

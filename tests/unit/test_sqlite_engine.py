@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from shared.db.engine import Database, sqlite_engine
+from shared.errors import BridgeError
 
 
 def test_every_connection_is_wal_with_normal_sync(tmp_path: Path) -> None:
@@ -96,4 +98,39 @@ def test_a_read_takes_no_writer_lock_and_refuses_writes(tmp_path: Path) -> None:
             s.execute(text("UPDATE n SET v = v + 1 WHERE id = 1"))
     with db.read() as r:
         assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 9
+    db.engine.dispose()
+
+
+def test_a_write_transaction_inside_another_on_one_thread_fails_at_once(tmp_path: Path) -> None:
+    """It would wait the whole busy timeout for the lock its own thread holds, then fail."""
+    db = _counter_db(tmp_path)
+    with db.session() as outer:
+        outer.execute(text("UPDATE n SET v = 1 WHERE id = 1"))
+        started = time.monotonic()
+        with pytest.raises(BridgeError, match="inside another"), db.session():
+            pass
+        assert time.monotonic() - started < 1
+        outer.execute(text("UPDATE n SET v = v + 1 WHERE id = 1"))  # the outer one goes on
+    with db.session() as s:  # and the thread may open the next one
+        assert s.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 2
+    db.engine.dispose()
+
+
+def test_write_transactions_on_other_threads_still_wait_their_turn(tmp_path: Path) -> None:
+    db = _counter_db(tmp_path)
+    done = threading.Event()
+
+    def other() -> None:
+        with db.session() as s:
+            s.execute(text("UPDATE n SET v = v + 10 WHERE id = 1"))
+        done.set()
+
+    with db.session() as s:
+        s.execute(text("UPDATE n SET v = v + 1 WHERE id = 1"))
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert not done.wait(0.3)  # waits for this thread's commit, not refused
+    thread.join(30)
+    with db.read() as r:
+        assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 11
     db.engine.dispose()

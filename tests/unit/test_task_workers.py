@@ -77,6 +77,28 @@ def test_the_dev_server_runs_task_processes_unless_told_otherwise(monkeypatch: p
         get_settings.cache_clear()
 
 
+def test_a_worker_takes_its_own_next_step_before_an_earlier_task_for_anyone() -> None:
+    """A save's warm-up, enqueued during a step, does not run ahead of that session's next step."""
+    release = threading.Event()
+    order: list[str] = []
+
+    def hold(payload: dict) -> None:
+        release.wait(30)
+
+    def record(payload: dict) -> None:
+        order.append(payload["id"])
+
+    with InProcessTaskQueue(workers=1) as queue:
+        queue.register("hold", hold)
+        queue.register("record", record)
+        queue.enqueue("hold", {})
+        queue.enqueue("record", {"id": "warm-up"})  # for any worker, and first in line
+        queue.enqueue("record", {"id": "next step"}, worker=0)
+        release.set()
+        assert queue.join(10)
+    assert order == ["next step", "warm-up"]
+
+
 def test_a_task_waits_briefly_for_the_worker_it_names_then_any_worker_takes_it() -> None:
     from shared.adapters.tasks import inprocess
 

@@ -201,14 +201,19 @@ class InProcessTaskQueue:
             return None
 
     def _pick(self, worker: int, now: float) -> tuple[_Task | None, float | None]:
-        """The earliest task ``worker`` may take now (removed), else when one may be taken."""
-        if self._heap and self._heap[0].due <= now and self._heap[0].worker in (None, worker):
+        """The task ``worker`` may take now (removed), else when one may be taken.
+
+        Its own due steps come first, earliest first: a save's warm-up enqueued during a step
+        would otherwise take the worker ahead of that session's next step, which then waits.
+        Then the earliest other task it may take.
+        """
+        if self._heap and self._heap[0].due <= now and self._heap[0].worker == worker:
             return heapq.heappop(self._heap), None
         best: int | None = None
         ready: float | None = None
         for i, task in enumerate(self._heap):
             at = task.due if task.worker in (None, worker) else task.due + AFFINITY_S
-            if at <= now and (best is None or task < self._heap[best]):
+            if at <= now and (best is None or self._before(task, self._heap[best], worker)):
                 best = i
             ready = at if ready is None else min(ready, at)
         if best is None:
@@ -216,6 +221,12 @@ class InProcessTaskQueue:
         task = self._heap.pop(best)
         heapq.heapify(self._heap)
         return task, None
+
+    @staticmethod
+    def _before(task: _Task, other: _Task, worker: int) -> bool:
+        if (task.worker == worker) != (other.worker == worker):
+            return task.worker == worker
+        return task < other
 
     def _run(self, worker: int, task: _Task) -> Exception | None:
         task.attempts += 1

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from shared.bootstrap import Container
+from shared.db.engine import Database, sqlite_engine
 from shared.settings import Settings
 
 
@@ -78,3 +79,14 @@ def wait_healthy(url: str, timeout_s: float = 30.0) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+def counter_db(file: Path) -> Database:
+    """A SQLite database at ``file`` with one counter row: table ``n``, id 1, v 0."""
+    from sqlalchemy import text
+
+    db = Database(sqlite_engine(f"sqlite:///{file}"))
+    with db.session() as s:
+        s.execute(text("CREATE TABLE n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
+        s.execute(text("INSERT INTO n VALUES (1, 0)"))
+    return db

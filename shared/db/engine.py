@@ -12,7 +12,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.errors import BridgeError
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -165,32 +164,23 @@ class Database:
             from shared.db.sqlite_writer import WriterTurn
 
             file = engine.url.database
-            self._turn = WriterTurn(Path(file) if file and file != ":memory:" else None, BUSY_TIMEOUT_S)
-        self._writing = threading.local()
+            turn = WriterTurn(Path(file) if file and file != ":memory:" else None, BUSY_TIMEOUT_S)
+            event.listen(engine, "engine_disposed", lambda _engine: turn.close())
+            self._turn = turn
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed on success, rolled back on any error (on SQLite it holds the writer lock).
 
         On SQLite, writers take turns (:class:`~shared.db.sqlite_writer.WriterTurn`), and a second
-        one opened on the same thread inside the first, which would wait for the turn the first
-        holds, fails at once instead.
+        one opened on the same thread inside the first fails at once.
         """
         if self._turn is None:
             with self._sessions() as session, session.begin():
                 yield session
             return
-        if getattr(self._writing, "open", False):
-            raise BridgeError(
-                "a write transaction was opened inside another on the same thread; on SQLite it "
-                "would wait for its own lock. Pass the open session down instead."
-            )
-        self._writing.open = True
-        try:
-            with self._turn.held(), self._sessions() as session, session.begin():
-                yield session
-        finally:
-            self._writing.open = False
+        with self._turn.held(), self._sessions() as session, session.begin():
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.errors import Unavailable
+from shared.errors import BridgeError, Unavailable
 
 POLL_S = (0.0002, 0.002)  # first and longest wait between tries of the lock file
 
@@ -30,15 +30,25 @@ class WriterTurn:
         self.path = None if database is None else database.with_name(database.name + "-writer.lock")
         self.timeout_s = timeout_s
         self._threads = threading.Lock()
+        self._holder: int | None = None  # the thread holding the turn
         self._fd: int | None = None
         self._pid = 0
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """Wait for this writer's turn (at most ``timeout_s``), hold it for the block."""
+        """Wait for this writer's turn (at most ``timeout_s``), hold it for the block.
+
+        A thread asking again inside its own turn would wait for itself: it fails at once.
+        """
+        if self._holder == threading.get_ident():
+            raise BridgeError(
+                "a write transaction was opened inside another on the same thread; on SQLite it "
+                "would wait for its own lock. Pass the open session down instead."
+            )
         deadline = time.monotonic() + self.timeout_s
         if not self._threads.acquire(timeout=self.timeout_s):
             raise self._busy()
+        self._holder = threading.get_ident()
         try:
             fd = self._file_lock(deadline)
             try:
@@ -47,7 +57,15 @@ class WriterTurn:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
+            self._holder = None
             self._threads.release()
+
+    def close(self) -> None:
+        """Close the lock file (the engine was disposed); the next turn opens it again."""
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
 
     def _file_lock(self, deadline: float) -> int | None:
         if self.path is None:

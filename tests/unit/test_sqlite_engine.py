@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from testkit import counter_db
 
-from shared.db.engine import Database, sqlite_engine
+from shared.db.engine import sqlite_engine
 from shared.errors import BridgeError
 
 
@@ -49,17 +50,9 @@ def test_a_commit_survives_the_process_dying_right_after_it(tmp_path: Path) -> N
     engine.dispose()
 
 
-def _counter_db(tmp_path: Path) -> Database:
-    db = Database(sqlite_engine(f"sqlite:///{tmp_path / 'n.db'}"))
-    with db.session() as s:
-        s.execute(text("CREATE TABLE n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
-        s.execute(text("INSERT INTO n VALUES (1, 0)"))
-    return db
-
-
 def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> None:
     """Threads that read a row and then write it wait their turn instead of meeting the busy snapshot."""
-    db = _counter_db(tmp_path)
+    db = counter_db(tmp_path / "n.db")
     threads, rounds = 8, 25
     start = threading.Barrier(threads, timeout=30)
     errors: list[BaseException] = []
@@ -86,7 +79,7 @@ def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> N
 
 
 def test_a_read_takes_no_writer_lock_and_refuses_writes(tmp_path: Path) -> None:
-    db = _counter_db(tmp_path)
+    db = counter_db(tmp_path / "n.db")
     with db.session() as w:  # holds the writer lock until the end of the block
         w.execute(text("UPDATE n SET v = 5 WHERE id = 1"))
         with db.read() as r:  # another connection: reads the last commit at once
@@ -103,7 +96,7 @@ def test_a_read_takes_no_writer_lock_and_refuses_writes(tmp_path: Path) -> None:
 
 def test_a_write_transaction_inside_another_on_one_thread_fails_at_once(tmp_path: Path) -> None:
     """It would wait the whole busy timeout for the lock its own thread holds, then fail."""
-    db = _counter_db(tmp_path)
+    db = counter_db(tmp_path / "n.db")
     with db.session() as outer:
         outer.execute(text("UPDATE n SET v = 1 WHERE id = 1"))
         started = time.monotonic()
@@ -117,7 +110,7 @@ def test_a_write_transaction_inside_another_on_one_thread_fails_at_once(tmp_path
 
 
 def test_write_transactions_on_other_threads_still_wait_their_turn(tmp_path: Path) -> None:
-    db = _counter_db(tmp_path)
+    db = counter_db(tmp_path / "n.db")
     done = threading.Event()
 
     def other() -> None:

@@ -11,20 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from testkit import counter_db
 
-from shared.db.engine import Database, sqlite_engine
 from shared.db.sqlite_writer import WriterTurn
 from shared.errors import Unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _db(path: Path) -> Database:
-    db = Database(sqlite_engine(f"sqlite:///{path}"))
-    with db.session() as s:
-        s.execute(text("CREATE TABLE IF NOT EXISTS n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
-        s.execute(text("INSERT OR IGNORE INTO n VALUES (1, 0)"))
-    return db
 
 
 def _locked(lock_file: Path) -> bool:
@@ -40,7 +32,7 @@ def _locked(lock_file: Path) -> bool:
 
 def test_another_process_holding_its_turn_holds_the_lock_file_and_this_writer_waits(tmp_path: Path) -> None:
     path = tmp_path / "w.db"
-    db = _db(path)
+    db = counter_db(path)
     lock_file = tmp_path / "w.db-writer.lock"
     script = (
         "import sys, time\n"
@@ -117,3 +109,20 @@ def test_threads_wait_for_each_other_and_a_thread_waiting_too_long_is_unavailabl
     holder.join(10)
     with turn.held():
         pass
+
+
+def _open_lock_files(lock_file: Path) -> int:
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(lock_file.resolve()))
+
+
+def test_disposing_the_engine_closes_the_lock_file_and_the_next_write_opens_it(tmp_path: Path) -> None:
+    db = counter_db(tmp_path / "d.db")
+    lock_file = tmp_path / "d.db-writer.lock"
+    assert _open_lock_files(lock_file) == 1
+    db.engine.dispose()
+    assert _open_lock_files(lock_file) == 0  # a test's or an instance's database leaves no descriptor
+    with db.session() as s:
+        s.execute(text("UPDATE n SET v = 3 WHERE id = 1"))
+    assert _open_lock_files(lock_file) == 1
+    db.engine.dispose()

@@ -31,7 +31,7 @@ def turn_knowledge(
     from shared.services.knowledge import team_knowledge
 
     try:
-        full = c.db.run(lambda s: team_knowledge(c, s, team_id))
+        full = c.db.read_or_repair(lambda s: team_knowledge(c, s, team_id))
     except BridgeError as err:  # the agent answers without it rather than failing the turn
         log.warning("team knowledge not read: %s", err.message)
         return None, None
@@ -58,7 +58,7 @@ def _answer_sql(c: Ports, team_id: str, user_id: str, part: Knowledge) -> dict[s
             return get_dashboard(c, s, who, team_id, slug)[1]
 
         try:
-            text = c.db.run(read)
+            text = c.db.read_or_repair(read)
         except BridgeError:
             continue
         model = validate_dashboard(text).model

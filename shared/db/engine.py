@@ -206,6 +206,28 @@ class Database:
                 return fn(s)
         raise AssertionError("unreachable")
 
+    def read_or_repair(self, fn: Callable[[Session], T]) -> T:
+        """A read that may repair a row: in a read transaction, and only if ``fn`` writes, again as :meth:`run`.
+
+        On SQLite most such reads write nothing and so take no writer lock. ``fn`` must be safe to
+        run twice (it is idempotent, as :meth:`run` requires). On PostgreSQL it is :meth:`run`.
+        """
+        if self._turn is None:
+            return self.run(fn)
+        try:
+            with self.read() as s:
+                return fn(s)
+        except OperationalError as exc:
+            if not _refused_write(exc):
+                raise
+        return self.run(fn)
+
+
+def _refused_write(exc: BaseException) -> bool:
+    """SQLite refused a write in a :meth:`Database.read` transaction (``PRAGMA query_only``)."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, OperationalError) and getattr(orig, "sqlite_errorname", "") == "SQLITE_READONLY"
+
 
 def _write_conflict(exc: BaseException) -> bool:
     """A unique-key clash, or SQLite's lock / snapshot conflict: another writer got there first."""

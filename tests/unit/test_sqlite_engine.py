@@ -6,11 +6,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from testkit import counter_db
 
 from shared.db.engine import sqlite_engine
@@ -126,4 +128,44 @@ def test_write_transactions_on_other_threads_still_wait_their_turn(tmp_path: Pat
     thread.join(30)
     with db.read() as r:
         assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 11
+    db.engine.dispose()
+
+
+def test_a_read_that_may_repair_takes_the_writer_lock_only_when_it_writes(tmp_path: Path) -> None:
+    db = counter_db(tmp_path / "n.db")
+    runs: list[str] = []
+
+    def repair_below(floor: int) -> Callable[[Session], int]:
+        def fn(s: Session) -> int:
+            runs.append("read-only" if s.execute(text("PRAGMA query_only")).scalar() else "write")
+            v = int(s.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one())
+            if v < floor:  # the repair
+                s.execute(text("UPDATE n SET v = :f WHERE id = 1"), {"f": floor})
+                return floor
+            return v
+
+        return fn
+
+    holder_in, release = threading.Event(), threading.Event()
+
+    def hold_the_writer_lock() -> None:
+        with db.session() as s:
+            s.execute(text("UPDATE n SET v = v WHERE id = 1"))
+            holder_in.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_writer_lock)
+    holder.start()
+    assert holder_in.wait(30)
+    started = time.monotonic()
+    assert db.read_or_repair(repair_below(0)) == 0  # nothing to repair: no wait for the writer
+    assert time.monotonic() - started < 1 and runs == ["read-only"]
+    release.set()
+    holder.join(30)
+    assert db.read_or_repair(repair_below(3)) == 3  # it writes: run again in a write transaction
+    assert runs == ["read-only", "read-only", "write"]
+    with db.read() as r:
+        assert r.execute(text("SELECT v FROM n WHERE id = 1")).scalar_one() == 3
+    with pytest.raises(OperationalError, match="no such table"):  # other errors are not retried
+        db.read_or_repair(lambda s: s.execute(text("SELECT * FROM missing")))
     db.engine.dispose()

@@ -32,7 +32,7 @@ class SubjectBinding:
         who = self.inner.verify(token)
         if not who.subject:
             raise Unauthorized("ID token has no subject")
-        bound = self.db.run(lambda s: _bind(s, who.email, who.subject))
+        bound = self.db.read_or_repair(lambda s: _bind(s, who.email, who.subject))
         if bound != who.subject:
             log.warning(
                 "refused a token for %s: its subject %s differs from the bound subject %s "
@@ -53,7 +53,7 @@ def _bind(s: Session, email: str, subject: str) -> str:
     row = s.get(UserIdentity, email)
     if row is None:
         s.add(UserIdentity(email=email, subject=subject))
-        s.flush()  # a concurrent first sign-in clashes here; Database.run retries and reads its row
+        s.flush()  # a concurrent first sign-in clashes here; the retry reads its row
         return subject
     return row.subject
 

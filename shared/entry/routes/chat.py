@@ -51,7 +51,7 @@ def create_session() -> Any:
 @bp.get("/v1/chat/sessions/<session_id>")
 def get_session(session_id: str) -> Any:
     who = principal()
-    with container().db.session() as s:
+    with container().db.read() as s:
         return chat.session_json(s, chat.require_session(s, who, session_id))
 
 
@@ -75,7 +75,7 @@ def mint_stream_token(session_id: str) -> Any:
     """A short-lived token for ``?access_token=`` on this session's event stream (EventSource)."""
     who = principal()
     c = container()
-    with c.db.session() as s:
+    with c.db.read() as s:
         session = chat.require_session(s, who, session_id)
         team_id = session.team_id
     token, exp = stream_token.mint(c.local_identity.secret, who, team_id, session_id)

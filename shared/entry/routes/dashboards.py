@@ -151,7 +151,7 @@ def duplicate(team_id: str, slug: str) -> Any:
 def list_all(team_id: str) -> Any:
     who = principal()
     want = paging.page("dashboards", (datetime, str, str))
-    with container().db.session() as s:
+    with container().db.read() as s:
         rows = dashboards.list_dashboards(s, who, team_id, after=want.after, limit=want.limit + 1)
         chunk, cursor = want.finish(rows, dashboards.dashboard_key)
         return {"dashboards": [dashboard_json(d) for d in chunk], "next_cursor": cursor}
@@ -166,7 +166,7 @@ def get_one(team_id: str, slug: str) -> Any:
         row, text = dashboards.get_dashboard(c, s, who, team_id, slug)
         return dashboard_json(row), text
 
-    meta, text = c.db.run(read)  # a read may repair the pointer row; concurrent repairs retry
+    meta, text = c.db.read_or_repair(read)  # a read may repair the pointer row
     if request.args.get("format") == "yaml":
         return Response(
             text,
@@ -191,7 +191,7 @@ def list_versions(team_id: str, slug: str) -> Any:
         chunk, cursor = want.finish(rows, lambda v: (v.version,))
         return {"versions": [version_json(v) for v in chunk], "next_cursor": cursor}
 
-    return c.db.run(read)
+    return c.db.read_or_repair(read)
 
 
 @read_bp.get("/v1/teams/<team_id>/dashboards/<slug>/versions/<int:n>")
@@ -203,7 +203,7 @@ def get_version(team_id: str, slug: str, n: int) -> Any:
         v, text = dashboards.version_text(c, s, who, team_id, slug, n)
         return {**version_json(v), "yaml": text}
 
-    return c.db.run(read)
+    return c.db.read_or_repair(read)
 
 
 @read_bp.delete("/v1/teams/<team_id>/dashboards/<slug>")

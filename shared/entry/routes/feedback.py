@@ -85,7 +85,7 @@ def list_all(team_id: str) -> Any:
         chunk, cursor = want.finish(rows, lambda r: (r.created_at, r.id))
         return {"feedback": [feedback_json(r) for r in chunk], "next_cursor": cursor}
 
-    return container().db.run(read)
+    return container().db.read_or_repair(read)
 
 
 @accept_bp.post("/v1/teams/<team_id>/feedback/<feedback_id>/accept")

@@ -119,7 +119,7 @@ def get(team_id: str) -> Any:
         row, text = knowledge.get_knowledge(c, s, who, team_id)
         return knowledge_json(team_id, row, text)
 
-    body = c.db.run(read)
+    body = c.db.read_or_repair(read)
     etag = {"ETag": f'"{body["version"]}"'}
     if request.args.get("format") == "yaml":
         return Response(body["yaml"], mimetype="application/yaml", headers=etag)
@@ -137,7 +137,7 @@ def list_versions(team_id: str) -> Any:
         chunk, cursor = want.finish(rows, lambda v: (v.version,))
         return {"versions": [version_json(v) for v in chunk], "next_cursor": cursor}
 
-    return container().db.run(read)
+    return container().db.read_or_repair(read)
 
 
 @read_bp.get("/v1/teams/<team_id>/knowledge/versions/<int:n>")
@@ -149,4 +149,4 @@ def get_version(team_id: str, n: int) -> Any:
         v, text = knowledge.version_text(c, s, who, team_id, n)
         return {**version_json(v), "yaml": text}
 
-    return c.db.run(read)
+    return c.db.read_or_repair(read)

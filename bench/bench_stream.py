@@ -60,7 +60,7 @@ def run() -> list[dict[str, Any]]:
             with srv.c.db.session() as s:
                 turn = s.get(Turn, turn_id)
                 assert turn is not None
-                seq = chat.append_events(s, turn, i, [("token", {"text": f"t{i}"})])[0].seq
+                seq = chat.append_events(s, turn, i, [("token", {"text": f"t{i}"})])[0]
             committed[seq] = time.perf_counter()
         reader.join(60)
         delays = [(arrived[k] - committed[k]) * 1000 for k in committed if k in arrived]

@@ -15,12 +15,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, Update, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.model.messages import (
@@ -64,7 +63,7 @@ def handle_task(c: AgentPorts, payload: dict[str, Any]) -> None:
 def run_step(c: AgentPorts, session_id: str, turn_id: str, step: int) -> str:
     """Run ``step`` of a turn once; returns what happened (for tests and logs)."""
     owner = uuid.uuid4().hex
-    with c.db.session() as s:
+    with c.db.read() as s:  # on SQLite the writer lock is held only for the claim's one UPDATE
         turn = s.get(Turn, turn_id)
         if turn is None or turn.session_id != session_id:
             return "unknown"
@@ -75,15 +74,12 @@ def run_step(c: AgentPorts, session_id: str, turn_id: str, step: int) -> str:
             return "duplicate"
         if step > turn.step:
             return "early"
-        now = time.time()
-        if turn.lease_owner and turn.lease_until and turn.lease_until > now:
+        if turn.lease_owner and turn.lease_until and turn.lease_until > time.time():
             raise Unavailable("this step is running elsewhere; retry later")
-        turn.lease_owner, turn.lease_until, turn.status = owner, now + LEASE_S, "running"
-        try:
-            s.flush()
-        except StaleDataError:
-            raise Unavailable("this step was claimed concurrently; retry later") from None
-        loaded = _load(c, s, session_id, turn_id)  # in the claim's transaction: one commit, not two
+    if not _claim(c, turn_id, step, owner):
+        raise Unavailable("this step was claimed concurrently; retry later")
+    with c.db.read() as s:
+        loaded = _load(c, s, session_id, turn_id)
     path = step_path(loaded.session, loaded.turn, step)
     store = c.store(SESSIONS)
     existing = store.head(path)
@@ -102,7 +98,7 @@ def run_step(c: AgentPorts, session_id: str, turn_id: str, step: int) -> str:
             store.put(path, record.to_bytes(), content_type="application/json", if_generation_match=0)
         except PreconditionFailed:
             record = StepRecord.from_bytes(store.get(path).data)
-    return _commit(c, loaded, step, record, owner)
+    return _commit(c, loaded, step, record)
 
 
 class _RetryStep(Exception):
@@ -121,24 +117,67 @@ def _release(c: AgentPorts, turn_id: str, owner: str, state: dict[str, Any] | No
                 turn.state = state
 
 
-def _commit(c: AgentPorts, loaded: Loaded, step: int, record: StepRecord, owner: str) -> str:
+def _claim(c: AgentPorts, turn_id: str, step: int, owner: str) -> bool:
+    """Lease ``step`` to ``owner`` if it is still the turn's next step and nobody holds it."""
+    now = time.time()
+    with c.db.session() as s:
+        claimed = _updated(
+            s,
+            update(Turn)
+            .where(
+                Turn.id == turn_id,
+                Turn.step == step,
+                Turn.status.not_in(("done", "failed")),
+                or_(Turn.lease_owner.is_(None), Turn.lease_until.is_(None), Turn.lease_until <= now),
+            )
+            .values(
+                lease_owner=owner,
+                lease_until=now + LEASE_S,
+                status="running",
+                row_version=Turn.row_version + 1,  # an ORM copy read before this is stale
+            ),
+        )
+        return claimed == 1
+
+
+def _updated(s: Session, statement: Update) -> int:
+    """Run an UPDATE (no ORM objects to synchronize); how many rows it changed."""
+    result = s.execute(statement.execution_options(synchronize_session=False))
+    return int(cast("CursorResult[Any]", result).rowcount)
+
+
+def _commit(c: AgentPorts, loaded: Loaded, step: int, record: StepRecord) -> str:
+    """Advance the turn past ``step`` with its events, unless another delivery already did."""
+    done = {"status": record.status, "error": record.error} if record.final else {}
+    saved = TurnState.from_dict(record.state.get("turn")).saved
+    turn = loaded.turn
     try:
         with c.db.session() as s:
-            turn = s.get(Turn, loaded.turn.id)
-            assert turn is not None
-            if turn.step != step or turn.status in ("done", "failed"):
+            advanced = _updated(
+                s,
+                update(Turn)
+                .where(Turn.id == turn.id, Turn.step == step, Turn.status.not_in(("done", "failed")))
+                .values(
+                    step=step + 1,
+                    state=record.state,
+                    lease_owner=None,
+                    lease_until=None,
+                    row_version=Turn.row_version + 1,
+                    **done,
+                ),
+            )
+            if advanced != 1:
                 return "duplicate"
             append_events(s, turn, step, record.events)
             s.execute(delete(LiveToken).where(LiveToken.turn_id == turn.id, LiveToken.step == step))
-            turn.step, turn.state, turn.lease_owner, turn.lease_until = step + 1, record.state, None, None
-            if record.final:
-                turn.status, turn.error = record.status, record.error
-            saved = TurnState.from_dict(record.state.get("turn")).saved
             if saved:
-                session = s.get(ChatSession, loaded.session.id)
-                assert session is not None
-                session.dashboard_slug = saved["dashboard_slug"]
-    except (IntegrityError, StaleDataError):
+                _updated(
+                    s,
+                    update(ChatSession)
+                    .where(ChatSession.id == loaded.session.id)
+                    .values(dashboard_slug=saved["dashboard_slug"]),
+                )
+    except IntegrityError:
         history.forget(loaded.session.id)
         return "duplicate"
     history.carry(loaded.session.id, loaded.turn, step, record)
@@ -388,7 +427,7 @@ def current_dashboard(c: AgentPorts, loaded: Loaded, slug: str | None) -> Curren
 
     user = Principal(loaded.session.user_id, loaded.session.user_id)
     try:
-        row, text = c.db.run(lambda s: get_dashboard(c, s, user, loaded.team.id, slug))
+        row, text = c.db.read_or_repair(lambda s: get_dashboard(c, s, user, loaded.team.id, slug))
     except BridgeError:  # deleted or no longer readable: the model still learns the slug
         return CurrentDashboard(slug)
     return CurrentDashboard(slug, row.version, text)

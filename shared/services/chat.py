@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.adapters.identity.port import Principal
 from shared.adapters.tasks.naming import task_name
-from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn
+from shared.db.models import ChatEvent, ChatSession, Connection, LiveToken, TeamMember, Turn, utcnow
 from shared.db.wakeup import mark
 from shared.errors import Conflict, NotFound
 from shared.ports import Ports
@@ -89,28 +89,30 @@ def enqueue_step(c: Ports, session_id: str, turn_id: str, step: int) -> None:
     )
 
 
-def append_events(
-    s: Session, turn: Turn, step: int, events: list[tuple[str, dict[str, Any]]]
-) -> list[ChatEvent]:
-    """Append a step's events (raises IntegrityError if this step's events already exist)."""
+def append_events(s: Session, turn: Turn, step: int, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    """Append a step's events in one INSERT; their ids (IntegrityError if this step's are there already)."""
+    if not events:
+        return []
     last = last_event_id(s, turn.session_id)
+    now = utcnow()
     rows = []
     for idx, (kind, data) in enumerate(events):
         assert kind in EVENT_TYPES, kind
-        row = ChatEvent(
-            session_id=turn.session_id,
-            seq=last + idx + 1,
-            turn_id=turn.id,
-            step=step,
-            idx=idx,
-            type=kind,
-            data={"turn_id": turn.id, "step": step, **data},
+        rows.append(
+            {
+                "session_id": turn.session_id,
+                "seq": last + idx + 1,
+                "turn_id": turn.id,
+                "step": step,
+                "idx": idx,
+                "type": kind,
+                "data": {"turn_id": turn.id, "step": step, **data},
+                "created_at": now,
+            }
         )
-        s.add(row)
-        rows.append(row)
-    s.flush()
+    s.execute(insert(ChatEvent), rows)
     mark(s, turn.session_id)  # the session's streams wake when this commits
-    return rows
+    return [last + idx + 1 for idx in range(len(rows))]
 
 
 def last_event_id(s: Session, session_id: str) -> int:

@@ -23,6 +23,7 @@ from shared.db.models import ChatEvent
 from shared.services import chat
 
 WORDS = [f"word{n:02d} " for n in range(40)]  # 280 characters: six committed token chunks
+WRITE_STATEMENTS: list[list[str]] = []  # per write transaction: the verb of every statement it ran
 
 
 @pytest.fixture
@@ -34,17 +35,21 @@ def env(chat_env: ChatEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ch
     monkeypatch.setattr(runner, "LIVE_FLUSH_S", 3600.0)
     history.clear()
     writes: list[Any] = []  # per write transaction: the tables it inserted into
+    WRITE_STATEMENTS.clear()
 
     @event.listens_for(chat_env.c.db.engine, "before_cursor_execute")
     def statement(conn: Any, _cur: Any, sql: str, *_: Any) -> None:
         verb = sql.lstrip().split(None, 1)[0].upper()
+        conn.info.setdefault("ran", []).append(verb)
         if verb in ("INSERT", "UPDATE", "DELETE"):
             conn.info.setdefault("wrote", []).append(sql.split("(")[0].split(" SET ")[0].strip())
 
     @event.listens_for(chat_env.c.db.engine, "commit")
     def commit(conn: Any) -> None:
+        ran = conn.info.pop("ran", [])
         if conn.info.get("wrote"):
             writes.append(conn.info.pop("wrote"))
+            WRITE_STATEMENTS.append(ran)
 
     yield chat_env, writes
     event.remove(chat_env.c.db.engine, "before_cursor_execute", statement)
@@ -80,10 +85,17 @@ def test_a_step_commits_its_events_once_and_its_live_text_twice(env: tuple[ChatE
             for tx in step
         ]
 
-    # claim (+ the history read in the same transaction), the first text, the rest before the tool
-    # runs, then one transaction with every event of the step
+    # the claim, the first text, the rest before the tool runs, then one transaction with every
+    # event of the step
     assert kinds(tool_step) == ["claim", "live", "live", "events"]
     assert kinds(final_step) == ["claim", "live", "events"]  # a final answer's rest is committed at once
+    # on SQLite a write transaction holds the writer lock: the claim is its one UPDATE (the step
+    # reads the turn and its history in read transactions); the events' commit advances the turn,
+    # reads the last event id, inserts every event at once (Postgres: a notify) and drops the live text
+    assert WRITE_STATEMENTS.count(["UPDATE"]) == 2, WRITE_STATEMENTS
+    notify = ["SELECT"] if chat_env.c.db.engine.dialect.name == "postgresql" else []
+    commits = [ran for ran in WRITE_STATEMENTS if "DELETE" in ran]
+    assert commits == [["UPDATE", "SELECT", "INSERT", *notify, "DELETE"]] * 2, WRITE_STATEMENTS
     with chat_env.c.db.session() as s:
         rows = s.scalars(
             select(ChatEvent).where(ChatEvent.session_id == session_id).order_by(ChatEvent.seq)

@@ -173,34 +173,72 @@ def save_dashboard(
     """Validate, dry-run and store a new version; ``if_match`` is the version being replaced.
 
     ``text`` is the YAML, or a :class:`ValidatedDashboard` already loaded from it (e.g. by the
-    agent's validate tool): then it is not parsed or validated again.
+    agent's validate tool): then it is not parsed or validated again. One transaction: a caller
+    on SQLite that can afford two runs :func:`prepare_save` in a read transaction and
+    :func:`commit_save` in a short write one.
     """
+    return commit_save(
+        c,
+        s,
+        who,
+        prepare_save(c, s, who, team_id, slug, text, if_match=if_match, connection_id=connection_id),
+    )
+
+
+@dataclass(frozen=True)
+class PreparedSave:
+    """A save checked against the rows as :func:`prepare_save` read them: the work outside the write."""
+
+    team_id: str
+    slug: str
+    if_match: int | None
+    connection_id: str
+    checked: ValidatedDashboard
+    bytes_by_query: dict[str, int]
+    artifact: CompiledArtifact  # compiled for generation 0; the save's own is set when stored
+
+
+def prepare_save(
+    c: Ports,
+    s: Session,
+    who: Principal,
+    team_id: str,
+    slug: str,
+    text: str | ValidatedDashboard,
+    *,
+    if_match: int | None,
+    connection_id: str | None = None,
+) -> PreparedSave:
+    """Everything a save checks before it writes: the version precondition as read now, the YAML
+    validated, every query dry-run under the cap, the dashboard compiled. It writes only to repair
+    the pointer row (:func:`repair`), so it suits :meth:`~shared.db.engine.Database.read_or_repair`."""
+    from shared.dashboards.artifact import build
+
     team = require_team(s, who, team_id)
     check_slug(slug)
     existing = repair(c, s, team.id, slug)
-    live = existing if existing is not None and existing.deleted_at is None else None
-    if live is not None and if_match is None:
-        raise PreconditionRequired(
-            f"dashboard '{slug}' exists at version {live.version}; send If-Match: {live.version} to replace it",
-            details={"current_version": live.version},
-        )
-    if live is None and if_match not in (None, 0):
-        raise Conflict("dashboard does not exist (If-Match given)", details={"current_version": None})
-    if live is not None and if_match != live.version:
-        raise Conflict(
-            f"dashboard '{slug}' is at version {live.version}, not {if_match}",
-            details={"current_version": live.version},
-        )
+    _check_precondition(slug, existing, if_match)
     conn = pick_connection(s, team, connection_id, existing)
     checked, bytes_by_query = check_dashboard(c, s, team, conn, text)
-    dashboard = checked.model
+    tables = {name: guarded.tables for name, guarded in checked.queries.items()}
+    return PreparedSave(
+        team.id, slug, if_match, conn.id, checked, bytes_by_query, build(checked.model, tables, 0)
+    )
 
+
+def commit_save(c: Ports, s: Session, who: Principal, prepared: PreparedSave) -> SaveResult:
+    """Store a prepared save as the next version if the precondition still holds (a write transaction)."""
+    team = require_team(s, who, prepared.team_id)
+    slug = prepared.slug
+    existing = repair(c, s, team.id, slug)
+    live = _check_precondition(slug, existing, prepared.if_match)
+    conn = pick_connection(s, team, prepared.connection_id, existing)
     version = _next_version(s, existing)
     path = yaml_path(team.id, slug)
     try:
         info = c.store(DASHBOARDS).put(
             path,
-            checked.text.encode(),
+            prepared.checked.text.encode(),
             content_type="application/yaml",
             metadata={
                 "version": str(version),
@@ -218,12 +256,27 @@ def save_dashboard(
             f"dashboard '{slug}' was saved by someone else meanwhile (now version {current})",
             details={"current_version": current},
         ) from None
-    from shared.dashboards.artifact import build
+    store_artifact(c, team.id, slug, prepared.artifact.model_copy(update={"generation": info.generation}))
+    row = _record(s, team.id, slug, info, prepared.checked.model, conn.id, who.user_id, existing)
+    return SaveResult(row, created=live is None, bytes_by_query=prepared.bytes_by_query)
 
-    tables = {name: guarded.tables for name, guarded in checked.queries.items()}
-    store_artifact(c, team.id, slug, build(dashboard, tables, info.generation))
-    row = _record(s, team.id, slug, info, dashboard, conn.id, who.user_id, existing)
-    return SaveResult(row, created=live is None, bytes_by_query=bytes_by_query)
+
+def _check_precondition(slug: str, existing: Dashboard | None, if_match: int | None) -> Dashboard | None:
+    """The live row ``if_match`` may replace (None: the slug is free); else why not."""
+    live = existing if existing is not None and existing.deleted_at is None else None
+    if live is not None and if_match is None:
+        raise PreconditionRequired(
+            f"dashboard '{slug}' exists at version {live.version}; send If-Match: {live.version} to replace it",
+            details={"current_version": live.version},
+        )
+    if live is None and if_match not in (None, 0):
+        raise Conflict("dashboard does not exist (If-Match given)", details={"current_version": None})
+    if live is not None and if_match != live.version:
+        raise Conflict(
+            f"dashboard '{slug}' is at version {live.version}, not {if_match}",
+            details={"current_version": live.version},
+        )
+    return live
 
 
 def _next_version(s: Session, existing: Dashboard | None) -> int:

@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING, Any, Final
 from shared.adapters.model import protocol as p
 from shared.agent.context import sql_fingerprint
 from shared.agent.tools.registry import tool
-from shared.agent.tools.scope import Scope, scoped, scoped_write
+from shared.agent.tools.scope import Scope, scoped, scoped_repairing
 from shared.bounded_cache import BoundedCache
 from shared.dashboards.chart_rules import ERROR, check_dashboard_views
 from shared.errors import Conflict, PreconditionRequired, ValidationFailed
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shared.agent.context import AgentContext
     from shared.dashboards.model import Dashboard
     from shared.dashboards.validated import ValidatedDashboard
+    from shared.services.dashboards import PreparedSave
 
 DEFAULT_THEME: Final = "monotone"
 DEFAULT_THEME_LINE = f"theme: {DEFAULT_THEME}"
@@ -49,7 +53,11 @@ def with_default_theme(text: str, model: Dashboard) -> str:
 
 def preview_url(scope: Scope, slug: str) -> str:
     """Where the web app shows dashboard ``slug`` of this scope's team."""
-    return f"{scope.ctx.ports.settings.public_url}/d/{scope.ctx.team_id}/{slug}"
+    return _preview(scope.ctx, slug)
+
+
+def _preview(ctx: AgentContext, slug: str) -> str:
+    return f"{ctx.ports.settings.public_url}/d/{ctx.team_id}/{slug}"
 
 
 def load_yaml(scope: Scope, text: str) -> tuple[list[dict[str, Any]], ValidatedDashboard | None]:
@@ -139,14 +147,60 @@ def validate_dashboard_yaml(scope: Scope, yaml: str) -> p.ValidationResult:
     },
     result=p.SavedDashboard,
 )
-@scoped_write
 def save_dashboard_yaml(
-    scope: Scope, slug: str, yaml: str, expected_version: int | None = None
+    ctx: AgentContext, slug: str, yaml: str, expected_version: int | None = None
 ) -> p.SavedDashboard:
-    from shared.services.dashboards import get_dashboard, save_dashboard
+    """Checked, dry-run and compiled in a read transaction; stored in a short write one (on
+    SQLite the writer lock is not held while the warehouse dry-runs)."""
+    from shared.services.dashboards import commit_save, get_dashboard, prepare_save
 
-    ctx, s = scope.ctx, scope.session
-    checked, loaded = _check(scope, yaml)  # lines as the model wrote them
+    db, written, warnings = ctx.ports.db, "", list[p.ChartWarning]()
+
+    def prepare(s: Session) -> PreparedSave:
+        nonlocal written, warnings
+        scope = Scope.open(ctx, s)
+        checked, loaded = _check(scope, yaml)  # lines as the model wrote them
+        _refuse_unchecked(checked)
+        warnings = checked.warnings
+        assert loaded is not None  # valid
+        document = themed(loaded)
+        written = document if isinstance(document, str) else document.text
+        return prepare_save(
+            ctx.ports,
+            s,
+            ctx.user,
+            ctx.team_id,
+            slug,
+            document,
+            if_match=expected_version,
+            connection_id=scope.conn.id,
+        )
+
+    try:
+        prepared = db.read_or_repair(prepare)
+        with db.session() as s:
+            row = commit_save(ctx.ports, s, ctx.user, prepared).dashboard
+    except (Conflict, PreconditionRequired):
+        # A retried step may replay a save that already happened: the same text at the head is success.
+        if not written:
+            raise
+        row, current = db.read_or_repair(lambda s: get_dashboard(ctx.ports, s, ctx.user, ctx.team_id, slug))
+        if current != written:
+            raise
+    saved = p.SavedDashboard(
+        dashboard_slug=slug, version=row.version, yaml_path=row.yaml_path, preview_url=_preview(ctx, slug)
+    )
+    record = saved.to_json()
+    ctx.emit("yaml_artifact", {"dashboard_slug": slug, "version": row.version, "yaml": written})
+    ctx.emit("dashboard_saved", dict(record))
+    ctx.state.saved = dict(record)
+    ctx.state.dashboard_slug, ctx.state.dashboard_version = slug, row.version
+    saved.warnings = warnings
+    return saved
+
+
+def _refuse_unchecked(checked: p.ValidationResult) -> None:
+    """Nothing is saved while the YAML has errors or a query has not passed its dry run this turn."""
     if checked.errors:
         raise ValidationFailed(
             f"the dashboard YAML is invalid ({len(checked.errors)} errors); nothing was saved",
@@ -162,38 +216,6 @@ def save_dashboard_yaml(
                 for n in checked.not_dry_run
             ],
         )
-    assert loaded is not None  # valid
-    document = themed(loaded)
-    text = document if isinstance(document, str) else document.text
-    try:
-        row = save_dashboard(
-            ctx.ports,
-            s,
-            ctx.user,
-            ctx.team_id,
-            slug,
-            document,
-            if_match=expected_version,
-            connection_id=scope.conn.id,
-        ).dashboard
-    except (Conflict, PreconditionRequired):
-        # A retried step may replay a save that already happened: the same text at the head is success.
-        row, current = get_dashboard(ctx.ports, s, ctx.user, ctx.team_id, slug)
-        if current != text:
-            raise
-    saved = p.SavedDashboard(
-        dashboard_slug=slug,
-        version=row.version,
-        yaml_path=row.yaml_path,
-        preview_url=preview_url(scope, slug),
-    )
-    record = saved.to_json()
-    ctx.emit("yaml_artifact", {"dashboard_slug": slug, "version": row.version, "yaml": text})
-    ctx.emit("dashboard_saved", dict(record))
-    ctx.state.saved = dict(record)
-    ctx.state.dashboard_slug, ctx.state.dashboard_version = slug, row.version
-    saved.warnings = checked.warnings
-    return saved
 
 
 @tool(
@@ -232,7 +254,7 @@ def list_dashboards(scope: Scope) -> p.ListDashboardsResult:
     },
     result=p.DashboardText,
 )
-@scoped_write  # reading may repair the dashboard's pointer row
+@scoped_repairing  # reading may repair the dashboard's pointer row
 def get_dashboard(scope: Scope, slug: str) -> p.DashboardText:
     from shared.services.dashboards import get_dashboard as read_dashboard
 

@@ -144,21 +144,24 @@ def scoped(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn(scope, **arguments)`` as a tool function ``(ctx, **arguments)``: one read-only session per call.
 
     Read-only (:meth:`~shared.db.engine.Database.read`): on SQLite a tool that queries the warehouse
-    holds no writer lock meanwhile. A tool that writes is wrapped with :func:`scoped_write`.
+    holds no writer lock meanwhile. A read that may repair a row is :func:`scoped_repairing`; the
+    tool that saves opens its own short write transaction.
     """
-    return _scoped(fn, write=False)
 
-
-def scoped_write(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """:func:`scoped` in a write transaction (a tool that saves, or a read that may repair a row)."""
-    return _scoped(fn, write=True)
-
-
-def _scoped(fn: Callable[..., Any], *, write: bool) -> Callable[..., Any]:
     @functools.wraps(fn)
     def run(ctx: AgentContext, **arguments: Any) -> Any:
-        db = ctx.ports.db
-        with db.session() if write else db.read() as s:
+        with ctx.ports.db.read() as s:
             return fn(Scope.open(ctx, s), **arguments)
+
+    return run
+
+
+def scoped_repairing(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`scoped` for a read that may repair a row (:meth:`~shared.db.engine.Database.read_or_repair`):
+    ``fn`` may run twice, so it must not emit events."""
+
+    @functools.wraps(fn)
+    def run(ctx: AgentContext, **arguments: Any) -> Any:
+        return ctx.ports.db.read_or_repair(lambda s: fn(Scope.open(ctx, s), **arguments))
 
     return run

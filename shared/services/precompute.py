@@ -19,6 +19,8 @@ from shared.errors import RetryLater
 from shared.services.dashboards import DASHBOARDS
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from shared.services.serving import ServingPorts
 
 log = logging.getLogger("bridge.precompute")
@@ -57,7 +59,7 @@ def handle_finalize(c: ServingPorts, event: Any) -> str:
     try:
         from shared.services.serving import warm
 
-        with c.db.session() as s:
+        def run(s: Session) -> str:
             team = s.scalar(select(Team).where(Team.id == match["team"]))
             if team is None:
                 return "ignored"
@@ -70,11 +72,14 @@ def handle_finalize(c: ServingPorts, event: Any) -> str:
             if row.generation > generation or row.deleted_at is not None:
                 return "stale"
             warm(c, s, team, match["slug"])
+            return "warmed"
+
+        outcome = c.db.read_or_repair(run)  # the warehouse runs while other writers go on
     except Exception:
         with c.db.session() as s:
             s.execute(delete(ProcessedEvent).where(ProcessedEvent.key == key))
         raise
-    return "warmed"
+    return outcome
 
 
 def handle_task(c: ServingPorts, payload: dict[str, Any]) -> None:

@@ -12,14 +12,14 @@ import pytest
 import requests
 import sqlglot.generator
 import sqlglot.parser
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_dashboards_api import put, setup_team
 
 from shared import sqlguard
 from shared.adapters.warehouse import bytes_estimate, duckdb_prepared
 from shared.bootstrap import Container
 from shared.dashboards import validate
-from shared.db.models import Dataset, Table
+from shared.db.models import Dataset, Table, Team
 from shared.services import precompute
 
 TWO_VIEWS = """\
@@ -212,3 +212,30 @@ def test_the_cache_object_is_written_behind_the_response(
         body = dashboard_data(container, s, who, t, "miss", {"start_date": "2020-01-01"})
     assert {v["cache"] for v in body["views"]} == {"hit"} and svc.warehouse_calls == calls
     assert [v["values"] for v in body["views"]] == [v["values"] for v in first.values()]
+
+
+def test_a_miss_runs_while_another_transaction_writes(
+    dev_server: Any, token: Any, container: Container, work: SqlglotWork
+) -> None:
+    """A miss reads in a read transaction: on SQLite the warehouse runs while a writer holds the
+    writer lock, which a write transaction would have waited for (here: until the test gave up)."""
+    h, t = setup_team(dev_server, token)
+    assert put(dev_server, h, t, "miss", TWO_VIEWS).status_code == 201
+    holding, answered = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with container.db.session() as s:
+            s.execute(update(Team).where(Team.id == t).values(name="Acme, renamed meanwhile"))
+            holding.set()
+            answered.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        r = requests.post(f"{dev_server.url}/v1/teams/{t}/dashboards/miss/refresh", headers=h, timeout=10)
+    finally:
+        answered.set()
+        thread.join(30)
+    assert r.status_code == 200, r.text
+    assert {v["cache"] for v in r.json()["views"]} == {"miss"}

@@ -22,20 +22,23 @@ from shared.services.serving.access import POINTER_TTL_S
 
 @pytest.fixture
 def counted(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    """Counts of database sessions opened and SQL statements run, from now on."""
+    """Counts of database sessions opened (write or read-only) and SQL statements run, from now on."""
     counts = {"sessions": 0, "statements": 0}
-    opened = container.db.session
 
-    @contextmanager
-    def session() -> Iterator[Any]:
-        counts["sessions"] += 1
-        with opened() as s:
-            yield s
+    def counting(opened: Any) -> Any:
+        @contextmanager
+        def session() -> Iterator[Any]:
+            counts["sessions"] += 1
+            with opened() as s:
+                yield s
+
+        return session
 
     def statement(*_: Any) -> None:
         counts["statements"] += 1
 
-    monkeypatch.setattr(container.db, "session", session)
+    monkeypatch.setattr(container.db, "session", counting(container.db.session))
+    monkeypatch.setattr(container.db, "read", counting(container.db.read))
     event.listen(container.db.engine, "before_cursor_execute", statement)
     yield counts
     event.remove(container.db.engine, "before_cursor_execute", statement)

@@ -51,8 +51,9 @@ def _respond(team_id: str, slug: str, view_id: str | None = None, *, force: bool
     if body is None:
         who = principal()
         c = container()
-        with c.db.session() as s:
-            body = c.data_service.response(s, who, team_id, slug, params, view_id=view_id, force=force)
+        body = c.db.read_or_repair(  # on SQLite a miss holds no writer lock while the warehouse runs
+            lambda s: c.data_service.response(s, who, team_id, slug, params, view_id=view_id, force=force)
+        )
     resp = Response(mimetype="application/json")
     if not force and "gzip" in request.headers.get("Accept-Encoding", ""):
         resp.set_data(body.packed)
@@ -76,8 +77,8 @@ def view_csv(team_id: str, slug: str, view_id: str) -> Any:
 
     who = principal()
     c = container()
-    with c.db.session() as s:
-        out = view_export.view_csv(c, s, who, team_id, slug, view_id, _params())
+    params = _params()
+    out = c.db.read_or_repair(lambda s: view_export.view_csv(c, s, who, team_id, slug, view_id, params))
     resp = Response(out.text, mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{slug}-{view_id}.csv"'
     resp.headers["X-Bridge-Rows"] = str(out.rows)
@@ -93,8 +94,8 @@ def view_sql(team_id: str, slug: str, view_id: str) -> Any:
 
     who = principal()
     c = container()
-    with c.db.session() as s:
-        return view_export.view_sql(c, s, who, team_id, slug, view_id, _params())
+    params = _params()
+    return c.db.read_or_repair(lambda s: view_export.view_sql(c, s, who, team_id, slug, view_id, params))
 
 
 @bp.get(f"{BASE}/parameters/<name>/values")
@@ -104,8 +105,10 @@ def parameter_values(team_id: str, slug: str, name: str) -> Any:
 
     who = principal()
     c = container()
-    with c.db.session() as s:
-        return param_values.parameter_values(c, s, who, team_id, slug, name, _params())
+    params = _params()
+    return c.db.read_or_repair(
+        lambda s: param_values.parameter_values(c, s, who, team_id, slug, name, params)
+    )
 
 
 @bp.get(f"{BASE}/data/<view_id>")
@@ -126,5 +129,4 @@ def warm(team_id: str, slug: str) -> Any:
 
     who = principal()
     c = container()
-    with c.db.session() as s:
-        return serving.warm(c, s, require_team(s, who, team_id), slug)
+    return c.db.read_or_repair(lambda s: serving.warm(c, s, require_team(s, who, team_id), slug))

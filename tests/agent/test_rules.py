@@ -488,3 +488,37 @@ views:
     assert typed == plain
     assert ("by_day", ERROR) in [(f.view, f.level) for f in typed]
     assert any(f.view == "bars" and "time axis" in f.message for f in typed)
+
+
+def test_a_save_dry_runs_its_queries_outside_a_write_transaction(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a write transaction holds the writer lock: the save's dry runs (warehouse work)
+    run before it opens. A write opened on the thread inside a write fails at once, so the probe
+    opens one at each dry run."""
+    from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+    from shared.errors import BridgeError
+
+    inside: list[bool] = []
+    real = DuckDBWarehouse.dry_run
+
+    def probed(self: DuckDBWarehouse, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with env.c.db.session():
+                inside.append(False)
+        except BridgeError:
+            inside.append(True)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDBWarehouse, "dry_run", probed)
+    messages, _ = env.turn(
+        ScriptedModel(
+            [
+                call("run_dry_run_query", sql=SQL_A),
+                call("save_dashboard_yaml", 1, slug="dry-runs-outside", yaml=dashboard_yaml(SQL_A)),
+                ["saved"],
+            ]
+        )
+    )
+    assert results(messages, "save_dashboard_yaml")[0].error is None
+    assert len(inside) >= 2 and not any(inside), inside  # the tool's dry run and the save's

@@ -219,3 +219,43 @@ def test_other_team_cannot_see_or_write(dev_server, token) -> None:
         assert r.status_code == 404
     assert requests.get(f"{dev_server.url}/v1/teams/{t}/dashboards", headers=eve).status_code == 404
     assert put(dev_server, eve, t, "mine", GOOD, version=1).status_code == 404
+
+
+def test_a_save_dry_runs_while_another_transaction_writes(dev_server, token, container, monkeypatch) -> None:
+    """A PUT validates and dry-runs in a read transaction: on SQLite its dry runs go on while
+    another writer holds the lock; only the object write and the pointer row wait for it."""
+    from sqlalchemy import text
+
+    from shared.adapters.warehouse.duckdb_adapter import DuckDBWarehouse
+
+    h, t = setup_team(dev_server, token)
+    dry_ran = threading.Event()
+    real = DuckDBWarehouse.dry_run
+
+    def noted(self, *args, **kwargs):
+        result = real(self, *args, **kwargs)
+        dry_ran.set()
+        return result
+
+    monkeypatch.setattr(DuckDBWarehouse, "dry_run", noted)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with container.db.session() as s:
+            s.execute(text("UPDATE teams SET name = name WHERE id = :t"), {"t": t})
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    answer: list[requests.Response] = []
+    saver = threading.Thread(target=lambda: answer.append(put(dev_server, h, t, "held", GOOD)))
+    try:
+        assert holding.wait(10)
+        saver.start()
+        assert dry_ran.wait(10), "the save's dry run waited for the other transaction"
+    finally:
+        release.set()
+        thread.join(30)
+    saver.join(30)
+    assert answer and answer[0].status_code == 201, answer and answer[0].text

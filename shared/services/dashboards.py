@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 REPAIR_AFTER_S = 30.0  # far longer than a save takes between its object write and its row update
 
 log = logging.getLogger("bridge.dashboards")
+P = ParamSpec("P")
 
 if TYPE_CHECKING:
     from shared.dashboards.artifact import CompiledArtifact
@@ -159,32 +161,6 @@ def check_dashboard(
     return document, bytes_by_query
 
 
-def save_dashboard(
-    c: Ports,
-    s: Session,
-    who: Principal,
-    team_id: str,
-    slug: str,
-    text: str | ValidatedDashboard,
-    *,
-    if_match: int | None,
-    connection_id: str | None = None,
-) -> SaveResult:
-    """Validate, dry-run and store a new version; ``if_match`` is the version being replaced.
-
-    ``text`` is the YAML, or a :class:`ValidatedDashboard` already loaded from it (e.g. by the
-    agent's validate tool): then it is not parsed or validated again. One transaction: a caller
-    on SQLite that can afford two runs :func:`prepare_save` in a read transaction and
-    :func:`commit_save` in a short write one.
-    """
-    return commit_save(
-        c,
-        s,
-        who,
-        prepare_save(c, s, who, team_id, slug, text, if_match=if_match, connection_id=connection_id),
-    )
-
-
 @dataclass(frozen=True)
 class PreparedSave:
     """A save checked against the rows as :func:`prepare_save` read them: the work outside the write."""
@@ -226,6 +202,19 @@ def prepare_save(
     )
 
 
+def _in_one_transaction(
+    prepare: Callable[Concatenate[Ports, Session, Principal, P], PreparedSave],
+) -> Callable[Concatenate[Ports, Session, Principal, P], SaveResult]:
+    def save(c: Ports, s: Session, who: Principal, *args: P.args, **kwargs: P.kwargs) -> SaveResult:
+        """Validate, dry-run and store a new version in ``s``; ``if_match`` is the version being
+        replaced. ``text`` is the YAML, or a :class:`ValidatedDashboard` already loaded from it (then
+        it is not parsed or validated again). A caller on SQLite that can afford two transactions
+        runs :func:`prepare_save` in a read one and :func:`commit_save` in a short write one."""
+        return commit_save(c, s, who, prepare(c, s, who, *args, **kwargs))
+
+    return save
+
+
 def commit_save(c: Ports, s: Session, who: Principal, prepared: PreparedSave) -> SaveResult:
     """Store a prepared save as the next version if the precondition still holds (a write transaction)."""
     team = require_team(s, who, prepared.team_id)
@@ -259,6 +248,9 @@ def commit_save(c: Ports, s: Session, who: Principal, prepared: PreparedSave) ->
     store_artifact(c, team.id, slug, prepared.artifact.model_copy(update={"generation": info.generation}))
     row = _record(s, team.id, slug, info, prepared.checked.model, conn.id, who.user_id, existing)
     return SaveResult(row, created=live is None, bytes_by_query=prepared.bytes_by_query)
+
+
+save_dashboard = _in_one_transaction(prepare_save)
 
 
 def _check_precondition(slug: str, existing: Dashboard | None, if_match: int | None) -> Dashboard | None:

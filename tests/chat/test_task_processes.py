@@ -120,3 +120,27 @@ def test_a_model_installed_on_the_parent_is_refused(spawned) -> None:
     c, _, _ = spawned
     with pytest.raises(Conflict):
         c.install_model(OfflinePlanner())
+
+
+def test_a_child_imports_what_a_first_step_needs_before_its_first_task(
+    tmp_path: Path, db_url: str, demo_warehouse: Path
+) -> None:
+    """The first chat step of a fresh process does not wait ~0.4 s for imports: the child has
+    loaded DuckDB's extension module (one of them) while it waited, before any task reached it."""
+    import time
+
+    c = make_container(tmp_path / "data", db_url, demo_warehouse, task_processes=1)
+    try:
+        queue = queue_of(c)
+        assert queue.processes is not None
+        [pid] = queue.processes.pids
+        deadline = time.monotonic() + 30
+        loaded = False
+        while not loaded and time.monotonic() < deadline:
+            loaded = "_duckdb" in Path(f"/proc/{pid}/maps").read_text()
+            time.sleep(0.2)
+        assert loaded, "the task process had not imported duckdb 30 s after it was spawned"
+        assert queue.processes.spawned == 1  # no task ran: the same, first child
+    finally:
+        c.task_queue.close()  # type: ignore[attr-defined]
+        c.db.engine.dispose()

@@ -81,12 +81,19 @@ def wait_healthy(url: str, timeout_s: float = 30.0) -> bool:
     return False
 
 
-def counter_db(file: Path) -> Database:
-    """A SQLite database at ``file`` with one counter row: table ``n``, id 1, v 0."""
+def sqlite_db(file: Path, *setup: str) -> Database:
+    """A SQLite database at ``file`` after the ``setup`` statements (one transaction)."""
     from sqlalchemy import text
 
     db = Database(sqlite_engine(f"sqlite:///{file}"))
     with db.session() as s:
-        s.execute(text("CREATE TABLE n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
-        s.execute(text("INSERT INTO n VALUES (1, 0)"))
+        for statement in setup:
+            s.execute(text(statement))
     return db
+
+
+def counter_db(file: Path) -> Database:
+    """A SQLite database at ``file`` with one counter row: table ``n``, id 1, v 0."""
+    return sqlite_db(
+        file, "CREATE TABLE n (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)", "INSERT INTO n VALUES (1, 0)"
+    )

@@ -8,17 +8,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from testkit import sqlite_db
 
-from shared.db.engine import Database, sqlite_engine
+from shared.db.engine import Database
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    database = Database(sqlite_engine(f"sqlite:///{tmp_path / 'run.db'}"))
-    with database.session() as s:
-        s.execute(text("CREATE TABLE pointer (slug TEXT PRIMARY KEY, version INTEGER)"))
-        s.execute(text("INSERT INTO pointer VALUES ('sales', 3)"))
-    return database
+    return sqlite_db(
+        tmp_path / "run.db",
+        "CREATE TABLE pointer (slug TEXT PRIMARY KEY, version INTEGER)",
+        "INSERT INTO pointer VALUES ('sales', 3)",
+    )
 
 
 def test_a_unique_key_clash_is_retried_and_the_retry_reads_the_winner(db: Database) -> None:

@@ -41,7 +41,7 @@ def child_main(settings: Settings, commands: Connection, requests: Connection) -
     from shared.agent import runner  # noqa: F401  (imported before the first step, not during it)
     from shared.services import precompute  # noqa: F401
 
-    preload(settings)
+    preload(c)
 
     log.debug("task process %d ready", os.getpid())
     while True:
@@ -55,29 +55,32 @@ def child_main(settings: Settings, commands: Connection, requests: Connection) -
 
 
 # What a first chat step imports (~0.4 s of a 2-core machine), imported while the process waits
-# for its first task: the catalog search, team knowledge, the dashboard loader and compiler, the
-# local warehouse and its SQL dialect.
+# for its first task: the catalog search, team knowledge, the prompts, the dashboard loader,
+# compiler and artifact, the local warehouse and the SQL dialects.
 PRELOAD = (
     "bm25s",
+    "shared.agent.prompts",
     "shared.agent.tools.search",
     "shared.knowledge.retrieve",
     "shared.knowledge.validate",
     "shared.dashboards.validate",
     "shared.dashboards.compile",
     "shared.dashboards.params",
+    "shared.dashboards.artifact",
     "shared.adapters.warehouse.duckdb_adapter",
     "sqlglot.dialects.duckdb",
+    "sqlglot.dialects.bigquery",
 )
 
 
-def preload(settings: Settings) -> list[str]:
-    """Import :data:`PRELOAD` and the offline planner when it is the model; the names imported."""
+def preload(c: Container) -> None:
+    """Import :data:`PRELOAD` (and the offline planner when it is the model) and build the tools."""
     import importlib
 
-    names = [*PRELOAD, *(["shared.adapters.model.offline.model"] if settings.model == "offline" else [])]
-    for name in names:
+    offline = ["shared.adapters.model.offline.model"] if c.settings.model == "offline" else []
+    for name in [*PRELOAD, *offline]:
         importlib.import_module(name)
-    return names
+    c.tools  # noqa: B018  (the registry: every tool module imported, every schema built)
 
 
 def _outcome(c: Container, fn: Callable[[dict[str, Any]], None], handler: str, body: str) -> tuple[str, str]:

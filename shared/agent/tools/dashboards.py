@@ -154,7 +154,9 @@ def save_dashboard_yaml(
     SQLite the writer lock is not held while the warehouse dry-runs)."""
     from shared.services.dashboards import commit_save, get_dashboard, prepare_save
 
-    db, written, warnings = ctx.ports.db, "", list[p.ChartWarning]()
+    db = ctx.ports.db
+    written = ""  # the text saved (the model's, with the default theme when it set none)
+    warnings: list[p.ChartWarning] = []
 
     def prepare(s: Session) -> PreparedSave:
         nonlocal written, warnings

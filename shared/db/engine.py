@@ -191,8 +191,9 @@ class Database:
     def run(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
         """Run ``fn`` in a transaction, retried when a concurrent writer got there first.
 
-        For idempotent work only (reads that may repair a pointer row): a unique-key clash or a
-        SQLite snapshot conflict means another request wrote the same row, so a retry reads it.
+        For idempotent work only (a first sign-in's binding, a repair; a read that may repair goes
+        through :meth:`read_or_repair`): a unique-key clash or a SQLite snapshot conflict means
+        another request wrote the same row, so a retry reads it.
         """
         from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 

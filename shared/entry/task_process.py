@@ -54,13 +54,13 @@ def child_main(settings: Settings, commands: Connection, requests: Connection) -
         commands.send(_outcome(c, handlers[handler], handler, body))
 
 
-# What a first chat step imports (~0.4 s of a 2-core machine), imported while the process waits
-# for its first task: the catalog search, team knowledge, the prompts, the dashboard loader,
-# compiler and artifact, the local warehouse and the SQL dialects.
+# What a first chat step imports (~0.4 s of a 2-core machine) beyond the tool registry, which
+# preload builds too; imported while the process waits for its first task: the search index
+# library, team knowledge, the prompts, the dashboard loader, compiler and artifact, the local
+# warehouse and the SQL dialects.
 PRELOAD = (
     "bm25s",
     "shared.agent.prompts",
-    "shared.agent.tools.search",
     "shared.knowledge.retrieve",
     "shared.knowledge.validate",
     "shared.dashboards.validate",

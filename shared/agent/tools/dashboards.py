@@ -184,8 +184,6 @@ def save_dashboard_yaml(
             row = commit_save(ctx.ports, s, ctx.user, prepared).dashboard
     except (Conflict, PreconditionRequired):
         # A retried step may replay a save that already happened: the same text at the head is success.
-        if not written:
-            raise
         row, current = db.read_or_repair(lambda s: get_dashboard(ctx.ports, s, ctx.user, ctx.team_id, slug))
         if current != written:
             raise

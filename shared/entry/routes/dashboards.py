@@ -84,15 +84,15 @@ def save(team_id: str, slug: str) -> Any:
         raise BadRequest("the YAML must be UTF-8") from None
     c = container()
     if_match, connection_id = _if_match(), request.args.get("connection_id")
-    with saving():  # validated and dry-run outside the write (on SQLite, the writer lock)
-        prepared = c.db.read_or_repair(
+    with saving():
+        prepared = c.db.read_or_repair(  # validated and dry-run outside the write (SQLite's writer lock)
             lambda s: dashboards.prepare_save(
                 c, s, who, team_id, slug, text, if_match=if_match, connection_id=connection_id
             )
         )
-    with saving(), c.db.session() as s:
-        result = dashboards.commit_save(c, s, who, prepared)
-        body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
+        with c.db.session() as s:
+            result = dashboards.commit_save(c, s, who, prepared)
+            body = {**dashboard_json(result.dashboard), "dry_run_bytes": result.bytes_by_query}
     _forget_pointers(team_id, slug)
     return body, 201 if result.created else 200, {"ETag": f'"{result.dashboard.version}"'}
 
